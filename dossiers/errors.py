@@ -1,0 +1,146 @@
+"""The exceptions conum raises, in one tree.
+
+    ConumError                      base: carries a stable ``code`` and a French ``message``
+    ├── DemandeInvalide             the demande JSON is refused (one entry per bad field)
+    ├── RulesError                  a rule set is missing or malformed
+    ├── TemplateError               a template is missing, broken or uses an unknown variable
+    ├── ConversionError             DOCX -> PDF failed (timeout, LibreOffice crash, no converter)
+    ├── StorageError                the document store failed
+    │   ├── ObjectExists            a write would replace a different object (never allowed)
+    │   ├── ObjectNotFound          no object under that key
+    │   ├── ChecksumMismatch        the bytes read back are not the bytes written
+    │   └── StorageUnavailable      transient: the store could not be reached
+    └── CatalogError                the catalog refused an operation
+        └── ConventionConflict      a different demande already produced this convention
+
+Third-party errors are translated at the adapter that meets them (``raise ... from exc``).
+Codes are part of the contract with portals: messages may change, codes may not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "ErrorCode",
+    "ConumError",
+    "FieldError",
+    "DemandeInvalide",
+    "RulesError",
+    "TemplateError",
+    "ConversionError",
+    "StorageError",
+    "ObjectExists",
+    "ObjectNotFound",
+    "ChecksumMismatch",
+    "StorageUnavailable",
+    "CatalogError",
+    "ConventionConflict",
+]
+
+
+class ErrorCode(StrEnum):
+    DEMANDE_INVALIDE = "demande_invalide"
+    REGLES_INTROUVABLES = "regles_introuvables"
+    REGLES_INVALIDES = "regles_invalides"
+    MODELE_INTROUVABLE = "modele_introuvable"
+    MODELE_INVALIDE = "modele_invalide"
+    CONVERSION_DELAI = "conversion_delai_depasse"
+    CONVERSION_ECHEC = "conversion_echec"
+    CONVERTISSEUR_INDISPONIBLE = "convertisseur_indisponible"
+    OBJET_EXISTANT = "objet_existant"
+    OBJET_INTROUVABLE = "objet_introuvable"
+    SOMME_CONTROLE = "somme_de_controle_incorrecte"
+    STOCKAGE_INDISPONIBLE = "stockage_indisponible"
+    CATALOGUE = "catalogue"
+    CONVENTION_CONFLIT = "convention_conflit"
+
+
+class ConumError(Exception):
+    """Base of every error conum raises on purpose."""
+
+    code: ErrorCode = ErrorCode.CATALOGUE
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": str(self.code), "message": self.message}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One refused field of a payload: dotted path, stable code, French message."""
+
+    field: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field} : {self.message}" if self.field else self.message
+
+
+class DemandeInvalide(ConumError):
+    code = ErrorCode.DEMANDE_INVALIDE
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"- {e}" for e in errors)
+        super().__init__(f"La demande est refusée ({len(errors)} erreur(s)) :\n{lines}")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": str(self.code),
+            "message": self.message,
+            "erreurs": [{"champ": e.field, "code": e.code, "message": e.message} for e in self.errors],
+        }
+
+
+class RulesError(ConumError):
+    code = ErrorCode.REGLES_INVALIDES
+
+
+class TemplateError(ConumError):
+    code = ErrorCode.MODELE_INVALIDE
+
+
+class ConversionError(ConumError):
+    code = ErrorCode.CONVERSION_ECHEC
+
+
+class StorageError(ConumError):
+    code = ErrorCode.STOCKAGE_INDISPONIBLE
+
+    def __init__(self, message: str, *, key: str | None = None, code: ErrorCode | None = None) -> None:
+        super().__init__(message, code=code)
+        self.key = key
+
+
+class ObjectExists(StorageError):
+    code = ErrorCode.OBJET_EXISTANT
+
+
+class ObjectNotFound(StorageError):
+    code = ErrorCode.OBJET_INTROUVABLE
+
+
+class ChecksumMismatch(StorageError):
+    code = ErrorCode.SOMME_CONTROLE
+
+
+class StorageUnavailable(StorageError):
+    """Transient: retrying later may succeed."""
+
+    code = ErrorCode.STOCKAGE_INDISPONIBLE
+
+
+class CatalogError(ConumError):
+    code = ErrorCode.CATALOGUE
+
+
+class ConventionConflict(CatalogError):
+    code = ErrorCode.CONVENTION_CONFLIT
