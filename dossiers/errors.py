@@ -92,6 +92,10 @@ class DemandeInvalide(ConumError):
         lines = "\n".join(f"- {e}" for e in errors)
         super().__init__(f"La demande est refusée ({len(errors)} erreur(s)) :\n{lines}")
 
+    @classmethod
+    def single(cls, field: str, code: str, message: str) -> DemandeInvalide:
+        return cls([FieldError(field, code, message)])
+
     def to_dict(self) -> dict[str, object]:
         return {
             "code": str(self.code),

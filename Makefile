@@ -1,0 +1,56 @@
+# conum — two commands set everything up: `make demo` and `make test`.
+# Both install what they need: Debian packages (LibreOffice writer, fonts, PostgreSQL server for the
+# tests), a virtualenv with the project, and a second venv on Debian's Python for unoserver.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UNO_VENV := .venv-uno
+BIN := $(VENV)/bin
+APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-crosextra-carlito \
+	fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core libmagic1 poppler-utils
+APT_TEST_PACKAGES := postgresql
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: demo test bench system-deps system-test-deps venv uno clean
+
+demo: system-deps venv uno
+	$(BIN)/conum demo
+
+test: system-deps system-test-deps venv uno
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: system-deps venv uno
+	$(BIN)/python bench/generate.py
+
+# Debian packages, installed only when a command is missing (apt-get update once, then install).
+system-deps:
+	@if ! command -v soffice >/dev/null || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
+	    || ! fc-list | grep -qi carlito || ! command -v pdftotext >/dev/null; then \
+	  echo "Installation des paquets Debian : $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
+	    --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+system-test-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
+	    --no-install-recommends $(APT_TEST_PACKAGES); \
+	fi
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# unoserver imports Debian's `uno`, so it runs in a venv of /usr/bin/python3 with system packages.
+uno: $(UNO_VENV)/.installed
+$(UNO_VENV)/.installed:
+	/usr/bin/python3 -m venv --system-site-packages $(UNO_VENV)
+	$(UNO_VENV)/bin/pip install -q 'unoserver>=3,<4'
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(UNO_VENV) var

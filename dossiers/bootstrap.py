@@ -1,0 +1,98 @@
+"""Wire the adapters once from settings; connect late.
+
+``App`` builds each adapter the first time a use case needs it (so ``conum generate`` on an
+already generated demande never starts LibreOffice) and closes what it opened. Tests pass their
+own adapters (a MemoryStorage, a catalog on a temp database, a converter pool they share).
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
+from dossiers.adapters.rules import RulesRepository
+from dossiers.errors import ErrorCode, TemplateError
+from dossiers.settings import Settings
+
+__all__ = ["App"]
+
+
+class App:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        catalog: Any = None,
+        storage: Any = None,
+        converter: Any = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.rules = RulesRepository(self.settings.rules_dir)
+        self._templates = TemplateCache()
+        self._manifest: dict[str, TemplateInfo] | None = None
+        self._catalog, self._owns_catalog = catalog, catalog is None
+        self._storage = storage
+        self._converter, self._owns_converter = converter, converter is None
+
+    # -- adapters, built on first use --------------------------------------------------------
+    @property
+    def catalog(self) -> Any:
+        if self._catalog is None:
+            from dossiers.adapters.catalog import Catalog
+
+            self._catalog = Catalog.open(self.settings.effective_database_url)
+        return self._catalog
+
+    @property
+    def storage(self) -> Any:
+        if self._storage is None:
+            from dossiers.adapters.storage import LocalStorage
+
+            self._storage = LocalStorage(self.settings.effective_storage_dir)
+        return self._storage
+
+    @property
+    def converter(self) -> Any:
+        if self._converter is None:
+            from dossiers.adapters.pdf import build_converter
+
+            self._converter = build_converter(self.settings)
+        return self._converter
+
+    def template(self, name: str) -> tuple[PreparedTemplate, TemplateInfo]:
+        if self._manifest is None:
+            self._manifest = load_manifest(self.settings.templates_dir)
+        try:
+            info = self._manifest[name]
+        except KeyError:
+            raise TemplateError(f"modèle « {name} » absent du manifeste", code=ErrorCode.MODELE_INTROUVABLE) from None
+        return self._templates.get(self.settings.templates_dir / info.fichier), info
+
+    def pdf(self, docx: bytes, *, convention_id: str, version: int, docx_sha256: str, title: str) -> bytes:
+        """PDF/A-2b of a DOCX, stamped with the convention id, version and the DOCX's SHA-256."""
+        from dossiers.adapters.pdf import stamp_pdf
+
+        pdf = self.converter.convert(docx)
+        return stamp_pdf(pdf, convention_id=convention_id, version=version, docx_sha256=docx_sha256, title=title)
+
+    def warm_up(self) -> None:
+        """Prepare templates, then freeze the heap so later collections skip long-lived objects."""
+        for name in load_manifest(self.settings.templates_dir):
+            self.template(name)
+        gc.collect()
+        gc.freeze()
+
+    def close(self) -> None:
+        if self._converter is not None and self._owns_converter:
+            self._converter.close()
+            self._converter = None
+        if self._catalog is not None and self._owns_catalog:
+            self._catalog.close()
+            self._catalog = None
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,135 @@
+"""The template context: what a convention document says, as pre-formatted French strings.
+
+Templates only print; every figure and every date is formatted here so that the DOCX, the JSON
+output and the tests agree. The keys are the contract with ``templates/manifest.toml``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from dossiers.domain.formatting import (
+    date_longue,
+    en_lettres,
+    montant,
+    montant_en_lettres,
+    siret_lisible,
+)
+from dossiers.domain.model import Calcul, Demande, EtatPoste, Nature, Poste, TypeContrat
+from dossiers.domain.rules import RuleSet
+
+__all__ = ["convention_context"]
+
+_ORDINAUX = ("première", "deuxième", "troisième", "quatrième", "cinquième", "sixième")
+_CONTRATS = {
+    TypeContrat.CDI: "CDI",
+    TypeContrat.CDD: "CDD",
+    TypeContrat.PEC: "PEC",
+    TypeContrat.CONTRAT_DE_PROJET: "contrat de projet",
+}
+DASH = "—"
+
+
+def _poste(numero: int, poste: Poste) -> dict[str, str]:
+    conseiller = f"{poste.conseiller.prenom} {poste.conseiller.nom}" if poste.conseiller else DASH
+    contrat = DASH
+    if poste.contrat:
+        kind = _CONTRATS[poste.contrat.type]
+        if poste.contrat.date_fin:
+            contrat = f"{kind} du {date_longue(poste.contrat.date_debut)} au {date_longue(poste.contrat.date_fin)}"
+        else:
+            contrat = f"{kind} à compter du {date_longue(poste.contrat.date_debut)}"
+    observation = ""
+    if poste.etat is EtatPoste.VACANT:
+        observation = f"vacant depuis le {date_longue(poste.vacant_depuis)}" if poste.vacant_depuis else "à pourvoir"
+    return {
+        "numero": str(numero),
+        "id": poste.id,
+        "etat": {EtatPoste.OCCUPE: "occupé", EtatPoste.VACANT: "vacant", EtatPoste.RENDU: "rendu"}[poste.etat],
+        "conseiller": conseiller,
+        "contrat": contrat,
+        "observation": observation,
+    }
+
+
+def convention_context(
+    demande: Demande,
+    calcul: Calcul,
+    regles: RuleSet,
+    *,
+    convention_id: str,
+    version: int,
+    modele_version: str,
+    date_edition: date,
+) -> dict[str, Any]:
+    s = demande.structure
+    r = s.representant
+    publique = s.nature is Nature.PUBLIQUE
+    return {
+        "convention": {
+            "id": convention_id,
+            "version": version,
+            "vague": demande.vague,
+            "vague_libelle": regles.libelle,
+            "regles": regles.id,
+            "date_debut": date_longue(calcul.date_debut),
+            "date_fin": date_longue(calcul.date_fin),
+            "duree_mois": str(calcul.duree_mois),
+            "duree_lettres": en_lettres(calcul.duree_mois),
+            "nombre_postes": str(calcul.nombre_postes),
+            "nombre_postes_lettres": en_lettres(calcul.nombre_postes),
+            "date_edition": date_longue(date_edition),
+            "modele_version": modele_version,
+        },
+        "structure": {
+            "id": s.id,
+            "denomination": s.denomination,
+            "siret": siret_lisible(s.siret),
+            "siren": s.siren,
+            "categorie_juridique": s.categorie_juridique,
+            "departement": s.departement,
+            "adresse": s.adresse,
+            "est_publique": publique,
+            "zone_prioritaire": s.zone_prioritaire,
+            "nature_libelle": "personne morale de droit public" if publique else "personne morale de droit privé",
+        },
+        "representant": {
+            "civilite": r.civilite,
+            "prenom": r.prenom,
+            "nom": r.nom,
+            "qualite": r.qualite,
+            "nom_complet": f"{r.civilite} {r.prenom} {r.nom}",
+        },
+        "postes": [_poste(n, p) for n, p in enumerate(demande.postes, start=1)],
+        "postes_a_pourvoir": demande.nombre_postes - len(demande.postes),
+        "montants": {
+            "total": montant(calcul.total),
+            "total_lettres": montant_en_lettres(calcul.total),
+            "par_poste": montant(calcul.par_poste),
+            "bonification": calcul.bonification,
+            "bonification_total": montant(calcul.bonification_totale),
+            "bonification_par_poste": montant(sum((a.bonification_par_poste for a in calcul.annees), Decimal("0.00"))),
+            "annees": [
+                {
+                    "annee": str(a.annee),
+                    "periode": f"du {date_longue(a.debut)} au {date_longue(a.fin)}",
+                    "base_par_poste": montant(a.base_par_poste),
+                    "bonification_par_poste": montant(a.bonification_par_poste),
+                    "par_poste": montant(a.par_poste),
+                    "total": montant(a.total),
+                }
+                for a in calcul.annees
+            ],
+        },
+        "echeancier": [
+            {
+                "numero": str(t.numero),
+                "libelle": f"{_ORDINAUX[t.numero - 1]} tranche" if t.numero <= len(_ORDINAUX) else f"tranche {t.numero}",
+                "date": date_longue(t.date),
+                "montant": montant(t.montant),
+            }
+            for t in calcul.echeancier
+        ],
+    }

@@ -1,0 +1,267 @@
+"""The demande a portal sends (DESIGN.md), parsed and validated with pydantic.
+
+``parse_demande`` returns the domain ``Demande`` or raises ``DemandeInvalide`` listing every refused
+field with its dotted path and a French message. Unknown fields are refused, never ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.fr import siret as stdnum_siret
+
+from dossiers.domain import model
+from dossiers.errors import DemandeInvalide, FieldError
+
+__all__ = ["DemandeIn", "parse_demande"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("texte_vide", "ne doit pas être vide")
+    if _CONTROL.search(value):
+        raise PydanticCustomError("caractere_interdit", "contient un caractère de contrôle interdit")
+    return value
+
+
+def _siret(value: str) -> str:
+    try:
+        return stdnum_siret.validate(value)
+    except InvalidLength:
+        raise PydanticCustomError("siret_invalide", "le SIRET « {v} » doit compter 14 chiffres", {"v": value}) from None
+    except InvalidFormat:
+        raise PydanticCustomError("siret_invalide", "le SIRET « {v} » ne doit contenir que des chiffres", {"v": value}) from None
+    except InvalidChecksum:
+        raise PydanticCustomError(
+            "siret_invalide", "le SIRET « {v} » est invalide (clé de contrôle incorrecte)", {"v": value}
+        ) from None
+    except StdnumError:
+        raise PydanticCustomError("siret_invalide", "le SIRET « {v} » est invalide", {"v": value}) from None
+
+
+def _departement(value: str) -> str:
+    value = value.strip().upper()
+    if not _DEPARTEMENT.match(value):
+        raise PydanticCustomError(
+            "departement_invalide", "le code département « {v} » n'existe pas (ex. 33, 2A, 974)", {"v": value}
+        )
+    return value
+
+
+def _categorie(value: str) -> str:
+    if not re.fullmatch(r"\d{4}", value):
+        raise PydanticCustomError(
+            "categorie_juridique_invalide", "la catégorie juridique doit être un code INSEE à 4 chiffres (ex. 7210)"
+        )
+    return value
+
+
+Text = Annotated[str, Field(max_length=500), AfterValidator(_text)]
+Short = Annotated[str, Field(max_length=100), AfterValidator(_text)]
+Ident = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class RepresentantIn(_Strict):
+    civilite: Literal["M.", "Mme"]
+    prenom: Short
+    nom: Short
+    qualite: Short
+
+
+class StructureIn(_Strict):
+    id: Ident
+    siret: Annotated[str, AfterValidator(_siret)]
+    denomination: Text
+    nature: model.Nature
+    categorie_juridique: Annotated[str, AfterValidator(_categorie)]
+    departement: Annotated[str, AfterValidator(_departement)]
+    adresse: Text
+    zone_prioritaire: bool = False
+    representant: RepresentantIn
+
+
+class ConventionIn(_Strict):
+    vague: Literal[1, 2]
+    date_debut: date
+    nombre_postes: int = Field(gt=0, le=500)
+
+
+class ConseillerIn(_Strict):
+    prenom: Short
+    nom: Short
+
+
+class ContratIn(_Strict):
+    type: model.TypeContrat
+    date_debut: date
+    date_fin: date | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> ContratIn:
+        if self.type is not model.TypeContrat.CDI and self.date_fin is None:
+            raise PydanticCustomError("date_fin_manquante", "date_fin est obligatoire pour un contrat {t}", {"t": self.type.value})
+        if self.date_fin is not None and self.date_fin < self.date_debut:
+            raise PydanticCustomError("dates_incoherentes", "date_fin est antérieure à date_debut")
+        return self
+
+
+class PosteIn(_Strict):
+    id: Ident
+    etat: Literal["occupe", "vacant"]
+    conseiller: ConseillerIn | None = None
+    contrat: ContratIn | None = None
+    vacant_depuis: date | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> PosteIn:
+        if self.etat == "occupe" and (self.conseiller is None or self.contrat is None):
+            raise PydanticCustomError("poste_incomplet", "un poste occupé doit indiquer son conseiller et son contrat")
+        if self.etat == "vacant" and self.conseiller is not None:
+            raise PydanticCustomError("poste_incoherent", "un poste vacant ne peut pas avoir de conseiller")
+        return self
+
+
+class DemandeIn(_Strict):
+    structure: StructureIn
+    convention: ConventionIn
+    postes: list[PosteIn] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _postes(self) -> DemandeIn:
+        if len(self.postes) > self.convention.nombre_postes:
+            raise PydanticCustomError(
+                "trop_de_postes",
+                "{n} postes décrits pour {m} poste(s) demandé(s) (convention.nombre_postes)",
+                {"n": len(self.postes), "m": self.convention.nombre_postes},
+            )
+        seen: set[str] = set()
+        for poste in self.postes:
+            if poste.id in seen:
+                raise PydanticCustomError("poste_en_double", "l'identifiant de poste « {id} » apparaît deux fois", {"id": poste.id})
+            seen.add(poste.id)
+        return self
+
+    def to_domain(self) -> model.Demande:
+        s = self.structure
+        structure = model.Structure(
+            id=s.id,
+            siret=s.siret,
+            denomination=s.denomination,
+            nature=s.nature,
+            categorie_juridique=s.categorie_juridique,
+            departement=s.departement,
+            adresse=s.adresse,
+            zone_prioritaire=s.zone_prioritaire,
+            representant=model.Representant(**s.representant.model_dump()),
+        )
+        postes = tuple(
+            model.Poste(
+                id=p.id,
+                etat=model.EtatPoste(p.etat),
+                conseiller=model.Conseiller(**p.conseiller.model_dump()) if p.conseiller else None,
+                contrat=model.Contrat(**p.contrat.model_dump()) if p.contrat else None,
+                vacant_depuis=p.vacant_depuis,
+            )
+            for p in self.postes
+        )
+        c = self.convention
+        return model.Demande(
+            structure=structure, vague=c.vague, date_debut=c.date_debut, nombre_postes=c.nombre_postes, postes=postes
+        )
+
+
+# French wording for pydantic's own error types; the field path is added in front.
+_MESSAGES: dict[str, str] = {
+    "extra_forbidden": "champ inconnu (refusé)",
+    "missing": "champ obligatoire manquant",
+    "string_type": "doit être une chaîne de caractères",
+    "int_type": "doit être un nombre entier",
+    "int_parsing": "doit être un nombre entier",
+    "int_from_float": "doit être un nombre entier",
+    "bool_type": "doit valoir true ou false",
+    "bool_parsing": "doit valoir true ou false",
+    "date_type": "doit être une date AAAA-MM-JJ",
+    "date_parsing": "doit être une date AAAA-MM-JJ",
+    "date_from_datetime_parsing": "doit être une date AAAA-MM-JJ",
+    "date_from_datetime_inexact": "doit être une date AAAA-MM-JJ sans heure",
+    "list_type": "doit être une liste",
+    "model_type": "doit être un objet JSON",
+    "model_attributes_type": "doit être un objet JSON",
+    "dict_type": "doit être un objet JSON",
+    "json_invalid": "JSON illisible",
+}
+
+
+def _french(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        expected = ctx.get("expected", "")
+        return f"valeur inconnue « {err.get('input')} » (valeurs admises : {expected.replace(' or ', ', ')})"
+    if kind == "greater_than":
+        return f"doit être strictement supérieur à {ctx.get('gt')} (reçu : {err.get('input')})"
+    if kind == "less_than_equal":
+        return f"doit être inférieur ou égal à {ctx.get('le')} (reçu : {err.get('input')})"
+    if kind == "string_too_long":
+        return f"ne doit pas dépasser {ctx.get('max_length')} caractères"
+    if kind == "too_long":
+        return f"ne doit pas dépasser {ctx.get('max_length')} éléments"
+    if kind == "string_pattern_mismatch":
+        return "identifiant invalide (lettres, chiffres, « - », « _ » et « . » seulement)"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    return str(err["msg"])  # our PydanticCustomError messages are already French
+
+
+# Errors raised by a model validator are located on the model; name the field they are about.
+_FIELD_OF: dict[str, str] = {
+    "trop_de_postes": "postes",
+    "poste_en_double": "postes",
+    "date_fin_manquante": "date_fin",
+    "dates_incoherentes": "date_fin",
+    "poste_incomplet": "contrat",
+    "poste_incoherent": "conseiller",
+}
+
+
+def _path(err: dict[str, Any]) -> str:
+    path = ""
+    for part in err["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    suffix = _FIELD_OF.get(err["type"])
+    if suffix and not path.endswith(suffix):
+        path = f"{path}.{suffix}" if path else suffix
+    return path
+
+
+def parse_demande(payload: Any) -> model.Demande:
+    """Validate a decoded JSON payload and return the domain demande."""
+    if not isinstance(payload, dict):
+        raise DemandeInvalide([FieldError("", "model_type", "la demande doit être un objet JSON")])
+    try:
+        return DemandeIn.model_validate(payload).to_domain()
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False):
+            errors.append(FieldError(_path(err), err["type"], _french(err)))
+        raise DemandeInvalide(errors) from exc

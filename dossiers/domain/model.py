@@ -1,0 +1,209 @@
+"""The programme's nouns as frozen values: structure, poste, contrat, convention and its versions.
+
+Pure Python: no I/O, no framework. Amounts are ``Decimal`` euros, dates ``datetime.date``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+__all__ = [
+    "Nature",
+    "EtatPoste",
+    "TypeContrat",
+    "Representant",
+    "Structure",
+    "Conseiller",
+    "Contrat",
+    "Poste",
+    "Demande",
+    "MontantAnnuel",
+    "Tranche",
+    "Calcul",
+    "DocumentRef",
+    "ConventionVersion",
+    "Convention",
+    "convention_id_for",
+]
+
+
+class Nature(StrEnum):
+    PUBLIQUE = "publique"
+    PRIVEE = "privee"
+
+
+class EtatPoste(StrEnum):
+    OCCUPE = "occupe"
+    VACANT = "vacant"
+    RENDU = "rendu"
+
+
+class TypeContrat(StrEnum):
+    CDI = "CDI"
+    CDD = "CDD"
+    PEC = "PEC"
+    CONTRAT_DE_PROJET = "contrat_de_projet"
+
+
+@dataclass(frozen=True)
+class Representant:
+    civilite: str
+    prenom: str
+    nom: str
+    qualite: str
+
+
+@dataclass(frozen=True)
+class Structure:
+    id: str
+    siret: str
+    denomination: str
+    nature: Nature
+    categorie_juridique: str
+    departement: str
+    adresse: str
+    zone_prioritaire: bool
+    representant: Representant
+
+    @property
+    def siren(self) -> str:
+        return self.siret[:9]
+
+
+@dataclass(frozen=True)
+class Conseiller:
+    prenom: str
+    nom: str
+
+
+@dataclass(frozen=True)
+class Contrat:
+    type: TypeContrat
+    date_debut: date
+    date_fin: date | None = None
+
+
+@dataclass(frozen=True)
+class Poste:
+    id: str
+    etat: EtatPoste
+    conseiller: Conseiller | None = None
+    contrat: Contrat | None = None
+    vacant_depuis: date | None = None
+
+
+@dataclass(frozen=True)
+class Demande:
+    """A validated request for a convention (see DESIGN.md, "The demande")."""
+
+    structure: Structure
+    vague: int
+    date_debut: date
+    nombre_postes: int
+    postes: tuple[Poste, ...] = ()
+
+
+@dataclass(frozen=True)
+class MontantAnnuel:
+    """What one convention year is worth: per poste (base + bonus) and for all postes."""
+
+    annee: int
+    debut: date
+    fin: date
+    base_par_poste: Decimal
+    bonification_par_poste: Decimal
+    nombre_postes: int
+
+    @property
+    def par_poste(self) -> Decimal:
+        return self.base_par_poste + self.bonification_par_poste
+
+    @property
+    def total(self) -> Decimal:
+        return self.par_poste * self.nombre_postes
+
+
+@dataclass(frozen=True)
+class Tranche:
+    """One annual payment of the échéancier."""
+
+    numero: int
+    annee: int
+    date: date
+    montant: Decimal
+
+
+@dataclass(frozen=True)
+class Calcul:
+    """The figures of a convention, computed from a demande and a rule set."""
+
+    regles: str
+    date_debut: date
+    date_fin: date
+    duree_mois: int
+    nombre_postes: int
+    annees: tuple[MontantAnnuel, ...]
+    echeancier: tuple[Tranche, ...]
+    bonification: bool
+
+    @property
+    def par_poste(self) -> Decimal:
+        return sum((a.par_poste for a in self.annees), Decimal("0.00"))
+
+    @property
+    def bonification_totale(self) -> Decimal:
+        return sum((a.bonification_par_poste * a.nombre_postes for a in self.annees), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t.montant for t in self.echeancier), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A stored document of a version: where it is and what its bytes hash to."""
+
+    kind: str  # "docx" | "pdf"
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ConventionVersion:
+    convention_id: str
+    numero: int
+    motif: str
+    regles: str
+    modele_version: str
+    modele_sha256: str
+    demande_sha256: str
+    montant_total: Decimal
+    echeancier: tuple[Tranche, ...]
+    created_at: datetime
+    documents: tuple[DocumentRef, ...] = ()
+
+    def document(self, kind: str) -> DocumentRef | None:
+        return next((d for d in self.documents if d.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class Convention:
+    id: str
+    structure_id: str
+    vague: int
+    date_debut: date
+    versions: tuple[ConventionVersion, ...] = field(default=())
+
+    @property
+    def current(self) -> ConventionVersion | None:
+        return max(self.versions, key=lambda v: v.numero, default=None)
+
+
+def convention_id_for(structure_id: str, vague: int) -> str:
+    """One convention per structure and vague; avenants are versions of it."""
+    return f"CN-V{vague}-{structure_id}"

@@ -1,0 +1,225 @@
+"""``conum``: the command line (DESIGN.md, "CLI"). Parse, call one service, map errors to exit codes.
+
+Exit codes: 0 done, 1 the input was refused (demande invalide, conflit), 2 bad usage (missing
+file, wrong option), 3 the service failed (LibreOffice, storage, catalog). With ``--json`` the
+command prints exactly one JSON object on stdout, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dossiers.domain.formatting import montant, montant_json
+from dossiers.errors import ConumError, ConventionConflict, DemandeInvalide
+from dossiers.settings import ROOT, Settings, SettingsError
+
+__all__ = ["main", "cli"]
+
+MAX_DEMANDE_BYTES = 1_000_000
+EXAMPLES = ROOT / "examples" / "demandes"
+EXIT_REFUSED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _read_demande(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise click.UsageError(f"impossible de lire {path} : {exc.strerror}") from exc
+    if len(raw) > MAX_DEMANDE_BYTES:
+        raise DemandeInvalide.single("", "trop_volumineux", f"le fichier dépasse {MAX_DEMANDE_BYTES} octets")
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DemandeInvalide.single("", "json_invalide", f"JSON illisible : {exc}") from exc
+    return payload
+
+
+def _export(app: Any, generated: Any, out: Path) -> dict[str, str]:
+    """Copy the stored documents to ``out`` (checksums verified on read) and return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for ref in generated.version.documents:
+        target = out / ref.key.rsplit("/", 1)[-1]
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_bytes(app.storage.get(ref.key, sha256=ref.sha256))
+        tmp.replace(target)
+        paths[ref.kind] = str(target.resolve())
+    return paths
+
+
+def _result(generated: Any, paths: dict[str, str]) -> dict[str, Any]:
+    v = generated.version
+    return {
+        "convention_id": v.convention_id,
+        "version": v.numero,
+        "docx": paths.get("docx"),
+        "pdf": paths.get("pdf"),
+        "total_eur": montant_json(v.montant_total),
+        "echeancier": [
+            {"annee": t.annee, "date": t.date.isoformat(), "montant_eur": montant_json(t.montant)}
+            for t in v.echeancier
+        ],
+        "nouvelle": generated.created,
+        "avertissements": generated.warnings,
+    }
+
+
+def _fail(exc: ConumError, as_json: bool, exit_code: int) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
+    else:
+        click.echo(f"conum : {exc.message}", err=True)
+    sys.exit(exit_code)
+
+
+def _generate(app: Any, payload: dict[str, Any]) -> Any:
+    from dossiers.services.generation import generate_convention
+
+    now = datetime.now(timezone.utc)
+    return generate_convention(payload, app, today=date.today(), now=now)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """conum — conventions de subvention du dispositif Conseiller numérique."""
+
+
+@cli.command()
+@click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True, help="Dossier où copier le DOCX et le PDF.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+def generate(demande: Path, out: Path, as_json: bool) -> None:
+    """Génère la convention (DOCX et PDF/A) d'une DEMANDE JSON."""
+    from dossiers.bootstrap import App
+
+    try:
+        payload = _read_demande(demande)
+        with App(_settings()) as app:
+            generated = _generate(app, payload)
+            paths = _export(app, generated, out)
+    except (DemandeInvalide, ConventionConflict) as exc:
+        _fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        _fail(exc, as_json, EXIT_FAILED)
+    result = _result(generated, paths)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    console = Console()
+    state = "générée" if generated.created else "déjà générée (inchangée)"
+    console.print(f"Convention {result['convention_id']} version {result['version']} {state}")
+    console.print(f"  total : {montant(generated.version.montant_total)}")
+    for tranche in generated.version.echeancier:
+        console.print(f"  tranche {tranche.numero} au {tranche.date:%d/%m/%Y} : {montant(tranche.montant)}")
+    console.print(f"  DOCX : {result['docx']}\n  PDF  : {result['pdf']}")
+    for warning in generated.warnings:
+        console.print(f"[yellow]avertissement : {warning}[/yellow]")
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Dossier des copies (défaut : var/demo).")
+def demo(out: Path | None) -> None:
+    """Génère les conventions des demandes d'exemple et affiche ce qui a été produit."""
+    from dossiers.bootstrap import App
+
+    settings = _settings()
+    out = out or settings.var_dir / "demo"
+    console = Console()
+    table = Table(title="Conventions générées", show_lines=False)
+    for column in ("Demande", "Structure", "Convention", "Postes", "Total", "1re tranche", "Documents"):
+        table.add_column(column)
+    failures = 0
+    with App(settings) as app:
+        for path in sorted(EXAMPLES.glob("*.json")):
+            try:
+                generated = _generate(app, _read_demande(path))
+                paths = _export(app, generated, out)
+            except ConumError as exc:
+                failures += 1
+                console.print(f"[red]{path.name} : {exc.message}[/red]")
+                continue
+            v = generated.version
+            table.add_row(
+                path.name,
+                generated.demande.structure.denomination,
+                f"{v.convention_id} v{v.numero}" + ("" if generated.created else " (existante)"),
+                str(generated.demande.nombre_postes),
+                montant(v.montant_total),
+                montant(v.echeancier[0].montant),
+                "\n".join(Path(p).name for p in paths.values()),
+            )
+        console.print(table)
+        console.print(f"Copies : {out.resolve()}")
+        console.print(f"Stockage : {settings.effective_storage_dir}")
+        console.print(f"Catalogue : {settings.effective_database_url}")
+    if failures:
+        sys.exit(EXIT_FAILED)
+
+
+@cli.group()
+def templates() -> None:
+    """Modèles DOCX et leur manifeste."""
+
+
+@templates.command("manifest")
+@click.option("--check", is_flag=True, help="Vérifie le manifeste sans l'écrire (code 1 s'il diffère).")
+def templates_manifest(check: bool) -> None:
+    """Régénère templates/manifest.toml à partir des modèles."""
+    from dossiers.adapters.docx import PreparedTemplate, load_manifest, render_manifest, template_variables
+
+    settings = _settings()
+    infos = load_manifest(settings.templates_dir)
+    entries = {
+        name: (info.fichier, info.version, template_variables(PreparedTemplate(settings.templates_dir / info.fichier)))
+        for name, info in infos.items()
+    }
+    text = render_manifest(entries)
+    path = settings.templates_dir / "manifest.toml"
+    if check:
+        if path.read_text(encoding="utf-8") != text:
+            click.echo("le manifeste ne correspond plus aux modèles : lancez `conum templates manifest`", err=True)
+            sys.exit(1)
+        click.echo("manifeste à jour")
+        return
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"{path} écrit ({sum(len(e[2]) for e in entries.values())} variables)")
+
+
+@cli.command()
+@click.option("--size", type=int, default=None, help="Nombre de convertisseurs (défaut : CONVERTER_POOL_SIZE).")
+@click.option("--port", type=int, default=None, help="Premier port (défaut : CONVERTER_PORT).")
+def converter(size: int | None, port: int | None) -> None:
+    """Lance un groupe de convertisseurs LibreOffice (unoserver) et le surveille."""
+    from dossiers.adapters.pdf import serve_forever
+
+    settings = _settings()
+    serve_forever(settings, size=size or settings.converter_pool_size, first_port=port or settings.converter_port)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrompu", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)

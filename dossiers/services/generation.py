@@ -1,0 +1,135 @@
+"""Use case: generate the convention de subvention of a demande (version 1).
+
+Validate the demande, compute the figures with the vague's rule set, render the DOCX, convert it
+to PDF/A, store both (never overwriting), and record the version in the catalog. Generating the
+same demande again returns the version already issued; a different demande for a structure that
+already has its convention for that vague is refused (that is an avenant, not a new convention).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+
+from dossiers.domain.context import convention_context
+from dossiers.domain.demande import parse_demande
+from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
+from dossiers.domain.rules import RuleSet, calculer
+from dossiers.errors import ConventionConflict, ObjectExists
+
+__all__ = ["Generated", "generate_convention", "demande_digest", "document_key"]
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Generated:
+    demande: Demande
+    calcul: Calcul
+    regles: RuleSet
+    version: ConventionVersion
+    created: bool  # False when the same demande had already been generated
+
+    @property
+    def warnings(self) -> list[str]:
+        if self.regles.non_source:
+            return [
+                f"le jeu de règles « {self.regles.id} » contient des montants sans source publique "
+                "(marqués NON SOURCÉ dans config/rules) : à confirmer avant signature"
+            ]
+        return []
+
+
+def demande_digest(payload: dict[str, Any]) -> str:
+    """SHA-256 of the demande's canonical JSON: key order and whitespace do not matter."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def document_key(convention_id: str, numero: int, kind: str) -> str:
+    return f"conventions/{convention_id}/v{numero}/{convention_id}-v{numero}.{kind}"
+
+
+def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: datetime) -> Generated:
+    """``app`` is the bootstrap container (rules, templates, converter, storage, catalog)."""
+    demande = parse_demande(payload)
+    regles = app.rules.for_vague(demande.vague)
+    calcul = calculer(demande, regles)
+    convention_id = convention_id_for(demande.structure.id, demande.vague)
+    digest = demande_digest(payload)
+
+    existing = app.catalog.find_version(convention_id, 1)
+    if existing is not None:
+        if existing.demande_sha256 != digest:
+            raise ConventionConflict(
+                f"la convention {convention_id} existe déjà avec une autre demande : "
+                "une modification passe par un avenant"
+            )
+        return Generated(demande, calcul, regles, existing, created=False)
+
+    template, info = app.template("convention")
+
+    def render() -> bytes:
+        context = convention_context(
+            demande, calcul, regles,
+            convention_id=convention_id, version=1, modele_version=info.version, date_edition=today,
+        )
+        return template.render(context)
+
+    docx_ref, docx = _store_once(app.storage, document_key(convention_id, 1, "docx"), render, DOCX_TYPE)
+    title = f"Convention de subvention {convention_id} — version 1"
+    pdf_ref, _ = _store_once(
+        app.storage,
+        document_key(convention_id, 1, "pdf"),
+        lambda: app.pdf(docx, convention_id=convention_id, version=1, docx_sha256=docx_ref.sha256, title=title),
+        PDF_TYPE,
+    )
+    documents = (docx_ref, pdf_ref)
+
+    version = ConventionVersion(
+        convention_id=convention_id,
+        numero=1,
+        motif="convention initiale",
+        regles=regles.id,
+        modele_version=info.version,
+        modele_sha256=template.sha256,
+        demande_sha256=digest,
+        montant_total=calcul.total,
+        echeancier=calcul.echeancier,
+        created_at=now,
+        documents=documents,
+    )
+    recorded = app.catalog.record_version(
+        structure=demande.structure,
+        convention_id=convention_id,
+        vague=demande.vague,
+        date_debut=demande.date_debut,
+        version=version,
+        demande_json=payload,
+    )
+    return Generated(demande, calcul, regles, recorded, created=True)
+
+
+def _store_once(storage: Any, key: str, make: Callable[[], bytes], content_type: str) -> tuple[DocumentRef, bytes]:
+    """Store what ``make`` produces under ``key`` unless an earlier attempt already did.
+
+    An object already under the key belongs to an attempt that stored it and then crashed (or to a
+    concurrent worker): it is reused as is, so a retry converges on the first attempt's documents
+    and never overwrites or duplicates one.
+    """
+    if storage.exists(key):
+        data = storage.get(key)
+        stored = storage.head(key)
+    else:
+        data = make()
+        try:
+            stored = storage.put(key, data, content_type=content_type)
+        except ObjectExists:
+            data = storage.get(key)
+            stored = storage.head(key)
+    kind = key.rsplit(".", 1)[-1]
+    return DocumentRef(kind, stored.key, stored.sha256, stored.size, stored.content_type), data

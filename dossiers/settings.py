@@ -1,0 +1,93 @@
+"""Typed settings, built once from an environment mapping (``os.environ`` by default).
+
+Every variable is optional: the defaults give the embedded setup (SQLite and a local directory
+under ``var/``, PDF through LibreOffice found on the PATH). A bad value fails loudly at startup
+with the variable's name. Tests build settings from a plain dict.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["Settings", "SettingsError", "ENV_VARS"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Environment variable -> settings field. The README's configuration table lists the same.
+ENV_VARS: dict[str, str] = {
+    "CONUM_VAR_DIR": "var_dir",
+    "DATABASE_URL": "database_url",
+    "STORAGE_DIR": "storage_dir",
+    "CONUM_RULES_DIR": "rules_dir",
+    "CONUM_TEMPLATES_DIR": "templates_dir",
+    "PDF_CONVERTER": "pdf_converter",
+    "CONVERTER_URLS": "converter_urls",
+    "CONVERTER_POOL_SIZE": "converter_pool_size",
+    "CONVERTER_PORT": "converter_port",
+    "CONVERSION_TIMEOUT": "conversion_timeout",
+    "UNOSERVER_BIN": "unoserver_bin",
+    "SOFFICE_BIN": "soffice_bin",
+}
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the environment variable."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    var_dir: Path = Field(default=ROOT / "var")
+    database_url: str | None = None  # default: sqlite:///<var_dir>/conum.db
+    storage_dir: Path | None = None  # default: <var_dir>/storage
+    rules_dir: Path = Field(default=ROOT / "config" / "rules")
+    templates_dir: Path = Field(default=ROOT / "templates")
+    # auto: CONVERTER_URLS if set, else a local unoserver pool if unoserver is installed, else soffice
+    pdf_converter: Literal["auto", "unoserver", "soffice"] = "auto"
+    converter_urls: tuple[str, ...] = ()  # host:port of running unoservers, comma separated
+    converter_pool_size: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
+    converter_port: int = Field(default=2003, ge=1024, le=65000)  # first port of `conum converter`
+    conversion_timeout: float = Field(default=120.0, gt=0, le=3600)
+    unoserver_bin: str | None = None  # default: .venv-uno/bin/unoserver next to the project, if present
+    soffice_bin: str = "soffice"
+
+    @field_validator("converter_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values = {field: env[var] for var, field in ENV_VARS.items() if env.get(var, "") != ""}
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            by_field = {field: var for var, field in ENV_VARS.items()}
+            problems = []
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else ""
+                problems.append(f"{by_field.get(field, field)}={values.get(field)!r} : {err['msg']}")
+            raise SettingsError("configuration invalide : " + " ; ".join(problems)) from exc
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'conum.db'}"
+
+    @property
+    def effective_storage_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "storage"
+
+    @property
+    def effective_unoserver_bin(self) -> str | None:
+        if self.unoserver_bin:
+            return self.unoserver_bin
+        candidate = ROOT / ".venv-uno" / "bin" / "unoserver"
+        return str(candidate) if candidate.exists() else None

@@ -1,0 +1,101 @@
+"""The subsidy computation follows the programme's figures (DOMAIN.md) to the cent."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from dossiers.adapters.rules import RulesRepository
+from dossiers.domain.demande import parse_demande
+from dossiers.domain.rules import RuleSet, add_months, calculer
+from dossiers.errors import RulesError
+from dossiers.settings import ROOT
+from tests.factories import demande
+
+RULES = RulesRepository(ROOT / "config" / "rules")
+
+
+def compute(payload):
+    d = parse_demande(payload)
+    return calculer(d, RULES.for_vague(d.vague))
+
+
+def test_public_vague_2_three_postes_is_127_500_with_52_500_first_year():
+    calcul = compute(demande())
+    assert calcul.total == Decimal("127500.00")
+    assert [t.montant for t in calcul.echeancier] == [Decimal("52500.00"), Decimal("37500.00"), Decimal("37500.00")]
+    assert [t.date for t in calcul.echeancier] == [date(2024, 1, 1), date(2025, 1, 1), date(2026, 1, 1)]
+    assert calcul.date_fin == date(2026, 12, 31)
+    assert calcul.par_poste == Decimal("42500.00")
+    assert not calcul.bonification
+
+
+def test_public_in_qpv_gets_2_500_then_5_000_per_poste():
+    calcul = compute(demande(structure__zone_prioritaire=True))
+    assert [a.bonification_par_poste for a in calcul.annees] == [Decimal("2500.00"), Decimal("5000.00"), Decimal("0.00")]
+    assert [t.montant for t in calcul.echeancier] == [Decimal("60000.00"), Decimal("52500.00"), Decimal("37500.00")]
+    assert calcul.total == Decimal("150000.00")
+    assert calcul.par_poste == Decimal("50000.00")
+    assert calcul.bonification_totale == Decimal("22500.00")
+
+
+def test_private_vague_2_one_poste_is_44_000_and_has_no_bonus_even_in_qpv():
+    payload = demande(structure__nature="privee", structure__categorie_juridique="9220", structure__zone_prioritaire=True)
+    payload["convention"]["nombre_postes"] = 1
+    payload["postes"] = payload["postes"][:1]
+    calcul = compute(payload)
+    assert calcul.total == Decimal("44000.00")
+    assert [t.montant for t in calcul.echeancier] == [Decimal("20000.00"), Decimal("14000.00"), Decimal("10000.00")]
+    assert not calcul.bonification
+
+
+def test_vague_1_public_is_50_000_per_poste_over_24_months():
+    payload = demande()
+    payload["convention"].update(vague=1, date_debut="2021-06-01", nombre_postes=2)
+    payload["postes"] = payload["postes"][:2]
+    calcul = compute(payload)
+    assert calcul.total == Decimal("100000.00")
+    assert calcul.duree_mois == 24
+    assert calcul.date_fin == date(2023, 5, 31)
+    assert len(calcul.echeancier) == 2
+
+
+def test_vague_1_private_amount_is_flagged_unsourced():
+    rules = RULES.get("vague-1")
+    assert rules.non_source
+    assert "NON SOURCÉ" in rules.bareme(parse_demande(demande(structure__nature="privee")).structure.nature).source
+    assert not RULES.get("vague-2").non_source
+
+
+def test_leap_day_start_gives_anniversary_tranches_on_28_february():
+    calcul = compute(demande(convention={"vague": 2, "date_debut": "2024-02-29", "nombre_postes": 3}))
+    assert [t.date for t in calcul.echeancier] == [date(2024, 2, 29), date(2025, 2, 28), date(2026, 2, 28)]
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+
+
+def test_amounts_are_decimal_never_float():
+    calcul = compute(demande())
+    assert all(isinstance(t.montant, Decimal) for t in calcul.echeancier)
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ({"vague": 2, "duree_mois": 36, "montants": {"publique": {"annees": [17500, 1, 1], "source": "x"}}}, "guillemets"),
+        ({"vague": 2, "duree_mois": 36, "montants": {"publique": {"annees": ["1.00"], "source": "x"}}}, "1 montant(s) pour 36 mois"),
+        ({"vague": 2, "duree_mois": 12, "montants": {"publique": {"annees": ["1.00"]}}}, "source"),
+        ({"vague": 2, "duree_mois": 12, "montants": {"mixte": {"annees": ["1.00"], "source": "x"}}}, "nature inconnue"),
+    ],
+)
+def test_malformed_rule_sets_are_refused_with_the_key_named(data, needle):
+    with pytest.raises(RulesError) as err:
+        RuleSet.from_mapping("essai", data)
+    assert needle in err.value.message
+
+
+def test_unknown_rule_set_lists_the_known_ones():
+    with pytest.raises(RulesError) as err:
+        RULES.get("vague-9")
+    assert "vague-1, vague-2" in err.value.message
