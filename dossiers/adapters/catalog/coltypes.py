@@ -31,11 +31,13 @@ def format_amount(value: Decimal) -> str:
     """``Decimal("52500")`` -> ``"52500.00"``; refuses anything that is not exact to the cent."""
     if not isinstance(value, Decimal):
         raise TypeError(f"montant attendu en Decimal, reçu {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"montant invalide : {value}")
     try:
         cents = value.quantize(CENT)
     except InvalidOperation as exc:
         raise ValueError(f"montant hors limites : {value}") from exc
-    if cents != value or not value.is_finite():
+    if cents != value:
         raise ValueError(f"montant non exact au centime : {value}")
     if len(cents.as_tuple().digits) > _MAX_DIGITS:
         raise ValueError(f"montant trop grand : {value}")

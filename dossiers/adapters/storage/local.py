@@ -56,7 +56,7 @@ class LocalStorage:
             claimed = self._read_meta(key, meta_path)
             if claimed is not None:
                 self._refuse_if_different(claimed, digest)
-                if data_path.exists():
+                if data_path.is_file():
                     return claimed
             self._make_dirs(key, data_path, meta_path)
             tmp_data = self._write_temp(data)
@@ -76,7 +76,9 @@ class LocalStorage:
                 try:
                     os.link(tmp_data, data_path)
                 except FileExistsError:
-                    pass  # a writer with the same checksum published the same bytes first
+                    if not data_path.is_file():
+                        raise self._incompatible(key) from None
+                    # else a writer with the same checksum published the same bytes first
                 _fsync_dir(data_path.parent)
             finally:
                 for path in (tmp_data, tmp_meta):
@@ -144,10 +146,17 @@ class LocalStorage:
             for directory in (data_path.parent, meta_path.parent, self._tmp):
                 directory.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:
-            raise StorageError(
-                f"Clé de stockage {key} incompatible avec un objet existant (un préfixe est déjà un objet).",
-                key=key,
-            ) from exc
+            raise self._incompatible(key) from exc
+        if data_path.is_dir():
+            raise self._incompatible(key)
+
+    @staticmethod
+    def _incompatible(key: str) -> StorageError:
+        return StorageError(
+            f"Clé de stockage {key} incompatible avec les objets existants : sur disque, une clé ne peut "
+            "pas être à la fois un objet et le préfixe d'autres objets.",
+            key=key,
+        )
 
     def _write_temp(self, payload: bytes) -> Path:
         fd, name = tempfile.mkstemp(dir=self._tmp, prefix="put-", suffix=".tmp")

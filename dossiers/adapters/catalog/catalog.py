@@ -1,0 +1,264 @@
+"""The catalog repository: structures, conventions, their versions and documents.
+
+Domain values go in and come out (``dossiers.domain.model``); rows stay inside this package.
+Every SQLAlchemy or Alembic error is translated into ``CatalogError`` (``raise ... from exc``).
+
+Recording a version is idempotent and safe under concurrency: a version is identified by
+(convention, numero); recording it again with the same demande (same ``demande_sha256``) returns
+what is stored, with another demande raises ``ConventionConflict``. Two processes recording the
+same version at once end with one row: on SQLite the second waits for the write lock and then
+finds the row; on PostgreSQL it hits the primary key, rolls back and reads the winner's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from dossiers import migrations
+from dossiers.adapters.catalog.engine import create_catalog_engine, writer
+from dossiers.adapters.catalog.mapping import (
+    convention_from_row,
+    document_rows,
+    normalize_version,
+    structure_from_row,
+    structure_values,
+    version_from_row,
+    version_row,
+)
+from dossiers.adapters.catalog.tables import ConventionRow, StructureRow, VersionRow
+from dossiers.domain.model import Convention, ConventionVersion, Structure
+from dossiers.errors import CatalogError, ConumError, ConventionConflict
+
+__all__ = ["Catalog"]
+
+MAX_PAGE = 1000
+
+
+class Catalog:
+    """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Catalog:
+        """Open the catalog at ``url``; with ``migrate``, upgrade the schema to the latest revision.
+
+        Without ``migrate`` nothing connects until the first call.
+        """
+        catalog = cls(create_catalog_engine(url))
+        if migrate:
+            try:
+                catalog.migrate()
+            except BaseException:
+                catalog.close()
+                raise
+        return catalog
+
+    def __repr__(self) -> str:
+        return f"Catalog({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Upgrade the schema to head (under a lock: concurrent starters migrate once)."""
+        with self._translate("la migration du schéma"), self._writer.connect() as connection:
+            with connection.begin():
+                migrations.upgrade(connection)
+
+    def current_revision(self) -> str | None:
+        with self._translate("la lecture de la révision du schéma"), self._engine.connect() as connection:
+            return migrations.current_revision(connection)
+
+    # -- structures -------------------------------------------------------------------------
+
+    def upsert_structure(self, structure: Structure) -> None:
+        with self._translate(f"l'enregistrement de la structure {structure.id}"):
+            with Session(self._writer) as session, session.begin():
+                self._upsert_structure(session, structure, datetime.now(UTC))
+
+    def get_structure(self, structure_id: str) -> Structure | None:
+        with self._read(f"la lecture de la structure {structure_id}") as session:
+            row = session.get(StructureRow, structure_id)
+            return structure_from_row(row) if row is not None else None
+
+    # -- conventions and versions -----------------------------------------------------------
+
+    def record_version(
+        self,
+        *,
+        structure: Structure,
+        convention_id: str,
+        vague: int,
+        date_debut: date,
+        version: ConventionVersion,
+        demande_json: dict[str, Any],
+    ) -> ConventionVersion:
+        """Record a version and its documents in one transaction; return what the catalog holds."""
+        label = f"la version {version.numero} de la convention {convention_id}"
+        if version.convention_id != convention_id:
+            raise CatalogError(
+                f"Incohérence : {label} porte l'identifiant de convention {version.convention_id}."
+            )
+        try:
+            version = normalize_version(version)
+        except (ValueError, TypeError) as exc:
+            raise CatalogError(f"Impossible d'enregistrer {label} : {exc}.") from exc
+        with self._translate(f"l'enregistrement de {label}"):
+            try:
+                return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json)
+            except IntegrityError as exc:
+                # Lost a race, or a constraint refused the write: decide from what is stored now.
+                stored = self.find_version(convention_id, version.numero)
+                if stored is not None:
+                    return _same_or_conflict(stored, version)
+                with self._read(f"la vérification de la convention {convention_id}") as session:
+                    _check_convention(session, structure.id, convention_id, vague)
+                raise CatalogError(f"Le catalogue a refusé {label} : {_describe(exc)}.") from exc
+
+    def get_convention(self, convention_id: str) -> Convention | None:
+        with self._read(f"la lecture de la convention {convention_id}") as session:
+            row = session.get(ConventionRow, convention_id)
+            return convention_from_row(row) if row is not None else None
+
+    def find_version(self, convention_id: str, numero: int) -> ConventionVersion | None:
+        with self._read(f"la lecture de la version {numero} de la convention {convention_id}") as session:
+            row = session.get(VersionRow, (convention_id, numero))
+            return version_from_row(row) if row is not None else None
+
+    def find_demande(self, convention_id: str, numero: int) -> dict[str, Any] | None:
+        """The demande JSON a version was generated from (for re-issues and audits)."""
+        with self._read(f"la lecture de la demande de la convention {convention_id}") as session:
+            return session.scalar(
+                select(VersionRow.demande).where(
+                    VersionRow.convention_id == convention_id, VersionRow.numero == numero
+                )
+            )
+
+    def list_conventions(
+        self, *, departement: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Convention]:
+        """Conventions ordered by id, with their versions and documents."""
+        if not 0 <= limit <= MAX_PAGE or offset < 0:
+            raise ValueError(f"pagination invalide : limit={limit} (0 à {MAX_PAGE}), offset={offset}")
+        stmt = select(ConventionRow).order_by(ConventionRow.id).limit(limit).offset(offset)
+        if departement is not None:
+            stmt = stmt.join(StructureRow, StructureRow.id == ConventionRow.structure_id).where(
+                StructureRow.departement == departement
+            )
+        with self._read("la liste des conventions") as session:
+            return [convention_from_row(row) for row in session.scalars(stmt)]
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _insert_version(
+        self,
+        structure: Structure,
+        convention_id: str,
+        vague: int,
+        date_debut: date,
+        version: ConventionVersion,
+        demande_json: dict[str, Any],
+    ) -> ConventionVersion:
+        now = datetime.now(UTC)
+        with Session(self._writer) as session, session.begin():
+            existing = session.get(VersionRow, (convention_id, version.numero))
+            if existing is not None:
+                return _same_or_conflict(version_from_row(existing), version)
+            self._upsert_structure(session, structure, now)
+            _check_convention(session, structure.id, convention_id, vague)
+            session.execute(
+                self._insert(ConventionRow)
+                .values(
+                    id=convention_id, structure_id=structure.id, vague=vague, date_debut=date_debut, created_at=now
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            session.add(version_row(version, demande_json))
+            session.flush()  # the version before its documents (composite foreign key)
+            session.add_all(document_rows(version, now=now))
+            session.flush()
+        return version
+
+    def _upsert_structure(self, session: Session, structure: Structure, now: datetime) -> None:
+        values = structure_values(structure, now=now)
+        stmt = self._insert(StructureRow).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"], set_={name: stmt.excluded[name] for name in values if name != "id"}
+        )
+        session.execute(stmt)
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[Session]:
+        with self._translate(action), Session(self._engine) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except ConumError:
+            raise
+        except (SQLAlchemyError, CommandError) as exc:
+            raise CatalogError(f"Catalogue : échec de {action} ({_describe(exc)}).") from exc
+
+
+def _check_convention(session: Session, structure_id: str, convention_id: str, vague: int) -> None:
+    """Raise ``ConventionConflict`` if the convention, or another of the same structure and vague,
+    says otherwise."""
+    for row_id, row_structure, row_vague in session.execute(
+        select(ConventionRow.id, ConventionRow.structure_id, ConventionRow.vague).where(
+            (ConventionRow.id == convention_id)
+            | ((ConventionRow.structure_id == structure_id) & (ConventionRow.vague == vague))
+        )
+    ):
+        if row_id != convention_id:
+            raise ConventionConflict(
+                f"La structure {structure_id} a déjà la convention {row_id} pour la vague {vague} : "
+                f"la convention {convention_id} ne peut pas être créée."
+            )
+        if (row_structure, row_vague) != (structure_id, vague):
+            raise ConventionConflict(
+                f"La convention {convention_id} appartient à la structure {row_structure} (vague {row_vague}), "
+                f"pas à la structure {structure_id} (vague {vague})."
+            )
+
+
+def _same_or_conflict(stored: ConventionVersion, version: ConventionVersion) -> ConventionVersion:
+    if stored.demande_sha256 == version.demande_sha256:
+        return stored
+    raise ConventionConflict(
+        f"La convention {stored.convention_id} a déjà une version {stored.numero} issue d'une autre "
+        f"demande (empreinte {stored.demande_sha256}, reçue {version.demande_sha256}) : "
+        "une modification doit faire l'objet d'une nouvelle version."
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"

@@ -1,0 +1,115 @@
+"""The catalog's tables, as SQLAlchemy 2 declarative models.
+
+The schema itself is created and changed only by the Alembic migrations in
+``dossiers/migrations/versions``; a test checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
+
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(100)
+SHA256 = String(64)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StructureRow(Base):
+    __tablename__ = "structures"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    siret: Mapped[str] = mapped_column(String(14))
+    denomination: Mapped[str] = mapped_column(Text)
+    nature: Mapped[str] = mapped_column(String(16))
+    categorie_juridique: Mapped[str] = mapped_column(String(8))
+    departement: Mapped[str] = mapped_column(String(3), index=True)
+    adresse: Mapped[str] = mapped_column(Text)
+    zone_prioritaire: Mapped[bool] = mapped_column(Boolean)
+    representant: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConventionRow(Base):
+    __tablename__ = "conventions"
+    __table_args__ = (UniqueConstraint("structure_id", "vague"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    structure_id: Mapped[str] = mapped_column(ID, ForeignKey("structures.id"))
+    vague: Mapped[int] = mapped_column(Integer)
+    date_debut: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[VersionRow]] = relationship(
+        order_by="VersionRow.numero", lazy="selectin", viewonly=True
+    )
+
+
+class VersionRow(Base):
+    __tablename__ = "convention_versions"
+
+    convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), primary_key=True)
+    numero: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    motif: Mapped[str] = mapped_column(Text)
+    regles: Mapped[str] = mapped_column(String(100))
+    modele_version: Mapped[str] = mapped_column(String(100))
+    modele_sha256: Mapped[str] = mapped_column(SHA256)
+    demande_sha256: Mapped[str] = mapped_column(SHA256)
+    demande: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    montant_total: Mapped[Decimal] = mapped_column(Money)
+    echeancier: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    documents: Mapped[list[DocumentRow]] = relationship(
+        order_by="DocumentRow.id", lazy="selectin", viewonly=True
+    )
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["convention_id", "version"],
+            ["convention_versions.convention_id", "convention_versions.numero"],
+        ),
+        UniqueConstraint("convention_id", "version", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    convention_id: Mapped[str] = mapped_column(ID)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    storage_key: Mapped[str] = mapped_column(String(512), unique=True)
+    sha256: Mapped[str] = mapped_column(SHA256)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Revisions of the catalog schema (a package so that setuptools ships them)."""

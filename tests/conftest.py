@@ -1,0 +1,107 @@
+"""Shared fixtures for real services.
+
+- ``postgres_server`` (session): a throwaway PostgreSQL 15 on 127.0.0.1, free port, temp dir,
+  trust auth, ``fsync=off``; stopped and removed at the end of the session. Binaries come from
+  ``POSTGRES_BIN_DIR`` or ``/usr/lib/postgresql/15/bin``; as root, ``initdb`` and ``pg_ctl`` run
+  as the ``postgres`` user. Missing binaries skip the test locally and fail it when ``CI=true``.
+- ``catalog_url`` (function, parametrized ``sqlite`` / ``postgresql``): the URL of a fresh, empty
+  database: a SQLite file under ``tmp_path``, or a new database on ``postgres_server``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PG_BIN = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _missing_service(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    host: str
+    port: int
+    admin_url: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@{self.host}:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
+        _missing_service(f"PostgreSQL introuvable dans {PG_BIN}")
+    as_root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    base = Path(tempfile.mkdtemp(prefix="conum-pg-"))
+    (base / "sock").mkdir()
+    if as_root:
+        shutil.chown(base, "postgres", "postgres")
+        shutil.chown(base / "sock", "postgres", "postgres")
+    data, log = base / "data", base / "server.log"
+    subprocess.run(
+        [*prefix, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    port = 0
+    for _attempt in range(3):  # a free port can be taken between the probe and the start
+        port = _free_port()
+        options = f"-p {port} -k {base / 'sock'} -c listen_addresses=127.0.0.1 -c fsync=off"
+        started = subprocess.run(
+            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "30",
+             "-o", options, "start"],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        if started.returncode == 0:
+            break
+    else:
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"PostgreSQL n'a pas démarré : {started.stderr.decode(errors='replace')}\n{tail}")
+    server = PostgresServer("127.0.0.1", port, f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    try:
+        yield server
+    finally:
+        subprocess.run(
+            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'catalog.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
