@@ -209,9 +209,23 @@ def templates_manifest(check: bool) -> None:
 def converter(size: int | None, port: int | None) -> None:
     """Lance un groupe de convertisseurs LibreOffice (unoserver) et le surveille."""
     from dossiers.adapters.pdf import serve_forever
+    from dossiers.adapters.pdf.factory import converter_dir
 
     settings = _settings()
-    serve_forever(settings, size=size or settings.converter_pool_size, first_port=port or settings.converter_port)
+    unoserver_bin = settings.effective_unoserver_bin
+    if not unoserver_bin:
+        raise click.UsageError("unoserver est introuvable : lancez `make uno` ou définissez UNOSERVER_BIN")
+    size = size or settings.converter_pool_size
+    first_port = port or settings.converter_port
+    addresses = ",".join(f"127.0.0.1:{first_port + i}" for i in range(size))
+    serve_forever(
+        unoserver_bin,
+        size=size,
+        base_dir=converter_dir(settings),
+        first_port=first_port,
+        timeout=settings.conversion_timeout,
+        on_ready=lambda _pool: click.echo(f"convertisseurs prêts : CONVERTER_URLS={addresses}", err=True),
+    )
 
 
 def main() -> None:

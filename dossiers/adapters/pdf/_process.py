@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
-__all__ = ["free_port", "kill_group", "group_alive"]
+import psutil
+
+__all__ = ["claim_index", "free_port", "kill_group", "group_alive"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -18,14 +22,41 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def claim_index(base_dir: Path, prefix: str) -> tuple[int, int]:
+    """Lock the first free ``<base_dir>/<prefix>-<n>.lock`` and return ``(n, fd)``.
+
+    The lock lives as long as some process holds ``fd`` (pass it to the child with
+    ``pass_fds``): two pools sharing ``base_dir`` never run two LibreOffices on one profile,
+    and an orphaned server keeps its profile to itself.
+    """
+    for index in range(256):
+        fd = os.open(base_dir / f"{prefix}-{index}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return index, fd
+    raise RuntimeError(f"no free {prefix} slot in {base_dir}")
+
+
 def group_alive(pgid: int) -> bool:
+    """True while a live (non-zombie) process remains in process group ``pgid``."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    # Zombies count for kill(0) but cannot be killed: LibreOffice leaves a few (gpg helpers)
+    # that their new parent reaps a moment later. Only living members matter.
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return False
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -35,15 +66,21 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def kill_group(proc: subprocess.Popen[bytes], *, grace: float = 5.0) -> None:
+def kill_group(
+    proc: subprocess.Popen[bytes], *, grace: float = 5.0, term_group: bool = True
+) -> None:
     """Stop a process started with ``start_new_session=True`` and everything it spawned.
 
-    SIGTERM to the whole group, then SIGKILL to what is left after ``grace`` seconds.
-    The leader is reaped; the call returns once the group is empty (or after a bounded wait).
+    SIGTERM (to the whole group, or to the leader alone when ``term_group`` is false), then
+    SIGKILL to the whole group for what is left after ``grace`` seconds. The leader is reaped;
+    the call returns once the group has no living member (or after a bounded wait).
     """
     pgid = proc.pid  # leader of its own session, so its pid is the group id
     if proc.poll() is None or group_alive(pgid):
-        _signal_group(pgid, signal.SIGTERM)
+        if term_group:
+            _signal_group(pgid, signal.SIGTERM)
+        elif proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             proc.poll()

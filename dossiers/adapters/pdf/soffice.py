@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # --convert-to accepts JSON filter options since LibreOffice 7.4: this gives PDF/A-2b.
 PDFA_EXPORT_FILTER = (
-    'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"%d"}}' % PDFA_PART
+    'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"' + str(PDFA_PART) + '"}}'
 )
 
 

@@ -1,0 +1,266 @@
+"""One unoserver process (XML-RPC front + a LibreOffice behind it) that conum starts and stops.
+
+The pool in :mod:`dossiers.adapters.pdf.unoserver` owns several of these. Each gets its own
+LibreOffice profile and temp directory under ``base_dir`` (kept between runs: a fresh profile
+makes the first conversion slow), its own log file, and its own process group so that stopping
+it also stops LibreOffice.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import logging
+import math
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import xmlrpc.client
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from unoserver.client import UnoClient
+
+from dossiers.adapters.pdf._process import claim_index, free_port, kill_group
+from dossiers.adapters.pdf.base import DOCX_IMPORT_FILTER, PDFA_PART, unavailable_error
+
+__all__ = ["UnoserverProcess", "unoserver_convert", "ping", "warmup_docx"]
+
+log = logging.getLogger(__name__)
+
+_LOG_ROTATE_BYTES = 5 * 1024 * 1024
+
+
+class _Client(UnoClient):  # type: ignore[misc]
+    """UnoClient that fails at once on a refused connection (the stock one retries 5 x 10 s)."""
+
+    def _connect(self, proxy: Any, retries: int = 1, sleep: float = 0) -> Any:
+        return super()._connect(proxy, retries=1, sleep=0)
+
+
+def unoserver_convert(host: str, port: int, docx: bytes) -> bytes:
+    """One DOCX -> PDF/A-2b call to a unoserver, without timeout (callers add theirs)."""
+    result = _Client(host, str(port), host_location="remote").convert(
+        indata=docx,
+        convert_to="pdf",
+        filter_options=[f"SelectPdfVersion={PDFA_PART}"],
+        infiltername=DOCX_IMPORT_FILTER,
+    )
+    return bytes(result) if result is not None else b""
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        conn = super().make_connection(host)
+        conn.timeout = self._timeout
+        return conn
+
+
+def ping(host: str, port: int, timeout: float = 2.0) -> bool:
+    """True when a unoserver answers ``info()`` on host:port within ``timeout`` seconds."""
+    proxy = xmlrpc.client.ServerProxy(
+        f"http://{host}:{port}", transport=_TimeoutTransport(timeout), allow_none=True
+    )
+    try:
+        with proxy:
+            info = proxy.info()
+    except (OSError, http.client.HTTPException, xmlrpc.client.Error):
+        return False
+    return isinstance(info, dict) and "api" in info
+
+
+@lru_cache(maxsize=1)
+def warmup_docx() -> bytes:
+    """A small DOCX (accents, a table) that makes LibreOffice load what real documents need."""
+    import docx  # python-docx; imported here so that importing this module stays cheap
+
+    document = docx.Document()
+    document.add_heading("Préchauffage du convertisseur", level=1)
+    document.add_paragraph("Convention « Œuvre & Cie » : 1 < 2 > 0, échéancier à 100 %.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "Poste"
+    table.cell(0, 1).text = "Montant"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class UnoserverProcess:
+    """One unoserver on ``host:port``; ``port`` stays the same across restarts."""
+
+    def __init__(
+        self,
+        unoserver_bin: str,
+        *,
+        base_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        conversion_timeout: float | None = None,
+        soffice_bin: str | None = None,
+    ) -> None:
+        self.unoserver_bin = unoserver_bin
+        base_dir = Path(base_dir).resolve()  # unoserver turns these paths into file:// URIs
+        base_dir.mkdir(parents=True, exist_ok=True)
+        # The lowest profile that no live server holds (see claim_index).
+        try:
+            index, self._lock_fd = claim_index(base_dir, "profile")
+        except RuntimeError as exc:
+            raise unavailable_error(f"aucun profil LibreOffice libre dans {base_dir}") from exc
+        self.index = index
+        self.host = host
+        self.fixed_port = port is not None
+        self.port = port if port is not None else free_port(host)
+        self.profile_dir = base_dir / f"profile-{index}"
+        self.temp_dir = base_dir / f"tmp-{index}"
+        self.log_path = base_dir / f"unoserver-{index}.log"
+        self.conversion_timeout = conversion_timeout
+        self.soffice_bin = soffice_bin
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._stopped = False  # stop() ran: a start() in progress gives up
+        self._closed = False  # close() ran: no start() ever again
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def __repr__(self) -> str:
+        return f"UnoserverProcess({self.address}, pid={self.pid})"
+
+    def command(self, uno_port: int) -> list[str]:
+        cmd = [
+            self.unoserver_bin,
+            "--interface", self.host,
+            "--uno-interface", "127.0.0.1",
+            "--port", str(self.port),
+            "--uno-port", str(uno_port),
+            "--user-installation", str(self.profile_dir),
+            "--temp-dir", str(self.temp_dir),
+        ]  # fmt: skip
+        if self.conversion_timeout is not None:
+            # Server-side guard for callers that are not this pool (CONVERTER_URLS clients):
+            # unoserver kills LibreOffice and exits, and the supervisor restarts it.
+            cmd += ["--conversion-timeout", str(math.ceil(self.conversion_timeout) + 5)]
+        if self.soffice_bin:
+            cmd += ["--executable", self.soffice_bin]
+        return cmd
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, *, ready_timeout: float = 180.0) -> None:
+        """Launch unoserver and return once it answers; raise CONVERTISSEUR_INDISPONIBLE."""
+        with self._lock:
+            if self._stopped or self._closed:
+                raise unavailable_error("le convertisseur a été arrêté")
+            if self.alive():
+                return
+            self._prepare_dirs()
+            if not _port_free(self.host, self.port):
+                if self.fixed_port:
+                    raise unavailable_error(f"le port {self.address} est déjà utilisé")
+                self.port = free_port(self.host)
+            uno_port = free_port("127.0.0.1")
+            while uno_port == self.port:
+                uno_port = free_port("127.0.0.1")
+            with open(self.log_path, "ab") as log_file:
+                try:
+                    self._proc = subprocess.Popen(
+                        self.command(uno_port),
+                        stdin=subprocess.DEVNULL,
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        pass_fds=(self._lock_fd,),  # the profile stays locked while it runs
+                    )
+                except (FileNotFoundError, PermissionError) as exc:
+                    raise unavailable_error(
+                        f"unoserver introuvable ({self.unoserver_bin})"
+                    ) from exc
+            proc = self._proc
+        log.info("unoserver %d starting on %s (pid %d)", self.index, self.address, proc.pid)
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            if self._stopped:
+                raise unavailable_error("le convertisseur a été arrêté pendant son démarrage")
+            if proc.poll() is not None:
+                kill_group(proc, grace=1.0)
+                raise unavailable_error(
+                    f"unoserver s'est arrêté au démarrage (code {proc.returncode}) ; "
+                    f"voir {self.log_path} : {self._log_tail()}"
+                )
+            if ping(self.host, self.port, timeout=2.0):
+                return
+            if time.monotonic() > deadline:
+                with self._lock:
+                    if self._proc is proc:
+                        self._proc = None
+                kill_group(proc, grace=2.0)
+                raise unavailable_error(
+                    f"unoserver ne répond pas sur {self.address} après {ready_timeout:g} s"
+                )
+            time.sleep(0.25)
+
+    def stop(self, *, grace: float = 5.0) -> None:
+        """SIGTERM to unoserver (it stops its LibreOffice), SIGKILL to the whole process
+        group for whatever is left after ``grace`` seconds."""
+        with self._lock:
+            self._stopped = True
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            # unoserver forwards SIGTERM to LibreOffice and exits in ~0.5 s; a SIGTERM to the
+            # whole group instead deadlocks unoserver 3.7 until the SIGKILL.
+            kill_group(proc, grace=grace, term_group=False)
+            log.info("unoserver %d on %s stopped", self.index, self.address)
+
+    def close(self, *, grace: float = 5.0) -> None:
+        """Stop for good and release the profile lock."""
+        with self._lock:
+            self._closed = True
+        self.stop(grace=grace)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def restart(self, *, ready_timeout: float = 180.0, grace: float = 2.0) -> None:
+        self.stop(grace=grace)
+        with self._lock:
+            self._stopped = False
+        self.start(ready_timeout=ready_timeout)
+
+    def _prepare_dirs(self) -> None:
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        # Leftovers of a killed run are useless; unoserver needs the directory to exist.
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_path.exists() and self.log_path.stat().st_size > _LOG_ROTATE_BYTES:
+            self.log_path.replace(self.log_path.with_suffix(".log.1"))
+
+    def _log_tail(self, lines: int = 3) -> str:
+        try:
+            text = self.log_path.read_text("utf-8", "replace")
+        except OSError:
+            return "journal illisible"
+        return " | ".join(text.strip().splitlines()[-lines:])[-500:]
