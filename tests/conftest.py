@@ -4,6 +4,9 @@
   trust auth, ``fsync=off``; stopped and removed at the end of the session. Binaries come from
   ``POSTGRES_BIN_DIR`` or ``/usr/lib/postgresql/15/bin``; as root, ``initdb`` and ``pg_ctl`` run
   as the ``postgres`` user. Missing binaries skip the test locally and fail it when ``CI=true``.
+- ``pool`` (session): a warm unoserver pool of one LibreOffice, profiles cached in
+  ``var/test-converter`` so that local reruns start warm; ``pool_urls`` gives its address for
+  processes that connect to it (CONVERTER_URLS). Missing LibreOffice/unoserver: skip, or fail in CI.
 - ``catalog_url`` (function, parametrized ``sqlite`` / ``postgresql``): the URL of a fresh, empty
   database: a SQLite file under ``tmp_path``, or a new database on ``postgres_server``.
 """
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from dossiers.settings import ROOT, Settings
 
 PG_BIN = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -105,3 +110,24 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'var' / 'catalog.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.create_database()
+
+
+@pytest.fixture(scope="session")
+def pool() -> Iterator[object]:
+    from dossiers.adapters.pdf import UnoserverPool
+
+    if shutil.which("soffice") is None:
+        _missing_service("LibreOffice (soffice) n'est pas installé")
+    unoserver_bin = Settings().effective_unoserver_bin
+    if unoserver_bin is None:
+        _missing_service("unoserver absent : créer .venv-uno (make uno)")
+    converter_pool = UnoserverPool.start(unoserver_bin, size=1, base_dir=ROOT / "var" / "test-converter", timeout=60)
+    try:
+        yield converter_pool
+    finally:
+        converter_pool.close()
+
+
+@pytest.fixture(scope="session")
+def pool_urls(pool: object) -> str:
+    return ",".join(pool.addresses)  # type: ignore[attr-defined]

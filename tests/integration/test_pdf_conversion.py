@@ -102,16 +102,6 @@ def soffice_converter() -> Iterator[SofficeConverter]:
     converter.close()
 
 
-@pytest.fixture(scope="session")
-def pool() -> Iterator[UnoserverPool]:
-    unoserver_bin = need_unoserver()
-    started = time.monotonic()
-    converter_pool = UnoserverPool.start(unoserver_bin, size=1, base_dir=CACHE_DIR, timeout=60)
-    print(f"\nunoserver pool ready in {time.monotonic() - started:.1f} s")
-    yield converter_pool
-    converter_pool.close()
-
-
 @pytest.fixture(params=["soffice", "pool"])
 def converter(request: pytest.FixtureRequest) -> SofficeConverter | UnoserverPool:
     name = "soffice_converter" if request.param == "soffice" else "pool"

@@ -1,0 +1,92 @@
+"""`conum generate` and `conum demo` as a script or a person runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.factories import ROOT, demande
+
+CONUM = [sys.executable, "-m", "dossiers.entrypoints"]
+
+
+def run(args, tmp_path: Path, pool_urls: str | None = None, **kw):
+    env = {**os.environ, "CONUM_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "250"}
+    if pool_urls:
+        env["CONVERTER_URLS"] = pool_urls
+    return subprocess.run([*CONUM, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, **kw)
+
+
+def write(tmp_path: Path, payload, name="demande.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.libreoffice
+def test_generate_json_prints_the_contract_and_writes_both_files(tmp_path, pool_urls):
+    result = run(["generate", str(write(tmp_path, demande())), "--out", "out", "--json"], tmp_path, pool_urls)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["convention_id"] == "CN-V2-STR-000123"
+    assert out["version"] == 1
+    assert out["total_eur"] == "127500.00"
+    assert out["echeancier"] == [
+        {"annee": 1, "date": "2024-01-01", "montant_eur": "52500.00"},
+        {"annee": 2, "date": "2025-01-01", "montant_eur": "37500.00"},
+        {"annee": 3, "date": "2026-01-01", "montant_eur": "37500.00"},
+    ]
+    docx, pdf = Path(out["docx"]), Path(out["pdf"])
+    assert docx.parent == (tmp_path / "out").resolve()
+    assert docx.read_bytes()[:2] == b"PK" and pdf.read_bytes()[:5] == b"%PDF-"
+    again = run(["generate", str(write(tmp_path, demande())), "--out", "out", "--json"], tmp_path, pool_urls)
+    assert json.loads(again.stdout)["nouvelle"] is False
+    assert hashlib.sha256(docx.read_bytes()).hexdigest() == hashlib.sha256(Path(json.loads(again.stdout)["docx"]).read_bytes()).hexdigest()
+
+
+def test_an_invalid_demande_exits_1_with_the_fields_in_json(tmp_path):
+    payload = demande(structure__siret="21330099900018")
+    payload["convention"]["nombre_postes"] = 0
+    result = run(["generate", str(write(tmp_path, payload)), "--json"], tmp_path)
+    assert result.returncode == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "demande_invalide"
+    assert {e["champ"] for e in error["erreurs"]} == {"structure.siret", "convention.nombre_postes"}
+    assert result.stdout.count("\n") == 1  # one JSON object, nothing else
+
+
+def test_an_invalid_demande_is_explained_in_french_without_traceback(tmp_path):
+    payload = demande()
+    del payload["postes"][0]["contrat"]["date_fin"]
+    result = run(["generate", str(write(tmp_path, payload))], tmp_path)
+    assert result.returncode == 1
+    assert "postes[0].contrat.date_fin : date_fin est obligatoire pour un contrat CDD" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_json_is_refused_and_a_missing_file_is_bad_usage(tmp_path):
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    broken = run(["generate", "broken.json", "--json"], tmp_path)
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout)["error"]["erreurs"][0]["code"] == "json_invalide"
+    missing = run(["generate", "absent.json"], tmp_path)
+    assert missing.returncode == 2
+    assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.libreoffice
+def test_demo_generates_every_sample_and_prints_where(tmp_path, pool_urls):
+    result = run(["demo"], tmp_path, pool_urls)
+    assert result.returncode == 0, result.stdout + result.stderr
+    made = sorted(p.name for p in (tmp_path / "var" / "demo").iterdir())
+    samples = sorted(p.stem for p in (ROOT / "examples" / "demandes").glob("*.json"))
+    assert len(made) == 2 * len(samples)
+    assert "CN-V2-STR-000123-v1.pdf" in made
+    assert "150 000,00 €" in result.stdout.replace("\xa0", " ")  # Roubaix, 3 postes in a QPV
+    assert str(tmp_path / "var" / "storage") in result.stdout.replace("\n", "")

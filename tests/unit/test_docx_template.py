@@ -1,0 +1,130 @@
+"""The convention template renders every field as typed, like stock docxtpl, and matches its manifest."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import pytest
+from docx import Document
+from docxtpl import DocxTemplate
+
+from dossiers.adapters.docx import (
+    PreparedTemplate,
+    load_manifest,
+    missing_paths,
+    template_variables,
+)
+from dossiers.adapters.rules import RulesRepository
+from dossiers.domain.context import convention_context
+from dossiers.domain.demande import parse_demande
+from dossiers.domain.rules import calculer
+from dossiers.errors import TemplateError
+from dossiers.settings import ROOT
+from tests.factories import EXAMPLES, demande, example
+
+TEMPLATES = ROOT / "templates"
+RULES = RulesRepository(ROOT / "config" / "rules")
+
+
+@pytest.fixture(scope="module")
+def prepared() -> PreparedTemplate:
+    return PreparedTemplate(TEMPLATES / "convention.docx")
+
+
+def context(payload, version=1):
+    d = parse_demande(payload)
+    rules = RULES.for_vague(d.vague)
+    return convention_context(
+        d, calculer(d, rules), rules,
+        convention_id=f"CN-V{d.vague}-{d.structure.id}", version=version, modele_version="test",
+        date_edition=date(2026, 11, 26),
+    )
+
+
+def text_of(docx: bytes) -> str:
+    doc = Document(io.BytesIO(docx))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    parts += [p.text for s in doc.sections for p in s.footer.paragraphs]
+    return "\n".join(parts)
+
+
+def stock(payload) -> bytes:
+    tpl = DocxTemplate(TEMPLATES / "convention.docx")
+    tpl.render(context(payload), jinja_env=jinja2.Environment(autoescape=True), autoescape=True)
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+ALL_EXAMPLES = sorted(p.name for p in EXAMPLES.glob("*.json"))
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_prepared_template_gives_the_same_text_as_stock_docxtpl(prepared, name):
+    payload = example(name)
+    assert text_of(prepared.render(context(payload))) == text_of(stock(payload))
+
+
+def test_special_characters_come_out_as_typed(prepared):
+    payload = example("association-caracteres-speciaux.json")
+    docx = prepared.render(context(payload))
+    text = text_of(docx)
+    assert "Association « Les Œuvres & <Lumières> » — L'Haÿ-les-Roses 😀" in text
+    assert "D'Artagnan & Fils <SARL>" in text
+    assert "Zoë O'Connor-Dœuf" in text
+    # The line break of the address is a real Word line break, not a lost character.
+    body = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    assert "Maison des associations</w:t><w:br/>" in body
+    assert '3 rue "Jean-Jaurès", 94240' in text
+
+
+def test_public_and_private_wording_differ(prepared):
+    public = text_of(prepared.render(context(demande())))
+    private_payload = demande(structure__nature="privee", structure__categorie_juridique="9220")
+    private = text_of(prepared.render(context(private_payload)))
+    assert "personne morale de droit public" in public
+    assert "personne morale de droit privé" in private
+    assert "comptable public" in public and "comptable public" not in private
+    assert "2000-321" in private and "2000-321" not in public
+
+
+def test_rendering_is_deterministic_and_never_reuses_a_previous_demande(prepared):
+    a, b = example("commune-qpv-3-postes.json"), example("association-1-poste.json")
+    first_a = prepared.render(context(a))
+    first_b = prepared.render(context(b))
+    assert prepared.render(context(a)) == first_a
+    assert "Roubaix" not in text_of(first_b)
+    assert first_b == PreparedTemplate(TEMPLATES / "convention.docx").render(context(b))
+
+
+def test_manifest_lists_exactly_what_the_template_reads(prepared):
+    manifest = load_manifest(TEMPLATES)["convention"]
+    assert set(manifest.variables) == template_variables(prepared)
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_context_provides_every_variable_of_the_manifest(name):
+    manifest = load_manifest(TEMPLATES)["convention"]
+    assert missing_paths(manifest.variables, context(example(name))) == []
+
+
+def test_missing_paths_catches_a_variable_the_context_lacks():
+    ctx = context(demande())
+    assert missing_paths(["structure.couleur", "postes[].salaire", "structure.siret"], ctx) == [
+        "postes[].salaire",
+        "structure.couleur",
+    ]
+
+
+def test_a_template_reading_an_unknown_variable_fails_at_render(tmp_path: Path):
+    doc = Document()
+    doc.add_paragraph().add_run("{{ structure.couleur }}")
+    doc.save(tmp_path / "bad.docx")
+    with pytest.raises(TemplateError) as err:
+        PreparedTemplate(tmp_path / "bad.docx").render(context(demande()))
+    assert "couleur" in err.value.message
