@@ -275,10 +275,11 @@ def setup_styles(doc) -> None:
     _paragraph_format(h1, before=16, after=6, align=WD_ALIGN_PARAGRAPH.LEFT, keep_next=True, line=1.0)
     h1.paragraph_format.keep_together = True
 
+    # Heading 2: the centred section titles before the articles (Entre les soussignés, Vu, Préambule).
     h2 = doc.styles["Heading 2"]
     _strip_borders_and_theme(h2)
-    _font(h2, size=11, bold=True, italic=False, color=ACCENT)
-    _paragraph_format(h2, before=8, after=4, align=WD_ALIGN_PARAGRAPH.LEFT, keep_next=True, line=1.0)
+    _font(h2, size=11.5, bold=True, italic=False, caps=True, color=ACCENT)
+    _paragraph_format(h2, before=14, after=8, align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True, line=1.0)
 
     section_title = _style(doc, "Intertitre", base="Normal")
     _font(section_title, size=11.5, bold=True, caps=True, color=ACCENT)
@@ -300,6 +301,9 @@ def setup_styles(doc) -> None:
     numid.set(qn("w:val"), str(_dash_numbering(doc)))
     numpr.append(numid)
     _put(dash.element.get_or_add_pPr(), numpr)
+
+    lead = _style(doc, "Intitulé", kind=WD_STYLE_TYPE.CHARACTER)
+    _font(lead, bold=True, color=ACCENT)
 
     cell = _style(doc, "Texte tableau", base="Normal")
     _font(cell, size=9.5)
@@ -324,10 +328,20 @@ def setup_styles(doc) -> None:
 
 # -- writing helpers -----------------------------------------------------------------------------
 class Writer:
-    """Thin layer over python-docx: one run per formatting span, Jinja tags never split."""
+    """Thin layer over python-docx: one run per formatting span, Jinja tags never split.
+
+    Sub-articles (3.1, 3.2…) are run-in titles: ``sub("3.1 Montant total")`` puts "3.1 Montant
+    total." in the character style "Intitulé" at the start of the next paragraph (of each branch
+    when the next paragraphs are a ``{%p if %}…{%p else %}…`` pair). A separate heading paragraph
+    would be cleaner for navigation, but LibreOffice 7.4 (the PDF converter) often leaves such a
+    heading alone at the bottom of a page despite "keep with next"; a run-in title cannot be
+    separated from its text.
+    """
 
     def __init__(self, doc) -> None:
         self.doc = doc
+        self._lead: str | None = None  # run-in title waiting for its paragraph
+        self._branch_lead: str | None = None  # the same title, for the {%p else %} branch
 
     @staticmethod
     def _runs(paragraph, text: str) -> None:
@@ -339,6 +353,11 @@ class Writer:
 
     def p(self, text: str = "", style: str | None = None, *, keep_next: bool = False, align=None):
         paragraph = self.doc.add_paragraph(style=style)
+        if self._lead:
+            lead = paragraph.add_run(fr(self._lead + ". "))
+            lead.style = self.doc.styles["Intitulé"]
+            paragraph.paragraph_format.space_before = Pt(4)
+            self._lead = None
         self._runs(paragraph, text)
         if keep_next:
             paragraph.paragraph_format.keep_with_next = True
@@ -347,20 +366,30 @@ class Writer:
         return paragraph
 
     def h1(self, text: str, *, page_break: bool = False):
+        assert self._lead is None, f"sub-article {self._lead!r} has no text"
         paragraph = self.p(text, "Heading 1")
         if page_break:
             paragraph.paragraph_format.page_break_before = True
         return paragraph
 
-    def h2(self, text: str):
-        return self.p(text, "Heading 2")
+    def sub(self, title: str) -> None:
+        """Run-in title of a sub-article, printed at the start of the next paragraph."""
+        assert self._lead is None, f"sub-article {self._lead!r} has no text"
+        self._lead = title
 
     def dash(self, text: str):
+        assert self._lead is None, "a sub-article cannot start with a list item"
         return self.p(text, "Liste à tirets")
 
     def tag(self, text: str):
         """A paragraph-level docxtpl tag ({%p ... %}); the whole paragraph is one run."""
         assert text.startswith("{%p ") and text.endswith("%}"), text
+        if text.startswith("{%p if") and self._lead:
+            self._branch_lead = self._lead
+        elif text.startswith("{%p else") and self._branch_lead:
+            self._lead, self._branch_lead = self._branch_lead, None
+        elif text.startswith("{%p endif"):
+            self._branch_lead = None
         paragraph = self.doc.add_paragraph(style="Balise")
         paragraph.add_run(text)
         return paragraph
@@ -451,7 +480,7 @@ def title_block(w: Writer) -> None:
 
 
 def parties(w: Writer) -> None:
-    w.p("Entre les soussignés", "Intertitre")
+    w.p("Entre les soussignés", "Heading 2")
     w.p(
         "**La Caisse des Dépôts et Consignations**, établissement spécial créé par la loi du 28 avril 1816, "
         "codifiée aux articles L. 518-2 et suivants du code monétaire et financier, dont le siège est situé "
@@ -486,7 +515,7 @@ def parties(w: Writer) -> None:
     w.p("d'autre part,", "Partie")
     w.p("la CDC et la Structure étant ci-après dénommées ensemble « les Parties » et individuellement « une Partie ».")
 
-    w.p("Vu", "Intertitre")
+    w.p("Vu", "Heading 2")
     w.p(
         "le règlement (UE) 2016/679 du Parlement européen et du Conseil du 27 avril 2016 relatif à la protection "
         "des personnes physiques à l'égard du traitement des données à caractère personnel et à la libre "
@@ -521,7 +550,7 @@ def parties(w: Writer) -> None:
 
 
 def preambule(w: Writer) -> None:
-    w.p("Préambule", "Intertitre")
+    w.p("Préambule", "Heading 2")
     w.tag("{%p if convention.vague == 1 %}")
     w.p(
         "Dans le cadre du plan de relance « France Relance », l'État a engagé un programme national en faveur "
@@ -597,7 +626,7 @@ def articles(w: Writer) -> None:
 
     # Article 3 ---------------------------------------------------------------------------------
     w.h1("Article 3 — Montant de la subvention")
-    w.h2("3.1 Montant total")
+    w.sub("3.1 Montant total")
     w.p(
         "Le montant total de la subvention est fixé à **{{ montants.total }}** ({{ montants.total_lettres }}) "
         "pour {{ convention.nombre_postes_lettres }} ({{ convention.nombre_postes }}) poste" + PLURIEL_POSTES + ", "
@@ -612,7 +641,7 @@ def articles(w: Writer) -> None:
     )
     w.tag("{%p endif %}")
 
-    w.h2("3.2 Répartition annuelle")
+    w.sub("3.2 Répartition annuelle")
     w.p("Le montant de la subvention se répartit par année d'exécution de la convention comme suit :", keep_next=True)
     w.tag("{%p if montants.bonification %}")
     w.table(
@@ -647,7 +676,7 @@ def articles(w: Writer) -> None:
     )
     w.tag("{%p endif %}")
 
-    w.h2("3.3 Nature de la subvention")
+    w.sub("3.3 Nature de la subvention")
     w.p(
         "La subvention est une aide forfaitaire attribuée au titre de chaque poste. Elle ne peut excéder le coût "
         "réel de la rémunération (salaire et charges sociales patronales) du ou des conseillers employés sur "
@@ -661,11 +690,11 @@ def articles(w: Writer) -> None:
 
     # Article 4 ---------------------------------------------------------------------------------
     w.h1("Article 4 — Modalités de versement")
-    w.h2("4.1 Échéancier")
+    w.sub("4.1 Échéancier")
     w.p(
         "La subvention est versée par tranches annuelles, selon l'échéancier prévisionnel figurant en annexe 2."
     )
-    w.h2("4.2 Conditions de versement")
+    w.sub("4.2 Conditions de versement")
     w.p("Le versement de chaque tranche est subordonné :", keep_next=True)
     w.dash("à la signature de la présente convention par les deux Parties ;")
     w.dash("à la production, pour chaque poste, du contrat de travail en cours de validité du conseiller qui l'occupe ;")
@@ -682,7 +711,7 @@ def articles(w: Writer) -> None:
         "titulaire d'un contrat de travail en cours de validité ; lorsque le poste est pourvu ultérieurement, elle "
         "est versée après production du contrat."
     )
-    w.h2("4.3 Compte de versement")
+    w.sub("4.3 Compte de versement")
     w.tag("{%p if structure.est_publique %}")
     w.p(
         "Les sommes sont versées au comptable public assignataire de la Structure, par virement sur le compte "
@@ -703,7 +732,7 @@ def articles(w: Writer) -> None:
     # Article 5 ---------------------------------------------------------------------------------
     w.h1("Article 5 — Obligations de la Structure")
     w.p("Pendant toute la durée de la convention, la Structure s'engage à respecter les obligations suivantes.")
-    w.h2("5.1 Recrutement et emploi des conseillers")
+    w.sub("5.1 Recrutement et emploi des conseillers")
     w.p("La Structure s'engage :", keep_next=True)
     w.dash(
         "à recruter et à employer à temps plein, sur chacun des postes mentionnés en annexe 1, un conseiller "
@@ -719,20 +748,20 @@ def articles(w: Writer) -> None:
         "à affecter le conseiller aux missions définies à l'article 1 et à ne pas lui confier de missions "
         "étrangères à cet objet."
     )
-    w.h2("5.2 Formation des conseillers")
+    w.sub("5.2 Formation des conseillers")
     w.p(
         "La Structure permet à chaque conseiller de suivre, sur son temps de travail, la formation initiale "
         "prévue par le dispositif, sous la forme d'un parcours certifiant, ainsi que les actions de formation "
         "continue proposées dans ce cadre."
     )
-    w.h2("5.3 Suivi de l'activité")
+    w.sub("5.3 Suivi de l'activité")
     w.p(
         "La Structure veille à ce que chaque conseiller établisse régulièrement les comptes rendus de son "
         "activité au moyen de l'outil de suivi mis à disposition dans le cadre du dispositif. Elle communique, "
         "à la demande de la CDC ou de l'ANCT, toute information utile au suivi de l'activité et à l'évaluation "
         "du dispositif."
     )
-    w.h2("5.4 Utilisation de la subvention")
+    w.sub("5.4 Utilisation de la subvention")
     w.p(
         "La subvention est utilisée exclusivement pour financer la rémunération (salaire et charges sociales "
         "patronales) du ou des conseillers employés sur les postes mentionnés en annexe 1. Elle ne peut être "
@@ -749,13 +778,13 @@ def articles(w: Writer) -> None:
         "moyen d'un suivi analytique des dépenses de rémunération afférentes aux postes."
     )
     w.tag("{%p endif %}")
-    w.h2("5.5 Communication")
+    w.sub("5.5 Communication")
     w.p(
         "La Structure mentionne le soutien financier de l'État, au titre du dispositif Conseiller numérique, sur "
         "tout support de communication relatif à l'activité du ou des conseillers, notamment en y faisant "
         "figurer le logo de l'État et celui du dispositif, dans le respect des chartes graphiques applicables."
     )
-    w.h2("5.6 Départ, vacance et remplacement")
+    w.sub("5.6 Départ, vacance et remplacement")
     w.p(
         "La Structure informe sans délai la CDC et l'ANCT de tout départ d'un conseiller, de toute fin anticipée "
         "ou suspension d'un contrat de travail et de toute vacance d'un poste, en précisant la date effective de "
@@ -767,7 +796,7 @@ def articles(w: Writer) -> None:
         "convention est modifiée par avenant dans les conditions de l'article 7 et le trop-perçu est reversé "
         "dans les conditions de l'article 6.3."
     )
-    w.h2("5.7 Informations relatives à la Structure")
+    w.sub("5.7 Informations relatives à la Structure")
     w.tag("{%p if structure.est_publique %}")
     w.p(
         "La Structure tient à la disposition de la CDC la délibération ou la décision de son organe compétent "
@@ -789,7 +818,7 @@ def articles(w: Writer) -> None:
 
     # Article 6 ---------------------------------------------------------------------------------
     w.h1("Article 6 — Justification, contrôle et reversement")
-    w.h2("6.1 Justification de l'emploi de la subvention")
+    w.sub("6.1 Justification de l'emploi de la subvention")
     w.p(
         "La Structure justifie de l'emploi de l'intégralité de la subvention. À cette fin, elle transmet à la "
         "CDC, au plus tard six (6) mois après le terme de la convention, un bilan faisant apparaître, pour chaque "
@@ -813,7 +842,7 @@ def articles(w: Writer) -> None:
         "commissaire aux comptes ainsi que le rapport de celui-ci."
     )
     w.tag("{%p endif %}")
-    w.h2("6.2 Contrôle")
+    w.sub("6.2 Contrôle")
     w.p(
         "La CDC, l'ANCT et les services de l'État peuvent procéder, pendant la durée de la convention et "
         "pendant cinq (5) ans à compter de son terme, à tout contrôle sur pièces ou sur place de l'emploi de la "
@@ -821,7 +850,7 @@ def articles(w: Writer) -> None:
         "pièces justificatives, notamment les contrats de travail, les bulletins de paie et les pièces "
         "comptables."
     )
-    w.h2("6.3 Reversement")
+    w.sub("6.3 Reversement")
     w.p("Donnent lieu à reversement à la CDC :", keep_next=True)
     w.dash("les sommes dont la Structure ne justifie pas l'emploi dans les conditions de l'article 6.1 ;")
     w.dash("les sommes non utilisées ou utilisées à une fin autre que celle prévue à l'article 5.4 ;")
@@ -861,14 +890,14 @@ def articles(w: Writer) -> None:
 
     # Article 8 ---------------------------------------------------------------------------------
     w.h1("Article 8 — Résiliation")
-    w.h2("8.1 Résiliation à l'initiative de la Structure")
+    w.sub("8.1 Résiliation à l'initiative de la Structure")
     w.p(
         "La Structure peut résilier la présente convention à tout moment, pour la totalité ou pour une partie des "
         "postes, par lettre recommandée avec demande d'avis de réception adressée à la CDC, moyennant un préavis "
         "d'un (1) mois courant à compter de la réception de cette lettre. La résiliation partielle donne lieu à "
         "avenant dans les conditions de l'article 7."
     )
-    w.h2("8.2 Résiliation à l'initiative de la CDC")
+    w.sub("8.2 Résiliation à l'initiative de la CDC")
     w.p(
         "En cas de manquement de la Structure à l'une quelconque de ses obligations, la CDC peut résilier de "
         "plein droit la présente convention, après une mise en demeure adressée par lettre recommandée avec "
@@ -883,7 +912,7 @@ def articles(w: Writer) -> None:
         "Structure, sous réserve des dispositions du code de commerce applicables aux contrats en cours."
     )
     w.tag("{%p endif %}")
-    w.h2("8.3 Effets de la résiliation")
+    w.sub("8.3 Effets de la résiliation")
     w.p(
         "La résiliation totale emporte restitution de l'ensemble des postes. Les sommes indûment perçues à la "
         "date d'effet de la résiliation, déterminées au prorata de la période d'emploi effective des conseillers, "

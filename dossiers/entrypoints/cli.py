@@ -8,6 +8,7 @@ command prints exactly one JSON object on stdout, errors included.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from datetime import date, datetime, timezone
@@ -229,6 +230,9 @@ def converter(size: int | None, port: int | None) -> None:
 
 
 def main() -> None:
+    # unoserver's client logs three INFO lines per conversion: keep the terminal for our own output.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("unoserver").setLevel(logging.WARNING)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
