@@ -25,7 +25,7 @@ bench: system-deps venv uno
 
 # Debian packages, installed only when a command is missing (apt-get update once, then install).
 system-deps:
-	@if ! command -v soffice >/dev/null || ! /usr/bin/python3 -c 'import uno' 2>/dev/null \
+	@if ! command -v soffice >/dev/null || ! /usr/bin/python3 -c 'import uno, ensurepip' 2>/dev/null \
 	    || ! fc-list | grep -qi carlito || ! command -v pdftotext >/dev/null; then \
 	  echo "Installation des paquets Debian : $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \

@@ -5,9 +5,15 @@ Run from the repository root::
     .venv/bin/python tools/build_templates.py
 
 The template is written by this script rather than edited by hand so that every change to the
-legal text is reviewable in a diff. The output stays an ordinary Word document (real styles:
-Title, Subtitle, Heading 1/2, Normal, a dash-list style, table styles), so a legal team can also
-open it in Word or LibreOffice; if they edit it there, port the change back here.
+legal text is reviewable in a diff. The output stays an ordinary Word document with real styles
+(Title, Subtitle; Heading 1 for articles and annexes; Heading 2 for the centred section titles
+"Entre les soussignés", "Vu", "Préambule"; Normal; "Liste à tirets"; "Intitulé" for the run-in
+titles of sub-articles; table styles), so a legal team can also open it in Word or LibreOffice;
+if they edit it there, port the change back here.
+
+Pagination is tuned for LibreOffice 7.4, which converts the documents to PDF and sometimes ignores
+"keep with next": sub-article titles are run-in (see ``Writer``), the preamble title and its first
+paragraph sit in a borderless table row that cannot split, and each annex starts a new page.
 
 Conventions used in the template (see docxtpl's documentation):
 
@@ -27,8 +33,10 @@ from __future__ import annotations
 import io
 import re
 import sys
+import unicodedata
 import zipfile
 from datetime import datetime, timezone
+from contextlib import contextmanager
 from pathlib import Path
 
 from docx import Document
@@ -39,6 +47,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "templates" / "convention.docx"
@@ -158,6 +167,8 @@ def _style(doc, name: str, *, base: str | None = None, kind=WD_STYLE_TYPE.PARAGR
         return doc.styles[name]
     except KeyError:
         style = doc.styles.add_style(name, kind)
+        # ASCII style id ("Liste à tirets" -> "Listeatirets"), as Word would make it.
+        style.style_id = re.sub(r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKD", name))
         if base:
             style.base_style = doc.styles[base]
         style.quick_style = True
@@ -342,6 +353,42 @@ class Writer:
         self.doc = doc
         self._lead: str | None = None  # run-in title waiting for its paragraph
         self._branch_lead: str | None = None  # the same title, for the {%p else %} branch
+        self._container = doc  # where paragraphs go: the body, or the cell of kept_together()
+
+    def _add_paragraph(self, style: str | None = None):
+        return self._container.add_paragraph(style=style)
+
+    @contextmanager
+    def kept_together(self):
+        """Paragraphs that must stay on one page, in a borderless one-cell table whose row cannot
+        split. Used for a centred title and its first paragraph: LibreOffice honours "row cannot
+        split" where it sometimes ignores "keep with next"."""
+        table = self.doc.add_table(rows=1, cols=1)
+        table.autofit = False
+        tblpr = table._tbl.tblPr
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        _put(tblpr, layout)
+        _border(tblpr, "w:tblBorders", {s: ("nil", 0, "auto") for s in ("top", "left", "bottom", "right", "insideH", "insideV")})
+        margins = OxmlElement("w:tblCellMar")
+        for side in ("top", "left", "bottom", "right"):
+            m = OxmlElement(f"w:{side}")
+            m.set(qn("w:w"), "0")
+            m.set(qn("w:type"), "dxa")
+            margins.append(m)
+        _put(tblpr, margins)
+        row = table.rows[0]
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        cell = row.cells[0]
+        cell.width = Cm(CONTENT_WIDTH_CM)
+        table._tbl.tblGrid.find(qn("w:gridCol")).set(qn("w:w"), str(int(Cm(CONTENT_WIDTH_CM).twips)))
+        placeholder = cell.paragraphs[0]
+        self._container = cell
+        try:
+            yield
+        finally:
+            self._container = self.doc
+            placeholder._p.getparent().remove(placeholder._p)  # python-docx's empty first paragraph
 
     @staticmethod
     def _runs(paragraph, text: str) -> None:
@@ -352,7 +399,7 @@ class Writer:
                 run.bold = True if i % 2 else None
 
     def p(self, text: str = "", style: str | None = None, *, keep_next: bool = False, align=None):
-        paragraph = self.doc.add_paragraph(style=style)
+        paragraph = self._add_paragraph(style)
         if self._lead:
             lead = paragraph.add_run(fr(self._lead + ". "))
             lead.style = self.doc.styles["Intitulé"]
@@ -390,13 +437,14 @@ class Writer:
             self._lead, self._branch_lead = self._branch_lead, None
         elif text.startswith("{%p endif"):
             self._branch_lead = None
-        paragraph = self.doc.add_paragraph(style="Balise")
+        paragraph = self._add_paragraph("Balise")
         paragraph.add_run(text)
         return paragraph
 
-    def table(self, widths: list[float], header: list[str], rows: list, aligns: list[str]):
+    def table(self, widths: list[float], header: list[str], rows: list, aligns: list[str], *, keep_together=False):
         """A bordered table. ``rows`` items: list of cell texts, ("tr", "{%tr ... %}") for a loop
-        row, or ("total", [cells]) for a shaded total row."""
+        row, or ("total", [cells]) for a shaded total row. ``keep_together``: short tables are kept
+        on one page (Word's idiom: "keep with next" on every row but the last)."""
         assert abs(sum(widths) - CONTENT_WIDTH_CM) < 0.01, widths
         table = self.doc.add_table(rows=0, cols=len(widths))
         table.style = self.doc.styles["Table Grid"]
@@ -455,6 +503,10 @@ class Writer:
                 add_row(item[1], "Texte tableau", fill=TOTAL_FILL, bold=True)
             else:
                 add_row(item, "Texte tableau")
+        if keep_together:
+            for row in table.rows[:-1]:
+                for paragraph in row._tr.iter(qn("w:p")):
+                    Paragraph(paragraph, table).paragraph_format.keep_with_next = True
         # The grid python-docx writes is equal-width; set the real column widths.
         for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
             col.set(qn("w:w"), str(int(Cm(width).twips)))
@@ -550,25 +602,27 @@ def parties(w: Writer) -> None:
 
 
 def preambule(w: Writer) -> None:
-    w.p("Préambule", "Heading 2")
-    w.tag("{%p if convention.vague == 1 %}")
-    w.p(
-        "Dans le cadre du plan de relance « France Relance », l'État a engagé un programme national en faveur "
-        "de l'inclusion numérique, destiné à rapprocher le numérique du quotidien des Français. Ce programme "
-        "comprend le financement par l'État du recrutement, de la formation et de l'activité de conseillers "
-        "numériques employés par des structures publiques et privées (ci-après « le dispositif Conseiller "
-        "numérique »)."
-    )
-    w.tag("{%p else %}")
-    w.p(
-        "Créé en 2021 dans le cadre du plan de relance « France Relance », le dispositif Conseiller numérique "
-        "finance le recrutement, la formation et l'activité de conseillers numériques employés par des "
-        "structures publiques et privées, afin d'accompagner les Français dans leurs usages du numérique "
-        "(ci-après « le dispositif Conseiller numérique »). À l'issue des premières conventions, l'État a décidé "
-        "de poursuivre le dispositif en permettant aux structures d'accueil de conclure une nouvelle convention "
-        "de subvention (« reconventionnement »)."
-    )
-    w.tag("{%p endif %}")
+    # The title and the first paragraph are kept on one page (see Writer.kept_together).
+    with w.kept_together():
+        w.p("Préambule", "Heading 2")
+        w.tag("{%p if convention.vague == 1 %}")
+        w.p(
+            "Dans le cadre du plan de relance « France Relance », l'État a engagé un programme national en faveur "
+            "de l'inclusion numérique, destiné à rapprocher le numérique du quotidien des Français. Ce programme "
+            "comprend le financement par l'État du recrutement, de la formation et de l'activité de conseillers "
+            "numériques employés par des structures publiques et privées (ci-après « le dispositif Conseiller "
+            "numérique »)."
+        )
+        w.tag("{%p else %}")
+        w.p(
+            "Créé en 2021 dans le cadre du plan de relance « France Relance », le dispositif Conseiller numérique "
+            "finance le recrutement, la formation et l'activité de conseillers numériques employés par des "
+            "structures publiques et privées, afin d'accompagner les Français dans leurs usages du numérique "
+            "(ci-après « le dispositif Conseiller numérique »). À l'issue des premières conventions, l'État a décidé "
+            "de poursuivre le dispositif en permettant aux structures d'accueil de conclure une nouvelle convention "
+            "de subvention (« reconventionnement »)."
+        )
+        w.tag("{%p endif %}")
     w.p(
         "Le dispositif est piloté par l'Agence nationale de la cohésion des territoires (ANCT). La Caisse des "
         "Dépôts et Consignations, par l'intermédiaire de sa direction Banque des Territoires, est chargée, pour "
@@ -661,6 +715,7 @@ def articles(w: Writer) -> None:
                        "{{ montants.total }}"]),
         ],
         ["c", "l", "r", "r", "r"],
+        keep_together=True,
     )
     w.tag("{%p else %}")
     w.table(
@@ -673,6 +728,7 @@ def articles(w: Writer) -> None:
             ("total", ["Total", "", "{{ montants.par_poste }}", "{{ montants.total }}"]),
         ],
         ["c", "l", "r", "r"],
+        keep_together=True,
     )
     w.tag("{%p endif %}")
 
@@ -1048,7 +1104,7 @@ def annexes(w: Writer) -> None:
         "Note",
     )
 
-    w.h1("Annexe 2 — Échéancier prévisionnel des versements", page_break=False).paragraph_format.space_before = Pt(28)
+    w.h1("Annexe 2 — Échéancier prévisionnel des versements", page_break=True)
     w.p(
         "La subvention, d'un montant total de {{ montants.total }}, est versée selon l'échéancier prévisionnel "
         "suivant :",
@@ -1064,6 +1120,7 @@ def annexes(w: Writer) -> None:
             ("total", ["Total", "", "{{ montants.total }}"]),
         ],
         ["l", "c", "r"],
+        keep_together=True,
     )
     w.p(
         "Les dates indiquées sont prévisionnelles. Chaque versement intervient sous réserve du respect des "

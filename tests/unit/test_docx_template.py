@@ -128,3 +128,13 @@ def test_a_template_reading_an_unknown_variable_fails_at_render(tmp_path: Path):
     with pytest.raises(TemplateError) as err:
         PreparedTemplate(tmp_path / "bad.docx").render(context(demande()))
     assert "couleur" in err.value.message
+
+
+def test_committed_template_is_what_its_build_script_makes(tmp_path: Path):
+    """templates/convention.docx is reviewed as code: tools/build_templates.py must rebuild it exactly."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(ROOT / "tools" / "build_templates.py"), str(tmp_path / "c.docx")], check=True,
+                   capture_output=True)
+    assert (tmp_path / "c.docx").read_bytes() == (TEMPLATES / "convention.docx").read_bytes()
