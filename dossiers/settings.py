@@ -35,6 +35,11 @@ ENV_VARS: dict[str, str] = {
 }
 
 
+def _cores() -> int:
+    """Cores this process may use (not the host's count), capped: one converter per core."""
+    return max(1, min(len(os.sched_getaffinity(0)), 16))
+
+
 class SettingsError(ValueError):
     """A configuration value is wrong; the message names the environment variable."""
 
@@ -50,7 +55,7 @@ class Settings(BaseModel):
     # auto: CONVERTER_URLS if set, else a local unoserver pool if unoserver is installed, else soffice
     pdf_converter: Literal["auto", "unoserver", "soffice"] = "auto"
     converter_urls: tuple[str, ...] = ()  # host:port of running unoservers, comma separated
-    converter_pool_size: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
+    converter_pool_size: int = Field(default_factory=lambda: _cores(), ge=1, le=64)
     converter_port: int = Field(default=2003, ge=1024, le=65000)  # first port of `conum converter`
     conversion_timeout: float = Field(default=120.0, gt=0, le=3600)
     unoserver_bin: str | None = None  # default: .venv-uno/bin/unoserver next to the project, if present
@@ -60,7 +65,11 @@ class Settings(BaseModel):
     @classmethod
     def _split_urls(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        for address in value if isinstance(value, tuple | list) else ():
+            host, _, port = str(address).rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"adresse {address!r} : attendu hôte:port (ex. 127.0.0.1:2003)")
         return value
 
     @classmethod

@@ -1,8 +1,8 @@
 """Shared fixtures for real services.
 
-- ``postgres_server`` (session): a throwaway PostgreSQL 15 on 127.0.0.1, free port, temp dir,
+- ``postgres_server`` (session): a throwaway PostgreSQL (newest installed) on 127.0.0.1, free port, temp dir,
   trust auth, ``fsync=off``; stopped and removed at the end of the session. Binaries come from
-  ``POSTGRES_BIN_DIR`` or ``/usr/lib/postgresql/15/bin``; as root, ``initdb`` and ``pg_ctl`` run
+  ``POSTGRES_BIN_DIR`` or the newest ``/usr/lib/postgresql/*/bin``; as root, ``initdb`` and ``pg_ctl`` run
   as the ``postgres`` user. Missing binaries skip the test locally and fail it when ``CI=true``.
 - ``pool`` (session): a warm unoserver pool of one LibreOffice, profiles cached in
   ``var/test-converter`` so that local reruns start warm; ``pool_urls`` gives its address for
@@ -27,7 +27,15 @@ import pytest
 
 from dossiers.settings import ROOT, Settings
 
-PG_BIN = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """POSTGRES_BIN_DIR, else the newest /usr/lib/postgresql/<version>/bin (Debian's layout)."""
+    if os.environ.get("POSTGRES_BIN_DIR"):
+        return Path(os.environ["POSTGRES_BIN_DIR"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

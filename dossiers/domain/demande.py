@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -25,7 +26,7 @@ from stdnum.fr import siret as stdnum_siret
 from dossiers.domain import model
 from dossiers.errors import DemandeInvalide, FieldError
 
-__all__ = ["DemandeIn", "parse_demande"]
+__all__ = ["DemandeIn", "parse_demande", "validate_demande"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
@@ -103,7 +104,14 @@ class StructureIn(_Strict):
 class ConventionIn(_Strict):
     vague: Literal[1, 2]
     date_debut: date
-    nombre_postes: int = Field(gt=0, le=500)
+    nombre_postes: int = Field(strict=True, gt=0, le=500)
+
+    @field_validator("vague", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):  # true == 1 in Python; a portal sending true means a bug
+            raise PydanticCustomError("int_type", "doit être un nombre entier")
+        return value
 
 
 class ConseillerIn(_Strict):
@@ -134,10 +142,14 @@ class PosteIn(_Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> PosteIn:
-        if self.etat == "occupe" and (self.conseiller is None or self.contrat is None):
-            raise PydanticCustomError("poste_incomplet", "un poste occupé doit indiquer son conseiller et son contrat")
+        if self.etat == "occupe" and self.conseiller is None:
+            raise PydanticCustomError("conseiller_manquant", "un poste occupé doit indiquer son conseiller")
+        if self.etat == "occupe" and self.contrat is None:
+            raise PydanticCustomError("contrat_manquant", "un poste occupé doit indiquer son contrat de travail")
         if self.etat == "vacant" and self.conseiller is not None:
-            raise PydanticCustomError("poste_incoherent", "un poste vacant ne peut pas avoir de conseiller")
+            raise PydanticCustomError("conseiller_sur_poste_vacant", "un poste vacant ne peut pas avoir de conseiller")
+        if self.etat == "vacant" and self.contrat is not None:
+            raise PydanticCustomError("contrat_sur_poste_vacant", "un poste vacant ne peut pas avoir de contrat")
         return self
 
 
@@ -154,6 +166,14 @@ class DemandeIn(_Strict):
                 "{n} postes décrits pour {m} poste(s) demandé(s) (convention.nombre_postes)",
                 {"n": len(self.postes), "m": self.convention.nombre_postes},
             )
+        if self.structure.nature is model.Nature.PRIVEE:
+            for index, poste in enumerate(self.postes):
+                if poste.contrat is not None and poste.contrat.type is model.TypeContrat.CONTRAT_DE_PROJET:
+                    raise PydanticCustomError(
+                        "contrat_reserve_au_public",
+                        "le contrat de projet est réservé aux structures publiques",
+                        {"i": index},
+                    )
         seen: set[str] = set()
         for poste in self.postes:
             if poste.id in seen:
@@ -239,8 +259,11 @@ _FIELD_OF: dict[str, str] = {
     "poste_en_double": "postes",
     "date_fin_manquante": "date_fin",
     "dates_incoherentes": "date_fin",
-    "poste_incomplet": "contrat",
-    "poste_incoherent": "conseiller",
+    "conseiller_manquant": "conseiller",
+    "contrat_manquant": "contrat",
+    "conseiller_sur_poste_vacant": "conseiller",
+    "contrat_sur_poste_vacant": "contrat",
+    "contrat_reserve_au_public": "postes[{i}].contrat.type",
 }
 
 
@@ -249,6 +272,8 @@ def _path(err: dict[str, Any]) -> str:
     for part in err["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     suffix = _FIELD_OF.get(err["type"])
+    if suffix and "{" in suffix:  # a model-level check that knows which item it is about
+        return suffix.format(**(err.get("ctx") or {}))
     if suffix and not path.endswith(suffix):
         path = f"{path}.{suffix}" if path else suffix
     return path
@@ -256,10 +281,16 @@ def _path(err: dict[str, Any]) -> str:
 
 def parse_demande(payload: Any) -> model.Demande:
     """Validate a decoded JSON payload and return the domain demande."""
+    return validate_demande(payload).to_domain()
+
+
+def validate_demande(payload: Any) -> DemandeIn:
+    """Validate a decoded JSON payload; ``model_dump(mode="json")`` of the result is its canonical form
+    (defaults filled in, SIRET without spaces), so two spellings of one demande hash the same."""
     if not isinstance(payload, dict):
         raise DemandeInvalide([FieldError("", "model_type", "la demande doit être un objet JSON")])
     try:
-        return DemandeIn.model_validate(payload).to_domain()
+        return DemandeIn.model_validate(payload)
     except ValidationError as exc:
         errors = []
         for err in exc.errors(include_url=False):

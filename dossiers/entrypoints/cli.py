@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import shutil
 import sys
 from datetime import date, datetime, timezone
@@ -52,16 +53,9 @@ def _read_demande(path: Path) -> dict[str, Any]:
 
 
 def _export(app: Any, generated: Any, out: Path) -> dict[str, str]:
-    """Copy the stored documents to ``out`` (checksums verified on read) and return their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for ref in generated.version.documents:
-        target = out / ref.key.rsplit("/", 1)[-1]
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_bytes(app.storage.get(ref.key, sha256=ref.sha256))
-        tmp.replace(target)
-        paths[ref.kind] = str(target.resolve())
-    return paths
+    from dossiers.services.generation import export_documents
+
+    return {kind: str(path) for kind, path in export_documents(app.storage, generated.version, out).items()}
 
 
 def _result(generated: Any, paths: dict[str, str]) -> dict[str, Any]:
@@ -233,11 +227,23 @@ def main() -> None:
     # unoserver's client logs three INFO lines per conversion: keep the terminal for our own output.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("unoserver").setLevel(logging.WARNING)
+    # A portal's timeout sends SIGTERM: unwind normally so converters we started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    as_json = "--json" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrompu", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        if as_json:
+            click.echo(json.dumps({"error": {"code": "usage", "message": exc.format_message()}}, ensure_ascii=False))
+        else:
+            exc.show()
         sys.exit(EXIT_USAGE)
+    except ConumError as exc:
+        _fail(exc, as_json, EXIT_FAILED)
+    except OSError as exc:
+        _fail(ConumError(f"erreur d'entrée-sortie : {exc}"), as_json, EXIT_FAILED)
+    except Exception as exc:  # the last guard: one line for the caller, never a traceback
+        _fail(ConumError(f"erreur interne ({type(exc).__name__}) : {exc}"), as_json, EXIT_FAILED)

@@ -12,15 +12,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Callable
 
 from dossiers.domain.context import convention_context
-from dossiers.domain.demande import parse_demande
+from dossiers.domain.demande import validate_demande
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ConventionConflict, ObjectExists
 
-__all__ = ["Generated", "generate_convention", "demande_digest", "document_key"]
+__all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents"]
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -50,17 +51,34 @@ def demande_digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def document_key(convention_id: str, numero: int, kind: str) -> str:
-    return f"conventions/{convention_id}/v{numero}/{convention_id}-v{numero}.{kind}"
+def document_key(convention_id: str, numero: int, demande_sha256: str, kind: str) -> str:
+    """Where a version's document lives. The demande's digest is part of the key, so an attempt
+    that crashed before reaching the catalog can only ever be reused for the very same demande."""
+    return f"conventions/{convention_id}/v{numero}/{demande_sha256[:16]}/{convention_id}-v{numero}.{kind}"
+
+
+def export_documents(storage: Any, version: ConventionVersion, out: Path) -> dict[str, Path]:
+    """Copy a version's documents to ``out`` (checksums verified on read); kind -> path."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for ref in version.documents:
+        target = out / ref.key.rsplit("/", 1)[-1]
+        partial = target.with_name(target.name + ".partiel")
+        partial.write_bytes(storage.get(ref.key, sha256=ref.sha256))
+        partial.replace(target)
+        paths[ref.kind] = target.resolve()
+    return paths
 
 
 def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: datetime) -> Generated:
     """``app`` is the bootstrap container (rules, templates, converter, storage, catalog)."""
-    demande = parse_demande(payload)
+    validated = validate_demande(payload)
+    demande = validated.to_domain()
+    canonical = validated.model_dump(mode="json")
     regles = app.rules.for_vague(demande.vague)
     calcul = calculer(demande, regles)
     convention_id = convention_id_for(demande.structure.id, demande.vague)
-    digest = demande_digest(payload)
+    digest = demande_digest(canonical)
 
     existing = app.catalog.find_version(convention_id, 1)
     if existing is not None:
@@ -80,11 +98,11 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         )
         return template.render(context)
 
-    docx_ref, docx = _store_once(app.storage, document_key(convention_id, 1, "docx"), render, DOCX_TYPE)
+    docx_ref, docx = _store_once(app.storage, document_key(convention_id, 1, digest, "docx"), render, DOCX_TYPE)
     title = f"Convention de subvention {convention_id} — version 1"
     pdf_ref, _ = _store_once(
         app.storage,
-        document_key(convention_id, 1, "pdf"),
+        document_key(convention_id, 1, digest, "pdf"),
         lambda: app.pdf(docx, convention_id=convention_id, version=1, docx_sha256=docx_ref.sha256, title=title),
         PDF_TYPE,
     )
@@ -109,7 +127,7 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         vague=demande.vague,
         date_debut=demande.date_debut,
         version=version,
-        demande_json=payload,
+        demande_json=canonical,
     )
     return Generated(demande, calcul, regles, recorded, created=True)
 

@@ -157,6 +157,23 @@ def test_a_crash_after_storing_reuses_the_stored_documents(app):
     assert [d.sha256 for d in retried.version.documents] == [d.sha256 for d in first.version.documents]
 
 
+def test_a_retry_with_another_demande_never_reuses_the_crashed_attempts_documents(app):
+    """After a crash, a corrected demande gets its own documents: the catalog never points at stale ones."""
+    generate(app, demande())
+    corrected = demande(structure__adresse="2 place de la Mairie, 33000 Exempleville")
+    with App(Settings(var_dir=app.settings.var_dir.parent / "other"), storage=app.storage, converter=app.converter) as fresh:
+        retried = generate(fresh, corrected)
+        docx = fresh.storage.get(retried.version.document("docx").key)
+    assert "2 place de la Mairie" in docx_text(docx)
+
+
+def test_the_same_demande_spelled_differently_is_the_same_version(app):
+    first = generate(app, demande())
+    payload = demande(structure__siret="213 300 999 00017")
+    del payload["structure"]["zone_prioritaire"]  # false by default
+    assert generate(app, payload).version == first.version
+
+
 def test_invalid_demande_stores_nothing(app):
     with pytest.raises(DemandeInvalide):
         generate(app, demande(structure__siret="12345678901234"))

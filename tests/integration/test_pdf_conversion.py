@@ -1,6 +1,6 @@
 """DOCX -> PDF/A-2b with the real LibreOffice: one-shot soffice and the unoserver pool.
 
-Needs LibreOffice (`soffice`) and, for the pool, the unoserver venv (`make uno-venv`, i.e.
+Needs LibreOffice (`soffice`) and, for the pool, the unoserver venv (`make uno`, i.e.
 .venv-uno/bin/unoserver). Missing locally: skipped. Missing with CI=true: failed.
 The pool's LibreOffice profiles live in var/test-converter so that reruns start warm.
 """
@@ -59,7 +59,7 @@ def need_unoserver() -> str:
     need_soffice()
     unoserver_bin = Settings().effective_unoserver_bin
     if unoserver_bin is None:
-        missing("unoserver absent : créer .venv-uno (make uno-venv)")
+        missing("unoserver absent : créer .venv-uno (make uno)")
     assert unoserver_bin is not None
     return unoserver_bin
 

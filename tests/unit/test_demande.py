@@ -96,7 +96,25 @@ def test_duplicate_poste_ids_and_inconsistent_postes_are_refused():
     assert refusal(payload) == {"postes": "l'identifiant de poste « P-1 » apparaît deux fois"}
     payload = demande()
     del payload["postes"][0]["conseiller"]
-    assert refusal(payload) == {"postes[0].contrat": "un poste occupé doit indiquer son conseiller et son contrat"}
+    assert refusal(payload) == {"postes[0].conseiller": "un poste occupé doit indiquer son conseiller"}
+    payload = demande()
+    payload["postes"][2]["contrat"] = {"type": "CDI", "date_debut": "2024-01-01"}
+    assert refusal(payload) == {"postes[2].contrat": "un poste vacant ne peut pas avoir de contrat"}
+
+
+def test_contrat_de_projet_is_for_public_structures_only():
+    payload = demande(structure__nature="privee", structure__categorie_juridique="9220")
+    payload["postes"][0]["contrat"]["type"] = "contrat_de_projet"
+    assert refusal(payload) == {
+        "postes[0].contrat.type": "le contrat de projet est réservé aux structures publiques"
+    }
+    payload["structure"]["nature"] = "publique"
+    assert parse_demande(payload).postes[0].contrat.type is TypeContrat.CONTRAT_DE_PROJET
+
+
+def test_booleans_are_not_counts():
+    errors = refusal(demande(convention={"vague": True, "date_debut": "2024-01-01", "nombre_postes": True}))
+    assert set(errors) == {"convention.vague", "convention.nombre_postes"}
 
 
 def test_a_payload_that_is_not_an_object_is_refused():

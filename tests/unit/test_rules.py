@@ -99,3 +99,18 @@ def test_unknown_rule_set_lists_the_known_ones():
     with pytest.raises(RulesError) as err:
         RULES.get("vague-9")
     assert "vague-1, vague-2" in err.value.message
+
+
+def test_vague_1_private_is_18_months_with_the_configured_figures():
+    payload = demande(structure__nature="privee", structure__categorie_juridique="9220")
+    payload["convention"].update(vague=1, date_debut="2021-09-01", nombre_postes=1)
+    payload["postes"] = payload["postes"][:1]
+    calcul = compute(payload)
+    assert calcul.duree_mois == 18
+    assert calcul.date_fin == date(2023, 2, 28)
+    assert [(t.date, t.montant) for t in calcul.echeancier] == [
+        (date(2021, 9, 1), Decimal("21333.33")),
+        (date(2022, 9, 1), Decimal("10666.67")),
+    ]
+    assert calcul.annees[1].fin == date(2023, 2, 28)
+    assert calcul.total == Decimal("32000.00")
