@@ -1,6 +1,6 @@
 # conum — two commands set everything up: `make demo` and `make test`.
-# Both install what they need: Debian packages (LibreOffice writer, fonts, PostgreSQL server for the
-# tests), a virtualenv with the project, and a second venv on Debian's Python for unoserver.
+# Both install what they need: Debian packages (LibreOffice writer, fonts, jemalloc for the
+# converters, PostgreSQL server for the tests), a virtualenv with the project, and a second venv on Debian's Python for unoserver.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV := .venv
 UNO_VENV := .venv-uno
 BIN := $(VENV)/bin
 APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-crosextra-carlito \
-	fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core libmagic1 poppler-utils
+	fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core libmagic1 poppler-utils libjemalloc2
 APT_TEST_PACKAGES := postgresql
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -26,7 +26,8 @@ bench: system-deps venv uno
 # Debian packages, installed only when a command is missing (apt-get update once, then install).
 system-deps:
 	@if ! command -v soffice >/dev/null || ! /usr/bin/python3 -c 'import uno, ensurepip' 2>/dev/null \
-	    || ! fc-list | grep -qi carlito || ! command -v pdftotext >/dev/null; then \
+	    || ! fc-list | grep -qi carlito || ! command -v pdftotext >/dev/null \
+	    || ! ldconfig -p | grep -q libjemalloc.so.2; then \
 	  echo "Installation des paquets Debian : $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
 	    --no-install-recommends $(APT_PACKAGES); \

@@ -375,3 +375,11 @@ def test_metadata_refuses_bad_input() -> None:
         stamp_pdf(b"%PDF-1.4", convention_id="C", version=0, docx_sha256="0" * 64, title="t")
     with pytest.raises(ConversionError):
         stamp_pdf(b"pas un PDF", convention_id="C", version=1, docx_sha256="0" * 64, title="t")
+
+
+def test_auto_falls_back_to_soffice_when_the_pool_cannot_start(tmp_path: Path) -> None:
+    need_soffice()
+    with build_converter(settings(tmp_path, unoserver_bin=str(tmp_path / "unoserver-introuvable"))) as conv:
+        assert isinstance(conv, SofficeConverter)
+    with pytest.raises(ConversionError):
+        build_converter(settings(tmp_path, pdf_converter="unoserver", unoserver_bin=str(tmp_path / "unoserver-introuvable")))

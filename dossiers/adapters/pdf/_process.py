@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["claim_index", "free_port", "kill_group", "group_alive"]
+__all__ = ["claim_index", "free_port", "kill_group", "group_alive", "server_python"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -97,3 +98,21 @@ def kill_group(
     while group_alive(pgid) and time.monotonic() < deadline:
         _signal_group(pgid, signal.SIGKILL)
         time.sleep(0.05)
+
+
+def server_python(unoserver_bin: str) -> str | None:
+    """The Python that runs ``unoserver_bin`` (its ``#!`` line), if it is a Python script."""
+    path = shutil.which(unoserver_bin) or unoserver_bin
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    parts = first[2:].decode("utf-8", "replace").split()
+    if parts and parts[0].endswith("/env") and len(parts) > 1:
+        parts = [shutil.which(parts[1]) or parts[1], *parts[2:]]
+    if len(parts) != 1 or "python" not in Path(parts[0]).name:
+        return None
+    return parts[0] if os.access(parts[0], os.X_OK) else None

@@ -8,20 +8,26 @@
 3. ``soffice`` on the PATH -> one LibreOffice process per document;
 4. otherwise ConversionError(CONVERTISSEUR_INDISPONIBLE).
 
+In auto mode a local pool that fails to start falls back to 3 with a warning.
+
 ``unoserver`` or ``soffice`` force the kind (1-2, or 3), and fail the same way when it is missing.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 from dossiers.adapters.pdf.base import Converter, unavailable_error
+from dossiers.errors import ConversionError
 from dossiers.adapters.pdf.soffice import SofficeConverter
 from dossiers.adapters.pdf.unoserver import UnoserverPool
 from dossiers.settings import Settings
 
 __all__ = ["build_converter", "converter_dir"]
+
+logger = logging.getLogger(__name__)
 
 
 def converter_dir(settings: Settings) -> Path:
@@ -39,13 +45,19 @@ def build_converter(settings: Settings) -> Converter:
         unoserver_bin = settings.effective_unoserver_bin
         if unoserver_bin:
             soffice = shutil.which(settings.soffice_bin)
-            return UnoserverPool.start(
-                unoserver_bin,
-                size=settings.converter_pool_size,
-                base_dir=converter_dir(settings),
-                timeout=timeout,
-                soffice_bin=soffice if settings.soffice_bin != "soffice" else None,
-            )
+            try:
+                return UnoserverPool.start(
+                    unoserver_bin,
+                    size=settings.converter_pool_size,
+                    base_dir=converter_dir(settings),
+                    timeout=timeout,
+                    soffice_bin=soffice if settings.soffice_bin != "soffice" else None,
+                )
+            except ConversionError as exc:
+                if kind == "unoserver" or not soffice:
+                    raise
+                # auto: a pool that cannot start must not stop generation; one-shot soffice still works.
+                logger.warning("pool de convertisseurs indisponible (%s) : repli sur soffice ponctuel", exc.message)
         if kind == "unoserver":
             raise unavailable_error(
                 "PDF_CONVERTER=unoserver mais ni CONVERTER_URLS ni unoserver ne sont configurés "

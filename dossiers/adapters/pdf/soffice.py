@@ -90,7 +90,7 @@ class SofficeConverter(Converter):
         with self._profile_lock(), tempfile.TemporaryDirectory(prefix="conum-convert-") as tmp:
             work = Path(tmp)
             source = work / "document.docx"
-            source.write_bytes(docx)
+            source.write_bytes(bytes(docx))
             outdir = work / "out"
             outdir.mkdir()
             output = self._run(self.command(source, outdir), cwd=work)

@@ -1,9 +1,14 @@
-"""One unoserver process (XML-RPC front + a LibreOffice behind it) that conum starts and stops.
+"""One converter server (XML-RPC front + a LibreOffice behind it) that conum starts and stops.
 
 The pool in :mod:`dossiers.adapters.pdf.unoserver` owns several of these. Each gets its own
 LibreOffice profile and temp directory under ``base_dir`` (kept between runs: a fresh profile
 makes the first conversion slow), its own log file, and its own process group so that stopping
 it also stops LibreOffice.
+
+The server is conum's :mod:`uno_server` (unoserver's API, cheaper per call), run by the Python
+of the unoserver installation (the interpreter of ``unoserver_bin``'s ``#!`` line, which has
+``uno``); ``server="unoserver"``, or an ``unoserver_bin`` that is not a Python script, runs
+unoserver itself.
 """
 
 from __future__ import annotations
@@ -23,9 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from unoserver.client import UnoClient
-
-from dossiers.adapters.pdf._process import claim_index, free_port, kill_group
+from dossiers.adapters.pdf._process import claim_index, free_port, kill_group, server_python
 from dossiers.adapters.pdf.base import DOCX_IMPORT_FILTER, PDFA_PART, unavailable_error
 
 __all__ = ["UnoserverProcess", "unoserver_convert", "ping", "warmup_docx"]
@@ -33,24 +36,31 @@ __all__ = ["UnoserverProcess", "unoserver_convert", "ping", "warmup_docx"]
 log = logging.getLogger(__name__)
 
 _LOG_ROTATE_BYTES = 5 * 1024 * 1024
-
-
-class _Client(UnoClient):  # type: ignore[misc]
-    """UnoClient that fails at once on a refused connection (the stock one retries 5 x 10 s)."""
-
-    def _connect(self, proxy: Any, retries: int = 1, sleep: float = 0) -> Any:
-        return super()._connect(proxy, retries=1, sleep=0)
+SERVER_SCRIPT = Path(__file__).with_name("uno_server.py")
 
 
 def unoserver_convert(host: str, port: int, docx: bytes) -> bytes:
-    """One DOCX -> PDF/A-2b call to a unoserver, without timeout (callers add theirs)."""
-    result = _Client(host, str(port), host_location="remote").convert(
-        indata=docx,
-        convert_to="pdf",
-        filter_options=[f"SelectPdfVersion={PDFA_PART}"],
-        infiltername=DOCX_IMPORT_FILTER,
-    )
-    return bytes(result) if result is not None else b""
+    """One DOCX -> PDF/A-2b call to a unoserver (or conum's server), without timeout (callers
+    add theirs). Straight to ``convert``: unoserver's own client first calls ``info()``, which
+    costs a round trip and, server side, a listing of every filter. A refused connection
+    raises ConnectionRefusedError at once; LibreOffice's refusal, an xmlrpc Fault."""
+    transport = xmlrpc.client.Transport()
+    transport.accept_gzip_encoding = False  # a PDF barely compresses; gzip costs ~5 ms
+    with xmlrpc.client.ServerProxy(
+        f"http://{host}:{port}", transport=transport, allow_none=True
+    ) as proxy:
+        result = proxy.convert(
+            None,  # inpath
+            xmlrpc.client.Binary(docx),
+            None,  # outpath
+            "pdf",
+            None,  # export filter: the one for PDF
+            [f"SelectPdfVersion={PDFA_PART}"],
+            True,  # update indexes (conum's server: only when the document has some)
+            DOCX_IMPORT_FILTER,
+            None,  # password
+        )
+    return bytes(result.data) if result is not None else b""
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -115,8 +125,12 @@ class UnoserverProcess:
         host: str = "127.0.0.1",
         conversion_timeout: float | None = None,
         soffice_bin: str | None = None,
+        server: str = "conum",
     ) -> None:
+        if server not in ("conum", "unoserver"):
+            raise ValueError("server must be 'conum' or 'unoserver'")
         self.unoserver_bin = unoserver_bin
+        self.python = server_python(unoserver_bin) if server == "conum" else None
         base_dir = Path(base_dir).resolve()  # unoserver turns these paths into file:// URIs
         base_dir.mkdir(parents=True, exist_ok=True)
         # The lowest profile that no live server holds (see claim_index).
@@ -149,9 +163,14 @@ class UnoserverProcess:
     def __repr__(self) -> str:
         return f"UnoserverProcess({self.address}, pid={self.pid})"
 
+    @property
+    def server(self) -> str:
+        return "conum" if self.python else "unoserver"
+
     def command(self, uno_port: int) -> list[str]:
+        program = [self.python, str(SERVER_SCRIPT)] if self.python else [self.unoserver_bin]
         cmd = [
-            self.unoserver_bin,
+            *program,
             "--interface", self.host,
             "--uno-interface", "127.0.0.1",
             "--port", str(self.port),
@@ -200,7 +219,7 @@ class UnoserverProcess:
                         f"unoserver introuvable ({self.unoserver_bin})"
                     ) from exc
             proc = self._proc
-        log.info("unoserver %d starting on %s (pid %d)", self.index, self.address, proc.pid)
+        log.info("%s %d starting on %s (pid %d)", self.server, self.index, self.address, proc.pid)
         deadline = time.monotonic() + ready_timeout
         while True:
             if self._stopped:
@@ -230,7 +249,7 @@ class UnoserverProcess:
             self._stopped = True
             proc, self._proc = self._proc, None
         if proc is not None:
-            # unoserver forwards SIGTERM to LibreOffice and exits in ~0.5 s; a SIGTERM to the
+            # Both servers forward SIGTERM to LibreOffice and exit in ~0.5 s; a SIGTERM to the
             # whole group instead deadlocks unoserver 3.7 until the SIGKILL.
             kill_group(proc, grace=grace, term_group=False)
             log.info("unoserver %d on %s stopped", self.index, self.address)
