@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -138,31 +139,36 @@ def demo(out: Path | None) -> None:
     settings = _settings()
     out = out or settings.var_dir / "demo"
     console = Console()
-    table = Table(title="Conventions générées", show_lines=False)
-    for column in ("Demande", "Structure", "Convention", "Postes", "Total", "1re tranche", "Documents"):
-        table.add_column(column)
-    failures = 0
+    table = Table(title="Conventions générées", box=box.SIMPLE_HEAD)
+    table.add_column("Structure", ratio=1)
+    for column in ("Convention", "Postes", "Total", "1re tranche"):
+        table.add_column(column, no_wrap=True, justify="left" if column == "Convention" else "right")
+    failures, warnings, copies, existing = 0, set(), 0, 0
     with App(settings) as app:
         for path in sorted(EXAMPLES.glob("*.json")):
             try:
                 generated = _generate(app, _read_demande(path))
-                paths = _export(app, generated, out)
+                copies += len(_export(app, generated, out))
             except ConumError as exc:
                 failures += 1
                 console.print(f"[red]{path.name} : {exc.message}[/red]")
                 continue
             v = generated.version
+            warnings.update(generated.warnings)
+            existing += not generated.created
             table.add_row(
-                path.name,
                 generated.demande.structure.denomination,
-                f"{v.convention_id} v{v.numero}" + ("" if generated.created else " (existante)"),
+                f"{v.convention_id} v{v.numero}",
                 str(generated.demande.nombre_postes),
                 montant(v.montant_total),
                 montant(v.echeancier[0].montant),
-                "\n".join(Path(p).name for p in paths.values()),
             )
         console.print(table)
-        console.print(f"Copies : {out.resolve()}")
+        if existing:
+            console.print(f"{existing} convention(s) déjà émise(s) : rendue(s) telle(s) quelle(s), rien n'a été réécrit")
+        for warning in sorted(warnings):
+            console.print(f"[yellow]avertissement : {warning}[/yellow]")
+        console.print(f"Copies (DOCX et PDF/A, {copies} fichiers) : {out.resolve()}")
         console.print(f"Stockage : {settings.effective_storage_dir}")
         console.print(f"Catalogue : {settings.effective_database_url}")
     if failures:
