@@ -8,16 +8,16 @@ per convention year, the zone_prioritaire bonus, the total and the échéancier.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from dossiers.domain.dates import add_months
 from dossiers.domain.model import Calcul, Demande, MontantAnnuel, Nature, Tranche
 from dossiers.errors import ErrorCode, RulesError
 
-__all__ = ["Bareme", "RuleSet", "add_months", "calculer"]
+__all__ = ["Bareme", "RuleSet", "calculer"]
 
 CENT = Decimal("0.01")
 
@@ -129,13 +129,6 @@ class RuleSet:
             baremes=baremes,
             sources=tuple(str(s) for s in sources) if isinstance(sources, list) else (),
         )
-
-
-def add_months(start: date, months: int) -> date:
-    """Same day ``months`` later, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def calculer(demande: Demande, regles: RuleSet) -> Calcul:

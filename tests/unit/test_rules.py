@@ -9,7 +9,8 @@ import pytest
 
 from dossiers.adapters.rules import RulesRepository
 from dossiers.domain.demande import parse_demande
-from dossiers.domain.rules import RuleSet, add_months, calculer
+from dossiers.domain.dates import add_months
+from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import RulesError
 from dossiers.settings import ROOT
 from tests.factories import demande
