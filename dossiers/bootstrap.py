@@ -7,7 +7,6 @@ own adapters (a MemoryStorage, a catalog on a temp database, a converter pool th
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
@@ -75,13 +74,6 @@ class App:
 
         pdf = self.converter.convert(docx)
         return stamp_pdf(pdf, convention_id=convention_id, version=version, docx_sha256=docx_sha256, title=title)
-
-    def warm_up(self) -> None:
-        """Prepare templates, then freeze the heap so later collections skip long-lived objects."""
-        for name in load_manifest(self.settings.templates_dir):
-            self.template(name)
-        gc.collect()
-        gc.freeze()
 
     def close(self) -> None:
         if self._converter is not None and self._owns_converter:

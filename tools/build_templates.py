@@ -35,7 +35,7 @@ import re
 import sys
 import unicodedata
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,7 +61,7 @@ ACCENT = RGBColor(0x1F, 0x3A, 0x5F)  # dark navy, headings and table header text
 HEADER_FILL = "DCE3EE"  # table header shading
 TOTAL_FILL = "F2F2F2"  # table total row shading
 TAG_COLOR = RGBColor(0x80, 0x80, 0x80)
-FIXED_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 CONTENT_WIDTH_CM = 16.0  # A4 (21 cm) minus two 2.5 cm margins
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import shutil
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +86,7 @@ def _fail(exc: ConumError, as_json: bool, exit_code: int) -> None:
 def _generate(app: Any, payload: dict[str, Any]) -> Any:
     from dossiers.services.generation import generate_convention
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return generate_convention(payload, app, today=date.today(), now=now)
 
 

@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from dossiers.domain.context import convention_context
 from dossiers.domain.demande import validate_demande
