@@ -7,11 +7,13 @@ own adapters (a MemoryStorage, a catalog on a temp database, a converter pool th
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
 from dossiers.adapters.rules import RulesRepository
-from dossiers.errors import ErrorCode, TemplateError
+from dossiers.domain.dossier import PiecesRequises
+from dossiers.errors import ConumError, ErrorCode, TemplateError
 from dossiers.settings import Settings
 
 __all__ = ["App"]
@@ -25,6 +27,8 @@ class App:
         catalog: Any = None,
         storage: Any = None,
         converter: Any = None,
+        inspector: Any = None,
+        scanner: Any = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.rules = RulesRepository(self.settings.rules_dir)
@@ -33,6 +37,10 @@ class App:
         self._catalog, self._owns_catalog = catalog, catalog is None
         self._storage = storage
         self._converter, self._owns_converter = converter, converter is None
+        self._inspector, self._owns_inspector = inspector, inspector is None
+        self._scanner = scanner
+        self.policies = self.settings.policies()
+        self._requises: PiecesRequises | None = None
 
     # -- adapters, built on first use --------------------------------------------------------
     @property
@@ -59,6 +67,37 @@ class App:
             self._converter = build_converter(self.settings)
         return self._converter
 
+    @property
+    def inspector(self) -> Any:
+        """Child processes that parse untrusted files under time and memory limits."""
+        if self._inspector is None:
+            from dossiers.adapters.inspection import Inspector
+
+            s = self.settings
+            self._inspector = Inspector(
+                workers=s.inspection_workers, timeout=s.inspection_timeout, memory_mb=s.inspection_memory_mb
+            )
+        return self._inspector
+
+    @property
+    def scanner(self) -> Any:
+        """clamd when ``CLAMD_ADDRESS`` is set, else a scanner that reports files as not scanned."""
+        if self._scanner is None:
+            from dossiers.adapters.antivirus import build_scanner
+
+            self._scanner = build_scanner(self.settings.clamd_address, timeout=self.settings.clamd_timeout)
+        return self._scanner
+
+    @property
+    def pieces_requises(self) -> PiecesRequises:
+        if self._requises is None:
+            try:
+                with open(self.settings.pieces_file, "rb") as f:
+                    self._requises = PiecesRequises.from_mapping(tomllib.load(f))
+            except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+                raise ConumError(f"liste des pièces exigées illisible ({self.settings.pieces_file}) : {exc}") from exc
+        return self._requises
+
     def template(self, name: str) -> tuple[PreparedTemplate, TemplateInfo]:
         if self._manifest is None:
             self._manifest = load_manifest(self.settings.templates_dir)
@@ -76,6 +115,9 @@ class App:
         return stamp_pdf(pdf, convention_id=convention_id, version=version, docx_sha256=docx_sha256, title=title)
 
     def close(self) -> None:
+        if self._inspector is not None and self._owns_inspector:
+            self._inspector.close()
+            self._inspector = None
         if self._converter is not None and self._owns_converter:
             self._converter.close()
             self._converter = None

@@ -10,8 +10,11 @@
     │   ├── ObjectNotFound          no object under that key
     │   ├── ChecksumMismatch        the bytes read back are not the bytes written
     │   └── StorageUnavailable      transient: the store could not be reached
-    └── CatalogError                the catalog refused an operation
-        └── ConventionConflict      a different demande already produced this convention
+    ├── CatalogError                the catalog refused an operation
+    │   └── ConventionConflict      a different demande already produced this convention
+    ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
+    └── AntivirusError              clamd refused the scan or answered something unexpected
+        └── AntivirusUnavailable    transient: clamd could not be reached in time
 
 Third-party errors are translated at the adapter that meets them (``raise ... from exc``).
 Codes are part of the contract with portals: messages may change, codes may not.
@@ -37,6 +40,9 @@ __all__ = [
     "StorageUnavailable",
     "CatalogError",
     "ConventionConflict",
+    "DossierError",
+    "AntivirusError",
+    "AntivirusUnavailable",
 ]
 
 
@@ -55,6 +61,11 @@ class ErrorCode(StrEnum):
     STOCKAGE_INDISPONIBLE = "stockage_indisponible"
     CATALOGUE = "catalogue"
     CONVENTION_CONFLIT = "convention_conflit"
+    DOSSIER_INTROUVABLE = "dossier_introuvable"
+    POSTE_INCONNU = "poste_inconnu"
+    PIECE_INVALIDE = "piece_invalide"
+    ANTIVIRUS_ERREUR = "antivirus_erreur"
+    ANTIVIRUS_INDISPONIBLE = "antivirus_indisponible"
 
 
 class ConumError(Exception):
@@ -148,3 +159,17 @@ class CatalogError(ConumError):
 
 class ConventionConflict(CatalogError):
     code = ErrorCode.CONVENTION_CONFLIT
+
+
+class DossierError(ConumError):
+    code = ErrorCode.DOSSIER_INTROUVABLE
+
+
+class AntivirusError(ConumError):
+    code = ErrorCode.ANTIVIRUS_ERREUR
+
+
+class AntivirusUnavailable(AntivirusError):
+    """Transient: retrying later may succeed."""
+
+    code = ErrorCode.ANTIVIRUS_INDISPONIBLE

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dossiers.domain.pieces import DEFAULT_POLICIES, MB, KindPolicy, PieceKind
 
 __all__ = ["Settings", "SettingsError", "ENV_VARS"]
 
@@ -32,6 +35,13 @@ ENV_VARS: dict[str, str] = {
     "CONVERSION_TIMEOUT": "conversion_timeout",
     "UNOSERVER_BIN": "unoserver_bin",
     "SOFFICE_BIN": "soffice_bin",
+    "PIECES_FILE": "pieces_file",
+    "PIECE_MAX_MB": "piece_max_mb",
+    "INSPECTION_WORKERS": "inspection_workers",
+    "INSPECTION_TIMEOUT": "inspection_timeout",
+    "INSPECTION_MEMORY_MB": "inspection_memory_mb",
+    "CLAMD_ADDRESS": "clamd_address",
+    "CLAMD_TIMEOUT": "clamd_timeout",
 }
 
 
@@ -60,6 +70,14 @@ class Settings(BaseModel):
     conversion_timeout: float = Field(default=120.0, gt=0, le=3600)
     unoserver_bin: str | None = None  # default: .venv-uno/bin/unoserver next to the project, if present
     soffice_bin: str = "soffice"
+    pieces_file: Path = Field(default=ROOT / "config" / "pieces.toml")
+    # size limit per piece kind in MB, e.g. "identite=20,contrat=15"; unnamed kinds keep their default
+    piece_max_mb: dict[str, float] = Field(default_factory=dict)
+    inspection_workers: int = Field(default_factory=lambda: _cores(), ge=1, le=64)  # child processes
+    inspection_timeout: float = Field(default=5.0, gt=0, le=300)  # seconds of wall clock per file
+    inspection_memory_mb: int = Field(default=512, ge=64, le=65536)  # address space of a child
+    clamd_address: str | None = None  # host:port of clamd; unset: no antivirus scan
+    clamd_timeout: float = Field(default=30.0, gt=0, le=600)
 
     @field_validator("converter_urls", mode="before")
     @classmethod
@@ -70,6 +88,31 @@ class Settings(BaseModel):
             host, _, port = str(address).rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"adresse {address!r} : attendu hôte:port (ex. 127.0.0.1:2003)")
+        return value
+
+    @field_validator("piece_max_mb", mode="before")
+    @classmethod
+    def _split_limits(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        limits: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            kind, _, size = part.partition("=")
+            if kind.strip() not in PieceKind.__members__.values():
+                raise ValueError(f"nature de pièce inconnue {kind.strip()!r} (attendu : {', '.join(PieceKind)})")
+            try:
+                limits[kind.strip()] = float(size)
+            except ValueError:
+                raise ValueError(f"{part!r} : attendu nature=taille_en_Mo (ex. identite=20)") from None
+            if not 0 < limits[kind.strip()] <= 1000:
+                raise ValueError(f"{part!r} : taille entre 0 et 1000 Mo")
+        return limits
+
+    @field_validator("clamd_address")
+    @classmethod
+    def _clamd(cls, value: str | None) -> str | None:
+        if value is not None:
+            cls._split_urls(value)
         return value
 
     @classmethod
@@ -85,6 +128,13 @@ class Settings(BaseModel):
                 field = str(err["loc"][0]) if err["loc"] else ""
                 problems.append(f"{by_field.get(field, field)}={values.get(field)!r} : {err['msg']}")
             raise SettingsError("configuration invalide : " + " ; ".join(problems)) from exc
+
+    def policies(self) -> dict[PieceKind, KindPolicy]:
+        """Each piece kind's accepted types and limits, with ``PIECE_MAX_MB`` applied."""
+        return {
+            kind: replace(policy, max_bytes=int(self.piece_max_mb[kind] * MB)) if kind in self.piece_max_mb else policy
+            for kind, policy in DEFAULT_POLICIES.items()
+        }
 
     @property
     def effective_database_url(self) -> str:

@@ -6,19 +6,19 @@ The clock is never read: ``today`` is passed in.
 
 Severities (``erreur`` rejects the piece, ``alerte`` asks a human to look, i.e. *à vérifier*):
 
-- ``sirene_texte_trop_long`` erreur: text over ``MAX_CHARS`` is refused unparsed; nothing else is said.
-- ``sirene_non_reconnu`` erreur: neither the metadata nor the headings of an avis; nothing else is said.
-- ``sirene_metadonnees_absentes`` alerte: the text reads as an avis but Title/Author are not INSEE's
+- ``SIRENE_TEXTE_TROP_LONG`` erreur: text over ``MAX_CHARS`` is refused unparsed; nothing else is said.
+- ``SIRENE_NON_RECONNU`` erreur: neither the metadata nor the headings of an avis; nothing else is said.
+- ``SIRENE_METADONNEES_ABSENTES`` alerte: the text reads as an avis but Title/Author are not INSEE's
   (a re-saved or printed copy, or a forgery).
-- ``sirene_champ_manquant`` alerte: a field could not be read; the checks that need it are skipped.
-- ``sirene_siret_invalide`` erreur: the SIRET fails the Luhn key (La Poste's rule accepted, via
+- ``SIRENE_CHAMP_MANQUANT`` alerte: a field could not be read; the checks that need it are skipped.
+- ``SIRET_INVALIDE`` erreur: the SIRET fails the Luhn key (La Poste's rule accepted, via
   python-stdnum) or does not start with the avis' SIREN.
-- ``sirene_siret_different`` erreur: the SIRET is not the dossier's (spaces ignored).
-- ``sirene_etablissement_ferme`` / ``sirene_entreprise_cessee`` erreur: closed établissement / entreprise.
-- ``sirene_avis_trop_ancien`` erreur: ``today`` is after the avis date plus 3 calendar months (to the day,
+- ``SIRET_DIFFERENT`` erreur: the SIRET is not the dossier's (spaces ignored).
+- ``SIRENE_ETABLISSEMENT_FERME`` / ``SIRENE_ENTREPRISE_CESSEE`` erreur: closed établissement / entreprise.
+- ``SIRENE_AVIS_PERIME`` erreur: ``today`` is after the avis date plus 3 calendar months (to the day,
   clamped to the month's end: 30/11 is valid until 28/02 or 29/02).
-- ``sirene_avis_date_future`` alerte: the avis is dated after ``today``.
-- ``sirene_nature_incoherente`` erreur when the catégorie juridique (level I: 4 and 7 public; 1, 2, 5, 6,
+- ``SIRENE_AVIS_DATE_FUTURE`` alerte: the avis is dated after ``today``.
+- ``SIRENE_NATURE_INCOHERENTE`` erreur when the catégorie juridique (level I: 4 and 7 public; 1, 2, 5, 6,
   8, 9 private) contradicts the declared nature; alerte when the level is neither (3, foreign body).
 """
 
@@ -34,11 +34,9 @@ from typing import Literal
 from stdnum.fr import siret as stdnum_siret
 
 from dossiers.domain.dates import add_months
+from dossiers.domain.findings import Finding, FindingCode, Severity
 
-__all__ = [
-    "MAX_CHARS", "SireneCode", "Severity", "Etat", "Finding", "AvisSirene",
-    "parse_avis", "check_avis",
-]
+__all__ = ["MAX_CHARS", "Etat", "AvisSirene", "parse_avis", "check_avis"]
 
 MAX_CHARS = 200_000  # an avis is one page, about 1 500 characters
 TITLE = "Avis de situation au répertoire Sirene"
@@ -48,37 +46,9 @@ PUBLIC_LEVELS = frozenset("47")
 PRIVATE_LEVELS = frozenset("125689")
 
 
-class SireneCode(StrEnum):
-    NON_RECONNU = "sirene_non_reconnu"
-    TEXTE_TROP_LONG = "sirene_texte_trop_long"
-    METADONNEES_ABSENTES = "sirene_metadonnees_absentes"
-    CHAMP_MANQUANT = "sirene_champ_manquant"
-    SIRET_INVALIDE = "sirene_siret_invalide"
-    SIRET_DIFFERENT = "sirene_siret_different"
-    ETABLISSEMENT_FERME = "sirene_etablissement_ferme"
-    ENTREPRISE_CESSEE = "sirene_entreprise_cessee"
-    AVIS_TROP_ANCIEN = "sirene_avis_trop_ancien"
-    AVIS_DATE_FUTURE = "sirene_avis_date_future"
-    NATURE_INCOHERENTE = "sirene_nature_incoherente"
-
-
-class Severity(StrEnum):
-    ERREUR = "erreur"
-    ALERTE = "alerte"
-
-
 class Etat(StrEnum):
     ACTIF = "actif"
     FERME = "ferme"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A problem with the avis: stable code, severity, French message."""
-
-    code: SireneCode
-    severity: Severity
-    message: str
 
 
 @dataclass(frozen=True)
@@ -229,45 +199,45 @@ _REQUIRED = {  # field -> what a French reader calls it
 
 
 def check_avis(
-    avis: AvisSirene, *, siret_dossier: str, nature: Literal["publique", "privee"] | None, today: date
+    avis: AvisSirene, *, siret_dossier: str | None, nature: Literal["publique", "privee"] | None, today: date
 ) -> list[Finding]:
     """Findings on an avis for a dossier: identity, state, age and catégorie juridique vs ``nature``."""
     E, A = Severity.ERREUR, Severity.ALERTE
     if avis.too_long:
-        return [Finding(SireneCode.TEXTE_TROP_LONG, E, "Texte trop long pour un avis de situation Sirene "
+        return [Finding(FindingCode.SIRENE_TEXTE_TROP_LONG, E, "Texte trop long pour un avis de situation Sirene "
                         f"(plus de {MAX_CHARS} caractères) : il n'a pas été lu.")]
     if not avis.recognised:
-        return [Finding(SireneCode.NON_RECONNU, E, "Ce document n'est pas reconnu comme un avis de situation "
+        return [Finding(FindingCode.SIRENE_NON_RECONNU, E, "Ce document n'est pas reconnu comme un avis de situation "
                         "au répertoire Sirene de l'INSEE.")]
     out: list[Finding] = []
 
-    def add(code: SireneCode, severity: Severity, message: str) -> None:
+    def add(code: FindingCode, severity: Severity, message: str) -> None:
         out.append(Finding(code, severity, message))
 
     if not avis.metadata_ok:
-        add(SireneCode.METADONNEES_ABSENTES, A, "Les métadonnées du PDF ne sont pas celles d'un avis de l'INSEE "
+        add(FindingCode.SIRENE_METADONNEES_ABSENTES, A, "Les métadonnées du PDF ne sont pas celles d'un avis de l'INSEE "
             "(copie réenregistrée ?) : à vérifier.")
     for field, label in _REQUIRED.items():
         if getattr(avis, field) is None:
-            add(SireneCode.CHAMP_MANQUANT, A, f"Impossible de lire {label} dans l'avis : à vérifier.")
+            add(FindingCode.SIRENE_CHAMP_MANQUANT, A, f"Impossible de lire {label} dans l'avis : à vérifier.")
     if avis.siret is not None:
         if not stdnum_siret.is_valid(avis.siret):
-            add(SireneCode.SIRET_INVALIDE, E, f"Le SIRET {avis.siret} de l'avis est invalide (clé).")
+            add(FindingCode.SIRET_INVALIDE, E, f"Le SIRET {avis.siret} de l'avis est invalide (clé).")
         elif avis.siren is not None and not avis.siret.startswith(avis.siren):
-            add(SireneCode.SIRET_INVALIDE, E, f"Le SIRET {avis.siret} ne commence pas par le SIREN {avis.siren}.")
-        if avis.siret != (dossier := "".join(siret_dossier.split())):
-            add(SireneCode.SIRET_DIFFERENT, E,
+            add(FindingCode.SIRET_INVALIDE, E, f"Le SIRET {avis.siret} ne commence pas par le SIREN {avis.siren}.")
+        if siret_dossier is not None and avis.siret != (dossier := "".join(siret_dossier.split())):
+            add(FindingCode.SIRET_DIFFERENT, E,
                 f"Le SIRET de l'avis ({avis.siret}) n'est pas celui du dossier ({dossier}).")
     if avis.etat_entreprise is Etat.FERME:
-        add(SireneCode.ENTREPRISE_CESSEE, E, f"L'entreprise est cessée{_since(avis.date_etat_entreprise)}.")
+        add(FindingCode.SIRENE_ENTREPRISE_CESSEE, E, f"L'entreprise est cessée{_since(avis.date_etat_entreprise)}.")
     if avis.etat_etablissement is Etat.FERME:
-        add(SireneCode.ETABLISSEMENT_FERME, E, f"L'établissement est fermé{_since(avis.date_etat_etablissement)}.")
+        add(FindingCode.SIRENE_ETABLISSEMENT_FERME, E, f"L'établissement est fermé{_since(avis.date_etat_etablissement)}.")
     if avis.date_avis is not None:
         if today > (limit := add_months(avis.date_avis, VALIDITY_MONTHS)):
-            add(SireneCode.AVIS_TROP_ANCIEN, E, f"L'avis du {avis.date_avis:%d/%m/%Y} a plus de {VALIDITY_MONTHS} "
+            add(FindingCode.SIRENE_AVIS_PERIME, E, f"L'avis du {avis.date_avis:%d/%m/%Y} a plus de {VALIDITY_MONTHS} "
                 f"mois (valable jusqu'au {limit:%d/%m/%Y}).")
         elif avis.date_avis > today:
-            add(SireneCode.AVIS_DATE_FUTURE, A,
+            add(FindingCode.SIRENE_AVIS_DATE_FUTURE, A,
                 f"L'avis est daté du {avis.date_avis:%d/%m/%Y}, après aujourd'hui : à vérifier.")
     if nature is not None and avis.categorie_code is not None:
         out.extend(_nature(avis.categorie_code, avis.categorie_libelle, str(nature)))
@@ -281,11 +251,11 @@ def _since(d: date | None) -> str:
 def _nature(code: str, label: str | None, nature: str) -> list[Finding]:
     what, level = (f"{code} - {label}" if label else code), code[0]
     if level not in PUBLIC_LEVELS | PRIVATE_LEVELS:
-        return [Finding(SireneCode.NATURE_INCOHERENTE, Severity.ALERTE, f"La catégorie juridique {what} n'est ni "
+        return [Finding(FindingCode.SIRENE_NATURE_INCOHERENTE, Severity.ALERTE, f"La catégorie juridique {what} n'est ni "
                         "publique ni privée au sens du programme : à vérifier.")]
     found = "publique" if level in PUBLIC_LEVELS else "privee"
     if found == nature:
         return []
     words = {"publique": "publique", "privee": "privée"}
-    return [Finding(SireneCode.NATURE_INCOHERENTE, Severity.ERREUR, f"La catégorie juridique {what} est celle "
+    return [Finding(FindingCode.SIRENE_NATURE_INCOHERENTE, Severity.ERREUR, f"La catégorie juridique {what} est celle "
                     f"d'une structure {words[found]}, mais le dossier la déclare {words[nature]}.")]

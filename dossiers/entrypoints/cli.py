@@ -22,34 +22,18 @@ from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.errors import ConumError, ConventionConflict, DemandeInvalide
-from dossiers.settings import ROOT, Settings, SettingsError
+from dossiers.entrypoints._common import (
+    EXAMPLES,
+    EXIT_FAILED,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    fail as _fail,
+    read_demande as _read_demande,
+    settings as _settings,
+)
+from dossiers.entrypoints.cli_pieces import dossier, validate
 
 __all__ = ["main", "cli"]
-
-MAX_DEMANDE_BYTES = 1_000_000
-EXAMPLES = ROOT / "examples" / "demandes"
-EXIT_REFUSED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.UsageError(str(exc)) from exc
-
-
-def _read_demande(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise click.UsageError(f"impossible de lire {path} : {exc.strerror}") from exc
-    if len(raw) > MAX_DEMANDE_BYTES:
-        raise DemandeInvalide.single("", "trop_volumineux", f"le fichier dépasse {MAX_DEMANDE_BYTES} octets")
-    try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DemandeInvalide.single("", "json_invalide", f"JSON illisible : {exc}") from exc
-    return payload
 
 
 def _export(app: Any, generated: Any, out: Path) -> dict[str, str]:
@@ -73,14 +57,6 @@ def _result(generated: Any, paths: dict[str, str]) -> dict[str, Any]:
         "nouvelle": generated.created,
         "avertissements": generated.warnings,
     }
-
-
-def _fail(exc: ConumError, as_json: bool, exit_code: int) -> None:
-    if as_json:
-        click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False))
-    else:
-        click.echo(f"conum : {exc.message}", err=True)
-    sys.exit(exit_code)
 
 
 def _generate(app: Any, payload: dict[str, Any]) -> Any:
@@ -226,6 +202,10 @@ def converter(size: int | None, port: int | None) -> None:
         timeout=settings.conversion_timeout,
         on_ready=lambda _pool: click.echo(f"convertisseurs prêts : CONVERTER_URLS={addresses}", err=True),
     )
+
+
+cli.add_command(validate)
+cli.add_command(dossier)
 
 
 def main() -> None:

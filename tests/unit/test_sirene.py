@@ -13,11 +13,10 @@ from dossiers.domain.sirene import (
     MAX_CHARS,
     AvisSirene,
     Etat,
-    Severity,
-    SireneCode,
     check_avis,
     parse_avis,
 )
+from dossiers.domain.findings import FindingCode, Severity
 
 TITLE = "Avis de situation au répertoire Sirene"
 AUTHOR = "Institut National de la Statistique et des Etudes Economiques"
@@ -115,7 +114,7 @@ def avis(text: str, *, meta: bool = True) -> AvisSirene:
     return parse_avis(text, title=TITLE if meta else None, author=AUTHOR if meta else None)
 
 
-def codes(findings: list) -> list[SireneCode]:
+def codes(findings: list) -> list[FindingCode]:
     return [f.code for f in findings]
 
 
@@ -177,7 +176,7 @@ def test_dossier_siret_spaces_are_ignored() -> None:
 def test_closed_etablissement_and_entreprise_are_errors() -> None:
     """A closed établissement and a cessée entreprise are both reported as erreurs."""
     found = check_avis(avis(CLOSED), siret_dossier=EI_SIRET, nature="privee", today=TODAY)
-    assert codes(found) == [SireneCode.ENTREPRISE_CESSEE, SireneCode.ETABLISSEMENT_FERME]
+    assert codes(found) == [FindingCode.SIRENE_ENTREPRISE_CESSEE, FindingCode.SIRENE_ETABLISSEMENT_FERME]
     assert {f.severity for f in found} == {Severity.ERREUR}
     assert "31/12/2023" in found[1].message
 
@@ -185,20 +184,20 @@ def test_closed_etablissement_and_entreprise_are_errors() -> None:
 def test_other_siret_is_an_error() -> None:
     """An avis for another établissement than the dossier's is an erreur."""
     found = check_avis(avis(SARL), siret_dossier=ASSO_SIRET, nature=None, today=TODAY)
-    assert codes(found) == [SireneCode.SIRET_DIFFERENT] and found[0].severity is Severity.ERREUR
+    assert codes(found) == [FindingCode.SIRET_DIFFERENT] and found[0].severity is Severity.ERREUR
 
 
 def test_bad_check_digit_is_invalid_siret() -> None:
     """A SIRET failing the Luhn key is sirene_siret_invalide."""
     bad = SARL_SIRET[:-1] + str((int(SARL_SIRET[-1]) + 1) % 10)
     found = check_avis(replace(avis(SARL), siret=bad), siret_dossier=bad, nature=None, today=TODAY)
-    assert codes(found) == [SireneCode.SIRET_INVALIDE]
+    assert codes(found) == [FindingCode.SIRET_INVALIDE]
 
 
 def test_siret_of_another_siren_is_invalid() -> None:
     """A valid SIRET that does not start with the avis' SIREN is sirene_siret_invalide."""
     found = check_avis(replace(avis(SARL), siret=ASSO_SIRET), siret_dossier=ASSO_SIRET, nature=None, today=TODAY)
-    assert codes(found) == [SireneCode.SIRET_INVALIDE]
+    assert codes(found) == [FindingCode.SIRET_INVALIDE]
 
 
 @pytest.mark.parametrize("la_poste", ["35600000000048", "35600000010000"])
@@ -214,7 +213,7 @@ def test_la_poste_siret_is_accepted(la_poste: str) -> None:
 def test_three_months_to_the_day(today: date, too_old: bool) -> None:
     """An avis of 14/02 is still valid on 14/05 and too old on 15/05."""
     found = check_avis(avis(SARL), siret_dossier=SARL_SIRET, nature=None, today=today)
-    assert codes(found) == ([SireneCode.AVIS_TROP_ANCIEN] if too_old else [])
+    assert codes(found) == ([FindingCode.SIRENE_AVIS_PERIME] if too_old else [])
 
 
 def test_three_months_clamped_to_month_end() -> None:
@@ -222,7 +221,7 @@ def test_three_months_clamped_to_month_end() -> None:
     a = replace(avis(SARL), date_avis=date(2023, 11, 30))
     assert check_avis(a, siret_dossier=SARL_SIRET, nature=None, today=date(2024, 2, 29)) == []
     late = check_avis(a, siret_dossier=SARL_SIRET, nature=None, today=date(2024, 3, 1))
-    assert codes(late) == [SireneCode.AVIS_TROP_ANCIEN] and "29/02/2024" in late[0].message
+    assert codes(late) == [FindingCode.SIRENE_AVIS_PERIME] and "29/02/2024" in late[0].message
     assert add_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
     assert add_months(date(2023, 11, 15), 3) == date(2024, 2, 15)
 
@@ -230,7 +229,7 @@ def test_three_months_clamped_to_month_end() -> None:
 def test_future_avis_is_an_alert() -> None:
     """An avis dated after today is flagged for a human, not rejected."""
     found = check_avis(avis(SARL), siret_dossier=SARL_SIRET, nature=None, today=date(2024, 2, 13))
-    assert codes(found) == [SireneCode.AVIS_DATE_FUTURE] and found[0].severity is Severity.ALERTE
+    assert codes(found) == [FindingCode.SIRENE_AVIS_DATE_FUTURE] and found[0].severity is Severity.ALERTE
 
 
 @pytest.mark.parametrize(("text", "siret_", "nature"), [
@@ -239,7 +238,7 @@ def test_future_avis_is_an_alert() -> None:
 def test_categorie_contradicting_nature_is_an_error(text: str, siret_: str, nature: str) -> None:
     """An association or SARL declared public, or a commune declared private, is an erreur."""
     found = check_avis(avis(text), siret_dossier=siret_, nature=nature, today=TODAY)
-    assert codes(found) == [SireneCode.NATURE_INCOHERENTE] and found[0].severity is Severity.ERREUR
+    assert codes(found) == [FindingCode.SIRENE_NATURE_INCOHERENTE] and found[0].severity is Severity.ERREUR
 
 
 @pytest.mark.parametrize(("code", "nature"), [("4140", "publique"), ("7220", "publique"), ("9300", "privee")])
@@ -253,7 +252,7 @@ def test_foreign_body_and_unknown_nature() -> None:
     """A foreign body (level 3) is an alerte; without a declared nature nothing is compared."""
     a = replace(avis(SARL), categorie_code="3120")
     found = check_avis(a, siret_dossier=SARL_SIRET, nature="privee", today=TODAY)
-    assert codes(found) == [SireneCode.NATURE_INCOHERENTE] and found[0].severity is Severity.ALERTE
+    assert codes(found) == [FindingCode.SIRENE_NATURE_INCOHERENTE] and found[0].severity is Severity.ALERTE
     assert check_avis(avis(COMMUNE), siret_dossier=COMMUNE_SIRET, nature=None, today=TODAY) == []
 
 
@@ -262,20 +261,20 @@ def test_unrelated_pdf_is_not_recognised() -> None:
     text = "FACTURE N° 2024-012\nDate : 14/02/2024\nSIRET 982 549 826 00013\nTotal TTC 1 200,00 €"
     found = check_avis(parse_avis(text, title="Facture", author="Compta"),
                        siret_dossier=SARL_SIRET, nature=None, today=TODAY)
-    assert codes(found) == [SireneCode.NON_RECONNU] and found[0].severity is Severity.ERREUR
+    assert codes(found) == [FindingCode.SIRENE_NON_RECONNU] and found[0].severity is Severity.ERREUR
 
 
 def test_headings_without_metadata_is_an_alert() -> None:
     """The text of an avis without INSEE's Title and Author is read but flagged."""
     found = check_avis(avis(SARL, meta=False), siret_dossier=SARL_SIRET, nature="privee", today=TODAY)
-    assert codes(found) == [SireneCode.METADONNEES_ABSENTES] and found[0].severity is Severity.ALERTE
+    assert codes(found) == [FindingCode.SIRENE_METADONNEES_ABSENTES] and found[0].severity is Severity.ALERTE
 
 
 def test_metadata_with_unreadable_text_lists_missing_fields_as_alerts() -> None:
     """INSEE metadata with no usable text gives one alerte per missing field, no erreur."""
     found = check_avis(parse_avis("", title=f"{TITLE} ", author=AUTHOR.upper()),
                        siret_dossier=SARL_SIRET, nature="privee", today=TODAY)
-    assert set(codes(found)) == {SireneCode.CHAMP_MANQUANT} and len(found) == 9
+    assert set(codes(found)) == {FindingCode.SIRENE_CHAMP_MANQUANT} and len(found) == 9
     assert {f.severity for f in found} == {Severity.ALERTE}
 
 
@@ -283,7 +282,7 @@ def test_missing_address_and_impossible_date() -> None:
     """An impossible avis date and an address without postcode are champs manquants."""
     text = SARL.replace("14/02/2024", "31/02/2024").replace("13002 MARSEILLE\n", "")
     found = check_avis(avis(text), siret_dossier=SARL_SIRET, nature="privee", today=TODAY)
-    assert codes(found) == [SireneCode.CHAMP_MANQUANT] * 2
+    assert codes(found) == [FindingCode.SIRENE_CHAMP_MANQUANT] * 2
     assert "date de l'avis" in found[0].message and "code postal" in found[1].message
 
 
@@ -292,4 +291,4 @@ def test_oversized_text_is_refused_unparsed() -> None:
     a = avis(SARL + "x" * MAX_CHARS)
     assert a.too_long and a.siren is None
     found = check_avis(a, siret_dossier=SARL_SIRET, nature=None, today=TODAY)
-    assert codes(found) == [SireneCode.TEXTE_TROP_LONG] and found[0].severity is Severity.ERREUR
+    assert codes(found) == [FindingCode.SIRENE_TEXTE_TROP_LONG] and found[0].severity is Severity.ERREUR

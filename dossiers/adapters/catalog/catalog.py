@@ -1,4 +1,5 @@
-"""The catalog repository: structures, conventions, their versions and documents.
+"""The catalog repository: structures, conventions, their versions and documents (dossiers and
+their pieces come from ``DossierCatalog``).
 
 Domain values go in and come out (``dossiers.domain.model``); rows stay inside this package.
 Every SQLAlchemy or Alembic error is translated into ``CatalogError`` (``raise ... from exc``).
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dossiers import migrations
+from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
 from dossiers.adapters.catalog.mapping import (
     convention_from_row,
@@ -43,7 +45,7 @@ __all__ = ["Catalog"]
 MAX_PAGE = 1000
 
 
-class Catalog:
+class Catalog(DossierCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine) -> None:

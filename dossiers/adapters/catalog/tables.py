@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
-__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow"]
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -113,3 +113,39 @@ class DocumentRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DossierRow(Base):
+    """A structure's dossier for a vague: the demande it was opened with, and its pieces."""
+
+    __tablename__ = "dossiers"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    structure_id: Mapped[str] = mapped_column(ID, ForeignKey("structures.id"), index=True)
+    vague: Mapped[int] = mapped_column(Integer)
+    demande: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    demande_sha256: Mapped[str] = mapped_column(SHA256)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PieceRow(Base):
+    """One validated file of a dossier. The same bytes sent again for the same kind and poste update
+    the result (validated again at a later date) instead of adding a row."""
+
+    __tablename__ = "pieces"
+    __table_args__ = (UniqueConstraint("dossier_id", "kind", "poste_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[str] = mapped_column(ID, ForeignKey("dossiers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    poste_id: Mapped[str] = mapped_column(ID)  # "" for the structure's own pieces
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sha256: Mapped[str] = mapped_column(SHA256)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime: Mapped[str] = mapped_column(String(255))
+    statut: Mapped[str] = mapped_column(String(16))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    storage_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,220 @@
+"""``conum validate`` and ``conum dossier …``: check pieces, keep a dossier's pieces, report on it.
+
+Exit codes of ``validate`` and ``dossier add`` (DESIGN.md): 0 valide, 1 invalide or à vérifier,
+2 bad usage, 3 the service failed. ``dossier show`` exits 0 whatever the dossier's status.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from dossiers.domain.dossier import PIECE_LABELS, DossierView
+from dossiers.domain.findings import Finding, Statut
+from dossiers.domain.pieces import Contexte, PieceKind
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.errors import ConumError, DemandeInvalide, DossierError
+
+__all__ = ["validate", "dossier"]
+
+MAX_MRZ_BYTES = 1_000
+STATUT_WORDS = {Statut.VALIDE: "[green]valide[/green]", Statut.INVALIDE: "[red]invalide[/red]",
+                Statut.A_VERIFIER: "[yellow]à vérifier[/yellow]"}
+DOSSIER_WORDS = {"complet": "[green]complet[/green]", "incomplet": "[red]incomplet[/red]",
+                 "a_verifier": "[yellow]à vérifier[/yellow]"}
+
+_kind = click.Choice([str(k) for k in PieceKind])
+_file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
+
+
+def _mrz(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    raw = path.read_bytes()[: MAX_MRZ_BYTES + 1]
+    if len(raw) > MAX_MRZ_BYTES:
+        raise click.BadParameter(f"une zone MRZ tient en moins de {MAX_MRZ_BYTES} octets", param_hint="--mrz-file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.BadParameter("zone MRZ attendue en texte UTF-8", param_hint="--mrz-file") from None
+
+
+def _print_findings(console: Console, findings: tuple[Finding, ...], indent: str = "  ") -> None:
+    for f in findings:
+        color = "red" if f.severity == "erreur" else "yellow"
+        console.print(f"{indent}[{color}]{f.severity}[/{color}] {f.message} [dim]({f.code})[/dim]")
+
+
+def _exit_for(statut: Statut) -> None:
+    if statut is not Statut.VALIDE:
+        sys.exit(EXIT_REFUSED)
+
+
+@click.command()
+@click.argument("file", type=_file)
+@click.option("--kind", required=True, type=_kind, help="Nature de la pièce.")
+@click.option("--siret", help="SIRET du dossier (avis Sirene).")
+@click.option("--nature", type=click.Choice(["publique", "privee"]), help="Nature déclarée de la structure.")
+@click.option("--representant", help="« Prénom Nom » du représentant légal (pièce d'identité).")
+@click.option("--denomination", help="Dénomination de la structure (titulaire du RIB).")
+@click.option("--conseiller", help="« Prénom Nom » du conseiller (contrat de travail).")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), help="Date de contrôle (défaut : aujourd'hui).")
+@click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+def validate(file: Path, kind: str, siret: str | None, nature: str | None, representant: str | None,
+             denomination: str | None, conseiller: str | None, when: datetime | None, mrz_file: Path | None,
+             as_json: bool) -> None:
+    """Contrôle une pièce FILE (type lu dans le contenu, jamais dans le nom) et affiche les constats."""
+    from dossiers.bootstrap import App
+    from dossiers.services.validation import validate_file
+
+    ctx = Contexte(today=when.date() if when else date.today(), siret=siret, nature=nature,
+                   denomination=denomination, representant=representant, conseiller=conseiller, mrz=_mrz(mrz_file))
+    try:
+        with App(settings()) as app:
+            result = validate_file(file, PieceKind(kind), ctx, app)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        console = Console()
+        console.print(f"{file.name} ({kind}, {result.mime}) : {STATUT_WORDS[result.statut]}")
+        _print_findings(console, result.findings)
+        for name, value in result.fields.items():
+            if value not in (None, "", [], {}):
+                console.print(f"  [dim]{name}[/dim] : {value}")
+    _exit_for(result.statut)
+
+
+@click.group()
+def dossier() -> None:
+    """Dossiers : pièces déposées, pièces manquantes, rapport de contrôle."""
+
+
+@dossier.command("open")
+@click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--id", "dossier_id", help="Identifiant du dossier (défaut : DOS-V<vague>-<structure>).")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
+    """Ouvre (ou met à jour) le dossier d'une DEMANDE JSON et liste les pièces exigées."""
+    from dossiers.bootstrap import App
+    from dossiers.services.validation import open_dossier, view_dossier
+
+    try:
+        payload = read_demande(demande)
+        with App(settings()) as app:
+            opened = open_dossier(payload, app, dossier_id=dossier_id)
+            view = view_dossier(opened.id, app)
+    except DemandeInvalide as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    _show(view, as_json)
+
+
+@dossier.command("add")
+@click.argument("dossier_id")
+@click.argument("file", type=_file)
+@click.option("--kind", required=True, type=_kind, help="Nature de la pièce.")
+@click.option("--poste", "poste_id", help="Poste auquel se rattache un contrat de travail.")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), help="Date de contrôle (défaut : aujourd'hui).")
+@click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: datetime | None,
+                mrz_file: Path | None, as_json: bool) -> None:
+    """Dépose FILE dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
+    from dossiers.bootstrap import App
+    from dossiers.services.validation import add_piece, read_piece
+
+    mrz = _mrz(mrz_file)
+    try:
+        with App(settings()) as app:
+            data = read_piece(file, PieceKind(kind), app)
+            piece = add_piece(dossier_id, data, PieceKind(kind), app, now=datetime.now(UTC),
+                              today=when.date() if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
+    except DossierError as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({
+            "dossier_id": dossier_id, "piece_id": piece.id, "status": str(piece.statut), "kind": str(piece.kind),
+            "poste_id": piece.poste_id, "mime": piece.mime, "sha256": piece.sha256,
+            "findings": [f.to_dict() for f in piece.findings], "fields": piece.fields,
+        }, ensure_ascii=False))
+    else:
+        console = Console()
+        console.print(f"{PIECE_LABELS[piece.kind]} ({file.name}) : {STATUT_WORDS[piece.statut]}")
+        _print_findings(console, piece.findings)
+    _exit_for(piece.statut)
+
+
+@dossier.command("show")
+@click.argument("dossier_id")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+def dossier_show(dossier_id: str, as_json: bool) -> None:
+    """Affiche les pièces du dossier, celles qui manquent et son état."""
+    from dossiers.bootstrap import App
+    from dossiers.services.validation import view_dossier
+
+    try:
+        with App(settings()) as app:
+            view = view_dossier(dossier_id, app)
+    except DossierError as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    _show(view, as_json)
+
+
+@dossier.command("rapport")
+@click.argument("dossier_id")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Fichier PDF à écrire (défaut : rapport-<dossier>.pdf).")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
+    """Écrit le rapport de contrôle PDF du dossier."""
+    from dossiers.bootstrap import App
+    from dossiers.services.validation import rapport_dossier
+
+    out = out or Path(f"rapport-{dossier_id}.pdf")
+    try:
+        with App(settings()) as app:
+            rapport = rapport_dossier(dossier_id, app, now=datetime.now(UTC))
+        out.write_bytes(rapport.pdf)
+    except DossierError as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"dossier_id": dossier_id, "status": str(rapport.view.statut), "pdf": str(out),
+                               "empreinte": rapport.empreinte}, ensure_ascii=False))
+    else:
+        click.echo(f"Rapport de contrôle du dossier {dossier_id} : {out} (empreinte {rapport.empreinte})")
+
+
+def _show(view: DossierView, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(view.to_dict(), ensure_ascii=False))
+        return
+    d = view.dossier
+    console = Console()
+    console.print(f"Dossier {d.id} — {d.denomination} (SIRET {d.siret}, {d.nature}) : {DOSSIER_WORDS[view.statut]}")
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in ("Pièce", "Fichier", "État", "Constats"):
+        table.add_column(column, overflow="fold")
+    for p in view.courantes + view.extra:
+        label = PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
+        table.add_row(label, p.filename or "", STATUT_WORDS[p.statut], "\n".join(f.message for f in p.findings))
+    for r in view.manquantes:
+        table.add_row(r.label, "", "[red]manquante[/red]", "")
+    console.print(table)

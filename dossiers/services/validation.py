@@ -1,0 +1,199 @@
+"""Use cases: validate a piece, keep a dossier's pieces, and report on the dossier.
+
+A piece goes through, in this order: the antivirus (when clamd is configured; nothing parses a file
+before it is scanned), the inspection in a limited child process (type from the bytes, PDF or image
+facts), then the pure checks of its kind. A dossier's pieces are stored content-addressed
+(``dossiers/<id>/pieces/<sha256>``), never overwritten; an infected file goes to
+``quarantaine/<sha256>`` instead and its finding is kept with the dossier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from dossiers.domain.checks import check_piece
+from dossiers.domain.demande import parse_demande, validate_demande
+from dossiers.domain.dossier import Dossier, DossierView, PieceRecord, dossier_id_for, dossier_view
+from dossiers.domain.findings import Finding, FindingCode, Severity
+from dossiers.domain.model import Demande, EtatPoste
+from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, Probleme
+from dossiers.errors import DossierError, ErrorCode, ObjectExists
+from dossiers.services.generation import demande_digest
+
+__all__ = [
+    "validate_piece", "read_piece", "validate_file", "open_dossier", "dossier_from_demande", "add_piece", "view_dossier", "rapport_dossier",
+    "piece_key", "QUARANTINE_PREFIX", "Rapport",
+]
+
+QUARANTINE_PREFIX = "quarantaine/"
+UNKNOWN_TYPE = "application/octet-stream"
+
+
+def validate_piece(data: bytes, kind: PieceKind, ctx: Contexte, app: Any, *, filename: str | None = None) -> PieceResult:
+    """Scan, inspect and check one file; nothing is stored."""
+    policy = app.policies[kind]
+    scan = app.scanner.scan(data)
+    if scan.infected:
+        finding = Finding(FindingCode.VIRUS_DETECTE, Severity.ERREUR,
+                          f"L'antivirus a détecté « {scan.signature} » dans ce fichier : il est mis en quarantaine "
+                          "et n'est pas joint au dossier.")
+        return PieceResult(kind, UNKNOWN_TYPE, hashlib.sha256(data).hexdigest(), len(data), (finding,),
+                           {"signature_virale": scan.signature})
+    facts = app.inspector.inspect(data, policy=policy, declared_name=filename)
+    result = check_piece(kind, facts, ctx, policy)
+    if scan.scanned:
+        result.fields.setdefault("antivirus", "sain")
+    return result
+
+
+def read_piece(path: Path, kind: PieceKind, app: Any) -> bytes | FileFacts:
+    """The bytes of a file to validate, or, when it is over the kind's size limit, the facts that say
+    so (hashed and sniffed by streaming: a huge file is never held in memory nor parsed)."""
+    policy = app.policies[kind]
+    with path.open("rb") as f:
+        data = f.read(policy.max_bytes + 1)
+        if len(data) <= policy.max_bytes:
+            return data
+        digest, size = hashlib.sha256(data), len(data)
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    from dossiers.adapters.inspection import sniff
+
+    return FileFacts(size=size, sha256=digest.hexdigest(), mime=sniff(data[:8192]), declared_name=path.name,
+                     probleme=Probleme.TROP_GROS)
+
+
+def validate_file(path: Path, kind: PieceKind, ctx: Contexte, app: Any) -> PieceResult:
+    """``validate_piece`` for a file on disk, bounded in memory whatever its size."""
+    data = read_piece(path, kind, app)
+    if isinstance(data, FileFacts):
+        return check_piece(kind, data, ctx, app.policies[kind])
+    return validate_piece(data, kind, ctx, app, filename=path.name)
+
+
+def dossier_from_demande(dossier_id: str, demande: Demande) -> Dossier:
+    s = demande.structure
+    return Dossier(
+        id=dossier_id, structure_id=s.id, siret=s.siret, denomination=s.denomination, nature=str(s.nature),
+        departement=s.departement, representant=f"{s.representant.prenom} {s.representant.nom}",
+        postes_occupes=tuple(
+            (p.id, f"{p.conseiller.prenom} {p.conseiller.nom}" if p.conseiller else "")
+            for p in demande.postes if p.etat is EtatPoste.OCCUPE
+        ),
+    )
+
+
+def open_dossier(payload: dict[str, Any], app: Any, *, dossier_id: str | None = None) -> Dossier:
+    """Record the dossier of a demande (created, or its demande updated); raises ``DemandeInvalide``."""
+    canonical = validate_demande(payload).model_dump(mode="json")
+    demande = parse_demande(payload)
+    did = dossier_id or dossier_id_for(demande.structure.id, demande.vague)
+    app.catalog.save_dossier(did, structure=demande.structure, vague=demande.vague, demande_json=canonical,
+                             demande_sha256=demande_digest(canonical))
+    return dossier_from_demande(did, demande)
+
+
+def _dossier(dossier_id: str, app: Any) -> Dossier:
+    payload = app.catalog.get_dossier_demande(dossier_id)
+    if payload is None:
+        raise DossierError(f"Dossier {dossier_id} inconnu.", code=ErrorCode.DOSSIER_INTROUVABLE)
+    return dossier_from_demande(dossier_id, parse_demande(payload))
+
+
+def piece_key(dossier_id: str, sha256: str) -> str:
+    return f"dossiers/{dossier_id}/pieces/{sha256}"
+
+
+def add_piece(
+    dossier_id: str,
+    data: bytes | FileFacts,
+    kind: PieceKind,
+    app: Any,
+    *,
+    now: datetime,
+    today: date | None = None,
+    filename: str | None = None,
+    poste_id: str | None = None,
+    mrz: str | None = None,
+) -> PieceRecord:
+    """Validate a file as a piece of the dossier, store it, and record the result in the catalog.
+
+    ``data`` may be the facts ``read_piece`` returns for a file over the size limit: it is then
+    recorded as refused and not stored."""
+    dossier = _dossier(dossier_id, app)
+    conseiller = _poste(dossier, kind, poste_id)
+    ctx = Contexte(
+        today=today or now.date(), siret=dossier.siret, nature=dossier.nature, denomination=dossier.denomination,
+        representant=dossier.representant, conseiller=conseiller or None, mrz=mrz,
+    )
+    key: str | None = None
+    if isinstance(data, FileFacts):
+        result = check_piece(kind, data, ctx, app.policies[kind])
+    else:
+        result = validate_piece(data, kind, ctx, app, filename=filename)
+        infected = any(f.code is FindingCode.VIRUS_DETECTE for f in result.findings)
+        key = QUARANTINE_PREFIX + result.sha256 if infected else piece_key(dossier_id, result.sha256)
+        _store(app.storage, key, data, result.mime)
+    record = PieceRecord(
+        id=0, kind=kind, filename=_safe_name(filename), sha256=result.sha256, size=result.size, mime=result.mime,
+        statut=result.statut, findings=result.findings, fields=result.fields, validated_at=now,
+        poste_id=poste_id if kind is PieceKind.CONTRAT else None, storage_key=key,
+    )
+    return app.catalog.record_piece(dossier_id, record)
+
+
+def _poste(dossier: Dossier, kind: PieceKind, poste_id: str | None) -> str | None:
+    """The conseiller of the poste a contrat belongs to; other kinds take no poste."""
+    if kind is not PieceKind.CONTRAT:
+        if poste_id is not None:
+            raise DossierError(f"Une pièce « {kind} » ne se rattache pas à un poste.", code=ErrorCode.PIECE_INVALIDE)
+        return None
+    occupes = dict(dossier.postes_occupes)
+    if poste_id is None or poste_id not in occupes:
+        known = ", ".join(occupes) or "aucun"
+        raise DossierError(f"Un contrat se rattache à un poste occupé du dossier {dossier.id} "
+                           f"(reçu : {poste_id or 'aucun'} ; postes occupés : {known}).", code=ErrorCode.POSTE_INCONNU)
+    return occupes[poste_id]
+
+
+def _store(storage: Any, key: str, data: bytes, content_type: str) -> None:
+    """Content-addressed: the key holds the SHA-256, so bytes already there are these bytes."""
+    if storage.exists(key):
+        return
+    try:
+        storage.put(key, data, content_type=content_type)
+    except ObjectExists:  # a concurrent upload of the same file won
+        pass
+
+
+def _safe_name(filename: str | None) -> str | None:
+    """The name as sent, for display only (never used as a path), trimmed to what the catalog holds."""
+    if not filename:
+        return None
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or None
+
+
+def view_dossier(dossier_id: str, app: Any) -> DossierView:
+    return dossier_view(_dossier(dossier_id, app), app.catalog.list_pieces(dossier_id), app.pieces_requises)
+
+
+@dataclass(frozen=True)
+class Rapport:
+    view: DossierView
+    pdf: bytes
+    empreinte: str  # the hash the QR code carries
+
+
+def rapport_dossier(dossier_id: str, app: Any, *, now: datetime) -> Rapport:
+    from dossiers.adapters.pdf.rapport import rapport_controle
+
+    view = view_dossier(dossier_id, app)
+    pdf, empreinte = rapport_controle(view, generated_at=now)
+    return Rapport(view, pdf, empreinte)
