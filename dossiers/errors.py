@@ -13,7 +13,9 @@
     ├── CatalogError                the catalog refused an operation
     │   └── ConventionConflict      a different demande already produced this convention
     ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
+    ├── RapportError                the rapport de contrôle cannot be drawn (no usable font)
     └── AntivirusError              clamd refused the scan or answered something unexpected
+        ├── AntivirusStreamTooLong  the file is over clamd's StreamMaxLength (configuration)
         └── AntivirusUnavailable    transient: clamd could not be reached in time
 
 Third-party errors are translated at the adapter that meets them (``raise ... from exc``).
@@ -41,7 +43,9 @@ __all__ = [
     "CatalogError",
     "ConventionConflict",
     "DossierError",
+    "RapportError",
     "AntivirusError",
+    "AntivirusStreamTooLong",
     "AntivirusUnavailable",
 ]
 
@@ -66,6 +70,8 @@ class ErrorCode(StrEnum):
     PIECE_INVALIDE = "piece_invalide"
     ANTIVIRUS_ERREUR = "antivirus_erreur"
     ANTIVIRUS_INDISPONIBLE = "antivirus_indisponible"
+    ANTIVIRUS_TAILLE_DEPASSEE = "antivirus_taille_depassee"
+    RAPPORT_ECHEC = "rapport_echec"
 
 
 class ConumError(Exception):
@@ -165,8 +171,24 @@ class DossierError(ConumError):
     code = ErrorCode.DOSSIER_INTROUVABLE
 
 
+class RapportError(ConumError):
+    code = ErrorCode.RAPPORT_ECHEC
+
+
 class AntivirusError(ConumError):
     code = ErrorCode.ANTIVIRUS_ERREUR
+
+
+class AntivirusStreamTooLong(AntivirusError):
+    """clamd refused the file: larger than its ``StreamMaxLength``. Not transient: raise that limit
+    to at least the largest piece size (``PIECE_MAX_MB``)."""
+
+    code = ErrorCode.ANTIVIRUS_TAILLE_DEPASSEE
+
+    def __init__(self, message: str, *, address: str, size: int) -> None:
+        super().__init__(message)
+        self.address = address
+        self.size = size
 
 
 class AntivirusUnavailable(AntivirusError):

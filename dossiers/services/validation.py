@@ -192,8 +192,7 @@ class Rapport:
 
 
 def rapport_dossier(dossier_id: str, app: Any, *, now: datetime) -> Rapport:
-    from dossiers.adapters.pdf.rapport import rapport_controle
+    from dossiers.adapters.pdf.rapport import rapport_controle, rapport_digest
 
     view = view_dossier(dossier_id, app)
-    pdf, empreinte = rapport_controle(view, generated_at=now)
-    return Rapport(view, pdf, empreinte)
+    return Rapport(view, rapport_controle(view, generated_at=now), rapport_digest(view, now))
