@@ -22,6 +22,7 @@ test: system-deps system-test-deps venv uno
 
 bench: system-deps venv uno
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/validate.py
 
 # Debian packages, installed only when a command is missing (apt-get update once, then install).
 system-deps:

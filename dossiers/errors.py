@@ -14,6 +14,7 @@
     │   └── ConventionConflict      a different demande already produced this convention
     ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
     ├── RapportError                the rapport de contrôle cannot be drawn (no usable font)
+    ├── InspectionUnavailable       transient: no inspection child process could run the file
     └── AntivirusError              clamd refused the scan or answered something unexpected
         ├── AntivirusStreamTooLong  the file is over clamd's StreamMaxLength (configuration)
         └── AntivirusUnavailable    transient: clamd could not be reached in time
@@ -44,6 +45,7 @@ __all__ = [
     "ConventionConflict",
     "DossierError",
     "RapportError",
+    "InspectionUnavailable",
     "AntivirusError",
     "AntivirusStreamTooLong",
     "AntivirusUnavailable",
@@ -72,6 +74,7 @@ class ErrorCode(StrEnum):
     ANTIVIRUS_INDISPONIBLE = "antivirus_indisponible"
     ANTIVIRUS_TAILLE_DEPASSEE = "antivirus_taille_depassee"
     RAPPORT_ECHEC = "rapport_echec"
+    INSPECTION_INDISPONIBLE = "inspection_indisponible"
 
 
 class ConumError(Exception):
@@ -173,6 +176,12 @@ class DossierError(ConumError):
 
 class RapportError(ConumError):
     code = ErrorCode.RAPPORT_ECHEC
+
+
+class InspectionUnavailable(ConumError):
+    """No child could be started, or the inspector is closed: not the file's fault (retry later)."""
+
+    code = ErrorCode.INSPECTION_INDISPONIBLE
 
 
 class AntivirusError(ConumError):

@@ -124,6 +124,7 @@ class FileFacts:
     image: ImageFacts | None = None
     probleme: Probleme | None = None
     detail: str | None = None  # a French explanation of ``probleme`` (no stack trace)
+    also_looks_like: tuple[str, ...] = ()  # other formats (MIME) found inside the bytes: a polyglot
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from rich import box

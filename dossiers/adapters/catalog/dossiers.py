@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dossiers.adapters.catalog.mapping import structure_values
 from dossiers.adapters.catalog.tables import DossierRow, PieceRow
 from dossiers.domain.dossier import PieceRecord
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
