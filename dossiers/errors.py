@@ -12,6 +12,7 @@
     │   └── StorageUnavailable      transient: the store could not be reached
     ├── CatalogError                the catalog refused an operation
     │   └── ConventionConflict      a different demande already produced this convention
+    ├── ChangementRefuse            a change request (avenant, renouvellement, résiliation) is refused
     ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
     ├── RapportError                the rapport de contrôle cannot be drawn (no usable font)
     ├── InspectionUnavailable       transient: no inspection child process could run the file
@@ -43,6 +44,7 @@ __all__ = [
     "StorageUnavailable",
     "CatalogError",
     "ConventionConflict",
+    "ChangementRefuse",
     "DossierError",
     "RapportError",
     "InspectionUnavailable",
@@ -67,6 +69,13 @@ class ErrorCode(StrEnum):
     STOCKAGE_INDISPONIBLE = "stockage_indisponible"
     CATALOGUE = "catalogue"
     CONVENTION_CONFLIT = "convention_conflit"
+    CHANGEMENT_INVALIDE = "changement_invalide"
+    CHANGEMENT_SANS_EFFET = "changement_sans_effet"
+    VERSION_PERIMEE = "version_perimee"
+    REQUETE_CONFLIT = "requete_conflit"
+    CONVENTION_INTROUVABLE = "convention_introuvable"
+    CONVENTION_CLOSE = "convention_close"
+    PAIEMENT_INVALIDE = "paiement_invalide"
     DOSSIER_INTROUVABLE = "dossier_introuvable"
     POSTE_INCONNU = "poste_inconnu"
     PIECE_INVALIDE = "piece_invalide"
@@ -168,6 +177,13 @@ class CatalogError(ConumError):
 
 class ConventionConflict(CatalogError):
     code = ErrorCode.CONVENTION_CONFLIT
+
+
+class ChangementRefuse(ConumError):
+    """A change request cannot be applied: invalid, without effect, based on a superseded version,
+    a request id reused for another change, a convention unknown or already closed. Never retried."""
+
+    code = ErrorCode.CHANGEMENT_INVALIDE
 
 
 class DossierError(ConumError):

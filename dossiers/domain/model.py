@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "Nature",
@@ -186,6 +187,13 @@ class ConventionVersion:
     echeancier: tuple[Tranche, ...]
     created_at: datetime
     documents: tuple[DocumentRef, ...] = ()
+    # avenants, renouvellements and résiliations (v2+): the request that made the version, the
+    # document kind, the convention's state and its figures per year (v1 of an older catalog: None)
+    request_id: str | None = None
+    document_type: str = "convention"  # "convention" | "avenant" | "resiliation"
+    changement: dict[str, Any] | None = None
+    etat: Any = None  # dossiers.domain.etat.EtatConvention
+    figures: Any = None  # dossiers.domain.etat.Figures
 
     def document(self, kind: str) -> DocumentRef | None:
         return next((d for d in self.documents if d.kind == kind), None)

@@ -22,7 +22,7 @@ from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRe
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ConventionConflict, ObjectExists
 
-__all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents"]
+__all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents", "store_once"]
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -99,9 +99,9 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         )
         return template.render(context)
 
-    docx_ref, docx = _store_once(app.storage, document_key(convention_id, 1, digest, "docx"), render, DOCX_TYPE)
+    docx_ref, docx = store_once(app.storage, document_key(convention_id, 1, digest, "docx"), render, DOCX_TYPE)
     title = f"Convention de subvention {convention_id} — version 1"
-    pdf_ref, _ = _store_once(
+    pdf_ref, _ = store_once(
         app.storage,
         document_key(convention_id, 1, digest, "pdf"),
         lambda: app.pdf(docx, convention_id=convention_id, version=1, docx_sha256=docx_ref.sha256, title=title),
@@ -133,7 +133,7 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
     return Generated(demande, calcul, regles, recorded, created=True)
 
 
-def _store_once(storage: Any, key: str, make: Callable[[], bytes], content_type: str) -> tuple[DocumentRef, bytes]:
+def store_once(storage: Any, key: str, make: Callable[[], bytes], content_type: str) -> tuple[DocumentRef, bytes]:
     """Store what ``make`` produces under ``key`` unless an earlier attempt already did.
 
     An object already under the key belongs to an attempt that stored it and then crashed (or to a

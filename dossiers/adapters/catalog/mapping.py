@@ -7,6 +7,7 @@ from typing import Any
 
 from dossiers.adapters.catalog.coltypes import format_amount, parse_amount
 from dossiers.adapters.catalog.tables import ConventionRow, DocumentRow, StructureRow, VersionRow
+from dossiers.domain.etat_codec import etat_from_json, etat_to_json, figures_from_json, figures_to_json
 from dossiers.domain.model import (
     Convention,
     ConventionVersion,
@@ -105,6 +106,11 @@ def normalize_version(version: ConventionVersion) -> ConventionVersion:
         echeancier=echeancier_from_json(echeancier_to_json(version.echeancier)),
         created_at=created.astimezone(UTC),
         documents=tuple(version.documents),
+        request_id=version.request_id,
+        document_type=version.document_type,
+        changement=version.changement,
+        etat=etat_from_json(etat_to_json(version.etat)) if version.etat is not None else None,
+        figures=figures_from_json(figures_to_json(version.figures)) if version.figures is not None else None,
     )
 
 
@@ -121,6 +127,11 @@ def version_row(version: ConventionVersion, demande_json: dict[str, Any]) -> Ver
         montant_total=version.montant_total,
         echeancier=echeancier_to_json(version.echeancier),
         created_at=version.created_at,
+        request_id=version.request_id,
+        document_type=version.document_type,
+        changement=version.changement,
+        etat=etat_to_json(version.etat) if version.etat is not None else None,
+        figures=figures_to_json(version.figures) if version.figures is not None else None,
     )
 
 
@@ -158,6 +169,11 @@ def version_from_row(row: VersionRow) -> ConventionVersion:
             )
             for d in row.documents
         ),
+        request_id=row.request_id,
+        document_type=row.document_type,
+        changement=row.changement,
+        etat=etat_from_json(row.etat) if row.etat is not None else None,
+        figures=figures_from_json(row.figures) if row.figures is not None else None,
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
-__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow"]
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -76,6 +76,7 @@ class ConventionRow(Base):
 
 class VersionRow(Base):
     __tablename__ = "convention_versions"
+    __table_args__ = (UniqueConstraint("convention_id", "request_id"),)
 
     convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), primary_key=True)
     numero: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -88,6 +89,11 @@ class VersionRow(Base):
     montant_total: Mapped[Decimal] = mapped_column(Money)
     echeancier: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    document_type: Mapped[str] = mapped_column(String(16), server_default="convention")
+    changement: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    etat: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    figures: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument, nullable=True)
 
     documents: Mapped[list[DocumentRow]] = relationship(
         order_by="DocumentRow.id", lazy="selectin", viewonly=True
@@ -149,3 +155,19 @@ class PieceRow(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     storage_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     validated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PaiementRow(Base):
+    """A payment the CDC made for a convention year of a period (``periode_debut``). Recording the
+    same payment again (same year, date and amount) is a no-op."""
+
+    __tablename__ = "paiements"
+    __table_args__ = (UniqueConstraint("convention_id", "periode_debut", "annee", "date", "montant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), index=True)
+    periode_debut: Mapped[date] = mapped_column(Date)
+    annee: Mapped[int] = mapped_column(Integer)
+    date: Mapped[date] = mapped_column(Date)
+    montant: Mapped[Decimal] = mapped_column(Money)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,55 @@
+"""The catalog's payments and change requests (a mixin of ``Catalog``).
+
+Payments are facts reported by the CDC: recording the same payment twice (same convention, period,
+year, date and amount) keeps one row. A version made by a change request is found by its request id,
+so a request sent again returns the version it already produced.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dossiers.adapters.catalog.coltypes import format_amount, parse_amount
+from dossiers.adapters.catalog.mapping import version_from_row
+from dossiers.adapters.catalog.tables import PaiementRow, VersionRow
+from dossiers.domain.etat import Paiement
+from dossiers.domain.model import ConventionVersion
+
+__all__ = ["PaiementCatalog"]
+
+
+class PaiementCatalog:
+    """Methods ``Catalog`` gets for payments and requests; relies on its ``_writer``, ``_read``, ``_translate``."""
+
+    _writer: Any
+    _insert: Any
+
+    def record_paiement(self, convention_id: str, periode_debut: date, paiement: Paiement) -> bool:
+        """Record a payment; False when the very same payment was already recorded."""
+        montant = parse_amount(format_amount(paiement.montant))
+        with self._translate(f"l'enregistrement d'un paiement de la convention {convention_id}"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                result = session.execute(
+                    self._insert(PaiementRow).values(
+                        convention_id=convention_id, periode_debut=periode_debut, annee=paiement.annee,
+                        date=paiement.date, montant=montant, recorded_at=datetime.now(UTC),
+                    ).on_conflict_do_nothing().returning(PaiementRow.id)
+                )
+                return result.scalar_one_or_none() is not None
+
+    def list_paiements(self, convention_id: str, periode_debut: date) -> tuple[Paiement, ...]:
+        stmt = (select(PaiementRow)
+                .where(PaiementRow.convention_id == convention_id, PaiementRow.periode_debut == periode_debut)
+                .order_by(PaiementRow.date, PaiementRow.id))
+        with self._read(f"la lecture des paiements de la convention {convention_id}") as session:  # type: ignore[attr-defined]
+            return tuple(Paiement(r.annee, r.date, r.montant) for r in session.scalars(stmt))
+
+    def find_version_by_request(self, convention_id: str, request_id: str) -> ConventionVersion | None:
+        stmt = select(VersionRow).where(VersionRow.convention_id == convention_id, VersionRow.request_id == request_id)
+        with self._read(f"la recherche de la demande de modification {request_id}") as session:  # type: ignore[attr-defined]
+            row = session.scalar(stmt)
+            return version_from_row(row) if row is not None else None

@@ -1,0 +1,197 @@
+"""The state of a convention over its life: funded postes, nature over time, payments, and the
+change requests (avenants, renouvellement, résiliation) that produce its next version.
+
+Pure values, no I/O. A version of a convention is an ``EtatConvention`` frozen at issue time; the
+next version is ``appliquer(etat, change, …)`` (``dossiers.domain.avenants``). The figures of a state
+(per convention year: due, paid, to repay) come from ``dossiers.domain.echeancier.figures``.
+
+Computation conventions (README, "Conventions de calcul"):
+
+- a poste is funded from ``PosteFinance.debut`` to ``PosteFinance.fin`` inclusive (``fin`` None: to
+  the end of the period);
+- for each convention year, a poste funded the whole year gets that year's amount (base, plus the
+  bonification when the structure is public, in a priority zone, and the rule set has one), for the
+  nature in force; a part of a year gets the amount pro rata temporis by days over that convention
+  year (actual days, 365 or 366), each nature's share computed exactly, the poste's year then
+  rounded to the cent half up;
+- what is due for a year is the sum over postes; what was paid is the sum of the payments recorded
+  for that year; ``a_reverser`` = max(0, paid − due) (trop-perçu); ``reste_a_verser`` = max(0, due − paid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+
+__all__ = [
+    "StatutConvention", "PosteFinance", "Paiement", "EtatConvention", "AnneeFigures", "Figures",
+    "TypeChangement", "MotifResiliation", "AjoutPostes", "RetraitPoste", "RetraitPostes", "ChangementNature",
+    "Renouvellement", "Resiliation", "Changement",
+]
+
+
+class StatutConvention(StrEnum):
+    ACTIVE = "active"
+    RESILIEE = "resiliee"  # ended early (anticipée or intégrale)
+    TERMINEE = "terminee"  # ended at term (naturelle)
+
+
+@dataclass(frozen=True)
+class PosteFinance:
+    """A funded poste. ``fin`` is the last funded day (a contract's end date for a poste given back)."""
+
+    id: str
+    debut: date
+    fin: date | None = None
+    etat: EtatPoste = EtatPoste.OCCUPE
+    vacant_depuis: date | None = None
+    type_contrat: TypeContrat | None = None
+    conseiller: str | None = None  # "Prénom Nom", for the documents
+
+
+@dataclass(frozen=True)
+class Paiement:
+    """A payment the CDC made for convention year ``annee`` of the current period."""
+
+    annee: int
+    date: date
+    montant: Decimal
+
+
+@dataclass(frozen=True)
+class EtatConvention:
+    """A convention as one version states it.
+
+    ``natures``: the nature in force from each date, sorted, the first at ``date_debut``.
+    ``regles``: id of the rule set whose amounts fund this period (``vague-2``…).
+    """
+
+    convention_id: str
+    version: int
+    vague: int
+    regles: str
+    date_debut: date
+    date_fin: date  # last day of the period
+    natures: tuple[tuple[date, Nature], ...]
+    zone_prioritaire: bool
+    postes: tuple[PosteFinance, ...]
+    paiements: tuple[Paiement, ...] = ()
+    statut: StatutConvention = StatutConvention.ACTIVE
+    date_resiliation: date | None = None
+
+    def nature_at(self, day: date) -> Nature:
+        current = self.natures[0][1]
+        for start, nature in self.natures:
+            if start <= day:
+                current = nature
+        return current
+
+    @property
+    def postes_actifs(self) -> tuple[PosteFinance, ...]:
+        return tuple(p for p in self.postes if p.etat is not EtatPoste.RENDU)
+
+
+@dataclass(frozen=True)
+class AnneeFigures:
+    annee: int
+    debut: date
+    fin: date
+    du: Decimal
+    verse: Decimal
+    a_reverser: Decimal
+    reste_a_verser: Decimal
+
+
+@dataclass(frozen=True)
+class Figures:
+    annees: tuple[AnneeFigures, ...]
+
+    @property
+    def total_du(self) -> Decimal:
+        return sum((a.du for a in self.annees), Decimal("0.00"))
+
+    @property
+    def total_verse(self) -> Decimal:
+        return sum((a.verse for a in self.annees), Decimal("0.00"))
+
+    @property
+    def total_a_reverser(self) -> Decimal:
+        return sum((a.a_reverser for a in self.annees), Decimal("0.00"))
+
+    @property
+    def total_reste_a_verser(self) -> Decimal:
+        return sum((a.reste_a_verser for a in self.annees), Decimal("0.00"))
+
+
+# -- change requests (the JSON a portal sends; parsed by dossiers.domain.changements) -------------
+
+
+class TypeChangement(StrEnum):
+    AJOUT_POSTES = "ajout_postes"
+    RETRAIT_POSTES = "retrait_postes"
+    CHANGEMENT_NATURE = "changement_nature"
+    RENOUVELLEMENT = "renouvellement"
+    RESILIATION = "resiliation"
+
+
+class MotifResiliation(StrEnum):
+    ANTICIPEE = "anticipee"
+    NATURELLE = "naturelle"
+    INTEGRALE = "integrale"
+
+
+@dataclass(frozen=True)
+class AjoutPostes:
+    request_id: str
+    date_effet: date
+    nombre: int
+    version: int | None = None  # the version the request is based on, when the caller says it
+    type: TypeChangement = TypeChangement.AJOUT_POSTES
+
+
+@dataclass(frozen=True)
+class RetraitPoste:
+    id: str
+    date_fin_contrat: date
+
+
+@dataclass(frozen=True)
+class RetraitPostes:
+    request_id: str
+    postes: tuple[RetraitPoste, ...]
+    version: int | None = None
+    type: TypeChangement = TypeChangement.RETRAIT_POSTES
+
+
+@dataclass(frozen=True)
+class ChangementNature:
+    request_id: str
+    nature: Nature
+    date_effet: date
+    version: int | None = None
+    type: TypeChangement = TypeChangement.CHANGEMENT_NATURE
+
+
+@dataclass(frozen=True)
+class Renouvellement:
+    request_id: str
+    date_debut: date
+    postes: tuple[str, ...] | None = None  # None: the postes whose contract is a CDI
+    version: int | None = None
+    type: TypeChangement = TypeChangement.RENOUVELLEMENT
+
+
+@dataclass(frozen=True)
+class Resiliation:
+    request_id: str
+    motif: MotifResiliation
+    date_effet: date | None = None  # required unless naturelle (then: the period's last day)
+    version: int | None = None
+    type: TypeChangement = TypeChangement.RESILIATION
+
+
+Changement = AjoutPostes | RetraitPostes | ChangementNature | Renouvellement | Resiliation
