@@ -181,9 +181,20 @@ class ConventionConflict(CatalogError):
 
 class ChangementRefuse(ConumError):
     """A change request cannot be applied: invalid, without effect, based on a superseded version,
-    a request id reused for another change, a convention unknown or already closed. Never retried."""
+    a request id reused for another change, a convention unknown or already closed. Never retried.
+    ``errors`` lists the refused fields of an invalid request."""
 
     code = ErrorCode.CHANGEMENT_INVALIDE
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message, code=code)
+        self.errors = errors or []
+
+    def to_dict(self) -> dict[str, object]:
+        data = super().to_dict()
+        if self.errors:
+            data["erreurs"] = [{"champ": e.field, "code": e.code, "message": e.message} for e in self.errors]
+        return data
 
 
 class DossierError(ConumError):

@@ -1,8 +1,15 @@
-"""Build ``templates/convention.docx``, the docxtpl template of the convention de subvention.
+"""Build the docxtpl templates: ``templates/convention.docx`` (the convention de subvention),
+``templates/avenant.docx`` (avenant n° N: ajout or retrait de postes, changement de nature,
+renouvellement) and ``templates/resiliation.docx`` (avenant de résiliation).
 
 Run from the repository root::
 
-    .venv/bin/python tools/build_templates.py
+    .venv/bin/python tools/build_templates.py                     # the three, into templates/
+    .venv/bin/python tools/build_templates.py --dossier DIR       # the three, into DIR
+    .venv/bin/python tools/build_templates.py [--modele NOM] FICHIER   # one (default: convention)
+
+then ``.venv/bin/conum templates manifest``. The avenants reuse the convention's styles, parties and
+signature blocks; clauses drafted without a public source are marked « non sourcé » in comments.
 
 The template is written by this script rather than edited by hand so that every change to the
 legal text is reviewable in a diff. The output stays an ordinary Word document with real styles
@@ -30,6 +37,7 @@ thumbnail.
 
 from __future__ import annotations
 
+import argparse
 import io
 import re
 import sys
@@ -53,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dossiers.adapters.docx.slim import slim_docx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUT = ROOT / "templates" / "convention.docx"
+OUTPUT = ROOT / "templates" / "convention.docx"  # the templates are written next to it
 
 FONT = "Liberation Serif"
 TEXT_COLOR = RGBColor(0x00, 0x00, 0x00)
@@ -534,14 +542,16 @@ def title_block(w: Writer) -> None:
         run.font.size = Pt(10)
 
 
-def parties(w: Writer) -> None:
+def soussignes(w: Writer, *, acte: str = "la présente convention", fin: str = "en fin de convention") -> None:
+    """The parties, as the convention names them; ``acte``: what the representative is empowered to
+    sign ("le présent avenant"), ``fin``: where the CDC's signatory is named."""
     w.p("Entre les soussignés", "Heading 2")
     w.p(
         "**La Caisse des Dépôts et Consignations**, établissement spécial créé par la loi du 28 avril 1816, "
         "codifiée aux articles L. 518-2 et suivants du code monétaire et financier, dont le siège est situé "
         "56, rue de Lille, 75007 Paris, agissant pour le compte de l'État au titre du dispositif Conseiller "
         "numérique, par l'intermédiaire de sa direction Banque des Territoires, représentée par la personne "
-        "dûment habilitée désignée en fin de convention,"
+        "dûment habilitée désignée " + fin + ","
     )
     w.p("ci-après dénommée « **la CDC** »,")
     w.p("d'une part,", "Partie")
@@ -556,13 +566,13 @@ def parties(w: Writer) -> None:
     w.tag("{%p if structure.est_publique %}")
     w.p(
         "représentée par {{ representant.civilite }} {{ representant.prenom }} {{ representant.nom }}, "
-        "en qualité de {{ representant.qualite }}, dûment habilité(e) à signer la présente convention par "
+        "en qualité de {{ representant.qualite }}, dûment habilité(e) à signer " + acte + " par "
         "délibération ou décision de l'organe compétent de la Structure,"
     )
     w.tag("{%p else %}")
     w.p(
         "représentée par {{ representant.civilite }} {{ representant.prenom }} {{ representant.nom }}, "
-        "en qualité de {{ representant.qualite }}, dûment habilité(e) à signer la présente convention en "
+        "en qualité de {{ representant.qualite }}, dûment habilité(e) à signer " + acte + " en "
         "vertu des statuts de la Structure et, le cas échéant, d'une décision de son organe compétent,"
     )
     w.tag("{%p endif %}")
@@ -570,6 +580,9 @@ def parties(w: Writer) -> None:
     w.p("d'autre part,", "Partie")
     w.p("la CDC et la Structure étant ci-après dénommées ensemble « les Parties » et individuellement « une Partie ».")
 
+
+def parties(w: Writer) -> None:
+    soussignes(w)
     w.p("Vu", "Heading 2")
     w.p(
         "le règlement (UE) 2016/679 du Parlement européen et du Conseil du 27 avril 2016 relatif à la protection "
@@ -1019,7 +1032,8 @@ def articles(w: Writer) -> None:
     )
 
 
-def signatures(w: Writer) -> None:
+def signatures(w: Writer, *, lieu_date: bool = False) -> None:
+    """Both signature blocks side by side; ``lieu_date``: "Fait à …, le …" blanks in each block."""
     lead = w.p("Fait en deux exemplaires originaux, dont un pour chacune des Parties.", keep_next=True)
     lead.paragraph_format.space_before = Pt(18)
     lead.paragraph_format.space_after = Pt(12)
@@ -1051,6 +1065,9 @@ def signatures(w: Writer) -> None:
             "Date et signature :",
         ],
     ]
+    if lieu_date:
+        for lines in blocks:
+            lines[-1:] = ["Fait à ……………………………………", "le ………………………………………", "Signature :"]
     for cell, lines in zip(row.cells, blocks):
         cell.width = Cm(8.0)
         first = True
@@ -1132,19 +1149,428 @@ def annexes(w: Writer) -> None:
     )
 
 
-def footer(doc) -> None:
+CONVENTION_FOOTER = (
+    "Convention {{ convention.id }} — version {{ convention.version }} — modèle {{ convention.modele_version }}"
+)
+
+
+def footer(doc, text: str = CONVENTION_FOOTER) -> None:
     section = doc.sections[0]
     fp = section.footer.paragraphs[0]
     fp.style = doc.styles["Footer"]
     _border(fp._p.get_or_add_pPr(), "w:pBdr", {"top": ("single", 4, "7F8FA6")})
-    fp.add_run(
-        "Convention {{ convention.id }} — version {{ convention.version }} — modèle {{ convention.modele_version }}"
-    )
+    fp.add_run(text)
     pages = section.footer.add_paragraph(style="Footer")
     pages.add_run("Page ")
     _field(pages, "PAGE", "1")
     pages.add_run(" / ")
     _field(pages, "NUMPAGES", "1")
+
+
+# -- avenant and avenant de résiliation --------------------------------------------------------------
+# Both documents reuse the convention's styles, parties and signature blocks. Their context is built
+# by dossiers/domain/context_avenant.py (keys documented there). Clauses marked « non sourcé » were
+# drafted without a public source (no model avenant of the programme was found): to be reviewed by the
+# legal team, like the convention's (README, "À faire relire par le service juridique").
+AVENANT_FOOTER = (
+    "Avenant n° {{ avenant.numero }} à la convention {{ convention.id }} — version {{ convention.version }} — "
+    "modèle {{ avenant.modele_version }}"
+)
+PLURIEL_POSTES_AVANT = "{% if convention.nombre_postes_avant != '1' %}s{% endif %}"
+
+
+def avenant_heading(w: Writer, title: str, subtitle: str) -> None:
+    w.p(title, "Title")
+    w.p(subtitle, "Subtitle")
+    w.tag("{%p if avenant.renouvellement %}")
+    w.p("Renouvellement de la convention", "Subtitle")
+    w.tag("{%p endif %}")
+    w.p("Dispositif Conseiller numérique", "Subtitle")
+    ref = w.p("Convention n° {{ convention.id }} — version {{ convention.version }}", "Référence")
+    ref.paragraph_format.space_before = Pt(10)
+    edition = w.p("Édition du {{ avenant.date_edition }}", "Subtitle")
+    edition.paragraph_format.space_after = Pt(6)
+    _border(edition._p.get_or_add_pPr(), "w:pBdr", {"bottom": ("single", 8, "1F3A5F")})
+    for run in edition.runs:
+        run.font.size = Pt(10)
+
+
+def nested_dash(w: Writer, text: str):
+    """A list item one level in (the avenants under the convention they modify)."""
+    paragraph = w.p(text, "Liste à tirets")
+    paragraph.paragraph_format.left_indent = Cm(1.7)
+    paragraph.paragraph_format.first_line_indent = Cm(-0.5)
+    return paragraph
+
+
+def vu_avenant(w: Writer, *, articles_vises: str) -> None:
+    """« Vu »: the convention, its earlier avenants (or a sentence saying there is none), the
+    Structure's decision (public) and the articles of the convention the document applies."""
+    w.p("Vu", "Heading 2")
+    convention = (
+        "la convention de subvention n° {{ convention.id }} conclue entre la CDC et la Structure au titre du "
+        "dispositif Conseiller numérique, signée le {{ convention.date_signature }} (ci-après « la convention »)"
+    )
+    w.tag("{%p if avenants_precedents %}")
+    w.dash(convention + ", modifiée par :")
+    w.tag("{%p for precedent in avenants_precedents %}")
+    nested_dash(w, "l'avenant n° {{ precedent.numero }} signé le {{ precedent.date }}, ayant pour objet : "
+                   "{{ precedent.motif }} ;")
+    w.tag("{%p endfor %}")
+    w.tag("{%p else %}")
+    w.dash(convention + ", qui n'a fait l'objet d'aucun avenant avant le présent avenant ;")
+    w.tag("{%p endif %}")
+    # non sourcé: a public Structure's deliberation approving the avenant, by analogy with the convention.
+    w.tag("{%p if structure.est_publique %}")
+    w.dash(
+        "la délibération ou la décision de l'organe compétent de la Structure approuvant le présent avenant et "
+        "autorisant son représentant légal à le signer ;"
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if avenant.ajout_postes %}")
+    w.dash(
+        "la décision du comité de sélection réuni par l'Agence nationale de la cohésion des territoires (ANCT) "
+        "attribuant à la Structure le ou les postes supplémentaires mentionnés à l'article 3 ;"
+    )
+    w.tag("{%p endif %}")
+    w.dash(articles_vises)
+
+
+def motif_block(w: Writer, lead: str) -> None:
+    w.p(lead, keep_next=True)
+    w.p("{{ avenant.motif }}", "Adresse")
+
+
+def avenant_articles(w: Writer) -> None:
+    w.p("Il est convenu ce qui suit", "Heading 2")
+
+    # Article 1 ---------------------------------------------------------------------------------
+    w.h1("Article 1 — Objet de l'avenant")
+    w.tag("{%p if avenant.renouvellement %}")
+    w.p(
+        "Le présent avenant a pour objet le renouvellement de la convention pour une nouvelle période de "
+        "{{ convention.duree_lettres }} ({{ convention.duree_mois }}) mois, courant du "
+        "{{ convention.date_debut }} au {{ convention.date_fin }} inclus, dans les conditions ci-après."
+    )
+    w.tag("{%p else %}")
+    w.p("Le présent avenant a pour objet de modifier la convention dans les conditions ci-après.")
+    w.tag("{%p endif %}")
+    motif_block(w, "Il intervient pour le motif suivant :")
+    w.tag("{%p if avenant.changement_nature %}")
+    w.p(
+        "À compter du {{ avenant.nature_depuis }}, la Structure est une {{ avenant.nature_libelle }} ; les "
+        "montants de la subvention dus à compter de cette date sont ceux que la convention prévoit pour cette "
+        "nature de structure."
+    )
+    w.tag("{%p endif %}")
+    w.p(
+        "Conformément à l'article 7 de la convention, la convention ainsi modifiée constitue sa version "
+        "n° {{ convention.version }}, qui se substitue à la version n° {{ convention.version_precedente }}."
+    )
+
+    # Article 2 ---------------------------------------------------------------------------------
+    w.h1("Article 2 — Stipulations modifiées")
+    w.tag("{%p if articles %}")
+    w.p("Le présent avenant modifie les stipulations suivantes de la convention :", keep_next=True)
+    w.tag("{%p for article in articles %}")
+    w.dash("{{ article.libelle }}{% if loop.last %}.{% else %} ;{% endif %}")
+    w.tag("{%p endfor %}")
+    w.tag("{%p else %}")
+    w.p("Le présent avenant ne modifie que les annexes de la convention, dans les conditions ci-après.")
+    w.tag("{%p endif %}")
+    w.p(
+        "L'annexe 1 (liste des postes) et l'annexe 2 (échéancier prévisionnel des versements) de la convention "
+        "se lisent, à compter de la date d'effet du présent avenant, conformément aux articles 3 et 5 ci-dessous."
+    )
+
+    # Article 3 ---------------------------------------------------------------------------------
+    w.h1("Article 3 — Postes")
+    w.tag("{%p if convention.nombre_postes != convention.nombre_postes_avant %}")
+    w.p(
+        "À compter de la date d'effet du présent avenant, la convention porte sur "
+        "{{ convention.nombre_postes_lettres }} ({{ convention.nombre_postes }}) poste" + PLURIEL_POSTES
+        + " de conseiller numérique, contre {{ convention.nombre_postes_avant_lettres }} "
+        "({{ convention.nombre_postes_avant }}) auparavant."
+    )
+    w.tag("{%p else %}")
+    w.p(
+        "La convention porte sur {{ convention.nombre_postes_lettres }} ({{ convention.nombre_postes }}) "
+        "poste" + PLURIEL_POSTES + " de conseiller numérique."
+    )
+    w.tag("{%p endif %}")
+    w.p("Les postes et leur période de financement, avant et après le présent avenant, sont les suivants :",
+        keep_next=True)
+    w.table(
+        [1.9, 3.3, 2.8, 4.0, 4.0],
+        ["Poste", "Conseiller", "État", "Période financée avant l'avenant", "Période financée après l'avenant"],
+        [
+            ("tr", "{%tr for poste in postes %}"),
+            ["{{ poste.id }}", "{{ poste.conseiller }}", "{{ poste.etat }}", "{{ poste.periode_avant }}",
+             "{{ poste.periode_apres }}"],
+            ("tr", "{%tr endfor %}"),
+        ],
+        ["l", "l", "l", "l", "l"],
+    )
+    w.tag("{%p if avenant.retrait_postes %}")
+    w.p(
+        "Pour chaque poste rendu, la période financée prend fin à la date à laquelle le contrat de travail du "
+        "conseiller a effectivement pris fin ; aucune somme n'est due au titre de ce poste pour la période "
+        "postérieure (article 7 de la convention)."
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if avenant.ajout_postes %}")
+    w.p(
+        "{% if postes_ajoutes == '1' %}Le poste ajouté est financé{% else %}Les postes ajoutés sont financés"
+        "{% endif %} à compter de la date d'effet du présent avenant. La Structure {% if postes_ajoutes == '1' %}"
+        "le pourvoit{% else %}les pourvoit{% endif %} dans les conditions de l'article 5 de la convention et "
+        "transmet à la CDC le contrat de travail de chaque conseiller recruté."
+    )
+    w.tag("{%p endif %}")
+
+    # Article 4 ---------------------------------------------------------------------------------
+    w.h1("Article 4 — Montant de la subvention")
+    w.tag("{%p if avenant.renouvellement %}")
+    w.p(
+        "Pour la nouvelle période, le montant total de la subvention est fixé à **{{ montants.total_apres }}** "
+        "({{ montants.total_apres_lettres }}). Il se répartit par année d'exécution comme suit :",
+        keep_next=True,
+    )
+    w.table(
+        [2.0, 9.0, 5.0],
+        ["Année", "Période", "Montant dû"],
+        [
+            ("tr", "{%tr for annee in montants.annees %}"),
+            ["{{ annee.libelle }}", "{{ annee.periode }}", "{{ annee.du_apres }}"],
+            ("tr", "{%tr endfor %}"),
+            ("total", ["Total", "", "{{ montants.total_apres }}"]),
+        ],
+        ["l", "l", "r"],
+        keep_together=True,
+    )
+    w.p(
+        "Au titre de la période précédente, courue du {{ periode_precedente.debut }} au "
+        "{{ periode_precedente.fin }}, le montant dû est arrêté à **{{ periode_precedente.total_du }}**, pour "
+        "{{ periode_precedente.total_verse }} versés{% if periode_precedente.trop_percu %}, soit un trop-perçu "
+        "de {{ periode_precedente.total_a_reverser }}, reversé dans les conditions de l'article 5"
+        "{% endif %}."
+    )
+    w.tag("{%p else %}")
+    w.p(
+        "Le montant total de la subvention, fixé à **{{ montants.total_avant }}** avant le présent avenant, "
+        "{% if montants.variation %}est porté{% else %}demeure fixé{% endif %} à **{{ montants.total_apres }}** "
+        "({{ montants.total_apres_lettres }}){% if montants.variation %}, soit {{ montants.variation }}"
+        "{% endif %}. Il se répartit par année d'exécution de la convention comme suit :",
+        keep_next=True,
+    )
+    w.table(
+        [2.5, 2.7, 2.7, 2.7, 2.7, 2.7],
+        ["Année", "Montant dû avant l'avenant", "Montant dû après l'avenant", "Déjà versé", "Reste à verser",
+         "À reverser"],
+        [
+            ("tr", "{%tr for annee in montants.annees %}"),
+            ["{{ annee.libelle }}", "{{ annee.du_avant }}", "{{ annee.du_apres }}", "{{ annee.verse }}",
+             "{{ annee.reste_a_verser }}", "{{ annee.a_reverser }}"],
+            ("tr", "{%tr endfor %}"),
+            ("total", ["Total", "{{ montants.total_avant }}", "{{ montants.total_apres }}",
+                       "{{ montants.total_verse }}", "{{ montants.total_reste_a_verser }}",
+                       "{{ montants.total_a_reverser }}"]),
+        ],
+        ["l", "r", "r", "r", "r", "r"],
+        keep_together=True,
+    )
+    w.tag("{%p endif %}")
+    w.p(
+        "Le montant dû après l'avenant est calculé, pour chaque poste, au prorata de sa période de financement "
+        "sur l'année d'exécution, à partir des montants annuels fixés à l'article 3 de la convention. Les "
+        "montants versés sont ceux que la CDC a versés à la date d'édition du présent avenant.",
+        "Note",
+    )
+
+    # Article 5 ---------------------------------------------------------------------------------
+    w.h1("Article 5 — Nouvel échéancier")
+    w.p(
+        "L'échéancier prévisionnel des versements figurant en annexe 2 de la convention est remplacé par "
+        "l'échéancier suivant :",
+        keep_next=True,
+    )
+    w.table(
+        [1.9, 4.1, 2.5, 2.5, 2.5, 2.5],
+        ["Année", "Échéance", "Montant dû", "Déjà versé", "Reste à verser", "À reverser"],
+        [
+            ("tr", "{%tr for tranche in echeancier %}"),
+            ["{{ tranche.libelle }}", "{{ tranche.date }}", "{{ tranche.du }}", "{{ tranche.verse }}",
+             "{{ tranche.reste_a_verser }}", "{{ tranche.a_reverser }}"],
+            ("tr", "{%tr endfor %}"),
+            ("total", ["Total", "", "{{ montants.total_apres }}", "{{ montants.total_verse }}",
+                       "{{ montants.total_reste_a_verser }}", "{{ montants.total_a_reverser }}"]),
+        ],
+        ["l", "l", "r", "r", "r", "r"],
+        keep_together=True,
+    )
+    # non sourcé: the sums of a past échéance are paid after the signature.
+    w.p(
+        "Les sommes restant à verser au titre d'une année dont l'échéance est passée à la date de signature du "
+        "présent avenant sont versées après cette signature, dans les conditions de l'article 4 de la convention.",
+        "Note",
+    )
+    w.tag("{%p if reversement.du %}")
+    w.sub("Reversement du trop-perçu")
+    # non sourcé: the two months from the titre de recette. No public text of the programme gives this
+    # delay; it differs from the 30 days of article 6.3 of the convention (itself unsourced): the legal
+    # team must settle one delay for both documents.
+    w.p(
+        "La Structure reverse à la CDC la somme de **{{ reversement.montant }}** "
+        "({{ reversement.montant_lettres }}), correspondant aux sommes versées au-delà des montants dus "
+        "(trop-perçu). Ce reversement intervient dans un délai de deux (2) mois à compter de la réception du "
+        "titre de recette émis à cet effet. Conformément à l'article 6.3 de la convention, la CDC peut également "
+        "déduire tout ou partie de cette somme des tranches restant à verser."
+    )
+    w.tag("{%p endif %}")
+
+    # Article 6 ---------------------------------------------------------------------------------
+    w.h1("Article 6 — Autres stipulations et prise d'effet")
+    # non sourcé: precedence of the avenant and its retroactive date d'effet.
+    w.p(
+        "Les stipulations de la convention qui ne sont pas modifiées par le présent avenant demeurent inchangées "
+        "et continuent de produire leurs effets. En cas de contradiction entre la convention et le présent "
+        "avenant, les stipulations du présent avenant prévalent."
+    )
+    w.tag("{%p if avenant.date_effet %}")
+    w.p(
+        "Le présent avenant prend effet le {{ avenant.date_effet }}, y compris lorsque sa signature par les "
+        "Parties intervient postérieurement.",
+        keep_next=True,
+    )
+    w.tag("{%p else %}")
+    w.p("Le présent avenant prend effet à la date de sa signature par la dernière des Parties.", keep_next=True)
+    w.tag("{%p endif %}")
+
+
+def resiliation_articles(w: Writer) -> None:
+    w.p("Il est convenu ce qui suit", "Heading 2")
+
+    # Article 1 ---------------------------------------------------------------------------------
+    w.h1("Article 1 — Objet")
+    w.tag("{%p if resiliation.type == 'naturelle' %}")
+    w.p(
+        "La convention est arrivée à son terme le {{ resiliation.date }} et n'est pas renouvelée. Le présent "
+        "avenant constate la fin de la convention et arrête le solde financier de la subvention."
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if resiliation.type == 'anticipee' %}")
+    w.p(
+        "La convention est résiliée de manière anticipée à la date du {{ resiliation.date }}, dernier jour de "
+        "la période financée. Le présent avenant arrête le solde financier de la subvention à cette date."
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if resiliation.type == 'integrale' %}")
+    w.p(
+        "La convention fait l'objet d'une résiliation intégrale : l'ensemble des postes est rendu et la "
+        "convention prend fin à la date du {{ resiliation.date }}. Le présent avenant arrête le solde financier "
+        "de la subvention à cette date."
+    )
+    w.tag("{%p endif %}")
+    motif_block(w, "Il intervient pour le motif suivant :")
+    w.p(
+        "Conformément à l'article 7 de la convention, le présent avenant en constitue la version "
+        "n° {{ convention.version }}, qui se substitue à la version n° {{ convention.version_precedente }}."
+    )
+
+    # Article 2 ---------------------------------------------------------------------------------
+    w.h1("Article 2 — Postes")
+    w.p("La période de financement de chacun des postes est arrêtée comme suit :", keep_next=True)
+    w.table(
+        [1.9, 3.7, 2.4, 4.0, 4.0],
+        ["Poste", "Conseiller", "État", "Début du financement", "Fin du financement"],
+        [
+            ("tr", "{%tr for poste in postes %}"),
+            ["{{ poste.id }}", "{{ poste.conseiller }}", "{{ poste.etat_apres }}", "{{ poste.debut }}",
+             "{{ poste.fin }}"],
+            ("tr", "{%tr endfor %}"),
+        ],
+        ["l", "l", "l", "l", "l"],
+    )
+    w.p(
+        "Aucune somme n'est due au titre d'un poste pour la période postérieure à la fin de son financement."
+    )
+
+    # Article 3 ---------------------------------------------------------------------------------
+    w.h1("Article 3 — Solde financier")
+    w.p(
+        "Le montant de la subvention, fixé à **{{ montants.total_avant }}** avant le présent avenant, est arrêté "
+        "définitivement à **{{ montants.total_apres }}** ({{ montants.total_apres_lettres }}). Il se répartit "
+        "par année d'exécution de la convention comme suit :",
+        keep_next=True,
+    )
+    w.table(
+        [1.9, 4.1, 2.5, 2.5, 2.5, 2.5],
+        ["Année", "Période", "Montant dû", "Versé", "Reste à verser", "À reverser"],
+        [
+            ("tr", "{%tr for annee in montants.annees %}"),
+            ["{{ annee.libelle }}", "{{ annee.periode }}", "{{ annee.du_apres }}", "{{ annee.verse }}",
+             "{{ annee.reste_a_verser }}", "{{ annee.a_reverser }}"],
+            ("tr", "{%tr endfor %}"),
+            ("total", ["Total", "", "{{ montants.total_apres }}", "{{ montants.total_verse }}",
+                       "{{ montants.total_reste_a_verser }}", "{{ montants.total_a_reverser }}"]),
+        ],
+        ["l", "l", "r", "r", "r", "r"],
+        keep_together=True,
+    )
+    w.p(
+        "Le montant dû est calculé, pour chaque poste, au prorata de sa période de financement sur l'année "
+        "d'exécution, à partir des montants annuels fixés à l'article 3 de la convention. Les montants versés "
+        "sont ceux que la CDC a versés à la date d'édition du présent avenant.",
+        "Note",
+    )
+
+    # Article 4 ---------------------------------------------------------------------------------
+    w.h1("Article 4 — Règlement du solde")
+    # non sourcé: compensation between the sums still to pay and the sums to repay.
+    w.tag("{%p if solde.compensation %}")
+    w.p(
+        "Les sommes restant à verser par la CDC ({{ montants.total_reste_a_verser }}) et les sommes à reverser "
+        "par la Structure ({{ montants.total_a_reverser }}) se compensent à due concurrence."
+    )
+    w.tag("{%p endif %}")
+    # non sourcé: the two months from the titre de recette (see the avenant, article 5).
+    w.tag("{%p if solde.sens == 'reverser' %}")
+    w.p(
+        "La Structure reverse à la CDC la somme de **{{ solde.montant }}** ({{ solde.montant_lettres }}), dans "
+        "un délai de deux (2) mois à compter de la réception du titre de recette émis à cet effet, par virement "
+        "sur le compte indiqué sur ce titre."
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if solde.sens == 'verser' %}")
+    w.p(
+        "La CDC verse à la Structure la somme de **{{ solde.montant }}** ({{ solde.montant_lettres }}) au titre "
+        "du solde de la subvention, dans les conditions de l'article 4 de la convention."
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if solde.sens == 'nul' %}")
+    w.p(
+        "Les Parties constatent que les sommes versées correspondent au montant définitif de la subvention : "
+        "aucune somme ne reste à verser ni à reverser."
+    )
+    w.tag("{%p endif %}")
+
+    # Article 5 ---------------------------------------------------------------------------------
+    w.h1("Article 5 — Obligations maintenues")
+    w.p(
+        "Nonobstant la fin de la convention, la Structure demeure tenue de justifier de l'emploi des sommes "
+        "perçues dans les conditions de l'article 6.1 de la convention. Les stipulations des articles 6 "
+        "(justification, contrôle et reversement), 9 (données personnelles) et 10 (litiges) de la convention "
+        "demeurent applicables jusqu'à l'extinction des obligations qu'elles prévoient."
+    )
+
+    # Article 6 ---------------------------------------------------------------------------------
+    w.h1("Article 6 — Prise d'effet")
+    # non sourcé: the end dates apply even when earlier than the signature.
+    w.p(
+        "Le présent avenant prend effet à la date de sa signature par la dernière des Parties. La fin de la "
+        "convention et celle du financement des postes interviennent aux dates fixées aux articles 1 et 2, y "
+        "compris lorsque ces dates sont antérieures à cette signature.",
+        keep_next=True,
+    )
 
 
 # -- page setup, properties, packaging --------------------------------------------------------
@@ -1158,9 +1584,9 @@ def page_setup(doc) -> None:
     section.footer_distance = Cm(1.0)
 
 
-def core_properties(doc) -> None:
+def core_properties(doc, title: str = "Convention de subvention — Conseiller numérique") -> None:
     cp = doc.core_properties
-    cp.title = "Convention de subvention — Conseiller numérique"
+    cp.title = title
     cp.subject = "Dispositif Conseiller numérique"
     cp.author = "conum"
     cp.last_modified_by = "conum"
@@ -1229,21 +1655,17 @@ def deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def build() -> bytes:
+def _new_document(title: str) -> Writer:
     doc = Document()
     page_setup(doc)
     setup_styles(doc)
-    core_properties(doc)
+    core_properties(doc, title)
     package_cleanup(doc)
-    w = Writer(doc)
     # python-docx's blank document starts with no paragraph; the title comes first.
-    title_block(w)
-    parties(w)
-    preambule(w)
-    articles(w)
-    signatures(w)
-    annexes(w)
-    footer(doc)
+    return Writer(doc)
+
+
+def _package(doc) -> bytes:
     check(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
@@ -1252,12 +1674,66 @@ def build() -> bytes:
     return deterministic_zip(slim_docx(buffer.getvalue()))
 
 
+def build() -> bytes:
+    """templates/convention.docx"""
+    w = _new_document("Convention de subvention — Conseiller numérique")
+    title_block(w)
+    parties(w)
+    preambule(w)
+    articles(w)
+    signatures(w)
+    annexes(w)
+    footer(w.doc)
+    return _package(w.doc)
+
+
+def build_avenant() -> bytes:
+    """templates/avenant.docx: avenant n° N (ajout, retrait, changement de nature, renouvellement)."""
+    w = _new_document("Avenant à la convention de subvention — Conseiller numérique")
+    avenant_heading(w, "Avenant n° {{ avenant.numero }}", "à la convention de subvention n° {{ convention.id }}")
+    soussignes(w, acte="le présent avenant", fin="en fin d'avenant")
+    vu_avenant(w, articles_vises="l'article 7 de la convention, relatif à sa modification par avenant.")
+    avenant_articles(w)
+    signatures(w, lieu_date=True)
+    footer(w.doc, AVENANT_FOOTER)
+    return _package(w.doc)
+
+
+def build_resiliation() -> bytes:
+    """templates/resiliation.docx: avenant de résiliation (anticipée, intégrale, arrivée à terme)."""
+    w = _new_document("Avenant de résiliation — Conseiller numérique")
+    avenant_heading(
+        w, "Avenant de résiliation", "Avenant n° {{ avenant.numero }} à la convention de subvention n° {{ convention.id }}"
+    )
+    soussignes(w, acte="le présent avenant", fin="en fin d'avenant")
+    vu_avenant(w, articles_vises="les articles 2 et 8 de la convention, relatifs à sa durée et à sa résiliation.")
+    resiliation_articles(w)
+    signatures(w, lieu_date=True)
+    footer(w.doc, AVENANT_FOOTER)
+    return _package(w.doc)
+
+
+BUILDERS = {"convention": build, "avenant": build_avenant, "resiliation": build_resiliation}
+
+
 def main(argv: list[str]) -> int:
-    output = Path(argv[1]) if len(argv) > 1 else OUTPUT
-    output.parent.mkdir(parents=True, exist_ok=True)
-    data = build()
-    output.write_bytes(data)
-    print(f"{output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}: {len(data)} octets")
+    parser = argparse.ArgumentParser(prog="build_templates.py", description="Construit les modèles DOCX.")
+    parser.add_argument("sortie", nargs="?", type=Path,
+                        help="fichier à écrire pour un seul modèle (défaut : les trois modèles dans templates/)")
+    parser.add_argument("--modele", choices=sorted(BUILDERS), default="convention",
+                        help="modèle écrit dans SORTIE (défaut : convention)")
+    parser.add_argument("--dossier", type=Path, help="écrit les trois modèles dans ce dossier")
+    args = parser.parse_args(argv[1:])
+    if args.sortie is not None:
+        targets = {args.modele: args.sortie}
+    else:
+        folder = args.dossier or OUTPUT.parent
+        targets = {name: folder / f"{name}.docx" for name in BUILDERS}
+    for name, output in targets.items():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        data = BUILDERS[name]()
+        output.write_bytes(data)
+        print(f"{output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}: {len(data)} octets")
     return 0
 
 

@@ -17,10 +17,10 @@ from dossiers.domain.formatting import (
     montant_en_lettres,
     siret_lisible,
 )
-from dossiers.domain.model import Calcul, Demande, EtatPoste, Nature, Poste, TypeContrat
+from dossiers.domain.model import Calcul, Demande, EtatPoste, Nature, Poste, Structure, TypeContrat
 from dossiers.domain.rules import RuleSet
 
-__all__ = ["convention_context"]
+__all__ = ["convention_context", "structure_context", "representant_context", "NATURE_LIBELLES"]
 
 _ORDINAUX = ("première", "deuxième", "troisième", "quatrième", "cinquième", "sixième")
 _CONTRATS = {
@@ -54,6 +54,36 @@ def _poste(numero: int, poste: Poste) -> dict[str, str]:
     }
 
 
+NATURE_LIBELLES = {Nature.PUBLIQUE: "personne morale de droit public", Nature.PRIVEE: "personne morale de droit privé"}
+
+
+def structure_context(s: Structure) -> dict[str, Any]:
+    """The structure as every document names it (the parties' clause)."""
+    return {
+        "id": s.id,
+        "denomination": s.denomination,
+        "siret": siret_lisible(s.siret),
+        "siren": s.siren,
+        "categorie_juridique": s.categorie_juridique,
+        "departement": s.departement,
+        "adresse": s.adresse,
+        "est_publique": s.nature is Nature.PUBLIQUE,
+        "zone_prioritaire": s.zone_prioritaire,
+        "nature_libelle": NATURE_LIBELLES[s.nature],
+    }
+
+
+def representant_context(s: Structure) -> dict[str, str]:
+    r = s.representant
+    return {
+        "civilite": r.civilite,
+        "prenom": r.prenom,
+        "nom": r.nom,
+        "qualite": r.qualite,
+        "nom_complet": f"{r.civilite} {r.prenom} {r.nom}",
+    }
+
+
 def convention_context(
     demande: Demande,
     calcul: Calcul,
@@ -65,8 +95,6 @@ def convention_context(
     date_edition: date,
 ) -> dict[str, Any]:
     s = demande.structure
-    r = s.representant
-    publique = s.nature is Nature.PUBLIQUE
     return {
         "convention": {
             "id": convention_id,
@@ -83,25 +111,8 @@ def convention_context(
             "date_edition": date_longue(date_edition),
             "modele_version": modele_version,
         },
-        "structure": {
-            "id": s.id,
-            "denomination": s.denomination,
-            "siret": siret_lisible(s.siret),
-            "siren": s.siren,
-            "categorie_juridique": s.categorie_juridique,
-            "departement": s.departement,
-            "adresse": s.adresse,
-            "est_publique": publique,
-            "zone_prioritaire": s.zone_prioritaire,
-            "nature_libelle": "personne morale de droit public" if publique else "personne morale de droit privé",
-        },
-        "representant": {
-            "civilite": r.civilite,
-            "prenom": r.prenom,
-            "nom": r.nom,
-            "qualite": r.qualite,
-            "nom_complet": f"{r.civilite} {r.prenom} {r.nom}",
-        },
+        "structure": structure_context(s),
+        "representant": representant_context(s),
         "postes": [_poste(n, p) for n, p in enumerate(demande.postes, start=1)],
         "postes_a_pourvoir": demande.nombre_postes - len(demande.postes),
         "montants": {

@@ -26,7 +26,7 @@ from stdnum.fr import siret as stdnum_siret
 from dossiers.domain import model
 from dossiers.errors import DemandeInvalide, FieldError
 
-__all__ = ["DemandeIn", "parse_demande", "validate_demande"]
+__all__ = ["DemandeIn", "parse_demande", "validate_demande", "french_message", "error_path"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
@@ -232,7 +232,7 @@ _MESSAGES: dict[str, str] = {
 }
 
 
-def _french(err: dict[str, Any]) -> str:
+def french_message(err: dict[str, Any]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind in ("literal_error", "enum"):
@@ -267,7 +267,7 @@ _FIELD_OF: dict[str, str] = {
 }
 
 
-def _path(err: dict[str, Any]) -> str:
+def error_path(err: dict[str, Any]) -> str:
     path = ""
     for part in err["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -294,5 +294,5 @@ def validate_demande(payload: Any) -> DemandeIn:
     except ValidationError as exc:
         errors = []
         for err in exc.errors(include_url=False):
-            errors.append(FieldError(_path(err), err["type"], _french(err)))
+            errors.append(FieldError(error_path(err), err["type"], french_message(err)))
         raise DemandeInvalide(errors) from exc

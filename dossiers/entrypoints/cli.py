@@ -31,6 +31,7 @@ from dossiers.entrypoints._common import (
     read_demande as _read_demande,
     settings as _settings,
 )
+from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
 from dossiers.entrypoints.cli_pieces import dossier, validate
 
 __all__ = ["main", "cli"]
@@ -204,8 +205,8 @@ def converter(size: int | None, port: int | None) -> None:
     )
 
 
-cli.add_command(validate)
-cli.add_command(dossier)
+for command in (validate, dossier, paiement, amend, history, restitutions):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
+from dossiers.domain.changements import etat_initial
 from dossiers.domain.context import convention_context
 from dossiers.domain.demande import validate_demande
+from dossiers.domain.echeancier import figures
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ConventionConflict, ObjectExists
@@ -108,6 +110,7 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         PDF_TYPE,
     )
     documents = (docx_ref, pdf_ref)
+    etat = etat_initial(convention_id, demande, regles)
 
     version = ConventionVersion(
         convention_id=convention_id,
@@ -121,6 +124,8 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         echeancier=calcul.echeancier,
         created_at=now,
         documents=documents,
+        etat=etat,
+        figures=figures(etat, regles),
     )
     recorded = app.catalog.record_version(
         structure=demande.structure,

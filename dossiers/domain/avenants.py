@@ -1,0 +1,297 @@
+"""Applying a change request to a convention state: the next version, its figures, and the words of
+the avenant (motif, articles modified).
+
+``appliquer`` is pure: it checks the change against the state (convention still active, request
+based on the current version, postes known, dates inside the period, something actually changes),
+builds the next ``EtatConvention`` and computes the figures before and after with
+``dossiers.domain.echeancier.figures``. Payments stay with the state, so a poste given back after
+its year was paid shows as a trop-perçu in ``apres``. Every refusal is a ``ChangementRefuse`` with a
+stable code: ``changement_invalide``, ``changement_sans_effet``, ``version_perimee``,
+``convention_close``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from dossiers.domain.dates import add_months
+from dossiers.domain.echeancier import figures
+from dossiers.domain.etat import (
+    AjoutPostes,
+    Changement,
+    ChangementNature,
+    EtatConvention,
+    Figures,
+    MotifResiliation,
+    PosteFinance,
+    Renouvellement,
+    Resiliation,
+    RetraitPostes,
+    StatutConvention,
+)
+from dossiers.domain.formatting import date_longue
+from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.rules import RuleSet
+from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
+
+__all__ = [
+    "ANNEXE_ECHEANCIER",
+    "ANNEXE_POSTES",
+    "ARTICLE_DUREE",
+    "ARTICLE_MONTANT",
+    "ARTICLE_RESILIATION",
+    "ARTICLE_REVERSEMENT",
+    "ARTICLE_VERSEMENT",
+    "PARTIES",
+    "Resultat",
+    "appliquer",
+]
+
+# Headings of the convention model (tools/build_templates.py), in the order the document prints them.
+PARTIES = "Entre les soussignés (désignation de la Structure)"
+ARTICLE_DUREE = "Article 2 — Durée"
+ARTICLE_MONTANT = "Article 3 — Montant de la subvention"
+ARTICLE_VERSEMENT = "Article 4 — Modalités de versement"
+ARTICLE_REVERSEMENT = "Article 6 — Justification, contrôle et reversement"
+ARTICLE_RESILIATION = "Article 8 — Résiliation"
+ANNEXE_POSTES = "Annexe 1 — Liste des postes"
+ANNEXE_ECHEANCIER = "Annexe 2 — Échéancier prévisionnel des versements"
+_ARTICLES_POSTES = frozenset({ARTICLE_MONTANT, ARTICLE_VERSEMENT, ANNEXE_POSTES, ANNEXE_ECHEANCIER})
+_ORDER = (PARTIES, ARTICLE_DUREE, ARTICLE_MONTANT, ARTICLE_VERSEMENT, ARTICLE_REVERSEMENT, ARTICLE_RESILIATION,
+          ANNEXE_POSTES, ANNEXE_ECHEANCIER)
+
+_NATURE = {Nature.PUBLIQUE: "publique", Nature.PRIVEE: "privée"}
+_POSTE_NUMERO = re.compile(r"^P-(\d+)$")
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Resultat:
+    """The next version of a convention and what the avenant (or résiliation) says about it."""
+
+    etat: EtatConvention
+    avant: Figures
+    apres: Figures
+    motif: str
+    articles: tuple[str, ...]
+    document: str  # "avenant" | "resiliation"
+    regles: RuleSet  # the rule set of the new state (the renewal's for a renouvellement)
+
+
+def _invalide(message: str) -> ChangementRefuse:
+    return ChangementRefuse(message, code=ErrorCode.CHANGEMENT_INVALIDE)
+
+
+def _sans_effet(message: str) -> ChangementRefuse:
+    return ChangementRefuse(message, code=ErrorCode.CHANGEMENT_SANS_EFFET)
+
+
+def _dans_la_periode(etat: EtatConvention, day: date, champ: str) -> None:
+    if not etat.date_debut <= day <= etat.date_fin:
+        raise _invalide(
+            f"{champ} : le {date_longue(day)} est hors de la période de la convention "
+            f"(du {date_longue(etat.date_debut)} au {date_longue(etat.date_fin)})."
+        )
+
+
+def _postes(ids: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(ids)
+
+
+def _ajout(etat: EtatConvention, c: AjoutPostes) -> tuple[EtatConvention, str, set[str]]:
+    _dans_la_periode(etat, c.date_effet, "date_effet")
+    highest = max((int(m.group(1)) for p in etat.postes if (m := _POSTE_NUMERO.match(p.id))), default=0)
+    added = tuple(
+        PosteFinance(id=f"P-{highest + i}", debut=c.date_effet, etat=EtatPoste.VACANT, vacant_depuis=c.date_effet)
+        for i in range(1, c.nombre + 1)
+    )
+    quoi = "d'un poste" if c.nombre == 1 else f"de {c.nombre} postes"
+    motif = f"Avenant : ajout {quoi} à compter du {date_longue(c.date_effet)}"
+    return replace(etat, postes=etat.postes + added), motif, set(_ARTICLES_POSTES)
+
+
+def _retrait(etat: EtatConvention, c: RetraitPostes) -> tuple[EtatConvention, str, set[str]]:
+    by_id = {p.id: p for p in etat.postes}
+    ids = [r.id for r in c.postes]
+    if not ids or len(set(ids)) != len(ids):
+        raise _invalide("postes : la liste des postes rendus doit être non vide et sans doublon.")
+    changed: dict[str, PosteFinance] = {}
+    for r in c.postes:
+        poste = by_id.get(r.id)
+        if poste is None:
+            raise _invalide(f"postes : poste « {r.id} » inconnu (postes de la convention : {_postes(list(by_id))}).")
+        earliest = poste.debut - ONE_DAY  # the day before the poste's first day: never funded
+        if not earliest <= r.date_fin_contrat <= etat.date_fin:
+            raise _invalide(
+                f"postes : la fin de contrat du poste {r.id} ({date_longue(r.date_fin_contrat)}) doit être comprise "
+                f"entre le {date_longue(earliest)} et la fin de la convention ({date_longue(etat.date_fin)})."
+            )
+        if poste.etat is EtatPoste.RENDU:
+            if poste.fin == r.date_fin_contrat:
+                continue  # already given back at that date: nothing to change for this poste
+            rendu = date_longue(poste.fin) if poste.fin else "une date antérieure"
+            raise _invalide(f"postes : le poste {r.id} est déjà rendu (fin au {rendu}).")
+        if poste.fin is not None and poste.fin < r.date_fin_contrat:
+            raise _invalide(f"postes : le financement du poste {r.id} s'arrête déjà le {date_longue(poste.fin)}.")
+        changed[r.id] = replace(poste, fin=r.date_fin_contrat, etat=EtatPoste.RENDU)
+    if not changed:
+        raise _sans_effet(f"Retrait sans effet : les postes {_postes(ids)} sont déjà rendus à ces dates.")
+    dates = {p.id: date_longue(p.fin) for p in changed.values() if p.fin is not None}
+    if len(changed) == 1:
+        ((poste_id, fin),) = dates.items()
+        motif = f"Avenant : restitution du poste {poste_id} au {fin}"
+    else:
+        liste = ", ".join(f"{k} au {v}" for k, v in dates.items())
+        motif = f"Avenant : restitution de {len(changed)} postes ({liste})"
+    postes = tuple(changed.get(p.id, p) for p in etat.postes)
+    return replace(etat, postes=postes), motif, set(_ARTICLES_POSTES)
+
+
+def _nature(etat: EtatConvention, c: ChangementNature) -> tuple[EtatConvention, str, set[str]]:
+    _dans_la_periode(etat, c.date_effet, "date_effet")
+    last = max(start for start, _ in etat.natures)
+    if c.date_effet < last:  # checked first: « publique from March » would silently undo a July change
+        raise _invalide(
+            "date_effet : le changement de nature ne peut pas précéder le dernier, en vigueur depuis le "
+            f"{date_longue(last)}."
+        )
+    before = etat.nature_at(c.date_effet)
+    if c.nature is before:
+        raise _sans_effet(
+            f"Changement sans effet : la structure est déjà {_NATURE[before]} au {date_longue(c.date_effet)}."
+        )
+    natures: list[tuple[date, Nature]] = []
+    for start, nature in [*(n for n in sorted(etat.natures) if n[0] < c.date_effet), (c.date_effet, c.nature)]:
+        if not natures or natures[-1][1] is not nature:  # a same-day correction may undo the previous change
+            natures.append((start, nature))
+    motif = (f"Avenant : changement de nature de la structure ({_NATURE[before]} → {_NATURE[c.nature]}) "
+             f"à compter du {date_longue(c.date_effet)}")
+    articles = {PARTIES, ARTICLE_MONTANT, ARTICLE_VERSEMENT, ANNEXE_ECHEANCIER}
+    return replace(etat, natures=tuple(natures)), motif, articles
+
+
+def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) -> tuple[EtatConvention, str, set[str]]:
+    if c.date_debut <= etat.date_fin:  # an overlap would fund the same days twice
+        raise _invalide(
+            f"date_debut : la nouvelle période doit commencer après le terme de la période en cours, le "
+            f"{date_longue(etat.date_fin)} (en général le {date_longue(etat.date_fin + ONE_DAY)})."
+        )
+    actifs = {p.id: p for p in etat.postes_actifs}
+    if c.postes is None:
+        selected = [p for p in actifs.values() if p.type_contrat is TypeContrat.CDI]
+        if not selected:
+            raise _sans_effet(
+                "Renouvellement sans effet : aucun poste n'a de contrat en CDI ; indiquez les postes à renouveler "
+                f"(postes actifs : {_postes(list(actifs)) or 'aucun'}) ou demandez une résiliation naturelle."
+            )
+    else:
+        if not c.postes:
+            raise _sans_effet(
+                "Renouvellement sans effet : aucun poste indiqué ; demandez plutôt une résiliation naturelle."
+            )
+        if len(set(c.postes)) != len(c.postes):
+            raise _invalide("postes : la liste des postes à renouveler contient un doublon.")
+        known = [p.id for p in etat.postes]
+        for poste_id in c.postes:
+            if poste_id not in known:
+                raise _invalide(
+                    f"postes : poste « {poste_id} » inconnu (postes de la convention : {_postes(known)})."
+                )
+            if poste_id not in actifs:
+                raise _invalide(f"postes : le poste {poste_id} a été rendu ; il ne peut pas être renouvelé.")
+        selected = [actifs[i] for i in c.postes]
+    nature = etat.nature_at(etat.date_fin)
+    fin = add_months(c.date_debut, regles.bareme(nature).duree_mois) - ONE_DAY
+    postes = tuple(replace(p, debut=c.date_debut, fin=None) for p in selected)
+    new = replace(
+        etat, vague=regles.vague, regles=regles.id, date_debut=c.date_debut, date_fin=fin,
+        natures=((c.date_debut, nature),), postes=postes, paiements=(), statut=StatutConvention.ACTIVE,
+        date_resiliation=None,
+    )
+    quoi = "1 poste" if len(postes) == 1 else f"{len(postes)} postes"
+    motif = (f"Renouvellement : nouvelle période du {date_longue(c.date_debut)} au {date_longue(fin)} "
+             f"pour {quoi} ({_postes([p.id for p in postes])})")
+    return new, motif, {ARTICLE_DUREE, *_ARTICLES_POSTES}
+
+
+def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, str, set[str]]:
+    if c.motif is MotifResiliation.NATURELLE:
+        if c.date_effet is not None and c.date_effet != etat.date_fin:
+            raise _invalide(
+                f"date_effet : une résiliation naturelle prend effet au terme de la convention, le "
+                f"{date_longue(etat.date_fin)} (reçu : {date_longue(c.date_effet)})."
+            )
+        new = replace(etat, statut=StatutConvention.TERMINEE, date_resiliation=etat.date_fin)
+        motif = f"Fin de la convention à son terme, le {date_longue(etat.date_fin)}, sans renouvellement"
+        return new, motif, {ARTICLE_VERSEMENT, ARTICLE_RESILIATION, ANNEXE_ECHEANCIER}
+    if c.date_effet is None:
+        raise _invalide(f"date_effet : obligatoire pour une résiliation {c.motif.value}.")
+    _dans_la_periode(etat, c.date_effet, "date_effet")
+    integrale = c.motif is MotifResiliation.INTEGRALE
+    postes = []
+    for p in etat.postes:  # nothing is funded after the résiliation, whatever the poste's state
+        fin = p.fin
+        if c.date_effet < (p.fin if p.fin is not None else etat.date_fin):
+            fin = max(c.date_effet, p.debut - ONE_DAY)
+        postes.append(replace(p, fin=fin, etat=EtatPoste.RENDU if integrale else p.etat))
+    new = replace(etat, postes=tuple(postes), statut=StatutConvention.RESILIEE, date_resiliation=c.date_effet)
+    if integrale:
+        motif = (f"Résiliation intégrale de la convention au {date_longue(c.date_effet)}, "
+                 "avec restitution de tous les postes")
+    else:
+        motif = f"Résiliation anticipée de la convention au {date_longue(c.date_effet)}"
+    articles = {ARTICLE_DUREE, ARTICLE_MONTANT, ARTICLE_VERSEMENT, ARTICLE_RESILIATION, ANNEXE_ECHEANCIER}
+    return new, motif, articles | ({ANNEXE_POSTES} if integrale else set())
+
+
+def appliquer(
+    etat: EtatConvention, changement: Changement, regles: RuleSet, *, regles_renouvellement: RuleSet | None = None
+) -> Resultat:
+    """The next version of ``etat`` after ``changement`` (version + 1), with figures before and after.
+
+    ``regles`` funds ``etat``'s period; ``regles_renouvellement`` (vague 2) is needed for a
+    renouvellement only and funds the new period.
+    """
+    if etat.statut is not StatutConvention.ACTIVE:
+        closed = date_longue(etat.date_resiliation) if etat.date_resiliation else "une date antérieure"
+        raise ChangementRefuse(
+            f"La convention {etat.convention_id} est close (statut {etat.statut.value}, le {closed}) : "
+            "elle ne peut plus être modifiée.", code=ErrorCode.CONVENTION_CLOSE,
+        )
+    if changement.version is not None and changement.version != etat.version:
+        raise ChangementRefuse(
+            f"La modification porte sur la version {changement.version} de la convention {etat.convention_id}, "
+            f"dont la version courante est la {etat.version} : relisez-la et renvoyez la demande.",
+            code=ErrorCode.VERSION_PERIMEE,
+        )
+    avant = figures(etat, regles)
+    regles_apres = regles
+    if isinstance(changement, AjoutPostes):
+        new, motif, articles = _ajout(etat, changement)
+    elif isinstance(changement, RetraitPostes):
+        new, motif, articles = _retrait(etat, changement)
+    elif isinstance(changement, ChangementNature):
+        new, motif, articles = _nature(etat, changement)
+    elif isinstance(changement, Renouvellement):
+        if regles_renouvellement is None:
+            raise RulesError("un renouvellement nécessite le jeu de règles de la nouvelle période (vague 2)",
+                             code=ErrorCode.REGLES_INTROUVABLES)
+        new, motif, articles = _renouvellement(etat, changement, regles_renouvellement)
+        regles_apres = regles_renouvellement
+    elif isinstance(changement, Resiliation):
+        new, motif, articles = _resiliation(etat, changement)
+    else:
+        raise TypeError(f"changement inconnu : {type(changement).__name__}")
+    if new == etat:  # safety net: every branch above refuses its own no-ops with a precise message
+        raise _sans_effet("Modification sans effet : la convention resterait inchangée.")
+    new = replace(new, version=etat.version + 1)
+    apres = figures(new, regles_apres)
+    if apres.total_a_reverser > 0:
+        articles = articles | {ARTICLE_REVERSEMENT}
+    document = "resiliation" if isinstance(changement, Resiliation) else "avenant"
+    return Resultat(
+        etat=new, avant=avant, apres=apres, motif=motif, articles=tuple(a for a in _ORDER if a in articles),
+        document=document, regles=regles_apres,
+    )

@@ -1,0 +1,245 @@
+"""The change requests portals send (ajout, retrait, changement de nature, renouvellement,
+résiliation), parsed and validated with pydantic, and the first state of a convention.
+
+``parse_changement`` returns one of ``dossiers.domain.etat``'s change values or raises
+``ChangementRefuse`` (code ``changement_invalide``) listing every refused field with its dotted path
+and a French message; the list is also on the exception as ``.errors`` (``FieldError``). Unknown
+fields are refused, never ignored, like the demande (``dossiers.domain.demande``). Whether the change
+makes sense for a given convention (poste known, date inside the period…) is ``appliquer``'s job:
+this module only checks what the payload says on its own.
+
+``etat_initial`` turns a validated demande into version 1 of the convention's state, so that the
+first version and every avenant share one computation (``dossiers.domain.echeancier.figures``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from dossiers.domain import etat as e
+from dossiers.domain.demande import error_path, french_message
+from dossiers.domain.model import Demande, EtatPoste, Nature
+from dossiers.domain.rules import RuleSet, calculer
+from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
+
+__all__ = ["etat_initial", "parse_changement"]
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """Only ``AAAA-MM-JJ`` strings: pydantic's lax mode would also take timestamps and datetimes."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise PydanticCustomError("date_parsing", "doit être une date AAAA-MM-JJ")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+RequestId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+PosteId = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class _Change(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: RequestId
+    version: int | None = Field(default=None, strict=True, ge=1)
+
+
+class AjoutIn(_Change):
+    type: Literal["ajout_postes"]
+    date_effet: Day
+    nombre: int = Field(strict=True, ge=1, le=50)
+
+    def to_domain(self) -> e.AjoutPostes:
+        return e.AjoutPostes(self.request_id, self.date_effet, self.nombre, self.version)
+
+
+class RetraitPosteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: PosteId
+    date_fin_contrat: Day
+
+
+class RetraitIn(_Change):
+    type: Literal["retrait_postes"]
+    postes: list[RetraitPosteIn] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RetraitIn:
+        seen: set[str] = set()
+        for poste in self.postes:
+            if poste.id in seen:
+                raise PydanticCustomError(
+                    "poste_en_double", "le poste « {id} » apparaît deux fois", {"id": poste.id}
+                )
+            seen.add(poste.id)
+        return self
+
+    def to_domain(self) -> e.RetraitPostes:
+        postes = tuple(e.RetraitPoste(p.id, p.date_fin_contrat) for p in self.postes)
+        return e.RetraitPostes(self.request_id, postes, self.version)
+
+
+class NatureIn(_Change):
+    type: Literal["changement_nature"]
+    nature: Nature
+    date_effet: Day
+
+    def to_domain(self) -> e.ChangementNature:
+        return e.ChangementNature(self.request_id, self.nature, self.date_effet, self.version)
+
+
+class RenouvellementIn(_Change):
+    type: Literal["renouvellement"]
+    date_debut: Day
+    postes: list[PosteId] | None = Field(default=None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RenouvellementIn:
+        if self.postes is not None and len(set(self.postes)) != len(self.postes):
+            double = next(p for p in self.postes if self.postes.count(p) > 1)
+            raise PydanticCustomError("poste_en_double", "le poste « {id} » apparaît deux fois", {"id": double})
+        return self
+
+    def to_domain(self) -> e.Renouvellement:
+        postes = tuple(self.postes) if self.postes is not None else None
+        return e.Renouvellement(self.request_id, self.date_debut, postes, self.version)
+
+
+class ResiliationIn(_Change):
+    type: Literal["resiliation"]
+    motif: e.MotifResiliation
+    date_effet: Day | None = None
+
+    @model_validator(mode="after")
+    def _date(self) -> ResiliationIn:
+        if self.date_effet is None and self.motif is not e.MotifResiliation.NATURELLE:
+            raise PydanticCustomError(
+                "date_effet_manquante", "date_effet est obligatoire pour une résiliation {m}", {"m": self.motif.value}
+            )
+        return self
+
+    def to_domain(self) -> e.Resiliation:
+        return e.Resiliation(self.request_id, self.motif, self.date_effet, self.version)
+
+
+_MODELS: dict[str, type[_Change]] = {
+    "ajout_postes": AjoutIn,
+    "retrait_postes": RetraitIn,
+    "changement_nature": NatureIn,
+    "renouvellement": RenouvellementIn,
+    "resiliation": ResiliationIn,
+}
+
+# Model-level checks are located on the model; name the field they are about.
+_FIELD_OF = {"poste_en_double": "postes", "date_effet_manquante": "date_effet"}
+
+
+def _french(err: dict[str, Any]) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "greater_than_equal":
+        return f"doit être supérieur ou égal à {ctx.get('ge')} (reçu : {err.get('input')})"
+    if kind == "too_short":
+        return f"doit compter au moins {ctx.get('min_length')} élément(s)"
+    if kind == "string_too_short":
+        return "ne doit pas être vide"
+    if kind == "string_pattern_mismatch" and err["loc"][:1] == ("request_id",):
+        return "identifiant de requête invalide (lettres, chiffres, « . », « _ », « : » et « - » seulement)"
+    return french_message(err)
+
+
+def _refuse(errors: list[FieldError]) -> ChangementRefuse:
+    lines = "\n".join(f"- {error}" for error in errors)
+    return ChangementRefuse(
+        f"La modification est refusée ({len(errors)} erreur(s)) :\n{lines}", code=ErrorCode.CHANGEMENT_INVALIDE,
+        errors=errors,
+    )
+
+
+def parse_changement(payload: Any) -> e.Changement:
+    """Validate a decoded JSON change request and return the domain change."""
+    if not isinstance(payload, dict):
+        raise _refuse([FieldError("", "model_type", "la modification doit être un objet JSON")])
+    kind = payload.get("type")
+    model = _MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        message = (
+            "champ obligatoire manquant" if kind is None
+            else f"type de modification inconnu « {kind} » (valeurs admises : {', '.join(_MODELS)})"
+        )
+        raise _refuse([FieldError("type", "type_inconnu" if kind is not None else "missing", message)])
+    try:
+        parsed = model.model_validate(payload)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False):
+            path = error_path(err)
+            suffix = _FIELD_OF.get(err["type"])
+            if suffix and not path.endswith(suffix):
+                path = f"{path}.{suffix}" if path else suffix
+            errors.append(FieldError(path, err["type"], _french(err)))
+        raise _refuse(errors) from exc
+    return parsed.to_domain()  # type: ignore[attr-defined, no-any-return]
+
+
+def _generated_ids(taken: set[str], count: int) -> list[str]:
+    ids, n = [], 1
+    while len(ids) < count:
+        candidate = f"P-{n}"
+        if candidate not in taken:
+            ids.append(candidate)
+        n += 1
+    return ids
+
+
+def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.EtatConvention:
+    """Version 1 of a convention's state: the demande's postes, completed up to ``nombre_postes``
+    with vacant postes ``P-<n>`` (ids not already used), all funded from ``date_debut``.
+
+    A vacant poste without ``vacant_depuis`` is taken as vacant since ``date_debut``: the 6-month
+    rule of May 2025 (``dossiers.domain.gestion``) needs a start for every vacancy.
+    """
+    calcul = calculer(demande, regles)
+    debut = calcul.date_debut
+    postes = []
+    for poste in demande.postes:
+        vacant = poste.etat is EtatPoste.VACANT
+        postes.append(
+            e.PosteFinance(
+                id=poste.id,
+                debut=debut,
+                etat=poste.etat,
+                vacant_depuis=(poste.vacant_depuis or debut) if vacant else poste.vacant_depuis,
+                type_contrat=poste.contrat.type if poste.contrat else None,
+                conseiller=f"{poste.conseiller.prenom} {poste.conseiller.nom}" if poste.conseiller else None,
+            )
+        )
+    missing = demande.nombre_postes - len(postes)
+    for poste_id in _generated_ids({p.id for p in postes}, missing):
+        postes.append(e.PosteFinance(id=poste_id, debut=debut, etat=EtatPoste.VACANT, vacant_depuis=debut))
+    return e.EtatConvention(
+        convention_id=convention_id,
+        version=1,
+        vague=demande.vague,
+        regles=regles.id,
+        date_debut=debut,
+        date_fin=calcul.date_fin,
+        natures=((debut, demande.structure.nature),),
+        zone_prioritaire=demande.structure.zone_prioritaire,
+        postes=tuple(postes),
+    )
+

@@ -1,0 +1,362 @@
+"""Template contexts of an avenant and of an avenant de résiliation, as pre-formatted French strings.
+
+Like ``dossiers.domain.context``, templates only print: every amount is ``montant`` (no-break
+spaces), every date ``date_longue``. The inputs are plain values (two states, their figures, the
+motif), so the functions do not depend on how a change was computed. The keys below are the
+contract with ``templates/avenant.docx`` / ``templates/resiliation.docx`` and
+``templates/manifest.toml``; booleans stay booleans (for ``{%p if %}``), counts are strings.
+
+Keys shared by both contexts::
+
+    convention.id                      "CN-V2-STR-000123"
+    convention.version                 version the document creates ("3"): avant.version + 1
+    convention.version_precedente      version it amends ("2"): avant.version
+    convention.vague                   "2"
+    convention.date_signature          signature date of version 1: "15 janvier 2024"
+    convention.date_debut, .date_fin   period after the change: "1er janvier 2024"
+    convention.duree_mois, .duree_lettres          months of that period: "36", "trente-six"
+    convention.nombre_postes, .nombre_postes_lettres              postes not rendus, after
+    convention.nombre_postes_avant, .nombre_postes_avant_lettres  postes not rendus, before
+    avenant.numero                     number of this avenant: avant.version ("2": version 3 is avenant 2)
+    avenant.motif                      the motif sentence, as given
+    avenant.date_edition               "26 novembre 2026"
+    avenant.modele_version             the template's version in the manifest
+    avenant.date_effet                 "1er juillet 2025", or "" (then: at signature)
+    avenant.renouvellement             bool: the period changed (new date_debut)
+    avenant.ajout_postes               bool: a poste of ``apres`` is not in ``avant``
+    avenant.retrait_postes             bool: a poste is rendu after and was not before
+    avenant.changement_nature          bool: ``apres`` has a nature change ``avant`` had not
+    avenant.nature_libelle             "personne morale de droit public|privé", the last nature of ``apres``
+    avenant.nature_depuis              date the last nature applies from ("" if no change)
+    articles[].libelle                 "Article 2 — Nombre de postes", as given
+    avenants_precedents[].numero, .date, .motif     motif without final full stop
+    structure.id, .denomination, .siret (lisible), .siren, .categorie_juridique, .departement,
+             .adresse, .est_publique (bool), .zone_prioritaire (bool), .nature_libelle
+    representant.civilite, .prenom, .nom, .qualite, .nom_complet
+    postes[]                           every poste of ``avant`` then the new ones of ``apres``:
+        .numero, .id, .conseiller ("—" if none)
+        .etat_avant, .etat_apres       "occupé" | "vacant" | "rendu"; "—" when absent from that state
+        .etat                          "occupé", "occupé → rendu", "nouveau poste, vacant", "non reconduit"
+        .periode_avant, .periode_apres "du 1er janvier 2024 au 31 décembre 2026", or "—"
+        .debut, .fin                   first and last funded day after the change (else before)
+    postes_ajoutes, postes_rendus      counts, "1"
+    montants.total_avant, .total_apres, .total_apres_lettres
+    montants.variation                 "une diminution de 5 000,00 €" | "une augmentation de …" | "" (equal)
+    montants.total_verse, .total_reste_a_verser, .total_a_reverser      after the change
+    montants.annees[]                  per convention year of ``apres``:
+        .annee ("1"), .libelle ("Année 1"), .periode, .du_avant ("—" on a renouvellement or a new
+        year), .du_apres, .verse, .reste_a_verser, .a_reverser
+    reversement.du (bool), .montant, .montant_lettres   trop-perçu to repay: ``apres``'s, plus
+                                        ``avant``'s on a renouvellement (the closed period's)
+    solde.sens                         "reverser" | "verser" | "nul": the net of à reverser − reste à verser
+    solde.montant, .montant_lettres    the net, in absolute value
+    solde.compensation                 bool: both à reverser and reste à verser are non-zero
+
+Avenant only::
+
+    echeancier[]                       per year of ``apres``: .annee, .libelle, .date (year start),
+                                       .du, .verse, .reste_a_verser, .a_reverser
+    periode_precedente.debut, .fin, .total_du, .total_verse, .total_a_reverser, .trop_percu (bool)
+                                       the closed period of a renouvellement (``avant``)
+
+Résiliation only::
+
+    resiliation.type                   "anticipee" | "naturelle" | "integrale"
+    resiliation.libelle                "résiliation anticipée" | "arrivée à terme" | "résiliation intégrale"
+    resiliation.date                   last funded day: date_resiliation, else date_effet, else date_fin
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dossiers.domain.context import DASH, NATURE_LIBELLES, representant_context, structure_context
+from dossiers.domain.dates import add_months
+from dossiers.domain.etat import (
+    EtatConvention,
+    Figures,
+    MotifResiliation,
+    PosteFinance,
+    StatutConvention,
+)
+from dossiers.domain.formatting import (
+    date_longue,
+    en_lettres,
+    montant,
+    montant_en_lettres,
+)
+from dossiers.domain.model import EtatPoste, Structure
+
+__all__ = ["avenant_context", "resiliation_context"]
+
+ZERO = Decimal("0.00")
+_ETATS = {EtatPoste.OCCUPE: "occupé", EtatPoste.VACANT: "vacant", EtatPoste.RENDU: "rendu"}
+_RESILIATIONS = {
+    MotifResiliation.ANTICIPEE: "résiliation anticipée",
+    MotifResiliation.NATURELLE: "arrivée à terme",
+    MotifResiliation.INTEGRALE: "résiliation intégrale",
+}
+
+
+def _mois(debut: date, fin: date) -> int:
+    """Whole months from ``debut`` to ``fin`` inclusive (1 Jan 2024 – 31 Dec 2026: 36)."""
+    after = fin + timedelta(days=1)
+    months = (after.year - debut.year) * 12 + after.month - debut.month
+    return months - 1 if add_months(debut, months) > after else months
+
+
+def _fin(poste: PosteFinance, etat: EtatConvention) -> date:
+    """Last funded day of a poste in a state."""
+    last = min(poste.fin or etat.date_fin, etat.date_fin)
+    return min(last, etat.date_resiliation) if etat.date_resiliation else last
+
+
+def _debut(poste: PosteFinance, etat: EtatConvention) -> date:
+    return max(poste.debut, etat.date_debut)
+
+
+def _periode(debut: date, fin: date) -> str:
+    return f"du {date_longue(debut)} au {date_longue(fin)}"
+
+
+def _incise(sentence: str) -> str:
+    """A sentence as it reads after « ayant pour objet : »: no final full stop, no capital (unless an
+    acronym starts it)."""
+    text = sentence.strip().rstrip(".").rstrip()
+    text = text.removeprefix("Avenant : ")  # the sentence around it already says « avenant »
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _postes(avant: EtatConvention, apres: EtatConvention) -> list[dict[str, str]]:
+    before = {p.id: p for p in avant.postes}
+    after = {p.id: p for p in apres.postes}
+    ids = [p.id for p in avant.postes] + [p.id for p in apres.postes if p.id not in before]
+    rows = []
+    for numero, poste_id in enumerate(ids, start=1):
+        old, new = before.get(poste_id), after.get(poste_id)
+        if old is None:
+            etat = f"nouveau poste, {_ETATS[new.etat]}"
+        elif new is None:
+            etat = "non reconduit"
+        elif old.etat is new.etat:
+            etat = _ETATS[new.etat]
+        else:
+            etat = f"{_ETATS[old.etat]} → {_ETATS[new.etat]}"
+        shown, state = (new, apres) if new is not None else (old, avant)
+        conseiller = (new and new.conseiller) or (old and old.conseiller) or DASH
+        rows.append({
+            "numero": str(numero),
+            "id": poste_id,
+            "conseiller": conseiller,
+            "etat_avant": _ETATS[old.etat] if old else DASH,
+            "etat_apres": _ETATS[new.etat] if new else DASH,
+            "etat": etat,
+            "periode_avant": _periode(_debut(old, avant), _fin(old, avant)) if old else DASH,
+            "periode_apres": _periode(_debut(new, apres), _fin(new, apres)) if new else DASH,
+            "debut": date_longue(_debut(shown, state)),
+            "fin": date_longue(_fin(shown, state)),
+        })
+    return rows
+
+
+def _variation(avant: Decimal, apres: Decimal) -> str:
+    if apres > avant:
+        return f"une augmentation de {montant(apres - avant)}"
+    if apres < avant:
+        return f"une diminution de {montant(avant - apres)}"
+    return ""
+
+
+def _base(
+    *,
+    structure: Structure,
+    avant: EtatConvention,
+    apres: EtatConvention,
+    figures_avant: Figures,
+    figures_apres: Figures,
+    motif: str,
+    articles: Sequence[str],
+    avenants_precedents: Sequence[tuple[int, date, str]],
+    date_signature_initiale: date,
+    modele_version: str,
+    date_edition: date,
+    date_effet: date | None,
+) -> dict[str, Any]:
+    renouvellement = apres.date_debut != avant.date_debut
+    before_ids = {p.id for p in avant.postes}
+    rendus_avant = {p.id for p in avant.postes if p.etat is EtatPoste.RENDU}
+    ajoutes = [p for p in apres.postes if p.id not in before_ids]
+    rendus = [p for p in apres.postes if p.etat is EtatPoste.RENDU and p.id not in rendus_avant]
+    new_natures = [n for n in apres.natures if n not in avant.natures]
+    actifs, actifs_avant = len(apres.postes_actifs), len(avant.postes_actifs)
+    du_avant = {a.annee: a.du for a in figures_avant.annees}
+
+    a_reverser = figures_apres.total_a_reverser
+    if renouvellement:
+        a_reverser += figures_avant.total_a_reverser
+    net = figures_apres.total_a_reverser - figures_apres.total_reste_a_verser
+    return {
+        "convention": {
+            "id": apres.convention_id,
+            "version": str(avant.version + 1),
+            "version_precedente": str(avant.version),
+            "vague": str(apres.vague),
+            "date_signature": date_longue(date_signature_initiale),
+            "date_debut": date_longue(apres.date_debut),
+            "date_fin": date_longue(apres.date_fin),
+            "duree_mois": str(_mois(apres.date_debut, apres.date_fin)),
+            "duree_lettres": en_lettres(_mois(apres.date_debut, apres.date_fin)),
+            "nombre_postes": str(actifs),
+            "nombre_postes_lettres": en_lettres(actifs),
+            "nombre_postes_avant": str(actifs_avant),
+            "nombre_postes_avant_lettres": en_lettres(actifs_avant),
+        },
+        "avenant": {
+            "numero": str(avant.version),
+            "motif": motif,
+            "date_edition": date_longue(date_edition),
+            "modele_version": modele_version,
+            "date_effet": date_longue(date_effet) if date_effet else "",
+            "renouvellement": renouvellement,
+            "ajout_postes": bool(ajoutes) and not renouvellement,
+            "retrait_postes": bool(rendus),
+            "changement_nature": bool(new_natures),
+            "nature_libelle": NATURE_LIBELLES[apres.natures[-1][1]],
+            "nature_depuis": date_longue(new_natures[-1][0]) if new_natures else "",
+        },
+        "articles": [{"libelle": a} for a in articles],
+        "avenants_precedents": [
+            {"numero": str(n), "date": date_longue(d), "motif": _incise(m)} for n, d, m in avenants_precedents
+        ],
+        "structure": structure_context(structure),
+        "representant": representant_context(structure),
+        "postes": _postes(avant, apres),
+        "postes_ajoutes": str(len(ajoutes)),
+        "postes_rendus": str(len(rendus)),
+        "montants": {
+            "total_avant": montant(figures_avant.total_du),
+            "total_apres": montant(figures_apres.total_du),
+            "total_apres_lettres": montant_en_lettres(figures_apres.total_du),
+            "variation": "" if renouvellement else _variation(figures_avant.total_du, figures_apres.total_du),
+            "total_verse": montant(figures_apres.total_verse),
+            "total_reste_a_verser": montant(figures_apres.total_reste_a_verser),
+            "total_a_reverser": montant(figures_apres.total_a_reverser),
+            "annees": [
+                {
+                    "annee": str(a.annee),
+                    "libelle": f"Année {a.annee}",
+                    "periode": _periode(a.debut, a.fin),
+                    "du_avant": DASH if renouvellement or a.annee not in du_avant else montant(du_avant[a.annee]),
+                    "du_apres": montant(a.du),
+                    "verse": montant(a.verse),
+                    "reste_a_verser": montant(a.reste_a_verser),
+                    "a_reverser": montant(a.a_reverser),
+                }
+                for a in figures_apres.annees
+            ],
+        },
+        "reversement": {
+            "du": a_reverser > ZERO,
+            "montant": montant(a_reverser),
+            "montant_lettres": montant_en_lettres(a_reverser),
+        },
+        "solde": {
+            "sens": "reverser" if net > ZERO else "verser" if net < ZERO else "nul",
+            "montant": montant(abs(net)),
+            "montant_lettres": montant_en_lettres(abs(net)),
+            "compensation": figures_apres.total_a_reverser > ZERO and figures_apres.total_reste_a_verser > ZERO,
+        },
+    }
+
+
+def avenant_context(
+    *,
+    structure: Structure,
+    avant: EtatConvention,
+    apres: EtatConvention,
+    figures_avant: Figures,
+    figures_apres: Figures,
+    motif: str,
+    articles: Sequence[str],
+    avenants_precedents: Sequence[tuple[int, date, str]],
+    date_signature_initiale: date,
+    modele_version: str,
+    date_edition: date,
+    date_effet: date | None,
+) -> dict[str, Any]:
+    """Context of ``templates/avenant.docx`` (keys: module docstring)."""
+    context = _base(
+        structure=structure, avant=avant, apres=apres, figures_avant=figures_avant, figures_apres=figures_apres,
+        motif=motif, articles=articles, avenants_precedents=avenants_precedents,
+        date_signature_initiale=date_signature_initiale, modele_version=modele_version, date_edition=date_edition,
+        date_effet=date_effet,
+    )
+    context["echeancier"] = [
+        {
+            "annee": str(a.annee),
+            "libelle": f"Année {a.annee}",
+            "date": date_longue(a.debut),
+            "du": montant(a.du),
+            "verse": montant(a.verse),
+            "reste_a_verser": montant(a.reste_a_verser),
+            "a_reverser": montant(a.a_reverser),
+        }
+        for a in figures_apres.annees
+    ]
+    context["periode_precedente"] = {
+        "debut": date_longue(avant.date_debut),
+        "fin": date_longue(avant.date_fin),
+        "total_du": montant(figures_avant.total_du),
+        "total_verse": montant(figures_avant.total_verse),
+        "total_a_reverser": montant(figures_avant.total_a_reverser),
+        "trop_percu": figures_avant.total_a_reverser > ZERO,
+    }
+    return context
+
+
+def _type_resiliation(apres: EtatConvention) -> MotifResiliation:
+    if apres.statut is StatutConvention.TERMINEE:
+        return MotifResiliation.NATURELLE
+    if apres.postes and all(p.etat is EtatPoste.RENDU for p in apres.postes):
+        return MotifResiliation.INTEGRALE
+    return MotifResiliation.ANTICIPEE
+
+
+def resiliation_context(
+    *,
+    structure: Structure,
+    avant: EtatConvention,
+    apres: EtatConvention,
+    figures_avant: Figures,
+    figures_apres: Figures,
+    motif: str,
+    articles: Sequence[str],
+    avenants_precedents: Sequence[tuple[int, date, str]],
+    date_signature_initiale: date,
+    modele_version: str,
+    date_edition: date,
+    date_effet: date | None,
+    type_resiliation: MotifResiliation | None = None,
+) -> dict[str, Any]:
+    """Context of ``templates/resiliation.docx`` (keys: module docstring).
+
+    ``type_resiliation``: the request's motif; when None it is read from ``apres``: statut
+    ``terminee`` is an arrivée à terme, every poste rendu an intégrale, otherwise an anticipée.
+    """
+    context = _base(
+        structure=structure, avant=avant, apres=apres, figures_avant=figures_avant, figures_apres=figures_apres,
+        motif=motif, articles=articles, avenants_precedents=avenants_precedents,
+        date_signature_initiale=date_signature_initiale, modele_version=modele_version, date_edition=date_edition,
+        date_effet=date_effet,
+    )
+    kind = type_resiliation or _type_resiliation(apres)
+    last = apres.date_resiliation or date_effet or apres.date_fin
+    if kind is MotifResiliation.NATURELLE:
+        last = apres.date_fin
+    context["resiliation"] = {"type": str(kind), "libelle": _RESILIATIONS[kind], "date": date_longue(last)}
+    return context

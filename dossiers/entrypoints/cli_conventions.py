@@ -1,0 +1,196 @@
+"""``conum paiement``, ``conum amend``, ``conum history``: a convention's life after its first version.
+
+Exit codes: 0 done, 1 refused (change invalid, without effect, on a superseded version, unknown
+convention, bad payment), 2 bad usage, 3 the service failed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from dossiers.domain.etat import Figures
+from dossiers.domain.formatting import montant, montant_json
+from dossiers.domain.model import ConventionVersion
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
+
+__all__ = ["paiement", "amend", "history", "restitutions"]
+
+_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+
+
+def entry(version: ConventionVersion, fig: Figures, paths: dict[str, str] | None = None) -> dict[str, Any]:
+    """One version as scripts read it (amend and history)."""
+    docs = paths or {d.kind: d.key for d in version.documents}
+    return {
+        "convention_id": version.convention_id, "version": version.numero, "motif": version.motif,
+        "document": version.document_type, "regles": version.regles, "request_id": version.request_id,
+        "date": version.created_at.isoformat(), "docx": docs.get("docx"), "pdf": docs.get("pdf"),
+        "annees": [{"annee": a.annee, "du_eur": montant_json(a.du), "verse_eur": montant_json(a.verse),
+                    "a_reverser_eur": montant_json(a.a_reverser), "reste_a_verser_eur": montant_json(a.reste_a_verser)}
+                   for a in fig.annees],
+        "total_du_eur": montant_json(fig.total_du), "total_verse_eur": montant_json(fig.total_verse),
+        "total_a_reverser_eur": montant_json(fig.total_a_reverser),
+        "total_reste_a_verser_eur": montant_json(fig.total_reste_a_verser),
+    }
+
+
+def _figures_table(fig: Figures, title: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("Année (début)")
+    for column in ("Dû", "Versé", "Reste à verser", "À reverser"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for a in fig.annees:
+        table.add_row(f"{a.annee} ({a.debut:%d/%m/%Y})", montant(a.du), montant(a.verse), montant(a.reste_a_verser),
+                      montant(a.a_reverser))
+    table.add_row("Total", montant(fig.total_du), montant(fig.total_verse), montant(fig.total_reste_a_verser),
+                  montant(fig.total_a_reverser))
+    return table
+
+
+@click.command()
+@click.argument("convention_id")
+@click.option("--annee", type=click.IntRange(1, 10), required=True, help="Année de convention payée (1, 2, 3…).")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Date du versement.")
+@click.option("--montant", "amount", required=True, help="Montant versé en euros (ex. 52500.00).")
+@_json
+def paiement(convention_id: str, annee: int, when: datetime, amount: str, as_json: bool) -> None:
+    """Enregistre un versement de la CDC pour une année de la convention."""
+    from dossiers.bootstrap import App
+    from dossiers.services.avenants import record_payment
+
+    try:
+        value = Decimal(amount.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
+    except InvalidOperation:
+        raise click.BadParameter(f"montant illisible : {amount!r}", param_hint="--montant") from None
+    try:
+        with App(settings()) as app:
+            recorded, created = record_payment(convention_id, annee=annee, jour=when.date(), montant=value, app=app)
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"convention_id": convention_id, "annee": annee, "date": recorded.date.isoformat(),
+                               "montant_eur": montant_json(recorded.montant), "nouveau": created}))
+    else:
+        state = "enregistré" if created else "déjà enregistré (inchangé)"
+        click.echo(f"Versement de {montant(recorded.montant)} pour l'année {annee} de {convention_id} {state}")
+
+
+@click.command()
+@click.argument("convention_id")
+@click.argument("change", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True, help="Dossier où copier le DOCX et le PDF.")
+@_json
+def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
+    """Applique une modification (CHANGE.json) : avenant, renouvellement ou résiliation."""
+    from dossiers.bootstrap import App
+    from dossiers.services.avenants import amend as apply_change
+    from dossiers.services.avenants import version_figures
+    from dossiers.services.generation import export_documents
+
+    try:
+        payload = read_demande(change)
+        with App(settings()) as app:
+            amended = apply_change(convention_id, payload, app, today=date.today(), now=datetime.now(UTC))
+            fig = version_figures(convention_id, amended.version, app)
+            paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
+    except DemandeInvalide as exc:  # unreadable JSON file
+        fail(ChangementRefuse(exc.message, code=ErrorCode.CHANGEMENT_INVALIDE), as_json, EXIT_REFUSED)
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    result = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    console = Console()
+    state = "émise" if amended.created else "déjà émise pour cette demande (inchangée)"
+    console.print(f"{convention_id} version {amended.version.numero} {state} : {amended.version.motif}")
+    console.print(_figures_table(fig, "Échéancier"))
+    console.print(f"  DOCX : {result['docx']}\n  PDF  : {result['pdf']}")
+
+
+@click.command()
+@click.argument("convention_id")
+@_json
+def history(convention_id: str, as_json: bool) -> None:
+    """Liste les versions d'une convention : motif, règles, montants et documents."""
+    from dossiers.bootstrap import App
+    from dossiers.services.avenants import history as read_history
+
+    try:
+        with App(settings()) as app:
+            versions = read_history(convention_id, app)
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions]},
+                              ensure_ascii=False))
+        return
+    console = Console()
+    for version, fig in versions:
+        console.print(f"[bold]Version {version.numero}[/bold] du {version.created_at:%d/%m/%Y} — {version.motif} "
+                      f"(règles {version.regles})")
+        console.print(_figures_table(fig, ""))
+        for doc in version.documents:
+            console.print(f"  {doc.kind.upper()} : {doc.key} (SHA-256 {doc.sha256[:16]}…)")
+
+
+@click.command()
+@click.argument("convention_id")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date d'examen (défaut : aujourd'hui).")
+@click.option("--regles", "regles_id", default="regles-2025-05", show_default=True, help="Règles de gestion appliquées.")
+@click.option("--apply", "apply", is_flag=True, help="Émet l'avenant de restitution (sinon : liste seulement).")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True, help="Dossier où copier le DOCX et le PDF de l'avenant.")
+@_json
+def restitutions(convention_id: str, when: datetime | None, regles_id: str, apply: bool, out: Path,
+                 as_json: bool) -> None:
+    """Postes vacants depuis plus de 6 mois à rendre (règles de mai 2025), et l'avenant qui les rend."""
+    from dossiers.bootstrap import App
+    from dossiers.services.avenants import restitutions as find, version_figures
+    from dossiers.services.generation import export_documents
+
+    jour = when.date() if when else date.today()
+    amended, fig, paths = None, None, {}
+    try:
+        with App(settings()) as app:
+            change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
+                                   today=date.today(), now=datetime.now(UTC))
+            if amended is not None:
+                fig = version_figures(convention_id, amended.version, app)
+                paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    postes = [{"id": p.id, "date_fin_contrat": p.date_fin_contrat.isoformat()} for p in (change.postes if change else ())]
+    if as_json:
+        result: dict[str, Any] = {"convention_id": convention_id, "date": jour.isoformat(), "regles": regles_id,
+                                  "postes_a_rendre": postes}
+        if amended is not None and fig is not None:
+            result["avenant"] = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    if not postes:
+        click.echo(f"{convention_id} : aucun poste à rendre au {jour:%d/%m/%Y} ({regles_id})")
+        return
+    for p in postes:
+        click.echo(f"{convention_id} : poste {p['id']} à rendre (fin de financement au {p['date_fin_contrat']})")
+    if amended is not None:
+        click.echo(f"Avenant émis : version {amended.version.numero} — {amended.version.motif} ; PDF : {paths.get('pdf')}")

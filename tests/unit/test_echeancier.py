@@ -1,0 +1,177 @@
+"""The échéancier of a convention state follows the computation conventions to the cent, on worked
+examples whose arithmetic is written beside them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from dossiers.adapters.rules import RulesRepository
+from dossiers.domain.changements import etat_initial
+from dossiers.domain.demande import parse_demande
+from dossiers.domain.echeancier import annees_convention, arrondi_centime, figures
+from dossiers.domain.etat import EtatConvention, Paiement, PosteFinance
+from dossiers.domain.model import EtatPoste, Nature
+from dossiers.domain.rules import calculer
+from dossiers.errors import RulesError
+from dossiers.settings import ROOT
+from tests.factories import EXAMPLES
+
+RULES = RulesRepository(ROOT / "config" / "rules")
+V1, V2 = RULES.get("vague-1"), RULES.get("vague-2")
+D = Decimal
+
+
+def etat(
+    *postes: PosteFinance,
+    debut: date = date(2024, 1, 1),
+    fin: date = date(2026, 12, 31),
+    natures: tuple[tuple[date, Nature], ...] | None = None,
+    zone: bool = False,
+    vague: int = 2,
+    paiements: tuple[Paiement, ...] = (),
+) -> EtatConvention:
+    return EtatConvention(
+        convention_id="CN-V2-TEST", version=1, vague=vague, regles=f"vague-{vague}", date_debut=debut, date_fin=fin,
+        natures=natures or ((debut, Nature.PUBLIQUE),), zone_prioritaire=zone, postes=postes, paiements=paiements,
+    )
+
+
+def poste(n: int, debut: date = date(2024, 1, 1), fin: date | None = None) -> PosteFinance:
+    return PosteFinance(id=f"P-{n}", debut=debut, fin=fin, etat=EtatPoste.OCCUPE)
+
+
+def dus(fig) -> list[Decimal]:
+    return [a.du for a in fig.annees]
+
+
+def test_convention_years_run_anniversary_to_anniversary():
+    years = annees_convention(etat(poste(1)))
+    assert years == [
+        (1, date(2024, 1, 1), date(2024, 12, 31)),
+        (2, date(2025, 1, 1), date(2025, 12, 31)),
+        (3, date(2026, 1, 1), date(2026, 12, 31)),
+    ]
+
+
+def test_a_29_february_start_gives_years_ending_on_27_february():
+    # add_months(2024-02-29, 12) = 2025-02-28, so year 1 ends the day before: 2025-02-27.
+    years = annees_convention(etat(poste(1), debut=date(2024, 2, 29), fin=date(2027, 2, 27)))
+    assert [(d, f) for _, d, f in years] == [
+        (date(2024, 2, 29), date(2025, 2, 27)),
+        (date(2025, 2, 28), date(2026, 2, 27)),
+        (date(2026, 2, 28), date(2027, 2, 27)),
+    ]
+
+
+def test_full_years_give_the_bareme_figures():
+    # 3 public postes, vague 2: 3 × 17 500 = 52 500, then 3 × 12 500 = 37 500 twice.
+    fig = figures(etat(poste(1), poste(2), poste(3)), V2)
+    assert dus(fig) == [D("52500.00"), D("37500.00"), D("37500.00")]
+    assert fig.total_du == D("127500.00")
+    assert fig.total_verse == D("0.00") and fig.total_reste_a_verser == D("127500.00")
+
+
+def test_a_poste_added_on_15_march_2025_is_funded_pro_rata_in_year_2_then_fully():
+    # Year 2 = 2025-01-01..2025-12-31 = 365 days. Funded 2025-03-15..2025-12-31:
+    # 17 (15–31 March) + 30+31+30+31+31+30+31+30+31 = 292 days. 12 500 × 292 / 365 = 10 000.00 exactly.
+    # Year 1 (2024): nothing; year 3: the full 12 500.
+    fig = figures(etat(poste(1), poste(2, debut=date(2025, 3, 15))), V2)
+    assert dus(fig) == [D("17500.00"), D("12500.00") + D("10000.00"), D("25000.00")]
+
+
+def test_a_poste_added_in_the_leap_year_1_counts_366_days():
+    # Year 1 = 2024, a leap year: 366 days. Funded 2024-03-15..2024-12-31 = 366 − (31 + 29 + 14) = 292 days.
+    # 17 500 × 292 / 366 = 5 110 000 / 366 = 13 961.7486… → 13 961.75.
+    fig = figures(etat(poste(1, debut=date(2024, 3, 15))), V2)
+    assert dus(fig) == [D("13961.75"), D("12500.00"), D("12500.00")]
+
+
+def test_a_nature_change_mid_year_splits_the_year_by_days():
+    # Privée from 2025-07-01. Year 2 (365 days): publique 2025-01-01..06-30 = 181 days, privée 07-01..12-31 = 184.
+    # 12 500 × 181/365 + 14 000 × 184/365 = (2 262 500 + 2 576 000) / 365 = 4 838 500 / 365 = 13 256.1643… → 13 256.16.
+    # Year 3 is private all year: 10 000.
+    natures = ((date(2024, 1, 1), Nature.PUBLIQUE), (date(2025, 7, 1), Nature.PRIVEE))
+    fig = figures(etat(poste(1), natures=natures), V2)
+    assert dus(fig) == [D("17500.00"), D("13256.16"), D("10000.00")]
+
+
+def test_bonification_applies_to_public_days_in_a_priority_zone_only():
+    # Public in a zone: 17 500 + 2 500 = 20 000; 12 500 + 5 000 = 17 500; 12 500 + 0 = 12 500.
+    assert dus(figures(etat(poste(1), zone=True), V2)) == [D("20000.00"), D("17500.00"), D("12500.00")]
+    # Privée from 2025-07-01: year 2 = 17 500 × 181/365 + 14 000 × 184/365 = (3 167 500 + 2 576 000) / 365
+    # = 5 743 500 / 365 = 15 735.6164… → 15 735.62; year 3 private: 10 000, no bonus for a private structure.
+    natures = ((date(2024, 1, 1), Nature.PUBLIQUE), (date(2025, 7, 1), Nature.PRIVEE))
+    assert dus(figures(etat(poste(1), zone=True, natures=natures), V2)) == [
+        D("20000.00"), D("15735.62"), D("10000.00"),
+    ]
+    # Outside a zone the same state has no bonus at all.
+    assert dus(figures(etat(poste(1), zone=False), V2)) == [D("17500.00"), D("12500.00"), D("12500.00")]
+
+
+def test_vague_1_public_is_two_years_of_25_000_and_a_poste_ended_early_is_prorated():
+    # 2021-06-01..2023-05-31 (24 months); year 2 = 2022-06-01..2023-05-31 = 365 days.
+    # P-2 ends 2022-08-31: 30 + 31 + 31 = 92 days → 25 000 × 92 / 365 = 6 301.3698… → 6 301.37.
+    state = etat(
+        poste(1, debut=date(2021, 6, 1)), poste(2, debut=date(2021, 6, 1), fin=date(2022, 8, 31)),
+        debut=date(2021, 6, 1), fin=date(2023, 5, 31), vague=1,
+    )
+    assert annees_convention(state)[1] == (2, date(2022, 6, 1), date(2023, 5, 31))
+    assert dus(figures(state, V1)) == [D("50000.00"), D("25000.00") + D("6301.37")]
+
+
+def test_vague_1_private_short_last_year_prorates_over_its_own_days():
+    # 18 months from 2021-06-01: year 2 = 2022-06-01..2022-11-30 = 30+31+31+30+31+30 = 183 days, worth 10 666.67.
+    # Ended 2022-08-31: 92 days → 10 666.67 × 92 / 183 = 981 333.64 / 183 = 5 362.4789… → 5 362.48.
+    natures = ((date(2021, 6, 1), Nature.PRIVEE),)
+    full = etat(poste(1, debut=date(2021, 6, 1)), debut=date(2021, 6, 1), fin=date(2022, 11, 30), vague=1,
+                natures=natures)
+    assert dus(figures(full, V1)) == [D("21333.33"), D("10666.67")]
+    ended = etat(poste(1, debut=date(2021, 6, 1), fin=date(2022, 8, 31)), debut=date(2021, 6, 1),
+                 fin=date(2022, 11, 30), vague=1, natures=natures)
+    assert dus(figures(ended, V1)) == [D("21333.33"), D("5362.48")]
+
+
+def test_payments_give_paid_still_due_and_to_repay_per_year():
+    # Year 1 due 17 500, paid 20 000 → 2 500 to repay; year 2 due 12 500, paid 10 000 → 2 500 still due.
+    paid = (Paiement(1, date(2024, 1, 15), D("20000.00")), Paiement(2, date(2025, 1, 15), D("6000.00")),
+            Paiement(2, date(2025, 2, 15), D("4000.00")))
+    fig = figures(etat(poste(1), paiements=paid), V2)
+    y1, y2, y3 = fig.annees
+    assert (y1.verse, y1.a_reverser, y1.reste_a_verser) == (D("20000.00"), D("2500.00"), D("0.00"))
+    assert (y2.verse, y2.a_reverser, y2.reste_a_verser) == (D("10000.00"), D("0.00"), D("2500.00"))
+    assert (y3.verse, y3.reste_a_verser) == (D("0.00"), D("12500.00"))
+    assert fig.total_verse + fig.total_reste_a_verser - fig.total_a_reverser == fig.total_du
+
+
+def test_a_poste_ending_the_day_before_it_starts_is_never_funded():
+    assert dus(figures(etat(poste(1), poste(2, fin=date(2023, 12, 31))), V2)) == [
+        D("17500.00"), D("12500.00"), D("12500.00"),
+    ]
+
+
+def test_rounding_is_half_up_to_the_cent_and_exact():
+    assert arrondi_centime(Fraction(2665, 1000)) == D("2.67")  # half-even would give 2.66
+    assert arrondi_centime(Fraction(1, 200)) == D("0.01")
+    assert arrondi_centime(Fraction(4838500, 365)) == D("13256.16")
+
+
+def test_figures_refuse_another_rule_set_and_payments_outside_the_period():
+    with pytest.raises(RulesError, match="vague-2"):
+        figures(etat(poste(1)), V1)
+    with pytest.raises(ValueError, match="hors de la période"):
+        figures(etat(poste(1), paiements=(Paiement(4, date(2027, 1, 1), D("1.00")),)), V2)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: Path(p).stem)
+def test_initial_state_figures_equal_calculer_on_every_example(path):
+    demande = parse_demande(json.loads(path.read_text(encoding="utf-8")))
+    regles = RULES.for_vague(demande.vague)
+    state = etat_initial("CN", demande, regles)
+    assert dus(figures(state, regles)) == [a.total for a in calculer(demande, regles).annees]
+    assert len(state.postes) == demande.nombre_postes
