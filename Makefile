@@ -1,6 +1,6 @@
 # conum — two commands set everything up: `make demo` and `make test`.
 # Both install what they need: Debian packages (LibreOffice writer, fonts, jemalloc for the
-# converters, PostgreSQL server and ClamAV daemon for the tests), a virtualenv with the project, and a second venv on Debian's Python for unoserver.
+# converters, PostgreSQL server, ClamAV daemon and Redis for the tests), a virtualenv with the project, and a second venv on Debian's Python for unoserver.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +9,7 @@ UNO_VENV := .venv-uno
 BIN := $(VENV)/bin
 APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-crosextra-carlito \
 	fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core libmagic1 poppler-utils libjemalloc2
-APT_TEST_PACKAGES := postgresql clamav-daemon
+APT_TEST_PACKAGES := postgresql clamav-daemon redis-server
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: demo test bench system-deps system-test-deps venv uno clean
@@ -35,7 +35,8 @@ system-deps:
 	fi
 
 system-test-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! test -x /usr/sbin/clamd; then \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! test -x /usr/sbin/clamd \
+	    || ! command -v redis-server >/dev/null; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
 	    --no-install-recommends $(APT_TEST_PACKAGES); \
 	fi

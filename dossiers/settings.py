@@ -42,6 +42,12 @@ ENV_VARS: dict[str, str] = {
     "INSPECTION_MEMORY_MB": "inspection_memory_mb",
     "CLAMD_ADDRESS": "clamd_address",
     "CLAMD_TIMEOUT": "clamd_timeout",
+    "BROKER_URL": "broker_url",
+    "BROKER_HEARTBEAT_TIMEOUT": "broker_heartbeat_timeout",
+    "WORKER_PROCESSES": "worker_processes",
+    "WORKER_THREADS": "worker_threads",
+    "JOB_MAX_RETRIES": "job_max_retries",
+    "PROMETHEUS_PORT": "prometheus_port",
 }
 
 
@@ -78,6 +84,13 @@ class Settings(BaseModel):
     inspection_memory_mb: int = Field(default=512, ge=64, le=65536)  # address space of a child
     clamd_address: str | None = None  # host:port of clamd; unset: no antivirus scan
     clamd_timeout: float = Field(default=30.0, gt=0, le=600)
+    # jobs: redis://… or amqp://…; unset: an in-process broker and worker (one-shot CLI runs)
+    broker_url: str | None = None
+    broker_heartbeat_timeout: float = Field(default=60.0, ge=1, le=3600)  # s before a dead worker's jobs requeue
+    worker_processes: int = Field(default_factory=lambda: _cores(), ge=1, le=64)
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    job_max_retries: int = Field(default=5, ge=0, le=50)  # transient failures; rejections never retry
+    prometheus_port: int | None = Field(default=None, ge=1024, le=65535)  # metrics exported when set
 
     @field_validator("converter_urls", mode="before")
     @classmethod
@@ -107,6 +120,13 @@ class Settings(BaseModel):
             if not 0 < limits[kind.strip()] <= 1000:
                 raise ValueError(f"{part!r} : taille entre 0 et 1000 Mo")
         return limits
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://")):
+            raise ValueError("attendu redis://hôte:port/0 ou amqp://utilisateur:mot-de-passe@hôte:5672/")
+        return value
 
     @field_validator("clamd_address")
     @classmethod

@@ -7,6 +7,9 @@
 - ``pool`` (session): a warm unoserver pool of one LibreOffice, profiles cached in
   ``var/test-converter`` so that local reruns start warm; ``pool_urls`` gives its address for
   processes that connect to it (CONVERTER_URLS). Missing LibreOffice/unoserver: skip, or fail in CI.
+- ``redis_server`` (session): a throwaway ``redis-server`` on 127.0.0.1, free port, no persistence;
+  ``redis_url`` (function) flushes it and gives ``redis://127.0.0.1:<port>/0``. No binary: skip, or
+  fail in CI.
 - ``catalog_url`` (function, parametrized ``sqlite`` / ``postgresql``): the URL of a fresh, empty
   database: a SQLite file under ``tmp_path``, or a new database on ``postgres_server``.
 """
@@ -15,9 +18,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -139,3 +144,55 @@ def pool() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def pool_urls(pool: object) -> str:
     return ",".join(pool.addresses)  # type: ignore[attr-defined]
+
+
+@dataclass
+class RedisServer:
+    port: int
+    directory: Path
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self, *args: str) -> str:
+        cli = shutil.which("redis-cli") or "redis-cli"
+        done = subprocess.run([cli, "-p", str(self.port), *args], capture_output=True, text=True, timeout=10)
+        return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _missing_service("redis-server n'est pas installé (apt-get install redis-server)")
+    base = Path(tempfile.mkdtemp(prefix="conum-redis-"))
+    port = _free_port()
+    subprocess.run(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(base), "--save", "", "--appendonly", "no",
+         "--daemonize", "yes", "--pidfile", str(base / "redis.pid"), "--logfile", str(base / "redis.log")],
+        check=True, timeout=30,
+    )
+    server = RedisServer(port, base)
+    for _ in range(200):
+        if server.command("ping") == "PONG":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"redis-server ne répond pas : {(base / 'redis.log').read_text(errors='replace')[-2000:]}")
+    try:
+        yield server
+    finally:
+        pid_file = base / "redis.pid"
+        if pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.command("flushall")
+    return redis_server.url

@@ -32,6 +32,7 @@ from dossiers.entrypoints._common import (
     settings as _settings,
 )
 from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
+from dossiers.entrypoints.cli_jobs import job, jobs, submit, worker
 from dossiers.entrypoints.cli_pieces import dossier, validate
 
 __all__ = ["main", "cli"]
@@ -205,7 +206,7 @@ def converter(size: int | None, port: int | None) -> None:
     )
 
 
-for command in (validate, dossier, paiement, amend, history, restitutions):
+for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker):
     cli.add_command(command)
 
 

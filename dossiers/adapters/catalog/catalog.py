@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from dossiers import migrations
 from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
+from dossiers.adapters.catalog.jobs import JobCatalog
 from dossiers.adapters.catalog.paiements import PaiementCatalog
 from dossiers.adapters.catalog.mapping import (
     convention_from_row,
@@ -46,7 +47,7 @@ __all__ = ["Catalog"]
 MAX_PAGE = 1000
 
 
-class Catalog(DossierCatalog, PaiementCatalog):
+class Catalog(DossierCatalog, PaiementCatalog, JobCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine) -> None:

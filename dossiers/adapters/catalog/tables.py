@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
-__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow"]
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -171,3 +171,24 @@ class PaiementRow(Base):
     date: Mapped[date] = mapped_column(Date)
     montant: Mapped[Decimal] = mapped_column(Money)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRow(Base):
+    """A job portals follow; its id is the Dramatiq message id. ``idempotency_key`` (unique): the same
+    submission twice is one job."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

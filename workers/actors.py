@@ -1,0 +1,122 @@
+"""Thin actors: load what the message points to, call one service, return a JSON-able result.
+
+Messages carry ids and storage keys, never file contents (README, "Messages Dramatiq"). Retry
+policy per actor: rejections (invalid input, a refused piece, a refused change) are in ``throws`` and
+never retried; anything else (storage, catalog, converter, antivirus, broker) is transient and
+retried with exponential backoff up to ``JOB_MAX_RETRIES``, then the job is failed with its error.
+Every effect is idempotent, so a redelivered message finds its work done and returns the same result.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dramatiq
+
+from dossiers.domain.pieces import PieceKind
+from dossiers.errors import (
+    ChangementRefuse,
+    ConumError,
+    ConventionConflict,
+    DemandeInvalide,
+    DossierError,
+    ErrorCode,
+    RulesError,
+    TemplateError,
+)
+from dossiers.settings import Settings
+from workers import runtime
+from workers.broker import setup_broker
+from workers.middleware import configure_job_log
+
+__all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "PieceRefusee",
+           "MAX_JSON_BYTES", "ACTORS"]
+
+MAX_JSON_BYTES = 1_000_000
+_settings = Settings.from_env()
+setup_broker(_settings)
+configure_job_log()
+_RETRY = {"max_retries": _settings.job_max_retries, "min_backoff": 1_000, "max_backoff": 300_000}
+
+
+class PieceRefusee(ConumError):
+    """The piece is invalide: its job fails once, with the findings as its result (never retried)."""
+
+    code = ErrorCode.PIECE_INVALIDE
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _json(key: str) -> Any:
+    data = runtime.app().storage.get(key)
+    if len(data) > MAX_JSON_BYTES:
+        raise DemandeInvalide.single("", "trop_volumineux", f"{key} dépasse {MAX_JSON_BYTES} octets")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DemandeInvalide.single("", "json_invalide", f"{key} : JSON illisible ({exc})") from exc
+
+
+def _documents(version: Any) -> dict[str, str]:
+    return {d.kind: d.key for d in version.documents}
+
+
+@dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=(DemandeInvalide, ConventionConflict,
+                RulesError, TemplateError), **_RETRY)
+def generate_convention(demande_key: str) -> dict[str, Any]:
+    from dossiers.services.generation import generate_convention as generate
+
+    generated = generate(_json(demande_key), runtime.app(), today=date.today(), now=datetime.now(UTC))
+    v = generated.version
+    return {"convention_id": v.convention_id, "version": v.numero, "documents": _documents(v),
+            "total_eur": str(v.montant_total), "nouvelle": generated.created}
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DossierError, DemandeInvalide, PieceRefusee),
+                **_RETRY)
+def validate_piece(dossier_id: str, kind: str, piece_key: str, filename: str | None = None,
+                   poste_id: str | None = None, mrz: str | None = None, date_controle: str | None = None) -> dict[str, Any]:
+    from dossiers.services.validation import add_piece
+
+    app = runtime.app()
+    try:
+        piece_kind = PieceKind(kind)
+        today = date.fromisoformat(date_controle) if date_controle else None
+    except ValueError as exc:
+        raise DossierError(f"Paramètre invalide : {exc}", code=ErrorCode.PIECE_INVALIDE) from exc
+    piece = add_piece(dossier_id, app.storage.get(piece_key), piece_kind, app, now=datetime.now(UTC), today=today,
+                      filename=filename, poste_id=poste_id, mrz=mrz)
+    result = {"dossier_id": dossier_id, "piece_id": piece.id, "kind": kind, "status": str(piece.statut),
+              "sha256": piece.sha256, "findings": [f.to_dict() for f in piece.findings], "fields": piece.fields}
+    if str(piece.statut) == "invalide":
+        codes = ", ".join(f.code for f in piece.findings if f.severity == "erreur")
+        raise PieceRefusee(f"Pièce invalide ({codes}).", result)
+    return result
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DemandeInvalide, DossierError), **_RETRY)
+def validate_dossier(demande_key: str, dossier_id: str | None = None) -> dict[str, Any]:
+    from dossiers.services.validation import open_dossier, view_dossier
+
+    app = runtime.app()
+    opened = open_dossier(_json(demande_key), app, dossier_id=dossier_id)
+    return view_dossier(opened.id, app).to_dict()
+
+
+@dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=(ChangementRefuse, DemandeInvalide,
+                RulesError, TemplateError), **_RETRY)
+def amend_convention(convention_id: str, change_key: str) -> dict[str, Any]:
+    from dossiers.services.avenants import amend
+
+    amended = amend(convention_id, _json(change_key), runtime.app(), today=date.today(), now=datetime.now(UTC))
+    v = amended.version
+    return {"convention_id": v.convention_id, "version": v.numero, "motif": v.motif, "documents": _documents(v),
+            "nouvelle": amended.created}
+
+
+ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,
+          "amend": amend_convention}

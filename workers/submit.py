@@ -1,0 +1,84 @@
+"""Submit jobs: store what the job reads, record the job, enqueue its message.
+
+``submit`` is the Python API portals (and ``conum submit``) use. The job id is the Dramatiq message
+id. The idempotency key is the actor plus its arguments (content-addressed keys), so submitting the
+same thing twice gives the same job; a job recorded but never enqueued (the submitter died in
+between) is enqueued again by the next identical submission. With the in-process broker (no
+``BROKER_URL``), the job runs in this process before ``submit`` returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+from dramatiq import Worker
+
+from dossiers.domain.jobs import Job, JobStatus
+from dossiers.errors import ObjectExists
+from workers.broker import is_local
+
+__all__ = ["store_json", "store_upload", "submit", "idempotency_key"]
+
+
+def _put(storage: Any, key: str, data: bytes, content_type: str) -> str:
+    if not storage.exists(key):
+        try:
+            storage.put(key, data, content_type=content_type)
+        except ObjectExists:  # the same bytes, stored by a concurrent submission
+            pass
+    return key
+
+
+def store_json(app: Any, payload: Any) -> str:
+    """Store a JSON request body content-addressed; returns its key (``requetes/<sha256>.json``)."""
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _put(app.storage, f"requetes/{hashlib.sha256(data).hexdigest()}.json", data, "application/json")
+
+
+def store_upload(app: Any, data: bytes) -> str:
+    """Store an uploaded file as received, content-addressed (``televersements/<sha256>``)."""
+    return _put(app.storage, f"televersements/{hashlib.sha256(data).hexdigest()}", data, "application/octet-stream")
+
+
+def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:
+    canonical = json.dumps([actor_name, kwargs], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None) -> Job:
+    """Record and enqueue a job (or return the job already submitted with the same key)."""
+    job = Job(id=str(uuid.uuid4()), actor=actor.actor_name, queue=actor.queue_name, args=kwargs,
+              status=JobStatus.QUEUED, created_at=datetime.now(UTC),
+              idempotency_key=key or idempotency_key(actor.actor_name, kwargs))
+    job, created = app.catalog.create_job(job)
+    if created or (job.status is JobStatus.QUEUED and job.attempts == 0):
+        # in process, a transient failure is reported at once rather than retried minutes later
+        options = {"max_retries": 0} if is_local(actor.broker) else {}
+        message = actor.message_with_options(kwargs=job.args, **options)
+        actor.broker.enqueue(message.copy(message_id=job.id))
+    if is_local(actor.broker):
+        _run_here(actor.broker, actor.queue_name)
+        job = app.catalog.get_job(job.id) or job
+    return job
+
+
+_local_workers: dict[int, Worker] = {}
+_local_lock = threading.Lock()
+
+
+def _run_here(broker: dramatiq.Broker, queue_name: str) -> None:
+    """In-process broker: run the queue to empty with this process's worker (one thread, started once)."""
+    with _local_lock:
+        if id(broker) not in _local_workers:
+            worker = Worker(broker, worker_timeout=100, worker_threads=1)
+            worker.start()
+            _local_workers[id(broker)] = worker
+        worker = _local_workers[id(broker)]
+    broker.join(queue_name, fail_fast=False)  # type: ignore[call-arg]
+    worker.join()
