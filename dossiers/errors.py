@@ -77,6 +77,7 @@ class ErrorCode(StrEnum):
     CONVENTION_CLOSE = "convention_close"
     PAIEMENT_INVALIDE = "paiement_invalide"
     DOSSIER_INTROUVABLE = "dossier_introuvable"
+    TACHE_INTROUVABLE = "tache_introuvable"
     POSTE_INCONNU = "poste_inconnu"
     PIECE_INVALIDE = "piece_invalide"
     ANTIVIRUS_ERREUR = "antivirus_erreur"

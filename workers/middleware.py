@@ -87,7 +87,7 @@ class JobTracking(Middleware):
 class AppLifetime(Middleware):
     """Close the process's App (converters, inspection children, connections) when the worker stops."""
 
-    def before_worker_shutdown(self, broker: Any, worker: Any) -> None:
+    def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
         from workers import runtime
 
         runtime.close_app()

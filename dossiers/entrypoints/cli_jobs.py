@@ -18,7 +18,7 @@ import click
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.domain.pieces import PieceKind
 from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
-from dossiers.errors import ConumError, DemandeInvalide
+from dossiers.errors import ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["submit", "job", "jobs", "worker"]
 
@@ -141,7 +141,7 @@ def job(job_id: str, as_json: bool) -> None:
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)
     if found is None:
-        fail(ConumError(f"Tâche {job_id} inconnue.", code=None), as_json, EXIT_REFUSED)
+        fail(ConumError(f"Tâche {job_id} inconnue.", code=ErrorCode.TACHE_INTROUVABLE), as_json, EXIT_REFUSED)
     _print_job(found, as_json)
 
 

@@ -109,7 +109,7 @@ def test_the_cli_submits_runs_and_reports_jobs(tmp_path: Path, pool_urls: str) -
     events = [json.loads(line) for line in submitted.stderr.splitlines() if line.startswith("{")]
     assert [e["event"] for e in events] == ["started", "succeeded"] and events[1]["job_id"] == job_id
     unknown = run("job", "nope", "--json")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 1 and json.loads(unknown.stdout)["error"]["code"] == "tache_introuvable"
     no_broker = run("worker")
     assert no_broker.returncode == 2 and "BROKER_URL" in no_broker.stderr
     assert datetime.fromisoformat(shown["finished_at"]) <= datetime.now(UTC)
