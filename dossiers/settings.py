@@ -48,6 +48,18 @@ ENV_VARS: dict[str, str] = {
     "WORKER_THREADS": "worker_threads",
     "JOB_MAX_RETRIES": "job_max_retries",
     "PROMETHEUS_PORT": "prometheus_port",
+    "S3_ENDPOINT_URL": "s3_endpoint_url",
+    "S3_REGION": "s3_region",
+    "S3_ACCESS_KEY_ID": "s3_access_key_id",
+    "S3_SECRET_ACCESS_KEY": "s3_secret_access_key",
+    "S3_BUCKET_DOCUMENTS": "s3_bucket_documents",
+    "S3_BUCKET_PIECES": "s3_bucket_pieces",
+    "S3_BUCKET_ARCHIVE": "s3_bucket_archive",
+    "ARCHIVE_DIR": "archive_dir",
+    "STAGING_DIR": "staging_dir",
+    "ARCHIVE_RETENTION_DAYS": "archive_retention_days",
+    "IDENTITE_RETENTION_DAYS": "identite_retention_days",
+    "PRESIGNED_URL_TTL": "presigned_url_ttl",
 }
 
 
@@ -91,6 +103,19 @@ class Settings(BaseModel):
     worker_threads: int = Field(default=2, ge=1, le=64)
     job_max_retries: int = Field(default=5, ge=0, le=50)  # transient failures; rejections never retry
     prometheus_port: int | None = Field(default=None, ge=1024, le=65535)  # metrics exported when set
+    # documents: S3-compatible storage when S3_ENDPOINT_URL is set, else local directories under STORAGE_DIR
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None  # default: boto3's own chain (AWS_ACCESS_KEY_ID, profiles…)
+    s3_secret_access_key: str | None = None
+    s3_bucket_documents: str = "conum-documents"
+    s3_bucket_pieces: str = "conum-pieces"
+    s3_bucket_archive: str = "conum-archive"  # versioned, object lock COMPLIANCE
+    archive_dir: Path | None = None  # local archive (write-once, retention enforced): <var>/archive
+    staging_dir: Path | None = None  # signed copies waiting for a confirmed archive write: <var>/staging
+    archive_retention_days: int = Field(default=3650, ge=1, le=36500)
+    identite_retention_days: int = Field(default=90, ge=0, le=3650)  # ID pieces kept after archiving
+    presigned_url_ttl: int = Field(default=300, ge=10, le=7 * 24 * 3600)  # seconds
 
     @field_validator("converter_urls", mode="before")
     @classmethod
@@ -163,6 +188,14 @@ class Settings(BaseModel):
     @property
     def effective_storage_dir(self) -> Path:
         return self.storage_dir or self.var_dir / "storage"
+
+    @property
+    def effective_archive_dir(self) -> Path:
+        return self.archive_dir or self.var_dir / "archive"
+
+    @property
+    def effective_staging_dir(self) -> Path:
+        return self.staging_dir or self.var_dir / "staging"
 
     @property
     def effective_unoserver_bin(self) -> str | None:

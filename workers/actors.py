@@ -31,7 +31,8 @@ from workers import runtime
 from workers.broker import setup_broker
 from workers.middleware import configure_job_log
 
-__all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "PieceRefusee",
+__all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
+           "PieceRefusee",
            "MAX_JSON_BYTES", "ACTORS"]
 
 MAX_JSON_BYTES = 1_000_000
@@ -118,5 +119,15 @@ def amend_convention(convention_id: str, change_key: str) -> dict[str, Any]:
             "nouvelle": amended.created}
 
 
+@dramatiq.actor(queue_name="archives", time_limit=10 * 60_000, throws=(ChangementRefuse,), **_RETRY)
+def archive_signed_copy(convention_id: str, staging_key: str, version: int | None = None,
+                        filename: str | None = None) -> dict[str, Any]:
+    from dossiers.services.archive import archive_staged
+
+    record = archive_staged(staging_key, convention_id, runtime.app(), version=version, filename=filename,
+                            now=datetime.now(UTC))
+    return record.to_dict()
+
+
 ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,
-          "amend": amend_convention}
+          "amend": amend_convention, "archive": archive_signed_copy}

@@ -88,6 +88,10 @@ class PdfFacts:
     title: str | None = None
     author: str | None = None
     producer: str | None = None
+    # the identification conum stamps on the PDFs it issues (Info /ConumConventionId, /ConumVersion…)
+    conum_convention_id: str | None = None
+    conum_version: str | None = None
+    conum_docx_sha256: str | None = None
     active_content: tuple[str, ...] = ()  # "javascript", "launch", "fichier_joint", "formulaire_xfa"...
     signatures: tuple[Signature, ...] = ()
 

@@ -128,6 +128,21 @@ def submit_amend(convention_id: str, change: Path, as_json: bool) -> None:
     _submit("amend", lambda app: {"convention_id": convention_id, "change_key": store_json(app, payload)}, as_json)
 
 
+@submit.command("archive")
+@click.argument("signed", type=_file)
+@click.option("--convention", "convention_id", required=True, help="Identifiant de la convention.")
+@click.option("--version", "version", type=click.IntRange(1, 999), default=None, help="Version signée.")
+@_json
+def submit_archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
+    """Archive la copie signée SIGNED (déposée d'abord en zone d'attente)."""
+    from dossiers.services.archive import stage
+
+    if signed.stat().st_size > MAX_UPLOAD_BYTES:
+        raise click.BadParameter(f"fichier de plus de {MAX_UPLOAD_BYTES // 1_000_000} Mo", param_hint="SIGNED")
+    _submit("archive", lambda app: {"convention_id": convention_id, "staging_key": stage(signed.read_bytes(), app),
+                                    "version": version, "filename": signed.name}, as_json)
+
+
 @click.command()
 @click.argument("job_id")
 @_json

@@ -138,7 +138,7 @@ def add_piece(
         result = validate_piece(data, kind, ctx, app, filename=filename)
         infected = any(f.code is FindingCode.VIRUS_DETECTE for f in result.findings)
         key = QUARANTINE_PREFIX + result.sha256 if infected else piece_key(dossier_id, result.sha256)
-        _store(app.storage, key, data, result.mime)
+        _store(app.pieces_storage, key, data, result.mime)
     record = PieceRecord(
         id=0, kind=kind, filename=_safe_name(filename), sha256=result.sha256, size=result.size, mime=result.mime,
         statut=result.statut, findings=result.findings, fields=result.fields, validated_at=now,

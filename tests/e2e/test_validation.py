@@ -197,7 +197,7 @@ def test_a_dossier_collects_its_pieces_and_says_what_is_missing(app: App) -> Non
     sent = avis()
     added = add_piece(dossier.id, sent, PieceKind.SIRENE, app, now=NOW, filename="../../etc/avis.pdf")
     assert added.statut is Statut.VALIDE and added.filename == "avis.pdf"
-    assert app.storage.get(piece_key(dossier.id, added.sha256), sha256=added.sha256) == sent
+    assert app.pieces_storage.get(piece_key(dossier.id, added.sha256), sha256=added.sha256) == sent
     again = add_piece(dossier.id, sent, PieceKind.SIRENE, app, now=NOW, filename="avis.pdf")
     assert again.id == added.id  # the same bytes again: the same piece, nothing duplicated
 
@@ -219,6 +219,6 @@ def test_an_infected_file_is_quarantined_and_not_stored_with_the_dossier(app: Ap
     piece = add_piece(dossier.id, data, PieceKind.RIB, app, now=NOW)
     assert [f.code for f in piece.findings] == [FindingCode.VIRUS_DETECTE]
     assert piece.storage_key == QUARANTINE_PREFIX + piece.sha256
-    assert app.storage.exists(piece.storage_key)
-    assert not app.storage.exists(piece_key(dossier.id, piece.sha256))
+    assert app.pieces_storage.exists(piece.storage_key)
+    assert not app.pieces_storage.exists(piece_key(dossier.id, piece.sha256))
     assert view_dossier(dossier.id, app).courantes[0].statut is Statut.INVALIDE

@@ -48,8 +48,8 @@ def test_an_infected_piece_is_quarantined_before_any_parsing(app: App, eicar: by
     assert finding.code is FindingCode.VIRUS_DETECTE and "Eicar-Test-Signature" in finding.message
     assert app.inspector.seen == 0
     assert piece.storage_key == QUARANTINE_PREFIX + piece.sha256
-    assert app.storage.get(piece.storage_key, sha256=piece.sha256) == infected
-    assert not app.storage.exists(piece_key(dossier.id, piece.sha256))
+    assert app.pieces_storage.get(piece.storage_key, sha256=piece.sha256) == infected
+    assert not app.pieces_storage.exists(piece_key(dossier.id, piece.sha256))
 
 
 def test_a_clean_piece_is_scanned_then_checked_and_kept(app: App) -> None:
@@ -59,4 +59,4 @@ def test_a_clean_piece_is_scanned_then_checked_and_kept(app: App) -> None:
     piece = add_piece(dossier.id, avis, PieceKind.SIRENE, app, now=NOW, today=date(2026, 11, 26))
     assert piece.statut is Statut.VALIDE, piece.findings
     assert piece.fields["antivirus"] == "sain" and app.inspector.seen == 1
-    assert app.storage.get(piece_key(dossier.id, piece.sha256), sha256=piece.sha256) == avis
+    assert app.pieces_storage.get(piece_key(dossier.id, piece.sha256), sha256=piece.sha256) == avis

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dossiers import migrations
+from dossiers.adapters.catalog.archives import ArchiveCatalog
 from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
 from dossiers.adapters.catalog.jobs import JobCatalog
@@ -47,7 +48,7 @@ __all__ = ["Catalog"]
 MAX_PAGE = 1000
 
 
-class Catalog(DossierCatalog, PaiementCatalog, JobCatalog):
+class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine) -> None:

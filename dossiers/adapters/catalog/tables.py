@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
-__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow"]
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow", "ArchiveRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -155,6 +155,7 @@ class PieceRow(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     storage_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     validated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # personal data deleted
 
 
 class PaiementRow(Base):
@@ -192,3 +193,27 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ArchiveRow(Base):
+    """A signed copy received for a convention version: archived under lock, or refused (kept as a
+    trace without a storage key). The same file for the same convention is one row."""
+
+    __tablename__ = "archives"
+    __table_args__ = (UniqueConstraint("convention_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(SHA256, index=True)
+    sha256_emis: Mapped[str] = mapped_column(SHA256)
+    statut: Mapped[str] = mapped_column(String(16))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    storage_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    version_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    certificat_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    certificat_sha256: Mapped[str | None] = mapped_column(SHA256, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -220,11 +220,17 @@ def _metadata(reader: PdfReader) -> dict[str, str]:
     except Exception:
         return {}
     result = {}
-    for key in ("/Title", "/Author", "/Producer"):
+    for key, name in _META_KEYS.items():
         value = _resolve(items.get(key))
         if isinstance(value, str) and (value := _clean(value[:MAX_META]).strip()):
-            result[key[1:].lower()] = value
+            result[name] = value
     return result
+
+
+# Info keys read: the usual ones, and the identification conum stamps on the PDFs it issues
+_META_KEYS = {"/Title": "title", "/Author": "author", "/Producer": "producer",
+              "/ConumConventionId": "conum_convention_id", "/ConumVersion": "conum_version",
+              "/ConumDocxSha256": "conum_docx_sha256"}
 
 
 def _signatures(root: DictionaryObject) -> tuple[Signature, ...]:
@@ -286,6 +292,8 @@ def from_json(d: Any) -> PdfFacts:
         text_truncated=_typed(d.get("text_truncated"), bool),
         title=_optional(d.get("title")), author=_optional(d.get("author")),
         producer=_optional(d.get("producer")),
+        conum_convention_id=_optional(d.get("conum_convention_id")), conum_version=_optional(d.get("conum_version")),
+        conum_docx_sha256=_optional(d.get("conum_docx_sha256")),
         active_content=tuple(a for a in active if isinstance(a, str) and a in ACTIVE_KINDS),
         signatures=tuple(
             Signature(field_name=_typed(s.get("field_name"), str), signed=_typed(s.get("signed"), bool),

@@ -10,7 +10,13 @@ Semantics every implementation keeps (local directory, memory, S3 with ``IfNoneM
   stored (a retried job is harmless), different bytes raise ``ObjectExists``;
 - ``get`` checks the bytes against the SHA-256 recorded at write time, and against ``sha256``
   when the caller knows it (from the catalog): a difference raises ``ChecksumMismatch``;
-- a missing key raises ``ObjectNotFound``.
+- a missing key raises ``ObjectNotFound``;
+- ``put(..., retain_until=...)`` (a timezone-aware date) keeps the object until then: ``delete``
+  raises ``ObjectLocked`` before that date, even for us (object lock COMPLIANCE on S3, a read-only
+  file and a date in its metadata locally). A date already past retains nothing. An object without
+  retention can be deleted; deleting a missing key raises ``ObjectNotFound``;
+- ``presigned_url(key, ttl=...)`` gives a time-limited download URL, or ``None`` for a store that
+  cannot sign one (local directory, memory).
 """
 
 from __future__ import annotations
@@ -18,23 +24,30 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from dossiers.errors import ChecksumMismatch, StorageError
+from dossiers.errors import ChecksumMismatch, ObjectLocked, StorageError
 
 __all__ = [
     "KEY_MAX_LENGTH",
-    "StoredObject",
+    "PRESIGNED_TTL_MAX",
+    "ObjectLocked",
     "Storage",
-    "validate_key",
-    "sha256_hex",
-    "normalize_sha256",
+    "StoredObject",
     "check_bytes",
+    "check_ttl",
+    "locked",
+    "normalize_sha256",
+    "retention_date",
+    "sha256_hex",
+    "validate_key",
 ]
 
 KEY_MAX_LENGTH = 512
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+PRESIGNED_TTL_MAX = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
 
 
 @dataclass(frozen=True)
@@ -46,17 +59,24 @@ class StoredObject:
     size: int
     content_type: str
     version_id: str | None = None
+    retain_until: datetime | None = None  # UTC; None: not retained, deletable
 
 
 @runtime_checkable
 class Storage(Protocol):
-    def put(self, key: str, data: bytes, *, content_type: str) -> StoredObject: ...
+    def put(
+        self, key: str, data: bytes, *, content_type: str, retain_until: datetime | None = None
+    ) -> StoredObject: ...
 
     def get(self, key: str, *, sha256: str | None = None) -> bytes: ...
 
     def head(self, key: str) -> StoredObject: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def presigned_url(self, key: str, *, ttl: int) -> str | None: ...
 
 
 def validate_key(key: object) -> str:
@@ -108,3 +128,38 @@ def check_bytes(data: bytes, recorded: StoredObject, expected_sha256: str | None
             key=key,
         )
     return data
+
+
+def retention_date(retain_until: datetime | None, *, key: str, now: datetime) -> datetime | None:
+    """``retain_until`` in UTC, rounded up to the second (S3 keeps whole seconds), if it is still
+    ahead of ``now``, else ``None`` (nothing to retain).
+
+    A naive date is refused: a retention period must not depend on the server's time zone."""
+    if retain_until is None:
+        return None
+    if not isinstance(retain_until, datetime) or retain_until.utcoffset() is None:
+        raise StorageError(
+            f"Date de conservation de l'objet {key} sans fuseau horaire : {retain_until!r}.", key=key
+        )
+    retain_until = retain_until.astimezone(UTC)
+    if retain_until.microsecond:
+        retain_until = retain_until.replace(microsecond=0) + timedelta(seconds=1)
+    return retain_until if retain_until > now else None
+
+
+def check_ttl(ttl: int, *, key: str) -> int:
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= PRESIGNED_TTL_MAX:
+        raise StorageError(
+            f"Durée de validité du lien de {key} invalide : {ttl!r} (entre 1 et {PRESIGNED_TTL_MAX} secondes).",
+            key=key,
+        )
+    return ttl
+
+
+def locked(key: str, retain_until: datetime) -> ObjectLocked:
+    return ObjectLocked(
+        f"L'objet {key} est conservé jusqu'au {retain_until:%d/%m/%Y %H:%M:%S} UTC : "
+        "il ne peut être ni supprimé ni remplacé avant cette date.",
+        key=key,
+        retain_until=retain_until,
+    )

@@ -3,7 +3,7 @@
 Layout under ``root``::
 
     objects/<key>        the bytes, as written (read-only, 0o444)
-    meta/<key>.json      sha256, size, content_type, created (read-only, 0o444)
+    meta/<key>.json      sha256, size, content_type, created, retain_until (read-only, 0o444)
     tmp/                 files being written (same filesystem, so they can be hard-linked)
 
 A ``put`` writes each file to ``tmp/`` (fsync, mode 0o444) and publishes it with ``os.link``,
@@ -14,6 +14,13 @@ completes or reuses the object) or raises ``ObjectExists``. The bytes are publis
 object is visible (``exists``, ``get``) only once both files are durable. A writer that dies
 between the two links leaves a claim without bytes: the key stays invisible, a retry with the same
 bytes completes it, different bytes are refused as for any existing key.
+
+Retention keeps the promise of an S3 bucket under object lock (COMPLIANCE): ``retain_until`` is
+recorded in the metadata, and ``delete`` refuses (``ObjectLocked``) before that date. ``delete``
+unlinks the bytes first and the metadata second, so an interrupted delete leaves a claim without
+bytes (see above), never bytes without their checksum. The files are read-only; nothing in this
+module opens them for writing again, but the operating system's root can: the guarantee is the
+adapter's, not the disk's.
 """
 
 from __future__ import annotations
@@ -21,10 +28,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dossiers.adapters.storage.base import StoredObject, check_bytes, sha256_hex, validate_key
+from dossiers.adapters.storage.base import (
+    StoredObject,
+    check_bytes,
+    locked,
+    retention_date,
+    sha256_hex,
+    validate_key,
+)
 from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError
 
 __all__ = ["LocalStorage"]
@@ -34,10 +49,14 @@ _READ_ONLY = 0o444
 
 
 class LocalStorage:
-    """Write-once objects in a directory; nothing is touched before the first call."""
+    """Write-once objects in a directory; nothing is touched before the first call.
 
-    def __init__(self, root: Path | str) -> None:
+    ``clock`` gives the current UTC time against which retention dates are checked (tests pass
+    their own)."""
+
+    def __init__(self, root: Path | str, *, clock: Callable[[], datetime] | None = None) -> None:
         self.root = Path(root)
+        self._clock = clock or _utcnow
         self._objects = self.root / "objects"
         self._meta = self.root / "meta"
         self._tmp = self.root / "tmp"
@@ -47,8 +66,11 @@ class LocalStorage:
 
     # -- the port ---------------------------------------------------------------------------
 
-    def put(self, key: str, data: bytes, *, content_type: str) -> StoredObject:
+    def put(
+        self, key: str, data: bytes, *, content_type: str, retain_until: datetime | None = None
+    ) -> StoredObject:
         key = self._check_key(key)
+        retain = retention_date(retain_until, key=key, now=self._clock())
         data = bytes(data)
         digest = sha256_hex(data)
         data_path, meta_path = self._paths(key)
@@ -70,6 +92,8 @@ class LocalStorage:
                         "content_type": content_type,
                         "created": datetime.now(UTC).isoformat(),
                     }
+                    if retain is not None:
+                        record["retain_until"] = retain.isoformat()
                     tmp_meta = self._write_temp(json.dumps(record, sort_keys=True).encode("utf-8"))
                     claimed = self._publish_meta(key, tmp_meta, meta_path)
                 self._refuse_if_different(claimed, digest)
@@ -122,6 +146,28 @@ class LocalStorage:
         key = self._check_key(key)
         data_path, meta_path = self._paths(key)
         return data_path.is_file() and meta_path.is_file()
+
+    def delete(self, key: str) -> None:
+        """Remove an object whose retention has passed (or that had none); refuse before."""
+        key = self._check_key(key)
+        data_path, meta_path = self._paths(key)
+        try:
+            stored = self._require_meta(key, meta_path)
+            if stored.retain_until is not None and stored.retain_until > self._clock():
+                raise locked(key, stored.retain_until)
+            for path in (data_path, meta_path):  # bytes first: never bytes without their checksum
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue  # a claim without bytes, or a concurrent delete
+                _fsync_dir(path.parent)
+        except OSError as exc:
+            raise StorageError(f"Suppression impossible de l'objet {key} : {exc}", key=key) from exc
+
+    def presigned_url(self, key: str, *, ttl: int) -> str | None:
+        """A directory cannot sign a download link: the caller serves the bytes itself."""
+        self._check_key(key)
+        return None
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -203,17 +249,23 @@ class LocalStorage:
             return None
         try:
             record = json.loads(raw)
+            retain = record.get("retain_until")
             stored = StoredObject(
                 key=str(record["key"]),
                 sha256=str(record["sha256"]),
                 size=int(record["size"]),
                 content_type=str(record["content_type"]),
+                retain_until=datetime.fromisoformat(retain).astimezone(UTC) if retain else None,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"Métadonnées illisibles pour l'objet {key} ({meta_path}).", key=key) from exc
         if stored.key != key:
             raise StorageError(f"Métadonnées de {stored.key} trouvées à la place de celles de {key}.", key=key)
         return stored
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-from dossiers.adapters.storage.base import StoredObject, check_bytes, sha256_hex, validate_key
+from dossiers.adapters.storage.base import StoredObject, check_bytes, locked, retention_date, sha256_hex, validate_key
 from dossiers.errors import ObjectExists, ObjectNotFound
 
 __all__ = ["MemoryStorage"]
 
 
 class MemoryStorage:
-    """A dict of write-once objects, safe to share between threads."""
+    """A dict of write-once objects, safe to share between threads.
 
-    def __init__(self) -> None:
+    ``clock`` gives the current UTC time against which retention dates are checked."""
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.Lock()
         self._objects: dict[str, tuple[StoredObject, bytes]] = {}
+        self._clock = clock or (lambda: datetime.now(UTC))
 
-    def put(self, key: str, data: bytes, *, content_type: str) -> StoredObject:
+    def put(
+        self, key: str, data: bytes, *, content_type: str, retain_until: datetime | None = None
+    ) -> StoredObject:
         key = validate_key(key)
+        retain = retention_date(retain_until, key=key, now=self._clock())
         data = bytes(data)
         digest = sha256_hex(data)
         with self._lock:
@@ -32,7 +40,9 @@ class MemoryStorage:
                         key=key,
                     )
                 return stored
-            stored = StoredObject(key=key, sha256=digest, size=len(data), content_type=content_type)
+            stored = StoredObject(
+                key=key, sha256=digest, size=len(data), content_type=content_type, retain_until=retain
+            )
             self._objects[key] = (stored, data)
             return stored
 
@@ -47,6 +57,22 @@ class MemoryStorage:
         key = validate_key(key)
         with self._lock:
             return key in self._objects
+
+    def delete(self, key: str) -> None:
+        """Remove an object whose retention has passed (or that had none); refuse before."""
+        key = validate_key(key)
+        with self._lock:
+            entry = self._objects.get(key)
+            if entry is None:
+                raise ObjectNotFound(f"Aucun objet sous la clé {key}.", key=key)
+            retain = entry[0].retain_until
+            if retain is not None and retain > self._clock():
+                raise locked(key, retain)
+            del self._objects[key]
+
+    def presigned_url(self, key: str, *, ttl: int) -> str | None:
+        validate_key(key)
+        return None
 
     def keys(self) -> list[str]:
         with self._lock:

@@ -1,0 +1,51 @@
+"""A signed copy received for a convention version, and what became of it (no I/O).
+
+``statut``: ``archive`` (identified, signed, stored under lock), ``a_verifier`` (stored under lock, a
+human confirms: a scan of a print, no signature found…), ``refuse`` (not ours, modified, not a PDF:
+kept only as a trace, never stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dossiers.domain.findings import Finding
+
+__all__ = ["ArchiveRecord", "STATUTS_ARCHIVES"]
+
+STATUTS_ARCHIVES = ("archive", "a_verifier")  # the statuses whose copy is stored under lock
+
+
+@dataclass(frozen=True)
+class ArchiveRecord:
+    convention_id: str
+    version: int
+    sha256: str
+    sha256_emis: str
+    statut: str
+    findings: tuple[Finding, ...]
+    fields: dict[str, Any]
+    received_at: datetime
+    storage_key: str | None = None
+    version_id: str | None = None
+    retain_until: datetime | None = None
+    certificat_key: str | None = None
+    certificat_sha256: str | None = None
+    archived_at: datetime | None = None
+    id: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "status": self.statut, "convention_id": self.convention_id, "version": self.version,
+            "sha256": self.sha256, "sha256_emis": self.sha256_emis, "key": self.storage_key,
+            "version_id": self.version_id, "retention_until": iso(self.retain_until),
+            "certificat": self.certificat_key, "certificat_sha256": self.certificat_sha256,
+            "archived_at": iso(self.archived_at), "findings": [f.to_dict() for f in self.findings],
+            "fields": self.fields,
+        }

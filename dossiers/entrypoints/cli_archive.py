@@ -1,0 +1,123 @@
+"""``conum archive``, ``conum verify``, ``conum purge``: signed copies under retention, and the
+deletion of personal data once it is no longer needed.
+
+``archive`` exits 0 when the copy is archived, 1 when it is archived but à vérifier or refused.
+``verify`` exits 0 when the file is known (archived or issued), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.errors import ChangementRefuse, ConumError
+
+__all__ = ["archive", "verify", "purge"]
+
+_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+_file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
+MAX_SIGNED_BYTES = 50_000_000
+WORDS = {"archive": "archivée", "a_verifier": "archivée, à vérifier", "refuse": "refusée"}
+
+
+def _read(path: Path) -> bytes:
+    if path.stat().st_size > MAX_SIGNED_BYTES:
+        raise click.BadParameter(f"fichier de plus de {MAX_SIGNED_BYTES // 1_000_000} Mo", param_hint="FICHIER")
+    return path.read_bytes()
+
+
+@click.command()
+@click.argument("signed", type=_file)
+@click.option("--convention", "convention_id", required=True, help="Identifiant de la convention.")
+@click.option("--version", "version", type=click.IntRange(1, 999), default=None,
+              help="Version signée (défaut : la version en vigueur).")
+@_json
+def archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
+    """Contrôle la copie signée SIGNED et l'archive sous verrou avec son certificat."""
+    from dossiers.bootstrap import App
+    from dossiers.services.archive import archive_signed_copy
+
+    data = _read(signed)
+    try:
+        with App(settings()) as app:
+            record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
+                                         now=datetime.now(UTC))
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"Copie signée de {convention_id} v{record.version} : {WORDS[record.statut]}")
+        for f in record.findings:
+            click.echo(f"  {f.severity} {f.message} ({f.code})")
+        if record.storage_key:
+            click.echo(f"  archive : {record.storage_key} (version {record.version_id or '—'}), conservée jusqu'au "
+                       f"{record.retain_until:%d/%m/%Y} ; certificat : {record.certificat_key}")
+    if record.statut != "archive":
+        sys.exit(EXIT_REFUSED)
+
+
+@click.command()
+@click.argument("file", type=_file)
+@_json
+def verify(file: Path, as_json: bool) -> None:
+    """Calcule l'empreinte de FILE et dit s'il est archivé (et où) ou émis par conum."""
+    from dossiers.bootstrap import App
+    from dossiers.services.archive import verify_file
+
+    try:
+        with App(settings()) as app:
+            found = verify_file(_read(file), app)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    archived = [r for r in found.archives if r.storage_key]
+    result: dict[str, Any] = {
+        "sha256": found.sha256, "archive": bool(archived),
+        "archives": [r.to_dict() for r in found.archives],
+        "documents": [{"convention_id": c, "version": v, "kind": k, "key": key} for c, v, k, key in found.emis],
+    }
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        click.echo(f"SHA-256 {found.sha256}")
+        for r in archived:
+            click.echo(f"  copie signée archivée de {r.convention_id} v{r.version} : {r.storage_key} "
+                       f"(version {r.version_id or '—'}, conservée jusqu'au {r.retain_until:%d/%m/%Y})")
+        for r in found.archives:
+            if not r.storage_key:
+                click.echo(f"  copie reçue pour {r.convention_id} v{r.version} mais {WORDS[r.statut]}")
+        for c, v, k, key in found.emis:
+            click.echo(f"  document émis : {k.upper()} de {c} v{v} ({key})")
+        if not found.archives and not found.emis:
+            click.echo("  inconnu : ni archivé ni émis par conum")
+    if not found.archives and not found.emis:
+        sys.exit(EXIT_REFUSED)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Liste sans rien supprimer.")
+@_json
+def purge(dry_run: bool, as_json: bool) -> None:
+    """Supprime les pièces d'identité des dossiers archivés depuis plus de IDENTITE_RETENTION_DAYS jours."""
+    from dossiers.bootstrap import App
+    from dossiers.services.archive import purge_identite
+
+    try:
+        with App(settings()) as app:
+            due = purge_identite(app, now=datetime.now(UTC), dry_run=dry_run)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"supprimees": [] if dry_run else [p for p, _, _ in due],
+                               "a_supprimer": [{"piece_id": p, "dossier_id": d} for p, d, _ in due]}))
+        return
+    verb = "à supprimer" if dry_run else "supprimée(s)"
+    click.echo(f"{len(due)} pièce(s) d'identité {verb}")

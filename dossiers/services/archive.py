@@ -1,0 +1,140 @@
+"""Use cases: archive the signed copy of a convention version, verify a file, delete old ID pieces.
+
+A signed copy first goes to staging (write-once, content-addressed). It is then inspected in a
+limited child process and matched against the issued version (``domain.checks.signe``). A copy that
+is ours (``archive``) or that a human must confirm (``a_verifier``) is written to the archive under
+retention (object lock COMPLIANCE on S3, read-only and undeletable locally), read back and checked
+against its SHA-256, given its certificat d'archivage (also under retention), recorded in the
+catalog; only then is it removed from staging. A storage outage at any step raises a transient
+error: the job is retried from the staged copy, and every write is idempotent (same key, same
+bytes; the retention date and certificate derive from the first reception), so nothing is lost or
+written twice. The signed file is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
+from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
+from dossiers.domain.pieces import PieceKind
+from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
+
+__all__ = ["stage", "archive_staged", "archive_signed_copy", "verify_file", "purge_identite", "Verification",
+           "staging_key"]
+
+PDF_TYPE = "application/pdf"
+
+
+def staging_key(sha256: str) -> str:
+    return f"signes/{sha256}.pdf"
+
+
+def _put_once(store: Any, key: str, data: bytes, **options: Any) -> Any:
+    try:
+        return store.put(key, data, content_type=PDF_TYPE, **options)
+    except ObjectExists:
+        raise  # different bytes under a key derived from these bytes' hash: never overwrite
+
+
+def stage(data: bytes, app: Any) -> str:
+    """Keep the upload in staging until its archive write is confirmed; returns the staging key."""
+    key = staging_key(hashlib.sha256(data).hexdigest())
+    if not app.staging.exists(key):
+        _put_once(app.staging, key, data)
+    return key
+
+
+def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
+    convention = app.catalog.get_convention(convention_id)
+    if convention is None or convention.current is None:
+        raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
+    chosen = convention.current if version is None else next(
+        (v for v in convention.versions if v.numero == version), None)
+    if chosen is None:
+        raise ChangementRefuse(f"La convention {convention_id} n'a pas de version {version}.",
+                               code=ErrorCode.CONVENTION_INTROUVABLE)
+    pdf_ref, docx_ref = chosen.document("pdf"), chosen.document("docx")
+    issued = app.storage.get(pdf_ref.key, sha256=pdf_ref.sha256)
+    facts = app.inspector.inspect(issued, policy=SIGNED_COPY_POLICY)
+    return Emis(convention_id=convention_id, version=chosen.numero, docx_sha256=docx_ref.sha256 if docx_ref else "",
+                pdf_sha256=pdf_ref.sha256, pages=facts.pdf.pages if facts.pdf else 0,
+                text=facts.pdf.text if facts.pdf else "")
+
+
+def archive_staged(key: str, convention_id: str, app: Any, *, version: int | None = None,
+                   filename: str | None = None, now: datetime) -> ArchiveRecord:
+    """Check and archive a staged copy (a retried job calls it again: it converges)."""
+    data = app.staging.get(key)
+    sha256 = hashlib.sha256(data).hexdigest()
+    emis = _emis(app, convention_id, version)
+    facts = app.inspector.inspect(data, policy=SIGNED_COPY_POLICY, declared_name=filename)
+    findings, fields = check_signed_copy(facts, emis)
+    record = app.catalog.record_received(ArchiveRecord(
+        convention_id=convention_id, version=emis.version, sha256=sha256, sha256_emis=emis.pdf_sha256,
+        statut=statut_archivage(findings), findings=tuple(findings), fields=fields, received_at=now,
+    ))
+    if record.statut in STATUTS_ARCHIVES and record.archived_at is None:
+        record = _archive(app, record, data)
+    try:
+        app.staging.delete(key)
+    except ObjectNotFound:
+        pass
+    return record
+
+
+def _archive(app: Any, record: ArchiveRecord, data: bytes) -> ArchiveRecord:
+    from dossiers.adapters.pdf.certificat import certificat_archivage
+
+    retain_until = record.received_at + timedelta(days=app.settings.archive_retention_days)
+    base = f"conventions/{record.convention_id}/v{record.version}/signe-{record.sha256[:16]}"
+    stored = _put_once(app.archive, f"{base}.pdf", data, retain_until=retain_until)
+    app.archive.get(stored.key, sha256=record.sha256)  # read back: the archive holds these very bytes
+    certificat = certificat_archivage(
+        convention_id=record.convention_id, version=record.version, sha256_signe=record.sha256,
+        sha256_emis=record.sha256_emis, archived_at=record.received_at, retain_until=retain_until, key=stored.key,
+        version_id=stored.version_id, statut=record.statut, signatures=record.fields.get("signatures", []),
+        generated_at=record.received_at,
+    )
+    cert = _put_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
+    app.catalog.record_archived(record.id, storage_key=stored.key, version_id=stored.version_id,
+                                retain_until=retain_until, certificat_key=cert.key, certificat_sha256=cert.sha256,
+                                archived_at=datetime.now(UTC))
+    return next(r for r in app.catalog.find_archives(convention_id=record.convention_id) if r.id == record.id)
+
+
+def archive_signed_copy(data: bytes, convention_id: str, app: Any, *, version: int | None = None,
+                        filename: str | None = None, now: datetime) -> ArchiveRecord:
+    return archive_staged(stage(data, app), convention_id, app, version=version, filename=filename, now=now)
+
+
+@dataclass(frozen=True)
+class Verification:
+    sha256: str
+    archives: list[ArchiveRecord]
+    emis: list[tuple[str, int, str, str]]  # (convention id, version, kind, key) of issued documents
+
+
+def verify_file(data: bytes, app: Any) -> Verification:
+    """Where a file is known: archived signed copy (with its lock), or a document conum issued."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Verification(sha256, app.catalog.find_archives(sha256=sha256), app.catalog.find_documents(sha256=sha256))
+
+
+def purge_identite(app: Any, *, now: datetime, dry_run: bool = False) -> list[tuple[int, str, str]]:
+    """Delete the ID pieces of dossiers whose convention was archived more than
+    ``IDENTITE_RETENTION_DAYS`` ago; the catalog keeps each piece's row (kind, SHA-256, result) with
+    the date of deletion as the trace."""
+    before = now - timedelta(days=app.settings.identite_retention_days)
+    due = app.catalog.pieces_to_purge(kind=str(PieceKind.IDENTITE), archived_before=before)
+    if not dry_run:
+        for piece_id, _dossier, key in due:
+            try:
+                app.pieces_storage.delete(key)
+            except ObjectNotFound:
+                pass
+            app.catalog.mark_piece_purged(piece_id, now=now)
+    return due

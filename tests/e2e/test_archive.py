@@ -1,0 +1,107 @@
+"""A structure returns its signed convention: checked against the issued version, archived under
+retention with its certificate, findable by its hash; ID pieces deleted after the retention period.
+
+Real parts: LibreOffice (warm pool), child-process inspection, local storage with retention, SQLite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from dossiers.bootstrap import App
+from dossiers.domain.pieces import PieceKind
+from dossiers.services.archive import archive_signed_copy, purge_identite, stage, verify_file
+from dossiers.services.generation import generate_convention
+from dossiers.services.validation import add_piece, open_dossier, piece_key
+from dossiers.settings import Settings
+from tests.factories import demande
+from tests.fixtures.contrat import add_signature_fields
+from tests.fixtures.identite import identite_image
+from tests.fixtures.rib import rib_pdf
+
+pytestmark = pytest.mark.libreoffice
+CID = "CN-V2-STR-000123"
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(tmp_path: Path, pool) -> Iterator[App]:
+    settings = Settings(var_dir=tmp_path / "var", identite_retention_days=30)
+    with App(settings, converter=pool) as application:
+        generate_convention(demande(), application, today=date(2026, 11, 2), now=NOW - timedelta(days=24))
+        yield application
+
+
+def issued_pdf(app: App) -> bytes:
+    ref = app.catalog.get_convention(CID).current.document("pdf")
+    return app.storage.get(ref.key, sha256=ref.sha256)
+
+
+def test_a_digitally_signed_copy_is_archived_under_retention_with_its_certificate(app: App) -> None:
+    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple", "Jean Préfet"], date(2026, 11, 20))
+    before = hashlib.sha256(signed).hexdigest()
+    record = archive_signed_copy(signed, CID, app, filename="convention-signee.pdf", now=NOW)
+    assert record.statut == "archive", record.findings
+    assert record.sha256 == before and record.version == 1
+    assert [s["signataire"] for s in record.fields["signatures"]] == ["Camille Exemple", "Jean Préfet"]
+    assert record.retain_until == NOW + timedelta(days=3650)
+    assert app.archive.get(record.storage_key, sha256=before) == signed  # never modified
+    path = app.archive.path_of(record.storage_key)
+    assert not os.access(path, os.W_OK) or os.stat(path).st_mode & 0o222 == 0  # read-only on disk
+    with pytest.raises(Exception) as locked:
+        app.archive.delete(record.storage_key)
+    assert "conserv" in str(locked.value).lower() or "verrou" in str(locked.value).lower()
+    certificat = app.archive.get(record.certificat_key, sha256=record.certificat_sha256)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(certificat)).pages)
+    assert CID in text and before in text.replace("\n", "").replace(" ", "")
+    assert not list((app.settings.effective_staging_dir).rglob("*.pdf"))  # staging emptied
+    again = archive_signed_copy(signed, CID, app, now=NOW + timedelta(hours=1))
+    assert (again.id, again.storage_key, again.retain_until) == (record.id, record.storage_key, record.retain_until)
+
+
+def test_verify_says_where_a_file_is_archived_or_that_conum_issued_it(app: App) -> None:
+    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
+    record = archive_signed_copy(signed, CID, app, now=NOW)
+    found = verify_file(signed, app)
+    assert [r.storage_key for r in found.archives] == [record.storage_key]
+    issued = verify_file(issued_pdf(app), app)
+    assert issued.archives == [] and [(c, v, k) for c, v, k, _ in issued.emis] == [(CID, 1, "pdf")]
+    assert verify_file(b"%PDF-1.7 inconnu", app).emis == []
+
+
+def test_a_random_pdf_is_refused_and_not_archived(app: App) -> None:
+    record = archive_signed_copy(rib_pdf(titulaire="X", iban="FR7630006000011234567890189", bic=None), CID, app,
+                                 now=NOW)
+    assert record.statut == "refuse" and "SIGNE_NON_RECONNU" in [f.code for f in record.findings]
+    assert record.storage_key is None and not list(app.settings.effective_archive_dir.rglob("*.pdf"))
+
+
+def test_a_staged_copy_survives_until_its_archive_write_is_confirmed(app: App) -> None:
+    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
+    key = stage(signed, app)
+    assert app.staging.get(key) == signed and stage(signed, app) == key
+
+
+def test_id_pieces_are_deleted_after_the_retention_period_with_a_trace(app: App) -> None:
+    dossier = open_dossier(demande(), app)
+    piece = add_piece(dossier.id, identite_image(mrz=None), PieceKind.IDENTITE, app, now=NOW)
+    rib = add_piece(dossier.id, rib_pdf(titulaire="COMMUNE", iban="FR7630006000011234567890189", bic=None),
+                    PieceKind.RIB, app, now=NOW)
+    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
+    archive_signed_copy(signed, CID, app, now=NOW)
+    assert purge_identite(app, now=NOW + timedelta(days=10)) == []  # 30 days not reached
+    due = purge_identite(app, now=NOW + timedelta(days=31))
+    assert [p for p, _, _ in due] == [piece.id]
+    assert not app.pieces_storage.exists(piece_key(dossier.id, piece.sha256))
+    assert app.pieces_storage.exists(piece_key(dossier.id, rib.sha256))
+    [kept] = [p for p in app.catalog.list_pieces(dossier.id) if p.id == piece.id]
+    assert kept.storage_key is None and kept.sha256 == piece.sha256
+    assert purge_identite(app, now=NOW + timedelta(days=40)) == []
