@@ -7,7 +7,9 @@ own adapters (a MemoryStorage, a catalog on a temp database, a converter pool th
 
 from __future__ import annotations
 
+import threading
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
@@ -45,116 +47,109 @@ class App:
         self._scanner = scanner
         self.policies = self.settings.policies()
         self._requises: PiecesRequises | None = None
+        self._lock = threading.RLock()  # reentrant: an adapter may be built from another
 
     # -- adapters, built on first use --------------------------------------------------------
+    def _once(self, attr: str, build: Callable[[], Any]) -> Any:
+        """The adapter in ``attr``, built by the first thread that asks (a worker's threads share one
+        App: two catalogs migrating at once, or two converter pools, must never happen)."""
+        value = getattr(self, attr)
+        if value is None:
+            with self._lock:
+                value = getattr(self, attr)
+                if value is None:
+                    value = build()
+                    setattr(self, attr, value)
+        return value
+
     @property
     def catalog(self) -> Any:
-        if self._catalog is None:
-            from dossiers.adapters.catalog import Catalog
+        from dossiers.adapters.catalog import Catalog
 
-            self._catalog = Catalog.open(self.settings.effective_database_url)
-        return self._catalog
+        return self._once("_catalog", lambda: Catalog.open(self.settings.effective_database_url))
 
     @property
     def storage(self) -> Any:
         """Generated documents and request bodies (S3_BUCKET_DOCUMENTS on S3, else STORAGE_DIR)."""
-        if self._storage is None:
-            from dossiers.adapters.storage import LocalStorage
+        from dossiers.adapters.storage import LocalStorage
 
-            s = self.settings
-            self._storage = self._s3_store(s.s3_bucket_documents) if s.s3_endpoint_url else LocalStorage(
-                s.effective_storage_dir)
-        return self._storage
+        s = self.settings
+        return self._once("_storage", lambda: self._s3_store(s.s3_bucket_documents) if s.s3_endpoint_url
+                          else LocalStorage(s.effective_storage_dir))
 
     def _s3_store(self, bucket: str, *, lock: bool = False) -> Any:
         from dossiers.adapters.storage import S3Storage, build_s3_client, ensure_bucket
 
-        if self._s3 is None:
-            self._s3 = build_s3_client(self.settings)
-        ensure_bucket(self._s3, bucket, object_lock=lock,
+        client = self._once("_s3", lambda: build_s3_client(self.settings))
+        ensure_bucket(client, bucket, object_lock=lock,
                       retention_days=self.settings.archive_retention_days if lock else None)
-        return S3Storage(self._s3, bucket, lock_retention=lock)
+        return S3Storage(client, bucket, lock_retention=lock)
 
     @property
     def pieces_storage(self) -> Any:
         """Where dossier pieces go (S3_BUCKET_PIECES on S3; the documents store otherwise)."""
-        if self._pieces_storage is None:
-            s = self.settings
-            self._pieces_storage = self._s3_store(s.s3_bucket_pieces) if s.s3_endpoint_url else self.storage
-        return self._pieces_storage
+        s = self.settings
+        return self._once("_pieces_storage", lambda: self._s3_store(s.s3_bucket_pieces) if s.s3_endpoint_url
+                          else self.storage)
 
     @property
     def archive(self) -> Any:
         """Signed copies and their certificates: object lock (COMPLIANCE) on S3, retention enforced locally."""
-        if self._archive is None:
-            from dossiers.adapters.storage import LocalStorage
+        from dossiers.adapters.storage import LocalStorage
 
-            s = self.settings
-            self._archive = (self._s3_store(s.s3_bucket_archive, lock=True) if s.s3_endpoint_url
-                             else LocalStorage(s.effective_archive_dir))
-        return self._archive
+        s = self.settings
+        return self._once("_archive", lambda: self._s3_store(s.s3_bucket_archive, lock=True) if s.s3_endpoint_url
+                          else LocalStorage(s.effective_archive_dir))
 
     @property
     def staging(self) -> Any:
         """Signed copies between their upload and their confirmed archive write (deleted after)."""
-        if self._staging is None:
-            from dossiers.adapters.storage import LocalStorage
+        from dossiers.adapters.storage import LocalStorage, PrefixedStorage
 
-            s = self.settings
-            if s.s3_endpoint_url:
-                from dossiers.adapters.storage import PrefixedStorage
-
-                self._staging = PrefixedStorage(self._s3_store(s.s3_bucket_documents), "staging/")
-            else:
-                self._staging = LocalStorage(s.effective_staging_dir)
-        return self._staging
+        s = self.settings
+        return self._once("_staging", lambda: PrefixedStorage(self._s3_store(s.s3_bucket_documents), "staging/")
+                          if s.s3_endpoint_url else LocalStorage(s.effective_staging_dir))
 
     @property
     def converter(self) -> Any:
-        if self._converter is None:
-            from dossiers.adapters.pdf import build_converter
+        from dossiers.adapters.pdf import build_converter
 
-            self._converter = build_converter(self.settings)
-        return self._converter
+        return self._once("_converter", lambda: build_converter(self.settings))
 
     @property
     def inspector(self) -> Any:
-        """Child processes that parse untrusted files under time and memory limits."""
-        if self._inspector is None:
-            from dossiers.adapters.inspection import Inspector
+        """Child processes that parse untrusted files under time and memory limits (text of up to 60
+        pages: a signed convention is compared with the issued one page by page)."""
+        from dossiers.adapters.inspection import Inspector
 
-            s = self.settings
-            # text of up to 60 pages: a signed convention is compared with the issued one page by page
-            self._inspector = Inspector(
-                workers=s.inspection_workers, timeout=s.inspection_timeout, memory_mb=s.inspection_memory_mb,
-                max_pages_text=60,
-            )
-        return self._inspector
+        s = self.settings
+        return self._once("_inspector", lambda: Inspector(
+            workers=s.inspection_workers, timeout=s.inspection_timeout, memory_mb=s.inspection_memory_mb,
+            max_pages_text=60))
 
     @property
     def scanner(self) -> Any:
         """clamd when ``CLAMD_ADDRESS`` is set, else a scanner that reports files as not scanned."""
-        if self._scanner is None:
-            from dossiers.adapters.antivirus import build_scanner
+        from dossiers.adapters.antivirus import build_scanner
 
-            self._scanner = build_scanner(self.settings.clamd_address, timeout=self.settings.clamd_timeout)
-        return self._scanner
+        s = self.settings
+        return self._once("_scanner", lambda: build_scanner(s.clamd_address, timeout=s.clamd_timeout))
 
     @property
     def pieces_requises(self) -> PiecesRequises:
-        if self._requises is None:
-            try:
-                with open(self.settings.pieces_file, "rb") as f:
-                    self._requises = PiecesRequises.from_mapping(tomllib.load(f))
-            except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
-                raise ConumError(f"liste des pièces exigées illisible ({self.settings.pieces_file}) : {exc}") from exc
-        return self._requises
+        return self._once("_requises", self._load_requises)
+
+    def _load_requises(self) -> PiecesRequises:
+        try:
+            with open(self.settings.pieces_file, "rb") as f:
+                return PiecesRequises.from_mapping(tomllib.load(f))
+        except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+            raise ConumError(f"liste des pièces exigées illisible ({self.settings.pieces_file}) : {exc}") from exc
 
     def template(self, name: str) -> tuple[PreparedTemplate, TemplateInfo]:
-        if self._manifest is None:
-            self._manifest = load_manifest(self.settings.templates_dir)
+        manifest = self._once("_manifest", lambda: load_manifest(self.settings.templates_dir))
         try:
-            info = self._manifest[name]
+            info = manifest[name]
         except KeyError:
             raise TemplateError(f"modèle « {name} » absent du manifeste", code=ErrorCode.MODELE_INTROUVABLE) from None
         return self._templates.get(self.settings.templates_dir / info.fichier), info
@@ -167,6 +162,10 @@ class App:
         return stamp_pdf(pdf, convention_id=convention_id, version=version, docx_sha256=docx_sha256, title=title)
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._inspector is not None and self._owns_inspector:
             self._inspector.close()
             self._inspector = None

@@ -44,6 +44,7 @@ ENV_VARS: dict[str, str] = {
     "CLAMD_TIMEOUT": "clamd_timeout",
     "BROKER_URL": "broker_url",
     "BROKER_HEARTBEAT_TIMEOUT": "broker_heartbeat_timeout",
+    "BROKER_MAINTENANCE_CHANCE": "broker_maintenance_chance",
     "WORKER_PROCESSES": "worker_processes",
     "WORKER_THREADS": "worker_threads",
     "JOB_MAX_RETRIES": "job_max_retries",
@@ -99,6 +100,9 @@ class Settings(BaseModel):
     # jobs: redis://… or amqp://…; unset: an in-process broker and worker (one-shot CLI runs)
     broker_url: str | None = None
     broker_heartbeat_timeout: float = Field(default=60.0, ge=1, le=3600)  # s before a dead worker's jobs requeue
+    # Redis: commands out of a million that also requeue a dead worker's jobs (Dramatiq's default, 1 000,
+    # leaves them for minutes to hours on a quiet queue)
+    broker_maintenance_chance: int = Field(default=100_000, ge=1, le=1_000_000)
     worker_processes: int = Field(default_factory=lambda: _cores(), ge=1, le=64)
     worker_threads: int = Field(default=2, ge=1, le=64)
     job_max_retries: int = Field(default=5, ge=0, le=50)  # transient failures; rejections never retry

@@ -39,7 +39,8 @@ MAX_JSON_BYTES = 1_000_000
 _settings = Settings.from_env()
 setup_broker(_settings)
 configure_job_log()
-_RETRY = {"max_retries": _settings.job_max_retries, "min_backoff": 1_000, "max_backoff": 300_000}
+# backoff from 5 s, doubling (with jitter) up to 5 min: 5 retries ride out an outage of a minute or more
+_RETRY = {"max_retries": _settings.job_max_retries, "min_backoff": 5_000, "max_backoff": 300_000}
 
 
 class PieceRefusee(ConumError):

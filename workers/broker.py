@@ -45,7 +45,8 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     else:
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url, heartbeat_timeout=int(settings.broker_heartbeat_timeout * 1000))
+        broker = RedisBroker(url=url, heartbeat_timeout=int(settings.broker_heartbeat_timeout * 1000),
+                             maintenance_chance=settings.broker_maintenance_chance)
     # Dramatiq runs the after_* hooks in reverse order: placed before Retries, JobTracking's
     # after_process_message runs after Retries' and sees whether the failure will be retried.
     broker.add_middleware(JobTracking(), before=Retries)

@@ -34,6 +34,11 @@ def error_of(exception: BaseException) -> dict[str, str]:
     return {"code": "erreur_interne", "message": f"{type(exception).__name__} : {exception}"[:2000]}
 
 
+def _tracking_failed(message: Any, exc: Exception) -> None:
+    log.warning(json.dumps({"event": "suivi_indisponible", "job_id": message.message_id,
+                            "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False))
+
+
 def _emit(event: str, message: Any, **fields: Any) -> None:
     record = {"event": event, "job_id": message.message_id, "actor": message.actor_name,
               "queue": message.queue_name, **fields}
@@ -49,7 +54,7 @@ class JobTracking(Middleware):
             runtime.app().catalog.job_started(message.message_id, actor=message.actor_name, queue=message.queue_name,
                                               args=dict(message.kwargs), now=datetime.now(UTC))
         except Exception as exc:  # noqa: BLE001 - tracking must not fail the job
-            log.warning(json.dumps({"event": "suivi_indisponible", "job_id": message.message_id, "error": str(exc)}))
+            _tracking_failed(message, exc)
         _emit("started", message, retries=message.options.get("retries", 0))
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
@@ -67,7 +72,7 @@ class JobTracking(Middleware):
             runtime.app().catalog.job_finished(message.message_id, status=status, now=datetime.now(UTC),
                                                result=payload, error=error)
         except Exception as exc:  # noqa: BLE001
-            log.warning(json.dumps({"event": "suivi_indisponible", "job_id": message.message_id, "error": str(exc)}))
+            _tracking_failed(message, exc)
         outcome = {JobStatus.SUCCEEDED: "succeeded", JobStatus.FAILED: "failed", JobStatus.QUEUED: "retry"}[status]
         _emit(outcome, message, duration_ms=duration_ms, retries=message.options.get("retries", 0),
               error_code=error["code"] if error else None)

@@ -13,6 +13,7 @@ SQLite through the catalog engine), so several processes starting at once migrat
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -26,6 +27,9 @@ __all__ = ["MIGRATIONS_DIR", "alembic_config", "upgrade", "current_revision", "h
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 # Any fixed 64-bit number: the key of the advisory lock held while migrating on PostgreSQL.
 ADVISORY_LOCK_KEY = 0x636F6E756D  # "conum"
+# Alembic's ``context`` and ``op`` are module globals: one upgrade at a time in a process (threads of a
+# worker opening their catalog at once would otherwise break each other's migration, or deadlock)
+_UPGRADE_LOCK = threading.Lock()
 
 
 def alembic_config(url: str | None = None, *, connection: Connection | None = None) -> Config:
@@ -45,7 +49,8 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     If the caller has begun a transaction, the migration runs inside it and the caller commits;
     otherwise the migration commits its own transaction.
     """
-    command.upgrade(alembic_config(connection=connection), revision)
+    with _UPGRADE_LOCK:
+        command.upgrade(alembic_config(connection=connection), revision)
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -46,7 +46,7 @@ class JobCatalog:
 
     def job_started(self, job_id: str, *, actor: str, queue: str, args: dict[str, Any], now: datetime) -> None:
         """A worker took the job (creating its row when a portal sent the message itself)."""
-        with self._translate(f"le démarrage de la tâche {job_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement du démarrage de la tâche {job_id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(JobRow).values(
                     id=job_id, actor=actor, queue=queue, args=args, status=str(JobStatus.QUEUED), attempts=0,
@@ -65,7 +65,7 @@ class JobCatalog:
                                   "error_message": error["message"] if error else None}
         if status is not JobStatus.QUEUED:
             values["finished_at"] = now
-        with self._translate(f"la fin de la tâche {job_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de la fin de la tâche {job_id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 stmt = update(JobRow).where(JobRow.id == job_id)
                 if status is not JobStatus.SUCCEEDED:  # a success is final: a late failure report cannot undo it

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,9 @@ __all__ = ["LocalStorage"]
 
 _SEGMENT_MAX = 250  # NAME_MAX (255) minus the ".json" of the metadata file
 _READ_ONLY = 0o444
+
+
+STALE_CLAIM_SECONDS = 30.0  # a put takes milliseconds: a claim this old without bytes is an abandoned one
 
 
 class LocalStorage:
@@ -76,6 +80,11 @@ class LocalStorage:
         data_path, meta_path = self._paths(key)
         try:
             claimed = self._read_meta(key, meta_path)
+            if claimed is not None and claimed.sha256 != digest and self._stale_claim(data_path, meta_path):
+                # a writer died between its claim and its bytes: nobody ever read that object, and a
+                # retry that produces other bytes (a PDF is not byte-for-byte reproducible) may take it
+                meta_path.unlink(missing_ok=True)
+                claimed = None
             if claimed is not None:
                 self._refuse_if_different(claimed, digest)
                 if data_path.is_file():
@@ -111,6 +120,16 @@ class LocalStorage:
             return claimed
         except OSError as exc:
             raise StorageError(f"Écriture impossible de l'objet {key} : {exc}", key=key) from exc
+
+    @staticmethod
+    def _stale_claim(data_path: Path, meta_path: Path) -> bool:
+        """A claim without bytes, older than any write in progress can be."""
+        if data_path.exists():
+            return False
+        try:
+            return time.time() - meta_path.stat().st_mtime > STALE_CLAIM_SECONDS
+        except FileNotFoundError:
+            return False
 
     def get(self, key: str, *, sha256: str | None = None) -> bytes:
         key = self._check_key(key)
