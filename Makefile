@@ -22,9 +22,10 @@ demo: system-deps venv uno
 test: system-deps system-test-deps venv uno
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: system-deps venv uno
+bench: system-deps system-test-deps venv uno
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/workers.py
 
 # Debian packages, installed only when a command is missing (apt-get update once, then install).
 system-deps:

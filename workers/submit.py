@@ -2,8 +2,8 @@
 
 ``submit`` is the Python API portals (and ``conum submit``) use. The job id is the Dramatiq message
 id. The idempotency key is the actor plus its arguments (content-addressed keys), so submitting the
-same thing twice gives the same job; a job recorded but never enqueued (the submitter died in
-between) is enqueued again by the next identical submission. With the in-process broker (no
+same thing twice gives the same job; a job recorded but still not started after ``RESUBMIT_AFTER``
+(its submitter may have died before enqueuing it) is enqueued again by the next identical submission. With the in-process broker (no
 ``BROKER_URL``), the job runs in this process before ``submit`` returns.
 """
 
@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -23,7 +23,9 @@ from dossiers.domain.jobs import Job, JobStatus
 from dossiers.errors import ObjectExists
 from workers.broker import is_local
 
-__all__ = ["store_json", "store_upload", "submit", "idempotency_key"]
+__all__ = ["store_json", "store_upload", "submit", "idempotency_key", "RESUBMIT_AFTER"]
+
+RESUBMIT_AFTER = timedelta(minutes=10)
 
 
 def _put(storage: Any, key: str, data: bytes, content_type: str) -> str:
@@ -57,7 +59,10 @@ def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str 
               status=JobStatus.QUEUED, created_at=datetime.now(UTC),
               idempotency_key=key or idempotency_key(actor.actor_name, kwargs))
     job, created = app.catalog.create_job(job)
-    if created or (job.status is JobStatus.QUEUED and job.attempts == 0):
+    # recorded but never started for a long time: its submitter may have died before enqueuing it
+    # (a duplicate message is harmless, every effect is idempotent, but one is the norm)
+    lost = job.status is JobStatus.QUEUED and job.attempts == 0 and datetime.now(UTC) - job.created_at > RESUBMIT_AFTER
+    if created or lost:
         # in process, a transient failure is reported at once rather than retried minutes later
         options = {"max_retries": 0} if is_local(actor.broker) else {}
         message = actor.message_with_options(kwargs=job.args, **options)
