@@ -18,7 +18,7 @@ import click
 from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
 from dossiers.errors import ChangementRefuse, ConumError
 
-__all__ = ["archive", "verify", "purge"]
+__all__ = ["archive", "verify", "purge", "lien"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
@@ -121,3 +121,28 @@ def purge(dry_run: bool, as_json: bool) -> None:
         return
     verb = "à supprimer" if dry_run else "supprimée(s)"
     click.echo(f"{len(due)} pièce(s) d'identité {verb}")
+
+
+@click.command()
+@click.argument("convention_id")
+@click.option("--version", "version", type=click.IntRange(1, 999), default=None, help="Version (défaut : en vigueur).")
+@click.option("--kind", type=click.Choice(["pdf", "docx"]), default="pdf", show_default=True)
+@_json
+def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> None:
+    """Lien de téléchargement d'un document émis (URL présignée de courte durée sur S3)."""
+    from dossiers.bootstrap import App
+    from dossiers.services.archive import document_link
+
+    try:
+        with App(settings()) as app:
+            key, url = document_link(app, convention_id, version=version, kind=kind)
+            ttl = app.settings.presigned_url_ttl
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"convention_id": convention_id, "key": key, "url": url,
+                               "expires_in": ttl if url else None}))
+    else:
+        click.echo(url or f"stockage local, pas d'URL présignée : {key}")

@@ -24,7 +24,7 @@ from dossiers.domain.pieces import PieceKind
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
 
 __all__ = ["stage", "archive_staged", "archive_signed_copy", "verify_file", "purge_identite", "Verification",
-           "staging_key"]
+           "staging_key", "document_link"]
 
 PDF_TYPE = "application/pdf"
 
@@ -138,3 +138,16 @@ def purge_identite(app: Any, *, now: datetime, dry_run: bool = False) -> list[tu
                 pass
             app.catalog.mark_piece_purged(piece_id, now=now)
     return due
+
+
+def document_link(app: Any, convention_id: str, *, version: int | None, kind: str) -> tuple[str, str | None]:
+    """(key, URL) to download an issued document: a presigned SigV4 GET on S3, valid
+    ``PRESIGNED_URL_TTL`` seconds; None on the local storage (the HTTP API streams it instead)."""
+    convention = app.catalog.get_convention(convention_id)
+    chosen = None if convention is None else (convention.current if version is None else next(
+        (v for v in convention.versions if v.numero == version), None))
+    ref = chosen.document(kind) if chosen is not None else None
+    if ref is None:
+        raise ChangementRefuse(f"Aucun document {kind.upper()} pour {convention_id}"
+                               f"{f' version {version}' if version else ''}.", code=ErrorCode.CONVENTION_INTROUVABLE)
+    return ref.key, app.storage.presigned_url(ref.key, ttl=app.settings.presigned_url_ttl)

@@ -4,6 +4,7 @@ certificate, and staging is empty. Real parts: SeaweedFS, LibreOffice, inspectio
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import time
 from collections.abc import Iterator
@@ -91,3 +92,22 @@ def test_an_outage_in_the_middle_of_a_batch_loses_nothing_and_writes_nothing_twi
                 app.archive.delete(record.storage_key)
         assert not any(app.staging.exists(key) for key in keys)
         assert [r.id for r in done] == [r.id for r in sorted(records, key=lambda r: r.id)]
+
+
+def test_an_issued_document_is_downloaded_through_a_short_lived_presigned_url(weed: Weed, tmp_path: Path,
+                                                                               pool) -> None:
+    import urllib.error
+    import urllib.request
+
+    from dossiers.services.archive import document_link
+
+    with App(weed.server.settings(var_dir=tmp_path / "var", presigned_url_ttl=60), converter=pool) as app:
+        generated = generate_convention(demande(), app, today=date(2026, 11, 2), now=NOW)
+        key, url = document_link(app, CID, version=None, kind="pdf")
+        assert key == generated.version.document("pdf").key and "X-Amz-Expires=60" in url
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert hashlib.sha256(response.read()).hexdigest() == generated.version.document("pdf").sha256
+        tampered = url.replace(CID, "CN-V2-STR-999999")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(tampered, timeout=10)
+        assert refused.value.code in (403, 404)
