@@ -287,3 +287,32 @@ def test_processes_starting_together_migrate_once(catalog_url: str) -> None:
     for proc in procs:
         proc.join(timeout=30)
     assert outcomes == [("ok", migrations.head_revision())] * 3
+
+
+def test_a_populated_catalog_of_an_earlier_release_upgrades_in_place(catalog_url: str) -> None:
+    """Conventions recorded under revision 0002 (documents referencing their versions) survive the
+    later migrations, on SQLite (foreign keys enforced) as on PostgreSQL."""
+    from dossiers.adapters.catalog.engine import create_catalog_engine
+
+    engine = create_catalog_engine(catalog_url)
+    with engine.begin() as connection:
+        migrations.upgrade(connection, "0002")
+    with engine.begin() as connection:  # what 0002 held: a structure, a convention, v1 and its document
+        connection.execute(text(
+            "INSERT INTO structures VALUES ('STR-1', '21330099900017', 'Commune', 'publique', '7210', '33', "
+            "'adresse', false, '{}', '2024-01-01 00:00:00+00:00')"))
+        connection.execute(text("INSERT INTO conventions VALUES ('CN-V2-STR-1', 'STR-1', 2, '2024-01-01', "
+                                "'2024-01-01 00:00:00+00:00')"))
+        connection.execute(text(
+            "INSERT INTO convention_versions VALUES ('CN-V2-STR-1', 1, 'convention initiale', 'vague-2', '2024.1', "
+            f"'{'a' * 64}', '{'d' * 64}', '{{}}', '127500.00', '[]', '2024-01-01 00:00:00+00:00')"))
+        connection.execute(text(
+            "INSERT INTO documents (convention_id, version, kind, storage_key, sha256, size, content_type, created_at) "
+            f"VALUES ('CN-V2-STR-1', 1, 'pdf', 'conventions/x.pdf', '{'b' * 64}', 10, 'application/pdf', "
+            "'2024-01-01 00:00:00+00:00')"))
+    engine.dispose()
+    with Catalog.open(catalog_url) as upgraded:
+        version = upgraded.find_version("CN-V2-STR-1", 1)
+        assert version is not None and version.document("pdf").key == "conventions/x.pdf"
+        assert (version.request_id, version.document_type, version.etat) == (None, "convention", None)
+        assert upgraded.current_revision() == migrations.head_revision()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -76,7 +77,8 @@ class ConventionRow(Base):
 
 class VersionRow(Base):
     __tablename__ = "convention_versions"
-    __table_args__ = (UniqueConstraint("convention_id", "request_id"),)
+    __table_args__ = (Index("uq_convention_versions_convention_id_request_id", "convention_id", "request_id",
+                            unique=True),)
 
     convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), primary_key=True)
     numero: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -25,13 +25,16 @@ TIMESTAMP = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("convention_versions") as batch:  # SQLite rebuilds the table
-        batch.add_column(sa.Column("request_id", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("document_type", sa.String(16), server_default="convention", nullable=False))
-        batch.add_column(sa.Column("changement", JSON, nullable=True))
-        batch.add_column(sa.Column("etat", JSON, nullable=True))
-        batch.add_column(sa.Column("figures", JSON, nullable=True))
-        batch.create_unique_constraint("uq_convention_versions_convention_id_request_id", ["convention_id", "request_id"])
+    # plain ADD COLUMN and a unique index: no table rebuild, which SQLite would refuse on a catalog
+    # whose documents already reference its versions (foreign keys are enforced)
+    op.add_column("convention_versions", sa.Column("request_id", sa.String(100), nullable=True))
+    op.add_column("convention_versions",
+                  sa.Column("document_type", sa.String(16), server_default="convention", nullable=False))
+    op.add_column("convention_versions", sa.Column("changement", JSON, nullable=True))
+    op.add_column("convention_versions", sa.Column("etat", JSON, nullable=True))
+    op.add_column("convention_versions", sa.Column("figures", JSON, nullable=True))
+    op.create_index("uq_convention_versions_convention_id_request_id", "convention_versions",
+                    ["convention_id", "request_id"], unique=True)
 
     op.create_table(
         "paiements",
@@ -53,7 +56,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_paiements_convention_id", table_name="paiements")
     op.drop_table("paiements")
-    with op.batch_alter_table("convention_versions") as batch:
-        batch.drop_constraint("uq_convention_versions_convention_id_request_id", type_="unique")
-        for column in ("figures", "etat", "changement", "document_type", "request_id"):
-            batch.drop_column(column)
+    op.drop_index("uq_convention_versions_convention_id_request_id", table_name="convention_versions")
+    for column in ("figures", "etat", "changement", "document_type", "request_id"):
+        op.drop_column("convention_versions", column)

@@ -48,13 +48,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_archives_convention_id", "archives", ["convention_id"])
     op.create_index("ix_archives_sha256", "archives", ["sha256"])
-    with op.batch_alter_table("pieces") as batch:
-        batch.add_column(sa.Column("purged_at", TIMESTAMP, nullable=True))
+    op.add_column("pieces", sa.Column("purged_at", TIMESTAMP, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pieces") as batch:
-        batch.drop_column("purged_at")
+    op.drop_column("pieces", "purged_at")
     op.drop_index("ix_archives_sha256", table_name="archives")
     op.drop_index("ix_archives_convention_id", table_name="archives")
     op.drop_table("archives")
