@@ -131,7 +131,7 @@ def test_report_hash_is_sha256_of_the_canonical_json_and_is_printed(incomplete: 
     assert later != expected  # the emission time is part of it
 
 
-def _decode_qr(pdf: bytes, tmp_path: Path) -> list[str]:
+def decode_qr(pdf: bytes, tmp_path: Path) -> list[str]:
     try:
         import zxingcpp
         from PIL import Image
@@ -147,7 +147,7 @@ def _decode_qr(pdf: bytes, tmp_path: Path) -> list[str]:
 
 def test_qr_code_decodes_to_the_dossier_id_time_and_hash(incomplete: DossierView, tmp_path: Path) -> None:
     """A scanner reading page 1 gets the dossier id, the UTC time and the same empreinte as printed."""
-    decoded = _decode_qr(_render(incomplete), tmp_path)
+    decoded = decode_qr(_render(incomplete), tmp_path)
     digest = rapport_digest(incomplete, GENERATED_AT)
     assert decoded == [qr_payload(incomplete, GENERATED_AT)]
     assert decoded[0] == f"CONUM:RC1:DOS-V2-STR-000123:20260314T093005Z:{digest.upper()}"

@@ -25,7 +25,7 @@ from dossiers.domain.findings import Finding, FindingCode, Severity
 from tests.fixtures.contrat import add_signature_fields
 from tests.fixtures.identite import identite_pdf
 from tests.fixtures.rib import rib_pdf
-from tests.integration.test_rapport import _decode_qr
+from tests.integration.test_rapport import decode_qr
 
 CID, OTHER = "CN-V2-STR-000123", "CN-V2-STR-000456"
 DOCX = hashlib.sha256(b"convention.docx").hexdigest()
@@ -232,7 +232,7 @@ def test_certificat_is_one_page_holding_every_value(archived: tuple[bytes, str, 
 def test_certificat_qr_code_decodes_to_the_copy_hash(archived: tuple[bytes, str, dict], tmp_path: Path) -> None:
     """A scanner reading the certificat gets CONUM:CA1:<convention>:<version>:<SHA-256 of the copy>."""
     pdf, sha, _ = archived
-    assert _decode_qr(pdf, tmp_path) == [f"CONUM:CA1:{CID}:1:{sha.upper()}"]
+    assert decode_qr(pdf, tmp_path) == [f"CONUM:CA1:{CID}:1:{sha.upper()}"]
     assert certificat_payload(CID, 1, sha) == f"CONUM:CA1:{CID}:1:{sha.upper()}"
 
 

@@ -27,7 +27,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from dossiers.adapters.pdf.rapport import GREEN, ORANGE, PARIS, RULE, _fonts, _numbered_canvas, _QrCode, _styles
+from dossiers.adapters.pdf.rapport import GREEN, ORANGE, PARIS, RULE, register_fonts, numbered_canvas, QrCode, report_styles
 from dossiers.domain.formatting import date_longue
 
 __all__ = ["STATUTS", "certificat_archivage", "certificat_payload"]
@@ -107,8 +107,8 @@ def certificat_archivage(
             raise ValueError(f"{name} doit compter 64 caractères hexadécimaux")
     sha256_signe, sha256_emis = sha256_signe.lower(), sha256_emis.lower()
     _paris(generated_at, "generated_at")
-    st = _styles()
-    _, bold, mono = _fonts()
+    st = report_styles()
+    _, bold, mono = register_fonts()
     word, color = STATUTS[statut]
     payload = certificat_payload(convention_id, version, sha256_signe)
     cid = escape(convention_id)
@@ -123,7 +123,7 @@ def certificat_archivage(
         ("Archivée le", _moment(archived_at, "archived_at")),
         ("Conservée jusqu'au", _moment(retain_until, "retain_until")),
     ], st, (34 * mm, 98 * mm))
-    header = Table([[identity, _QrCode(payload, 34 * mm)]], colWidths=[137 * mm, 37 * mm], hAlign="LEFT")
+    header = Table([[identity, QrCode(payload, 34 * mm)]], colWidths=[137 * mm, 37 * mm], hAlign="LEFT")
     header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     storage = _table([
@@ -162,5 +162,5 @@ def certificat_archivage(
     )  # fmt: skip
     pdf_date = "D:" + generated_at.astimezone(UTC).strftime("%Y%m%d%H%M%S") + "+00'00'"
     footer = f"Certificat d'archivage — {convention_id} — version {version}"
-    doc.build(story, canvasmaker=_numbered_canvas(footer, pdf_date))
+    doc.build(story, canvasmaker=numbered_canvas(footer, pdf_date))
     return out.getvalue()

@@ -51,7 +51,10 @@ from dossiers.domain.findings import Severity, Statut
 from dossiers.domain.formatting import date_longue, siret_lisible
 from dossiers.errors import RapportError
 
-__all__ = ["FONT_CANDIDATES", "RapportError", "find_fonts", "qr_payload", "rapport_controle", "rapport_digest"]
+__all__ = [
+    "FONT_CANDIDATES", "RapportError", "find_fonts", "qr_payload", "rapport_controle", "rapport_digest", "QrCode",
+    "register_fonts", "report_styles", "numbered_canvas",
+]
 
 PARIS = ZoneInfo("Europe/Paris")
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation2"),
@@ -108,7 +111,7 @@ def find_fonts(dirs: Sequence[Path] = FONT_DIRS) -> tuple[Path, Path, Path]:
 
 
 @cache
-def _fonts() -> tuple[str, str, str]:
+def register_fonts() -> tuple[str, str, str]:
     """Register the fonts once per process; their (regular, bold, mono) names for reportlab."""
     names = ("Conum-Sans", "Conum-Sans-Bold", "Conum-Mono")
     for name, path in zip(names, find_fonts(), strict=True):
@@ -116,7 +119,7 @@ def _fonts() -> tuple[str, str, str]:
     return names
 
 
-class _QrCode(Flowable):
+class QrCode(Flowable):
     """A QR code drawn as ONE filled path: a rectangle per horizontal run of dark modules."""
 
     def __init__(self, payload: str, size: float) -> None:
@@ -144,7 +147,7 @@ class _QrCode(Flowable):
         self.canv.drawPath(path, stroke=0, fill=1)
 
 
-def _numbered_canvas(footer: str, pdf_date: str) -> type[Canvas]:
+def numbered_canvas(footer: str, pdf_date: str) -> type[Canvas]:
     class NumberedCanvas(Canvas):
         """Holds pages back until the end, to print "page X / Y" once Y is known."""
 
@@ -161,7 +164,7 @@ def _numbered_canvas(footer: str, pdf_date: str) -> type[Canvas]:
             total = len(self._held)
             for number, state in enumerate(self._held, start=1):
                 self.__dict__.update(state)
-                regular = _fonts()[0]
+                regular = register_fonts()[0]
                 self.setFont(regular, 7.5)
                 self.setFillColor(colors.grey)
                 self.drawString(18 * mm, 10 * mm, footer)
@@ -172,8 +175,8 @@ def _numbered_canvas(footer: str, pdf_date: str) -> type[Canvas]:
     return NumberedCanvas
 
 
-def _styles() -> dict[str, ParagraphStyle]:
-    regular, bold, _ = _fonts()
+def report_styles() -> dict[str, ParagraphStyle]:
+    regular, bold, _ = register_fonts()
     base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11.5)
     return {
         "base": base,
@@ -196,7 +199,7 @@ def _colored(text: str, key: object, bold: str) -> str:
 def _summary(
     view: DossierView, when: datetime, digest: str, payload: str, st: dict[str, ParagraphStyle]
 ) -> list[Flowable]:
-    _, bold, mono = _fonts()
+    _, bold, mono = register_fonts()
     d = view.dossier
     rows = [
         ("Structure", escape(d.denomination)),
@@ -212,7 +215,7 @@ def _summary(
                   colWidths=[34 * mm, 98 * mm], hAlign="LEFT")
     facts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("TOPPADDING", (0, 0), (-1, -1), 1.5)]))
-    header = Table([[facts, _QrCode(payload, 34 * mm)]], colWidths=[137 * mm, 37 * mm], hAlign="LEFT")
+    header = Table([[facts, QrCode(payload, 34 * mm)]], colWidths=[137 * mm, 37 * mm], hAlign="LEFT")
     header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     return [
@@ -238,12 +241,12 @@ def _missing(view: DossierView, st: dict[str, ParagraphStyle]) -> list[Flowable]
     if not view.manquantes:
         return [title, Paragraph("Aucune pièce manquante.", st["base"])]
     items = [ListItem(Paragraph(escape(r.label), st["base"]), leftIndent=12) for r in view.manquantes]
-    return [title, ListFlowable(items, bulletType="bullet", start="•", bulletFontName=_fonts()[0],
+    return [title, ListFlowable(items, bulletType="bullet", start="•", bulletFontName=register_fonts()[0],
                                 bulletFontSize=9, bulletOffsetY=-1.5, leftIndent=12)]
 
 
 def _pieces(view: DossierView, st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    _, bold, mono = _fonts()
+    _, bold, mono = register_fonts()
     current = view.courantes + view.extra
     title = Paragraph(f"Pièces reçues ({len(current)})", st["h2"])
     if not current:
@@ -253,7 +256,7 @@ def _pieces(view: DossierView, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     rows: list[list[Any]] = [[Paragraph(h, st["head"]) for h in ("Pièce", "Poste", "Fichier", "Statut", "SHA-256")]]
     style: list[tuple[Any, ...]] = [
         ("BACKGROUND", (0, 0), (-1, 0), LIGHT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE), ("FONTNAME", (0, 0), (-1, -1), _fonts()[0]),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE), ("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
     ]
     for piece in current:
@@ -293,7 +296,7 @@ def rapport_controle(view: DossierView, *, generated_at: datetime) -> bytes:
     digest = rapport_digest(view, generated_at)
     payload = qr_payload(view, generated_at)
     when = generated_at.astimezone(PARIS)
-    st = _styles()
+    st = report_styles()
     d = view.dossier
     story: Sequence[Flowable] = [
         Paragraph("Rapport de contrôle du dossier", st["title"]),
@@ -314,5 +317,5 @@ def rapport_controle(view: DossierView, *, generated_at: datetime) -> bytes:
     )  # fmt: skip
     pdf_date = "D:" + generated_at.astimezone(UTC).strftime("%Y%m%d%H%M%S") + "+00'00'"
     footer = f"Rapport de contrôle — {d.id} — {date_longue(when.date())} {when:%H:%M}"
-    doc.build(list(story), canvasmaker=_numbered_canvas(footer, pdf_date))
+    doc.build(list(story), canvasmaker=numbered_canvas(footer, pdf_date))
     return out.getvalue()
