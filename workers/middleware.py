@@ -90,7 +90,17 @@ class JobTracking(Middleware):
 
 
 class AppLifetime(Middleware):
-    """Close the process's App (converters, inspection children, connections) when the worker stops."""
+    """Start the inspection children when a worker boots (the first piece does not wait for them),
+    close the process's App (converters, inspection children, connections) when the worker stops."""
+
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        from workers import runtime
+
+        try:
+            runtime.app().inspector.warm()
+        except Exception as exc:  # noqa: BLE001 - the first piece will start them, or say why
+            log.warning(json.dumps({"event": "demarrage_analyse_differe", "error": f"{type(exc).__name__}: {exc}"},
+                                   ensure_ascii=False))
 
     def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
         from workers import runtime
