@@ -81,16 +81,21 @@ def generate_convention(demande_key: str) -> dict[str, Any]:
 @dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DossierError, DemandeInvalide, PieceRefusee),
                 **_RETRY)
 def validate_piece(dossier_id: str, kind: str, piece_key: str, filename: str | None = None,
-                   poste_id: str | None = None, mrz: str | None = None, date_controle: str | None = None) -> dict[str, Any]:
+                   poste_id: str | None = None, mrz: str | None = None, date_controle: str | None = None,
+                   soumis_le: str | None = None) -> dict[str, Any]:
     from dossiers.services.validation import add_piece
 
     app = runtime.app()
     try:
         piece_kind = PieceKind(kind)
         today = date.fromisoformat(date_controle) if date_controle else None
-    except ValueError as exc:
+        # the upload's time orders the pieces of a kind: a retried older upload never replaces a newer one
+        when = datetime.fromisoformat(soumis_le) if soumis_le else datetime.now(UTC)
+        if when.tzinfo is None:
+            raise ValueError("soumis_le sans fuseau horaire")
+    except (ValueError, TypeError) as exc:
         raise DossierError(f"Paramètre invalide : {exc}", code=ErrorCode.PIECE_INVALIDE) from exc
-    piece = add_piece(dossier_id, app.storage.get(piece_key), piece_kind, app, now=datetime.now(UTC), today=today,
+    piece = add_piece(dossier_id, app.storage.get(piece_key), piece_kind, app, now=when, today=today,
                       filename=filename, poste_id=poste_id, mrz=mrz)
     result = {"dossier_id": dossier_id, "piece_id": piece.id, "kind": kind, "status": str(piece.statut),
               "sha256": piece.sha256, "findings": [f.to_dict() for f in piece.findings], "fields": piece.fields}

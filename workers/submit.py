@@ -2,7 +2,7 @@
 
 ``submit`` is the Python API portals (and ``conum submit``) use. The job id is the Dramatiq message
 id. The idempotency key is the actor plus its arguments (content-addressed keys), so submitting the
-same thing twice gives the same job; a job recorded but still not started after ``RESUBMIT_AFTER``
+same thing twice gives the same job (run again if it had failed); a job recorded but still not started after ``RESUBMIT_AFTER``
 (its submitter may have died before enqueuing it) is enqueued again by the next identical submission. With the in-process broker (no
 ``BROKER_URL``), the job runs in this process before ``submit`` returns.
 """
@@ -62,7 +62,10 @@ def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str 
     # recorded but never started for a long time: its submitter may have died before enqueuing it
     # (a duplicate message is harmless, every effect is idempotent, but one is the norm)
     lost = job.status is JobStatus.QUEUED and job.attempts == 0 and datetime.now(UTC) - job.created_at > RESUBMIT_AFTER
-    if created or lost:
+    # a failed job submitted again is run again (the cause may be gone: clamd back, a demande corrected
+    # elsewhere…); a succeeded one is not: its effect is done
+    retried = job.status is JobStatus.FAILED and app.catalog.requeue_failed_job(job.id)
+    if created or lost or retried:
         # in process, a transient failure is reported at once rather than retried minutes later
         options = {"max_retries": 0} if is_local(actor.broker) else {}
         message = actor.message_with_options(kwargs=job.args, **options)

@@ -18,6 +18,7 @@ from typing import Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
@@ -129,13 +130,13 @@ def demo(out: Path | None) -> None:
                 copies += len(_export(app, generated, out))
             except ConumError as exc:
                 failures += 1
-                console.print(f"[red]{path.name} : {exc.message}[/red]")
+                console.print(f"[red]{escape(path.name)} : {escape(exc.message)}[/red]")
                 continue
             v = generated.version
             warnings.update(generated.warnings)
             existing += not generated.created
             table.add_row(
-                generated.demande.structure.denomination,
+                escape(generated.demande.structure.denomination),
                 f"{v.convention_id} v{v.numero}",
                 str(generated.demande.nombre_postes),
                 montant(v.montant_total),

@@ -15,6 +15,7 @@ from typing import Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dossiers.domain.etat import Figures
@@ -118,7 +119,7 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
         return
     console = Console()
     state = "émise" if amended.created else "déjà émise pour cette demande (inchangée)"
-    console.print(f"{convention_id} version {amended.version.numero} {state} : {amended.version.motif}")
+    console.print(f"{escape(convention_id)} version {amended.version.numero} {state} : {escape(amended.version.motif)}")
     console.print(_figures_table(fig, "Échéancier"))
     console.print(f"  DOCX : {result['docx']}\n  PDF  : {result['pdf']}")
 
@@ -144,7 +145,7 @@ def history(convention_id: str, as_json: bool) -> None:
         return
     console = Console()
     for version, fig in versions:
-        console.print(f"[bold]Version {version.numero}[/bold] du {version.created_at:%d/%m/%Y} — {version.motif} "
+        console.print(f"[bold]Version {version.numero}[/bold] du {version.created_at:%d/%m/%Y} — {escape(version.motif)} "
                       f"(règles {version.regles})")
         console.print(_figures_table(fig, ""))
         for doc in version.documents:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,9 @@ __all__ = ["submit", "job", "jobs", "worker"]
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_UPLOAD_BYTES = 100_000_000
+TRANSIENT_CODES = {"stockage_indisponible", "catalogue", "conversion_echec", "conversion_delai_depasse",
+                   "convertisseur_indisponible", "antivirus_indisponible", "inspection_indisponible", "erreur_interne",
+                   "delai_depasse"}
 
 
 def _print_job(j: Job, as_json: bool, *, short: bool = False) -> None:
@@ -40,7 +45,7 @@ def _print_job(j: Job, as_json: bool, *, short: bool = False) -> None:
         click.echo(json.dumps(j.result, ensure_ascii=False, indent=2))
 
 
-def _submit(actor_name: str, kwargs_of: Any, as_json: bool) -> None:
+def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None = None) -> None:
     from dossiers.bootstrap import App
     from workers import runtime
     from workers.actors import ACTORS
@@ -51,7 +56,7 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool) -> None:
         with App(settings()) as app:
             runtime.use_app(app)
             actor = ACTORS[actor_name]
-            job_ = send(app, actor, kwargs_of(app))
+            job_ = send(app, actor, kwargs_of(app), key=key)
     except DemandeInvalide as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
@@ -63,8 +68,9 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool) -> None:
         click.echo(json.dumps(job_.to_dict() if local else {"job_id": job_.id}, ensure_ascii=False))
     else:
         _print_job(job_, False, short=not local)
-    if job_.status is JobStatus.FAILED:
-        sys.exit(EXIT_REFUSED)
+    if job_.status is JobStatus.FAILED:  # refused input: 1; a service that failed (retry later): 3
+        transient = job_.error and job_.error.get("code") in TRANSIENT_CODES
+        sys.exit(EXIT_FAILED if transient else EXIT_REFUSED)
 
 
 @click.group()
@@ -92,7 +98,9 @@ def submit_dossier(demande: Path, dossier_id: str | None, as_json: bool) -> None
     from workers.submit import store_json
 
     payload = read_demande(demande)
-    _submit("dossier", lambda app: {"demande_key": store_json(app, payload), "dossier_id": dossier_id}, as_json)
+    # a read of the dossier's state: every submission runs (no deduplication by arguments)
+    _submit("dossier", lambda app: {"demande_key": store_json(app, payload), "dossier_id": dossier_id}, as_json,
+            key=str(uuid.uuid4()))
 
 
 @submit.command("validate")
@@ -113,7 +121,8 @@ def submit_validate(dossier_id: str, file: Path, kind: str, poste_id: str | None
     mrz = mrz_file.read_text(encoding="utf-8", errors="replace")[:1000] if mrz_file else None
     _submit("validate", lambda app: {
         "dossier_id": dossier_id, "kind": kind, "piece_key": store_upload(app, file.read_bytes()),
-        "filename": file.name, "poste_id": poste_id, "mrz": mrz, "date_controle": when}, as_json)
+        "filename": file.name, "poste_id": poste_id, "mrz": mrz, "date_controle": when,
+        "soumis_le": datetime.now(UTC).isoformat()}, as_json)
 
 
 @submit.command("amend")

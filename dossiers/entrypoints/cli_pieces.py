@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
@@ -49,7 +50,7 @@ def _mrz(path: Path | None) -> str | None:
 def _print_findings(console: Console, findings: tuple[Finding, ...], indent: str = "  ") -> None:
     for f in findings:
         color = "red" if f.severity == "erreur" else "yellow"
-        console.print(f"{indent}[{color}]{f.severity}[/{color}] {f.message} [dim]({f.code})[/dim]")
+        console.print(f"{indent}[{color}]{f.severity}[/{color}] {escape(f.message)} [dim]({f.code})[/dim]")
 
 
 def _exit_for(statut: Statut) -> None:
@@ -86,11 +87,11 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         console = Console()
-        console.print(f"{file.name} ({kind}, {result.mime}) : {STATUT_WORDS[result.statut]}")
+        console.print(f"{escape(file.name)} ({kind}, {result.mime}) : {STATUT_WORDS[result.statut]}")
         _print_findings(console, result.findings)
         for name, value in result.fields.items():
             if value not in (None, "", [], {}):
-                console.print(f"  [dim]{name}[/dim] : {value}")
+                console.print(f"  [dim]{name}[/dim] : {escape(str(value))}")
     _exit_for(result.statut)
 
 
@@ -152,7 +153,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
         }, ensure_ascii=False))
     else:
         console = Console()
-        console.print(f"{PIECE_LABELS[piece.kind]} ({file.name}) : {STATUT_WORDS[piece.statut]}")
+        console.print(f"{PIECE_LABELS[piece.kind]} ({escape(file.name)}) : {STATUT_WORDS[piece.statut]}")
         _print_findings(console, piece.findings)
     _exit_for(piece.statut)
 
@@ -207,13 +208,15 @@ def _show(view: DossierView, as_json: bool) -> None:
         return
     d = view.dossier
     console = Console()
-    console.print(f"Dossier {d.id} — {d.denomination} (SIRET {d.siret}, {d.nature}) : {DOSSIER_WORDS[view.statut]}")
+    console.print(f"Dossier {escape(d.id)} — {escape(d.denomination)} (SIRET {d.siret}, {d.nature}) : "
+                  f"{DOSSIER_WORDS[view.statut]}")
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("Pièce", "Fichier", "État", "Constats"):
         table.add_column(column, overflow="fold")
     for p in view.courantes + view.extra:
         label = PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
-        table.add_row(label, p.filename or "", STATUT_WORDS[p.statut], "\n".join(f.message for f in p.findings))
+        table.add_row(escape(label), escape(p.filename or ""), STATUT_WORDS[p.statut],
+                      escape("\n".join(f.message for f in p.findings)))
     for r in view.manquantes:
-        table.add_row(r.label, "", "[red]manquante[/red]", "")
+        table.add_row(escape(r.label), "", "[red]manquante[/red]", "")
     console.print(table)

@@ -67,8 +67,15 @@ def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
 
 def archive_staged(key: str, convention_id: str, app: Any, *, version: int | None = None,
                    filename: str | None = None, now: datetime) -> ArchiveRecord:
-    """Check and archive a staged copy (a retried job calls it again: it converges)."""
-    data = app.staging.get(key)
+    """Check and archive a staged copy (a retried or redelivered job calls it again: it converges)."""
+    try:
+        data = app.staging.get(key)
+    except ObjectNotFound:  # already done by an earlier delivery, which emptied staging after it
+        sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
+        done = app.catalog.find_archives(sha256=sha256, convention_id=convention_id)
+        if done and (done[0].archived_at is not None or done[0].statut not in STATUTS_ARCHIVES):
+            return done[0]
+        raise
     sha256 = hashlib.sha256(data).hexdigest()
     emis = _emis(app, convention_id, version)
     facts = app.inspector.inspect(data, policy=SIGNED_COPY_POLICY, declared_name=filename)
@@ -132,10 +139,13 @@ def purge_identite(app: Any, *, now: datetime, dry_run: bool = False) -> list[tu
     due = app.catalog.pieces_to_purge(kind=str(PieceKind.IDENTITE), archived_before=before)
     if not dry_run:
         for piece_id, _dossier, key in due:
-            try:
-                app.pieces_storage.delete(key)
-            except ObjectNotFound:
-                pass
+            sha256 = key.rsplit("/", 1)[-1]
+            # the piece, and the copy a submission left in the upload inbox (televersements/<sha256>)
+            for store, stored_key in ((app.pieces_storage, key), (app.storage, f"televersements/{sha256}")):
+                try:
+                    store.delete(stored_key)
+                except ObjectNotFound:
+                    pass
             app.catalog.mark_piece_purged(piece_id, now=now)
     return due
 

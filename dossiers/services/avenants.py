@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 CENT = Decimal("0.01")
+MAX_PAYMENT = Decimal("100000000.00")  # far above any convention, far below what the catalog holds
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decim
     if not 1 <= annee <= len(years):
         raise ChangementRefuse(f"Année {annee} hors de la convention (années 1 à {len(years)}).",
                                code=ErrorCode.PAIEMENT_INVALIDE)
-    if montant <= 0 or montant != montant.quantize(CENT):
+    if not montant.is_finite() or not 0 < montant <= MAX_PAYMENT or montant != montant.quantize(CENT):
         raise ChangementRefuse(f"Montant {montant} invalide : positif, au centime près.", code=ErrorCode.PAIEMENT_INVALIDE)
     if jour < etat.date_debut:
         raise ChangementRefuse(f"Paiement daté du {jour:%d/%m/%Y}, avant le début de la période "
@@ -106,7 +107,24 @@ def _date_effet(changement: Changement, avant: EtatConvention) -> date | None:
 
 
 def amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datetime) -> Amended:
-    """Apply a change request to the current version of a convention; returns the new version."""
+    """Apply a change request to the current version of a convention; returns the new version.
+
+    Without ``"version"`` in the request, a concurrent change that took the next number first is not
+    the caller's problem: the request is applied again on the new current version (a few times)."""
+    for attempt in range(3):
+        try:
+            return _amend(convention_id, payload, app, today=today, now=now)
+        except ChangementRefuse as exc:
+            if exc.code is not ErrorCode.VERSION_PERIMEE or attempt == 2 or _based_on(payload) is not None:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _based_on(payload: Any) -> Any:
+    return payload.get("version") if isinstance(payload, dict) else None
+
+
+def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datetime) -> Amended:
     changement = parse_changement(payload)
     canonical = _canonical(payload)
     digest = demande_digest(canonical)

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from dossiers.domain.checks import check_piece
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 QUARANTINE_PREFIX = "quarantaine/"
+PARIS = ZoneInfo("Europe/Paris")  # the validation date is the date in France, not in UTC
 UNKNOWN_TYPE = "application/octet-stream"
 
 
@@ -128,7 +130,7 @@ def add_piece(
     dossier = _dossier(dossier_id, app)
     conseiller = _poste(dossier, kind, poste_id)
     ctx = Contexte(
-        today=today or now.date(), siret=dossier.siret, nature=dossier.nature, denomination=dossier.denomination,
+        today=today or now.astimezone(PARIS).date(), siret=dossier.siret, nature=dossier.nature, denomination=dossier.denomination,
         representant=dossier.representant, conseiller=conseiller or None, mrz=mrz,
     )
     key: str | None = None

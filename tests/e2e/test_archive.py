@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from dossiers.bootstrap import App
 from dossiers.domain.pieces import PieceKind
-from dossiers.services.archive import archive_signed_copy, purge_identite, stage, verify_file
+from dossiers.services.archive import archive_signed_copy, archive_staged, purge_identite, stage, verify_file
 from dossiers.services.generation import generate_convention
 from dossiers.services.validation import add_piece, open_dossier, piece_key
 from dossiers.settings import Settings
@@ -88,6 +88,9 @@ def test_a_staged_copy_survives_until_its_archive_write_is_confirmed(app: App) -
     signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
     key = stage(signed, app)
     assert app.staging.get(key) == signed and stage(signed, app) == key
+    done = archive_staged(key, CID, app, now=NOW)
+    redelivered = archive_staged(key, CID, app, now=NOW + timedelta(minutes=5))  # staging is empty by now
+    assert (redelivered.id, redelivered.storage_key) == (done.id, done.storage_key)
 
 
 def test_id_pieces_are_deleted_after_the_retention_period_with_a_trace(app: App) -> None:

@@ -55,6 +55,7 @@ def test_refusals_exit_1_with_their_code(tmp_path: Path, pool_urls: str) -> None
     assert result.returncode == 1 and json.loads(result.stdout)["error"]["code"] == "changement_invalide"
     result = run(["history", "CN-V2-INCONNUE", "--json"], tmp_path, pool_urls)
     assert result.returncode == 1 and json.loads(result.stdout)["error"]["code"] == "convention_introuvable"
-    result = run(["paiement", CID, "--annee", "4", "--date", "2025-01-10", "--montant", "10", "--json"],
-                 tmp_path, pool_urls)
-    assert result.returncode == 1 and json.loads(result.stdout)["error"]["code"] == "paiement_invalide"
+    for annee, amount in (("4", "10"), ("1", "NaN"), ("1", "1e30"), ("1", "-5")):
+        result = run(["paiement", CID, "--annee", annee, "--date", "2025-01-10", "--montant", amount, "--json"],
+                     tmp_path, pool_urls)
+        assert result.returncode == 1 and json.loads(result.stdout)["error"]["code"] == "paiement_invalide", amount

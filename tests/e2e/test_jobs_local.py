@@ -59,6 +59,8 @@ def test_a_refused_demande_fails_its_job_once_with_the_code(app: App) -> None:
     job = submit(app, generate_convention, {"demande_key": store_json(app, demande(structure__siret="21330099900018"))})
     assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
     assert job.error["code"] == "demande_invalide" and "SIRET" in job.error["message"]
+    again = submit(app, generate_convention, {"demande_key": store_json(app, demande(structure__siret="21330099900018"))})
+    assert (again.id, again.status, again.attempts) == (job.id, JobStatus.FAILED, 2)  # submitted again: run again
 
 
 def test_a_hostile_piece_fails_its_validation_job_with_its_finding(app: App) -> None:

@@ -65,7 +65,8 @@ class ArchiveCatalog:
 
     def pieces_to_purge(self, *, kind: str, archived_before: datetime) -> list[tuple[int, str, str]]:
         """(piece id, dossier id, storage key) of pieces of ``kind`` still stored, whose structure's
-        convention for the dossier's vague was archived before ``archived_before``."""
+        convention for the dossier's vague has a signed copy archived (and confirmed: not à vérifier)
+        before ``archived_before``."""
         stmt = (
             select(PieceRow.id, PieceRow.dossier_id, PieceRow.storage_key)
             .join(DossierRow, DossierRow.id == PieceRow.dossier_id)
@@ -73,7 +74,7 @@ class ArchiveCatalog:
                   & (ConventionRow.vague == DossierRow.vague))
             .join(ArchiveRow, ArchiveRow.convention_id == ConventionRow.id)
             .where(PieceRow.kind == kind, PieceRow.storage_key.is_not(None), PieceRow.purged_at.is_(None),
-                   ArchiveRow.archived_at < archived_before)
+                   ArchiveRow.statut == "archive", ArchiveRow.archived_at < archived_before)
             .distinct().order_by(PieceRow.id)
         )
         with self._read("la recherche des pièces à supprimer") as session:  # type: ignore[attr-defined]

@@ -64,9 +64,11 @@ class DossierCatalog:
             "dossier_id": dossier_id, "kind": str(piece.kind), "poste_id": piece.poste_id or "",
             "filename": piece.filename, "sha256": piece.sha256, "size": piece.size, "mime": piece.mime,
             "statut": str(piece.statut), "findings": [f.to_dict() for f in piece.findings], "fields": piece.fields,
-            "storage_key": piece.storage_key, "validated_at": piece.validated_at,
+            "storage_key": piece.storage_key, "validated_at": piece.validated_at, "purged_at": None,
         }
-        updated = ("filename", "size", "mime", "statut", "findings", "fields", "storage_key", "validated_at")
+        # a file sent again after its deletion is stored again: it is no longer purged
+        updated = ("filename", "size", "mime", "statut", "findings", "fields", "storage_key", "validated_at",
+                   "purged_at")
         with self._translate(f"l'enregistrement d'une pièce du dossier {dossier_id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 stmt = self._insert(PieceRow).values(**values)

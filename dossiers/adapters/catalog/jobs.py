@@ -72,6 +72,16 @@ class JobCatalog:
                     stmt = stmt.where(JobRow.status != str(JobStatus.SUCCEEDED))
                 session.execute(stmt.values(**values))
 
+    def requeue_failed_job(self, job_id: str) -> bool:
+        """A failed job submitted again goes back to ``queued`` (True when this call did it)."""
+        with self._translate(f"la remise en file de la tâche {job_id}"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                done = session.execute(
+                    update(JobRow).where(JobRow.id == job_id, JobRow.status == str(JobStatus.FAILED))
+                    .values(status=str(JobStatus.QUEUED), finished_at=None).returning(JobRow.id)
+                ).scalar_one_or_none()
+                return done is not None
+
     def get_job(self, job_id: str) -> Job | None:
         with self._read(f"la lecture de la tâche {job_id}") as session:  # type: ignore[attr-defined]
             row = session.get(JobRow, job_id)
