@@ -114,7 +114,7 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
         with App(settings()) as app:
             opened = open_dossier(payload, app, dossier_id=dossier_id)
             view = view_dossier(opened.id, app)
-    except DemandeInvalide as exc:
+    except (DemandeInvalide, DossierError) as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)

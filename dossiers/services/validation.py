@@ -10,6 +10,7 @@ facts), then the pure checks of its kind. A dossier's pieces are stored content-
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 QUARANTINE_PREFIX = "quarantaine/"
+_DOSSIER_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 PARIS = ZoneInfo("Europe/Paris")  # the validation date is the date in France, not in UTC
 UNKNOWN_TYPE = "application/octet-stream"
 
@@ -95,6 +97,16 @@ def open_dossier(payload: dict[str, Any], app: Any, *, dossier_id: str | None = 
     canonical = validate_demande(payload).model_dump(mode="json")
     demande = parse_demande(payload)
     did = dossier_id or dossier_id_for(demande.structure.id, demande.vague)
+    if not _DOSSIER_ID.fullmatch(did):
+        raise DossierError(f"Identifiant de dossier invalide {did[:120]!r} : 1 à 100 caractères A-Z a-z 0-9 . _ -.",
+                           code=ErrorCode.PIECE_INVALIDE)
+    existing = app.catalog.get_dossier_demande(did)
+    if existing is not None:
+        before = parse_demande(existing)
+        if (before.structure.id, before.vague) != (demande.structure.id, demande.vague):
+            raise DossierError(f"Le dossier {did} est celui de la structure {before.structure.id} (vague "
+                               f"{before.vague}) : il ne peut pas changer de structure ni de vague.",
+                               code=ErrorCode.PIECE_INVALIDE)
     app.catalog.save_dossier(did, structure=demande.structure, vague=demande.vague, demande_json=canonical,
                              demande_sha256=demande_digest(canonical))
     return dossier_from_demande(did, demande)

@@ -222,3 +222,11 @@ def test_an_infected_file_is_quarantined_and_not_stored_with_the_dossier(app: Ap
     assert app.pieces_storage.exists(piece.storage_key)
     assert not app.pieces_storage.exists(piece_key(dossier.id, piece.sha256))
     assert view_dossier(dossier.id, app).courantes[0].statut is Statut.INVALIDE
+
+
+def test_a_dossier_id_is_safe_and_stays_with_its_structure(app: App) -> None:
+    with pytest.raises(DossierError, match="invalide"):
+        open_dossier(example("commune-qpv-3-postes.json"), app, dossier_id="../x")
+    open_dossier(example("commune-qpv-3-postes.json"), app, dossier_id="DOS-1")
+    with pytest.raises(DossierError, match="structure"):
+        open_dossier(example("association-1-poste.json"), app, dossier_id="DOS-1")
