@@ -41,7 +41,7 @@ from dossiers.adapters.storage.base import (
     sha256_hex,
     validate_key,
 )
-from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError
+from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError, StorageUnavailable
 
 __all__ = ["LocalStorage"]
 
@@ -111,7 +111,11 @@ class LocalStorage:
                 except FileExistsError:
                     if not data_path.is_file():
                         raise self._incompatible(key) from None
-                    # else a writer with the same checksum published the same bytes first
+                    # another writer published bytes first: they must be the claim's, never trusted blindly
+                    # (a stale claim taken over while its writer was still linking would pair them wrongly)
+                    if sha256_hex(data_path.read_bytes()) != claimed.sha256:
+                        raise StorageUnavailable(
+                            f"Écritures concurrentes de l'objet {key} : réessayer.", key=key) from None
                 _fsync_dir(data_path.parent)
             finally:
                 for path in (tmp_data, tmp_meta):
