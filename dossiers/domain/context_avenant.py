@@ -69,6 +69,7 @@ Résiliation only::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -90,7 +91,7 @@ from dossiers.domain.formatting import (
 )
 from dossiers.domain.model import EtatPoste, Structure
 
-__all__ = ["avenant_context", "resiliation_context"]
+__all__ = ["Modification", "avenant_context", "resiliation_context"]
 
 ZERO = Decimal("0.00")
 _ETATS = {EtatPoste.OCCUPE: "occupé", EtatPoste.VACANT: "vacant", EtatPoste.RENDU: "rendu"}
@@ -172,21 +173,30 @@ def _variation(avant: Decimal, apres: Decimal) -> str:
     return ""
 
 
-def _base(
-    *,
-    structure: Structure,
-    avant: EtatConvention,
-    apres: EtatConvention,
-    figures_avant: Figures,
-    figures_apres: Figures,
-    motif: str,
-    articles: Sequence[str],
-    avenants_precedents: Sequence[tuple[int, date, str]],
-    date_signature_initiale: date,
-    modele_version: str,
-    date_edition: date,
-    date_effet: date | None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Modification:
+    """What an avenant or a résiliation states: the structure, the state before and after, their
+    figures, why, which articles change, the earlier avenants (numéro, date, motif), and dates."""
+
+    structure: Structure
+    avant: EtatConvention
+    apres: EtatConvention
+    figures_avant: Figures
+    figures_apres: Figures
+    motif: str
+    articles: Sequence[str]
+    avenants_precedents: Sequence[tuple[int, date, str]]
+    date_signature_initiale: date
+    modele_version: str
+    date_edition: date
+    date_effet: date | None
+
+
+def _base(m: Modification) -> dict[str, Any]:
+    structure, avant, apres = m.structure, m.avant, m.apres
+    figures_avant, figures_apres, motif, articles = m.figures_avant, m.figures_apres, m.motif, m.articles
+    avenants_precedents, date_signature_initiale = m.avenants_precedents, m.date_signature_initiale
+    modele_version, date_edition, date_effet = m.modele_version, m.date_edition, m.date_effet
     renouvellement = apres.date_debut != avant.date_debut
     before_ids = {p.id for p in avant.postes}
     rendus_avant = {p.id for p in avant.postes if p.etat is EtatPoste.RENDU}
@@ -274,28 +284,10 @@ def _base(
     }
 
 
-def avenant_context(
-    *,
-    structure: Structure,
-    avant: EtatConvention,
-    apres: EtatConvention,
-    figures_avant: Figures,
-    figures_apres: Figures,
-    motif: str,
-    articles: Sequence[str],
-    avenants_precedents: Sequence[tuple[int, date, str]],
-    date_signature_initiale: date,
-    modele_version: str,
-    date_edition: date,
-    date_effet: date | None,
-) -> dict[str, Any]:
+def avenant_context(m: Modification) -> dict[str, Any]:
     """Context of ``templates/avenant.docx`` (keys: module docstring)."""
-    context = _base(
-        structure=structure, avant=avant, apres=apres, figures_avant=figures_avant, figures_apres=figures_apres,
-        motif=motif, articles=articles, avenants_precedents=avenants_precedents,
-        date_signature_initiale=date_signature_initiale, modele_version=modele_version, date_edition=date_edition,
-        date_effet=date_effet,
-    )
+    avant, figures_avant, figures_apres = m.avant, m.figures_avant, m.figures_apres
+    context = _base(m)
     context["echeancier"] = [
         {
             "annee": str(a.annee),
@@ -327,35 +319,16 @@ def _type_resiliation(apres: EtatConvention) -> MotifResiliation:
     return MotifResiliation.ANTICIPEE
 
 
-def resiliation_context(
-    *,
-    structure: Structure,
-    avant: EtatConvention,
-    apres: EtatConvention,
-    figures_avant: Figures,
-    figures_apres: Figures,
-    motif: str,
-    articles: Sequence[str],
-    avenants_precedents: Sequence[tuple[int, date, str]],
-    date_signature_initiale: date,
-    modele_version: str,
-    date_edition: date,
-    date_effet: date | None,
-    type_resiliation: MotifResiliation | None = None,
-) -> dict[str, Any]:
+def resiliation_context(m: Modification, *, type_resiliation: MotifResiliation | None = None) -> dict[str, Any]:
     """Context of ``templates/resiliation.docx`` (keys: module docstring).
 
     ``type_resiliation``: the request's motif; when None it is read from ``apres``: statut
     ``terminee`` is an arrivée à terme, every poste rendu an intégrale, otherwise an anticipée.
     """
-    context = _base(
-        structure=structure, avant=avant, apres=apres, figures_avant=figures_avant, figures_apres=figures_apres,
-        motif=motif, articles=articles, avenants_precedents=avenants_precedents,
-        date_signature_initiale=date_signature_initiale, modele_version=modele_version, date_edition=date_edition,
-        date_effet=date_effet,
-    )
+    context = _base(m)
+    apres = m.apres
     kind = type_resiliation or _type_resiliation(apres)
-    last = apres.date_resiliation or date_effet or apres.date_fin
+    last = apres.date_resiliation or m.date_effet or apres.date_fin
     if kind is MotifResiliation.NATURELLE:
         last = apres.date_fin
     context["resiliation"] = {"type": str(kind), "libelle": _RESILIATIONS[kind], "date": date_longue(last)}

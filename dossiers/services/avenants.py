@@ -18,7 +18,7 @@ from typing import Any
 
 from dossiers.domain.avenants import Resultat, appliquer
 from dossiers.domain.changements import etat_initial, parse_changement
-from dossiers.domain.context_avenant import avenant_context, resiliation_context
+from dossiers.domain.context_avenant import Modification, avenant_context, resiliation_context
 from dossiers.domain.demande import parse_demande
 from dossiers.domain.echeancier import annees_convention, figures
 from dossiers.domain.gestion import avenant_restitution
@@ -148,17 +148,17 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
     template, info = app.template(resultat.document)
     # avenant n° k is version k + 1
     previous = [(v.numero - 1, v.created_at.date(), v.motif) for v in courant.convention.versions if v.numero > 1]
-    extra: dict[str, Any] = {}
-    builder: Any = avenant_context
-    if resultat.document == "resiliation":
-        builder = resiliation_context
-        extra["type_resiliation"] = changement.motif if isinstance(changement, Resiliation) else None
-    context = builder(
+    modification = Modification(
         structure=structure, avant=avant, apres=resultat.etat, figures_avant=resultat.avant,
         figures_apres=resultat.apres, motif=resultat.motif, articles=resultat.articles,
         avenants_precedents=previous, date_signature_initiale=courant.convention.versions[0].created_at.date(),
-        modele_version=info.version, date_edition=today, date_effet=_date_effet(changement, avant), **extra,
+        modele_version=info.version, date_edition=today, date_effet=_date_effet(changement, avant),
     )
+    if resultat.document == "resiliation":
+        motif = changement.motif if isinstance(changement, Resiliation) else None
+        context = resiliation_context(modification, type_resiliation=motif)
+    else:
+        context = avenant_context(modification)
     docx_ref, docx = store_once(app.storage, document_key(convention_id, numero, digest, "docx"),
                                 lambda: template.render(context), DOCX_TYPE)
     label = "Résiliation" if resultat.document == "resiliation" else "Avenant"

@@ -28,7 +28,7 @@ from dossiers.adapters.docx import (
     missing_paths,
     template_variables,
 )
-from dossiers.domain.context_avenant import avenant_context, resiliation_context
+from dossiers.domain.context_avenant import Modification, avenant_context, resiliation_context
 from dossiers.domain.etat import (
     AnneeFigures,
     EtatConvention,
@@ -91,14 +91,14 @@ def retrait_context() -> dict[str, Any]:
     """Avenant n° 2: P-3 given back on 30 June 2025, year 2 already paid in full: a trop-perçu."""
     rendu = dataclasses.replace(POSTES[2], fin=date(2025, 6, 30), etat=EtatPoste.RENDU)
     apres = dataclasses.replace(ETAT_V2, version=3, postes=(*POSTES[:2], rendu))
-    return avenant_context(
+    return avenant_context(Modification(
         **common(), avant=ETAT_V2, apres=apres, figures_avant=FIGURES_V2,
         figures_apres=figures(("52500.00", "52500.00"), ("31198.63", "37500.00"), ("25000.00", "0.00")),
         motif="Retrait du poste P-3, dont le contrat de travail a pris fin le 30 juin 2025.",
         articles=["Article 3 — Montant de la subvention", "Annexe 1 — Liste des postes",
                   "Annexe 2 — Échéancier prévisionnel des versements"],
         date_effet=date(2025, 6, 30),
-    )
+    ))
 
 
 def ajout_context() -> dict[str, Any]:
@@ -107,13 +107,13 @@ def ajout_context() -> dict[str, Any]:
     nouveaux = (PosteFinance("P-4", date(2025, 1, 1), etat=EtatPoste.VACANT),
                 PosteFinance("P-5", date(2025, 1, 1), etat=EtatPoste.VACANT))  # fmt: skip
     apres = dataclasses.replace(avant, version=2, postes=(*POSTES, *nouveaux))
-    return avenant_context(
+    return avenant_context(Modification(
         **common(avenants_precedents=[]), avant=avant, apres=apres,
         figures_avant=figures(("52500.00", "52500.00"), ("37500.00", "0.00"), ("37500.00", "0.00")),
         figures_apres=figures(("52500.00", "52500.00"), ("62500.00", "0.00"), ("62500.00", "0.00")),
         motif="Ajout de deux postes de conseiller numérique à compter du 1er janvier 2025.",
         articles=["Article 3 — Montant de la subvention", "Annexe 1 — Liste des postes"], date_effet=date(2025, 1, 1),
-    )
+    ))
 
 
 def resiliation_ctx() -> dict[str, Any]:
@@ -123,12 +123,12 @@ def resiliation_ctx() -> dict[str, Any]:
         ETAT_V2, version=3, statut=StatutConvention.RESILIEE, date_resiliation=fin,
         postes=(*(dataclasses.replace(p, fin=fin, etat=EtatPoste.RENDU) for p in POSTES[:2]), POSTES[2]),
     )
-    return resiliation_context(
+    return resiliation_context(Modification(
         **common(), avant=ETAT_V2, apres=apres, figures_avant=FIGURES_V2,
         figures_apres=figures(("52500.00", "52500.00"), ("18595.89", "37500.00"), ("0.00", "0.00")),
         motif="Résiliation anticipée à la demande de la Structure, par lettre du 28 mai 2025.",
         articles=["Article 2 — Durée"], date_effet=fin,
-    )
+    ))
 
 
 def text_of(docx: bytes) -> str:
@@ -262,21 +262,21 @@ def test_resiliation_kind_is_read_from_the_state():
                 articles=[], date_effet=None)
     tous_rendus = dataclasses.replace(ETAT_V2, statut=StatutConvention.RESILIEE, date_resiliation=date(2025, 3, 31),
                                       postes=tuple(dataclasses.replace(p, etat=EtatPoste.RENDU) for p in POSTES))
-    assert resiliation_context(**base, apres=tous_rendus)["resiliation"] == {
+    assert resiliation_context(Modification(**base, apres=tous_rendus))["resiliation"] == {
         "type": "integrale", "libelle": "résiliation intégrale", "date": "31 mars 2025"}
     terme = dataclasses.replace(ETAT_V2, statut=StatutConvention.TERMINEE)
-    assert resiliation_context(**base, apres=terme)["resiliation"]["date"] == "31 décembre 2026"
+    assert resiliation_context(Modification(**base, apres=terme))["resiliation"]["date"] == "31 décembre 2026"
 
 
 def test_renouvellement_says_so_and_gives_the_new_period(avenant):
     avant = dataclasses.replace(ETAT_V2, version=2, date_debut=date(2021, 5, 1), date_fin=date(2023, 4, 30))
     apres = dataclasses.replace(ETAT_V2, version=3, postes=POSTES[:2], paiements=())
-    ctx = avenant_context(
+    ctx = avenant_context(Modification(
         **common(), avant=avant, apres=apres, figures_avant=figures(("25000.00", "25000.00"), ("25000.00", "30000.00")),
         figures_apres=figures(("35000.00", "0.00"), ("25000.00", "0.00"), ("25000.00", "0.00")),
         motif="Renouvellement de la convention pour deux postes.", articles=["Article 2 — Durée"],
         date_effet=date(2024, 1, 1),
-    )
+    ))
     flat = plain(text_of(avenant.render(ctx)))
     assert_says(flat, "Renouvellement de la convention", "nouvelle période de trente-six (36) mois, courant du "
                 "1er janvier 2024 au 31 décembre 2026", "fixé à 85 000,00 €", "courue du 1er mai 2021 au 30 avril 2023",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -94,21 +95,12 @@ def normalize_version(version: ConventionVersion) -> ConventionVersion:
         raise ValueError(f"created_at sans fuseau horaire : {created.isoformat()}")
     if version.numero < 1:
         raise ValueError(f"numéro de version invalide : {version.numero}")
-    return ConventionVersion(
-        convention_id=version.convention_id,
-        numero=version.numero,
-        motif=version.motif,
-        regles=version.regles,
-        modele_version=version.modele_version,
-        modele_sha256=version.modele_sha256,
-        demande_sha256=version.demande_sha256,
+    return dataclasses.replace(
+        version,
         montant_total=parse_amount(format_amount(version.montant_total)),
         echeancier=echeancier_from_json(echeancier_to_json(version.echeancier)),
         created_at=created.astimezone(UTC),
         documents=tuple(version.documents),
-        request_id=version.request_id,
-        document_type=version.document_type,
-        changement=version.changement,
         etat=etat_from_json(etat_to_json(version.etat)) if version.etat is not None else None,
         figures=figures_from_json(figures_to_json(version.figures)) if version.figures is not None else None,
     )
