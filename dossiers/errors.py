@@ -89,6 +89,8 @@ class ErrorCode(StrEnum):
     ANTIVIRUS_TAILLE_DEPASSEE = "antivirus_taille_depassee"
     RAPPORT_ECHEC = "rapport_echec"
     INSPECTION_INDISPONIBLE = "inspection_indisponible"
+    NON_AUTHENTIFIE = "non_authentifie"
+    JETON_INVALIDE = "jeton_invalide"
 
 
 class ConumError(Exception):

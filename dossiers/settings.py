@@ -61,6 +61,12 @@ ENV_VARS: dict[str, str] = {
     "ARCHIVE_RETENTION_DAYS": "archive_retention_days",
     "IDENTITE_RETENTION_DAYS": "identite_retention_days",
     "PRESIGNED_URL_TTL": "presigned_url_ttl",
+    "API_HOST": "api_host",
+    "API_PORT": "api_port",
+    "API_WORKERS": "api_workers",
+    "API_RATE_LIMIT": "api_rate_limit",
+    "API_RATE_BURST": "api_rate_burst",
+    "API_TRUSTED_PROXIES": "api_trusted_proxies",
 }
 
 
@@ -120,6 +126,14 @@ class Settings(BaseModel):
     archive_retention_days: int = Field(default=3650, ge=1, le=36500)
     identite_retention_days: int = Field(default=90, ge=0, le=3650)  # ID pieces kept after archiving
     presigned_url_ttl: int = Field(default=300, ge=10, le=7 * 24 * 3600)  # seconds
+    # HTTP API (`conum serve`)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64)  # uvicorn processes
+    api_rate_limit: int = Field(default=600, ge=1, le=1_000_000)  # requests per minute and token (per process)
+    api_rate_burst: int = Field(default=120, ge=1, le=1_000_000)  # requests a token may send at once
+    # proxies whose X-Forwarded-For/-Proto are believed (the audit log's address): comma separated, or *
+    api_trusted_proxies: str = "127.0.0.1"
 
     @field_validator("converter_urls", mode="before")
     @classmethod

@@ -53,11 +53,15 @@ def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None) -> Job:
-    """Record and enqueue a job (or return the job already submitted with the same key)."""
+def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None,
+           owner: str | None = None) -> Job:
+    """Record and enqueue a job (or return the job already submitted with the same key).
+
+    ``owner`` (an API token id) is part of the default key: two portals sending the same file each
+    get a job of their own to follow (the work itself is still done once, effects are idempotent)."""
+    key = key or idempotency_key(actor.actor_name, kwargs if owner is None else {**kwargs, "_owner": owner})
     job = Job(id=str(uuid.uuid4()), actor=actor.actor_name, queue=actor.queue_name, args=kwargs,
-              status=JobStatus.QUEUED, created_at=datetime.now(UTC),
-              idempotency_key=key or idempotency_key(actor.actor_name, kwargs))
+              status=JobStatus.QUEUED, created_at=datetime.now(UTC), idempotency_key=key, owner=owner)
     job, created = app.catalog.create_job(job)
     # recorded but never started for a long time: its submitter may have died before enqueuing it
     # (a duplicate message is harmless, every effect is idempotent, but one is the norm)

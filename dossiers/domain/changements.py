@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -34,7 +34,7 @@ from dossiers.domain.model import Demande, EtatPoste, Nature
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
 
-__all__ = ["etat_initial", "parse_changement"]
+__all__ = ["etat_initial", "parse_changement", "changement_json_schema"]
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -243,3 +243,11 @@ def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.Eta
         postes=tuple(postes),
     )
 
+
+
+def changement_json_schema(ref_template: str) -> dict[str, Any]:
+    """JSON Schema of a change request (one of the types), for the HTTP API's OpenAPI document."""
+    from pydantic import TypeAdapter
+
+    union = Union[tuple(_MODELS.values())]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(union).json_schema(ref_template=ref_template)

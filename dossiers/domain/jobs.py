@@ -36,6 +36,7 @@ class Job:
     error: dict[str, str] | None = None  # {"code", "message"}
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    owner: str | None = None  # id of the API token that submitted it (None: CLI or a portal's own message)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

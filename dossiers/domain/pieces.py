@@ -16,7 +16,7 @@ from dossiers.domain.findings import Finding, Statut, statut_of
 
 __all__ = [
     "PieceKind", "MIME_PDF", "MIME_JPEG", "MIME_PNG", "KindPolicy", "DEFAULT_POLICIES",
-    "Signature", "PdfFacts", "ImageFacts", "Probleme", "FileFacts", "Contexte", "PieceResult",
+    "Signature", "PdfFacts", "ImageFacts", "Probleme", "FileFacts", "Contexte", "PieceResult", "safe_filename",
 ]
 
 MIME_PDF = "application/pdf"
@@ -162,3 +162,12 @@ class PieceResult:
             "status": str(self.statut), "kind": str(self.kind), "mime": self.mime, "sha256": self.sha256,
             "size": self.size, "findings": [f.to_dict() for f in self.findings], "fields": self.fields,
         }
+
+
+def safe_filename(filename: str | None) -> str | None:
+    """The name as sent, for display only (never used as a path), trimmed to what the catalog holds."""
+    if not filename:
+        return None
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or None

@@ -22,7 +22,7 @@ from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.dossier import Dossier, DossierView, PieceRecord, dossier_id_for, dossier_view
 from dossiers.domain.findings import Finding, FindingCode, Severity
 from dossiers.domain.model import Demande, EtatPoste
-from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, Probleme
+from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, Probleme, safe_filename
 from dossiers.errors import DossierError, ErrorCode, ObjectExists
 from dossiers.services.generation import demande_digest
 
@@ -154,7 +154,7 @@ def add_piece(
         key = QUARANTINE_PREFIX + result.sha256 if infected else piece_key(dossier_id, result.sha256)
         _store(app.pieces_storage, key, data, result.mime)
     record = PieceRecord(
-        id=0, kind=kind, filename=_safe_name(filename), sha256=result.sha256, size=result.size, mime=result.mime,
+        id=0, kind=kind, filename=safe_filename(filename), sha256=result.sha256, size=result.size, mime=result.mime,
         statut=result.statut, findings=result.findings, fields=result.fields, validated_at=now,
         poste_id=poste_id if kind is PieceKind.CONTRAT else None, storage_key=key,
     )
@@ -185,13 +185,6 @@ def _store(storage: Any, key: str, data: bytes, content_type: str) -> None:
         pass
 
 
-def _safe_name(filename: str | None) -> str | None:
-    """The name as sent, for display only (never used as a path), trimmed to what the catalog holds."""
-    if not filename:
-        return None
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name[:255] or None
 
 
 def view_dossier(dossier_id: str, app: Any) -> DossierView:

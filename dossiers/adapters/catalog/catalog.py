@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dossiers import migrations
+from dossiers.adapters.catalog.acces import AccesCatalog
 from dossiers.adapters.catalog.archives import ArchiveCatalog
 from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
@@ -48,7 +49,7 @@ __all__ = ["Catalog"]
 MAX_PAGE = 1000
 
 
-class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog):
+class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine) -> None:
@@ -98,6 +99,11 @@ class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog):
     def current_revision(self) -> str | None:
         with self._translate("la lecture de la révision du schéma"), self._engine.connect() as connection:
             return migrations.current_revision(connection)
+
+    def ping(self) -> None:
+        """Raise ``CatalogError`` unless the database answers a query (``/readyz``)."""
+        with self._read("la vérification du catalogue") as session:
+            session.execute(select(1))
 
     # -- structures -------------------------------------------------------------------------
 

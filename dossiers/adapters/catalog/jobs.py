@@ -35,7 +35,7 @@ class JobCatalog:
                 inserted = session.execute(
                     self._insert(JobRow).values(
                         id=job.id, actor=job.actor, queue=job.queue, args=job.args, idempotency_key=job.idempotency_key,
-                        status=str(job.status), attempts=job.attempts, created_at=job.created_at,
+                        status=str(job.status), attempts=job.attempts, created_at=job.created_at, owner=job.owner,
                     ).on_conflict_do_nothing().returning(JobRow.id)
                 ).scalar_one_or_none()
                 if inserted is not None:
@@ -107,5 +107,5 @@ def _job(row: JobRow) -> Job:
     return Job(
         id=row.id, actor=row.actor, queue=row.queue, args=dict(row.args), status=JobStatus(row.status),
         created_at=row.created_at, idempotency_key=row.idempotency_key, attempts=row.attempts, result=row.result,
-        error=error, started_at=row.started_at, finished_at=row.finished_at,
+        error=error, started_at=row.started_at, finished_at=row.finished_at, owner=row.owner,
     )

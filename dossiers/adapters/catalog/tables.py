@@ -27,7 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
-__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow", "ArchiveRow"]
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow", "ArchiveRow",
+           "TokenRow", "AuditRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -195,6 +196,7 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # API token that submitted it
 
 
 class ArchiveRow(Base):
@@ -219,3 +221,34 @@ class ArchiveRow(Base):
     certificat_sha256: Mapped[str | None] = mapped_column(SHA256, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class TokenRow(Base):
+    """An API bearer token: only its SHA-256 is kept (the secret is shown once, at creation)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(SHA256, unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    departements: Mapped[list[str]] = mapped_column(JSONDocument)
+    nom: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditRow(Base):
+    """One download or upload through the API (or a refused attempt): who, what, when, from where."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    token_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    ressource: Mapped[str] = mapped_column(String(512))
+    departement: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    adresse: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    statut_http: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument)

@@ -1,0 +1,161 @@
+"""The catalog's API tokens, audit log and conventions search (a mixin of ``Catalog``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from dossiers.adapters.catalog.tables import (
+    ArchiveRow,
+    AuditRow,
+    ConventionRow,
+    DossierRow,
+    StructureRow,
+    TokenRow,
+    VersionRow,
+)
+from dossiers.domain.acces import AuditEntry, ConventionResume, ConventionStatut, Jeton, Role
+from dossiers.domain.archive import STATUTS_ARCHIVES
+
+__all__ = ["AccesCatalog", "MAX_SEARCH"]
+
+MAX_SEARCH = 100
+MAX_AUDIT = 10_000
+
+
+class AccesCatalog:
+    _writer: Any
+    _insert: Any
+
+    # -- tokens ----------------------------------------------------------------------------------
+    def create_token(self, jeton: Jeton, *, digest: str) -> None:
+        with self._translate(f"l'enregistrement du jeton {jeton.id}"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                session.add(TokenRow(id=jeton.id, token_sha256=digest, role=str(jeton.role),
+                                     departements=list(jeton.departements), nom=jeton.nom,
+                                     created_at=jeton.created_at, revoked_at=jeton.revoked_at))
+
+    def token_by_digest(self, digest: str) -> Jeton | None:
+        with self._read("la vérification d'un jeton") as session:  # type: ignore[attr-defined]
+            row = session.scalars(select(TokenRow).where(TokenRow.token_sha256 == digest)).one_or_none()
+            return _jeton(row) if row is not None else None
+
+    def get_token(self, token_id: str) -> Jeton | None:
+        with self._read(f"la lecture du jeton {token_id}") as session:  # type: ignore[attr-defined]
+            row = session.get(TokenRow, token_id)
+            return _jeton(row) if row is not None else None
+
+    def revoke_token(self, token_id: str, *, now: datetime) -> bool:
+        """Revoke a token (True); False when it does not exist. Revoking twice keeps the first date."""
+        with self._translate(f"la révocation du jeton {token_id}"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                if session.get(TokenRow, token_id) is None:
+                    return False
+                session.execute(update(TokenRow).where(TokenRow.id == token_id, TokenRow.revoked_at.is_(None))
+                                .values(revoked_at=now))
+                return True
+
+    def list_tokens(self) -> list[Jeton]:
+        with self._read("la liste des jetons") as session:  # type: ignore[attr-defined]
+            return [_jeton(row) for row in session.scalars(select(TokenRow).order_by(TokenRow.created_at, TokenRow.id))]
+
+    # -- audit -----------------------------------------------------------------------------------
+    def record_audit(self, entry: AuditEntry) -> None:
+        with self._translate("l'écriture du journal d'audit"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                session.add(AuditRow(at=entry.at, token_id=entry.token_id, role=entry.role, action=entry.action,
+                                     ressource=entry.ressource[:512], departement=entry.departement,
+                                     adresse=(entry.adresse or "")[:64] or None, statut_http=entry.statut_http,
+                                     detail=entry.detail))
+
+    def list_audit(self, *, limit: int = 100, token_id: str | None = None,
+                   since: datetime | None = None) -> list[AuditEntry]:
+        """Newest first."""
+        if not 0 < limit <= MAX_AUDIT:
+            raise ValueError(f"limit entre 1 et {MAX_AUDIT}")
+        stmt = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+        if token_id is not None:
+            stmt = stmt.where(AuditRow.token_id == token_id)
+        if since is not None:
+            stmt = stmt.where(AuditRow.at >= since)
+        with self._read("la lecture du journal d'audit") as session:  # type: ignore[attr-defined]
+            return [AuditEntry(id=r.id, at=r.at, token_id=r.token_id, role=r.role, action=r.action,
+                               ressource=r.ressource, departement=r.departement, adresse=r.adresse,
+                               statut_http=r.statut_http, detail=dict(r.detail)) for r in session.scalars(stmt)]
+
+    # -- départements of resources ---------------------------------------------------------------
+    def convention_departement(self, convention_id: str) -> str | None:
+        """The département of a convention's structure (None: no such convention)."""
+        stmt = (select(StructureRow.departement).join(ConventionRow, ConventionRow.structure_id == StructureRow.id)
+                .where(ConventionRow.id == convention_id))
+        with self._read(f"la lecture de la convention {convention_id}") as session:  # type: ignore[attr-defined]
+            return session.scalar(stmt)
+
+    def dossier_departement(self, dossier_id: str) -> str | None:
+        stmt = (select(StructureRow.departement).join(DossierRow, DossierRow.structure_id == StructureRow.id)
+                .where(DossierRow.id == dossier_id))
+        with self._read(f"la lecture du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
+            return session.scalar(stmt)
+
+    # -- conventions search ----------------------------------------------------------------------
+    def search_conventions(
+        self, *, departements: tuple[str, ...] = (), departement: str | None = None,
+        statut: ConventionStatut | None = None, nature: str | None = None, vague: int | None = None,
+        q: str | None = None, limit: int = 50, offset: int = 0,
+    ) -> tuple[int, list[ConventionResume]]:
+        """(total, page) of conventions with their current version, ordered by id. ``departements``
+        is the caller's scope (empty: all); ``departement`` a filter within it."""
+        if not 0 < limit <= MAX_SEARCH or offset < 0:
+            raise ValueError(f"pagination invalide : limit={limit} (1 à {MAX_SEARCH}), offset={offset}")
+        latest = (select(VersionRow.convention_id, func.max(VersionRow.numero).label("numero"))
+                  .group_by(VersionRow.convention_id).subquery())
+        of_current = and_(ArchiveRow.convention_id == ConventionRow.id, ArchiveRow.version == latest.c.numero)
+        archived = exists().where(of_current, ArchiveRow.statut == "archive", ArchiveRow.archived_at.is_not(None))
+        received = exists().where(of_current, ArchiveRow.statut.in_(STATUTS_ARCHIVES))
+        statut_col = case((archived, str(ConventionStatut.ARCHIVEE)), (received, str(ConventionStatut.SIGNEE)),
+                          else_=str(ConventionStatut.A_SIGNER)).label("statut")
+        stmt = (
+            select(ConventionRow.id, ConventionRow.vague, ConventionRow.date_debut, StructureRow.id.label("sid"),
+                   StructureRow.siret, StructureRow.denomination, StructureRow.nature, StructureRow.departement,
+                   VersionRow.numero, VersionRow.document_type, VersionRow.motif, VersionRow.montant_total,
+                   VersionRow.created_at, statut_col)
+            .join(StructureRow, StructureRow.id == ConventionRow.structure_id)
+            .join(latest, latest.c.convention_id == ConventionRow.id)
+            .join(VersionRow, and_(VersionRow.convention_id == ConventionRow.id, VersionRow.numero == latest.c.numero))
+        )
+        if departements:
+            stmt = stmt.where(StructureRow.departement.in_(departements))
+        if departement is not None:
+            stmt = stmt.where(StructureRow.departement == departement)
+        if nature is not None:
+            stmt = stmt.where(StructureRow.nature == nature)
+        if vague is not None:
+            stmt = stmt.where(ConventionRow.vague == vague)
+        if statut is not None:
+            stmt = stmt.where(statut_col == str(statut))
+        if q:
+            digits = "".join(c for c in q if c.isdigit())
+            terms = [StructureRow.denomination.icontains(q, autoescape=True), ConventionRow.id == q,
+                     StructureRow.id == q]
+            if len(digits) >= 9 and len(digits) == len(q.replace(" ", "")):  # a SIREN or SIRET, spaces allowed
+                terms.append(StructureRow.siret.startswith(digits, autoescape=True))
+            stmt = stmt.where(or_(*terms))
+        with self._read("la recherche des conventions") as session:  # type: ignore[attr-defined]
+            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            rows = session.execute(stmt.order_by(ConventionRow.id).limit(limit).offset(offset)).all()
+        return int(total), [
+            ConventionResume(id=r.id, vague=r.vague, date_debut=r.date_debut, structure_id=r.sid, siret=r.siret,
+                             denomination=r.denomination, nature=r.nature, departement=r.departement,
+                             version=r.numero, document_type=r.document_type, motif=r.motif,
+                             montant_total=r.montant_total, version_created_at=r.created_at,
+                             statut=ConventionStatut(r.statut))
+            for r in rows
+        ]
+
+
+def _jeton(row: TokenRow) -> Jeton:
+    return Jeton(id=row.id, role=Role(row.role), departements=tuple(row.departements), nom=row.nom,
+                 created_at=row.created_at, revoked_at=row.revoked_at)

@@ -1,0 +1,141 @@
+"""Who may do what through the HTTP API (no I/O).
+
+A bearer token has a role and, for instructeurs (and portals that are limited to some), the
+départements it covers. The secret is shown once; the catalog keeps only its SHA-256 (a 256-bit
+random secret needs no slow hash: nothing to brute-force).
+
+    portail      submits dossiers, pieces, conventions and changes; follows its own jobs
+    instructeur  reads dossiers and conventions of its départements, downloads their documents,
+                 uploads signed copies; follows its own jobs
+    admin        everything, every département, every job
+
+A resource of a département the token does not cover is answered as if it did not exist (404).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Role", "Droit", "Jeton", "AuditEntry", "TOKEN_PREFIX", "token_digest", "looks_like_token",
+           "DEPARTEMENT", "ConventionStatut", "ConventionResume"]
+
+TOKEN_PREFIX = "conum_"
+_TOKEN = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")  # secrets.token_urlsafe(32)
+DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+class Role(StrEnum):
+    PORTAIL = "portail"
+    INSTRUCTEUR = "instructeur"
+    ADMIN = "admin"
+
+
+class Droit(StrEnum):
+    SOUMETTRE = "soumettre"  # dossiers, pieces, conventions, changes
+    LIRE = "lire"  # dossiers, conventions, documents, rapports, certificats
+    DEPOSER_SIGNE = "deposer_signe"  # signed copies
+    SUIVRE = "suivre"  # jobs (its own, or all for an admin)
+
+
+DROITS: dict[Role, frozenset[Droit]] = {
+    Role.PORTAIL: frozenset({Droit.SOUMETTRE, Droit.SUIVRE}),
+    Role.INSTRUCTEUR: frozenset({Droit.LIRE, Droit.DEPOSER_SIGNE, Droit.SUIVRE}),
+    Role.ADMIN: frozenset(Droit),
+}
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(secret: str) -> bool:
+    return bool(_TOKEN.match(secret))
+
+
+@dataclass(frozen=True)
+class Jeton:
+    id: str
+    role: Role
+    departements: tuple[str, ...]  # empty: every département (admin, or a portal not limited)
+    nom: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        bad = [d for d in self.departements if not DEPARTEMENT.match(d)]
+        if bad:
+            raise ValueError(f"code département inconnu : {', '.join(bad)} (ex. 33, 2A, 974)")
+        if self.role is Role.INSTRUCTEUR and not self.departements:
+            raise ValueError("un jeton instructeur couvre au moins un département (--departement)")
+        if self.role is Role.ADMIN and self.departements:
+            raise ValueError("un jeton admin couvre tous les départements (pas de --departement)")
+
+    @property
+    def actif(self) -> bool:
+        return self.revoked_at is None
+
+    def peut(self, droit: Droit) -> bool:
+        return droit in DROITS[self.role]
+
+    def voit(self, departement: str | None) -> bool:
+        """Whether a resource of ``departement`` exists for this token."""
+        return not self.departements or departement in self.departements
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "role": str(self.role), "departements": list(self.departements), "nom": self.nom,
+                "created_at": self.created_at.isoformat(),
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """A download, an upload, or a refused attempt at one."""
+
+    at: datetime
+    action: str  # e.g. document.telecharger, piece.deposer, copie_signee.deposer
+    ressource: str  # the request path
+    statut_http: int
+    token_id: str | None = None
+    role: str | None = None
+    departement: str | None = None
+    adresse: str | None = None  # client address as the server saw it (X-Forwarded-For from trusted proxies)
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "at": self.at.isoformat(), "token_id": self.token_id, "role": self.role,
+                "action": self.action, "ressource": self.ressource, "departement": self.departement,
+                "adresse": self.adresse, "statut_http": self.statut_http, "detail": self.detail}
+
+
+class ConventionStatut(StrEnum):
+    """Where the current version of a convention is in its signature."""
+
+    A_SIGNER = "a_signer"  # no signed copy received for it
+    SIGNEE = "signee"  # a signed copy received: being archived, or to be checked by a human
+    ARCHIVEE = "archivee"  # a signed copy identified and archived under lock
+
+
+@dataclass(frozen=True)
+class ConventionResume:
+    """A line of the conventions list: the convention, its structure and its current version."""
+
+    id: str
+    vague: int
+    date_debut: Any
+    structure_id: str
+    siret: str
+    denomination: str
+    nature: str
+    departement: str
+    version: int
+    document_type: str
+    motif: str
+    montant_total: Any
+    version_created_at: datetime
+    statut: ConventionStatut

@@ -1,0 +1,144 @@
+"""The HTTP API (FastAPI): ``create_app()`` is the ASGI application ``conum serve`` runs.
+
+One ``App`` (catalog, storage, broker) per process, built at startup and closed at shutdown; routes
+are thin: check the token and its scope, call one service or submit one job, map errors. Without
+``BROKER_URL`` a submitted job runs in the API process before the answer (embedded mode).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+
+from dossiers.domain.changements import changement_json_schema
+from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
+from dossiers.domain.demande import DemandeIn
+from dossiers.entrypoints.api import routes_conventions, routes_dossiers, schemas
+from dossiers.entrypoints.api.context import ApiContext
+from dossiers.entrypoints.api.errors import install_handlers
+from dossiers.entrypoints.api.limits import BodyLimit
+from dossiers.entrypoints.api.security import RateLimiter
+from dossiers.settings import Settings
+
+__all__ = ["create_app", "MAX_JSON_BYTES"]
+
+log = logging.getLogger("conum.api")
+MAX_JSON_BYTES = 1_000_000
+MAX_OTHER_BYTES = 64_000
+MULTIPART_OVERHEAD = 1_000_000
+REF = "#/components/schemas/{model}"
+
+
+def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
+    """The ASGI app. ``app``: an ``App`` the caller owns (tests); else one built from the environment."""
+    from dossiers.bootstrap import App
+
+    settings = settings or (app.settings if app is not None else Settings.from_env())
+    owned = app is None
+    max_piece = max(p.max_bytes for p in settings.policies().values())
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        from workers import runtime
+        from workers.actors import ACTORS
+
+        instance = app if app is not None else App(settings)
+        runtime.use_app(instance)  # jobs run here (no broker) use this process's App
+        api.state.ctx = ApiContext(instance, RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
+                                   dict(ACTORS))
+        try:
+            yield
+        finally:
+            runtime.use_app(None)
+            if owned:
+                await run_in_threadpool(instance.close)
+
+    api = FastAPI(
+        title="conum", version="1", lifespan=lifespan,
+        description="Dossiers, pièces, conventions de subvention Conseiller numérique : soumettre, suivre, "
+                    "télécharger, déposer les copies signées. Jeton : `conum token create`.",
+        openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None,
+    )
+
+    def limit_for(method: str, path: str) -> int:
+        if method != "POST":
+            return MAX_OTHER_BYTES
+        if path.endswith("/pieces"):
+            return max_piece + MULTIPART_OVERHEAD
+        if path.endswith("/signed"):
+            return SIGNED_COPY_POLICY.max_bytes + MULTIPART_OVERHEAD
+        return MAX_JSON_BYTES
+
+    api.add_middleware(BodyLimit, limit_for=limit_for)
+
+    @api.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    install_handlers(api)
+    api.include_router(routes_dossiers.router)
+    api.include_router(routes_conventions.router)
+
+    @api.get("/healthz", response_model=schemas.Sante, tags=["exploitation"], summary="Le processus répond")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "checks": {}}
+
+    @api.get("/readyz", response_model=schemas.Sante, responses={503: {"model": schemas.Sante}},
+             tags=["exploitation"], summary="Catalogue, broker et stockage joignables")
+    def readyz(request: Request) -> Any:
+        checks = _readiness(request.app.state.ctx.app)
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ok else "indisponible", "checks": checks}
+        return body if ok else JSONResponse(body, status_code=503)
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            spec = get_openapi(title=api.title, version=api.version, description=api.description, routes=api.routes)
+            components = spec.setdefault("components", {}).setdefault("schemas", {})
+            demande = DemandeIn.model_json_schema(ref_template=REF)
+            changement = changement_json_schema(REF)
+            for schema in (demande, changement):
+                components.update(schema.pop("$defs", {}))
+            components["DemandeIn"] = demande
+            components["Changement"] = changement
+            api.openapi_schema = spec
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    return api
+
+
+def _readiness(app: Any) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    probes = {"catalogue": lambda: app.catalog.ping(), "broker": _ping_broker,
+              "stockage": lambda: app.storage.exists("readyz/sonde")}
+    for name, probe in probes.items():
+        try:
+            probe()
+            checks[name] = "ok"
+        except Exception as exc:  # any failure makes the process not ready; the reason goes to the log
+            log.warning("readyz : %s indisponible (%s)", name, exc)
+            checks[name] = "indisponible"
+    return checks
+
+
+def _ping_broker() -> None:
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    client = getattr(broker, "client", None)
+    if client is not None:
+        client.ping()
+    elif hasattr(broker, "connection"):  # RabbitMQ
+        broker.connection  # noqa: B018 - opens (or reuses) the channel

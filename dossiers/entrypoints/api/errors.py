@@ -1,0 +1,137 @@
+"""Errors as the API answers them: JSON ``{"code", "message"[, "erreurs"]}`` in French, with the HTTP
+status a client acts on, and never a stack trace.
+
+    401 non_authentifie        no token, or a malformed, unknown or revoked one
+    403 droit_insuffisant      the token's role may not do this; hors_perimetre: not its département
+    404 *_introuvable          unknown, or of a département the token does not cover
+    409 conflicts              convention_conflit, requete_conflit, version_perimee, dossier_incomplet…
+    413 trop_volumineux        body over the limit (checked while it streams in)
+    415 type_non_accepte       the file's content (sniffed, not its name) is not accepted here
+    422 requete_invalide, demande_invalide, changement_invalide: with ``erreurs`` per field
+    429 trop_de_requetes       rate limit of the token (Retry-After)
+    503 transient              catalog, storage, broker unreachable (Retry-After): try again
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dossiers.domain.demande import error_path, french_message
+from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
+from dossiers.entrypoints.api.schemas import Erreur
+
+__all__ = ["ApiError", "install_handlers", "RESPONSES", "responses"]
+
+log = logging.getLogger("conum.api")
+
+_NOT_FOUND = {ErrorCode.CONVENTION_INTROUVABLE, ErrorCode.DOSSIER_INTROUVABLE, ErrorCode.TACHE_INTROUVABLE,
+              ErrorCode.OBJET_INTROUVABLE}
+_CONFLICT = {ErrorCode.CONVENTION_CONFLIT, ErrorCode.REQUETE_CONFLIT, ErrorCode.VERSION_PERIMEE,
+             ErrorCode.CONVENTION_CLOSE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.OBJET_EXISTANT,
+             ErrorCode.OBJET_VERROUILLE}
+_UNPROCESSABLE = {ErrorCode.DEMANDE_INVALIDE, ErrorCode.CHANGEMENT_INVALIDE, ErrorCode.POSTE_INCONNU,
+                  ErrorCode.PIECE_INVALIDE, ErrorCode.PAIEMENT_INVALIDE}
+_TRANSIENT = {ErrorCode.STOCKAGE_INDISPONIBLE, ErrorCode.CATALOGUE, ErrorCode.CONVERTISSEUR_INDISPONIBLE,
+              ErrorCode.CONVERSION_DELAI, ErrorCode.ANTIVIRUS_INDISPONIBLE, ErrorCode.INSPECTION_INDISPONIBLE,
+              ErrorCode.SOMME_CONTROLE}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 erreurs: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers, self.erreurs = status, code, message, headers, erreurs
+
+
+def _body(code: str, message: str, erreurs: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if erreurs:
+        body["erreurs"] = erreurs
+    return body
+
+
+def status_of(exc: ConumError) -> int:
+    if exc.code in _NOT_FOUND:
+        return 404
+    if exc.code in _CONFLICT:
+        return 409
+    if exc.code in _UNPROCESSABLE:
+        return 422
+    if exc.code in _TRANSIENT:
+        return 503
+    return 400
+
+
+def install_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message, exc.erreurs), status_code=exc.status, headers=exc.headers)
+
+    @api.exception_handler(ConumError)
+    async def _conum_error(_request: Request, exc: ConumError) -> JSONResponse:
+        status = status_of(exc)
+        body = exc.to_dict()
+        if isinstance(exc, DemandeInvalide | ChangementRefuse) and body.get("erreurs"):
+            status = 422
+        if status == 503:
+            log.warning("service indisponible : %s", exc.message)
+            return JSONResponse(_body(str(exc.code), "Service momentanément indisponible, réessayez plus tard."),
+                                status_code=503, headers={"Retry-After": "30"})
+        return JSONResponse(body, status_code=status)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        erreurs = []
+        for err in exc.errors():
+            err = dict(err)
+            loc = list(err.get("loc", ()))
+            if loc and loc[0] in ("body", "query", "path", "header", "form"):
+                loc = loc[1:]
+            err["loc"] = tuple(loc)
+            erreurs.append({"champ": error_path(err), "code": str(err.get("type", "")), "message": french_message(err)})
+        detail = "\n".join(f"- {e['champ']} : {e['message']}" if e["champ"] else f"- {e['message']}" for e in erreurs)
+        return JSONResponse(_body("requete_invalide", f"La requête est refusée :\n{detail}", erreurs), status_code=422)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: ("introuvable", "Adresse inconnue."), 405: ("methode_non_permise", "Méthode non permise."),
+                    413: ("trop_volumineux", "Corps de requête trop volumineux."),
+                    400: ("requete_invalide", "Requête illisible.")}
+        code, message = messages.get(exc.status_code, ("erreur_http", "Requête refusée."))
+        return JSONResponse(_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @api.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("erreur interne sur %s %s", request.method, request.url.path)
+        return JSONResponse(_body("erreur_interne", "Erreur interne : l'équipe d'exploitation est prévenue."),
+                            status_code=500)
+
+
+_DESCRIPTIONS = {
+    401: "Jeton absent, mal formé, inconnu ou révoqué.",
+    403: "Le rôle du jeton ne permet pas cette opération.",
+    404: "Inconnu, ou hors des départements du jeton.",
+    409: "Conflit avec l'état enregistré.",
+    413: "Corps de requête trop volumineux.",
+    415: "Type de fichier (d'après son contenu) non accepté.",
+    422: "Requête invalide : les champs refusés sont dans « erreurs ».",
+    429: "Trop de requêtes pour ce jeton : réessayer après Retry-After secondes.",
+    503: "Service momentanément indisponible : réessayer.",
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Erreur, "description": text} for status, text in _DESCRIPTIONS.items()
+}
+
+
+def responses(*statuses: int, **extra: Any) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route documents (always 401, 422, 429 and 503), plus ``extra``."""
+    chosen = {401, 422, 429, 503, *statuses}
+    out: dict[int | str, dict[str, Any]] = {s: RESPONSES[s] for s in sorted(chosen)}
+    out.update({int(k.lstrip("_")): v for k, v in extra.items()})
+    return out

@@ -1,0 +1,253 @@
+"""``/v1/conventions``: generate from a dossier, request a change, list and read, download the
+documents (streamed from the local store, or a 302 to a presigned URL on S3), upload the signed
+copy, fetch its certificat d'archivage. Every download and upload is audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton
+from dossiers.domain.archive import STATUTS_ARCHIVES
+from dossiers.domain.changements import parse_changement
+from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
+from dossiers.domain.model import convention_id_for
+from dossiers.domain.pieces import safe_filename
+from dossiers.entrypoints.api import schemas
+from dossiers.entrypoints.api.errors import ApiError, responses
+from dossiers.entrypoints.api.routes_dossiers import (
+    PDF,
+    Idempotency,
+    ascii_name,
+    check_upload,
+    ctx_of,
+    read_json,
+    submitted,
+)
+from dossiers.entrypoints.api.context import audited
+from dossiers.entrypoints.api.security import require
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1")
+Numero = Annotated[int, Path(ge=1, le=100_000, description="Numéro de version (1 : la convention initiale).")]
+DOCX = {"content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+    "schema": {"type": "string", "format": "binary"}}}}
+REDIRECT = {"description": "Stockage S3 : redirection vers une URL présignée (durée PRESIGNED_URL_TTL)."}
+
+
+def _money(value: Any) -> str:
+    return f"{value:.2f}"
+
+
+def _structure(s: Any) -> dict[str, Any]:
+    return {"id": s.id if hasattr(s, "id") else s.structure_id, "siret": s.siret, "denomination": s.denomination,
+            "nature": str(s.nature), "departement": s.departement}
+
+
+@router.post("/conventions", status_code=202, response_model=schemas.TacheSoumise,
+             responses=responses(403, 404, 409), summary="Générer la convention d'un dossier")
+def post_convention(body: schemas.NouvelleConvention, request: Request,
+                    jeton: Jeton = Depends(require(Droit.SOUMETTRE)), idempotency: Idempotency = None) -> dict[str, Any]:
+    from dossiers.services.validation import view_dossier
+    from workers.submit import store_json
+
+    ctx = ctx_of(request)
+    ctx.dossier_visible(jeton, body.dossier_id)
+    view = view_dossier(body.dossier_id, ctx.app)
+    if str(view.statut) == "incomplet":
+        missing = ", ".join(r.label for r in view.manquantes) or "pièces invalides à remplacer"
+        raise ApiError(409, "dossier_incomplet", f"Le dossier {body.dossier_id} est incomplet : {missing}.")
+    demande = ctx.app.catalog.get_dossier_demande(body.dossier_id)
+    key = store_json(ctx.app, demande)
+    job = ctx.submit(jeton, "generate", {"demande_key": key}, idempotency=idempotency)
+    structure = demande["structure"]["id"]
+    return submitted(job, dossier_id=body.dossier_id,
+                     convention_id=convention_id_for(structure, int(demande["convention"]["vague"])))
+
+
+@router.post("/conventions/{convention_id}/changes", status_code=202, response_model=schemas.TacheSoumise,
+             responses=responses(403, 404, 413), summary="Demander un avenant, un renouvellement ou une résiliation",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"$ref": "#/components/schemas/Changement"}}}}})
+async def post_change(convention_id: str, request: Request, jeton: Jeton = Depends(require(Droit.SOUMETTRE)),
+                      idempotency: Idempotency = None) -> dict[str, Any]:
+    payload = await read_json(request)
+    ctx = ctx_of(request)
+
+    def run() -> dict[str, Any]:
+        from workers.submit import store_json
+
+        ctx.convention_visible(jeton, convention_id)
+        parse_changement(payload)  # refused here with the fields (422), not later in a job
+        job = ctx.submit(jeton, "amend", {"convention_id": convention_id, "change_key": store_json(ctx.app, payload)},
+                         idempotency=idempotency)
+        return submitted(job, convention_id=convention_id)
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/conventions", response_model=schemas.ConventionsPage, responses=responses(403),
+            summary="Conventions des départements du jeton (filtres, pagination)")
+def list_conventions(
+    request: Request,
+    jeton: Jeton = Depends(require(Droit.LIRE)),
+    departement: Annotated[str | None, Query(pattern=DEPARTEMENT.pattern, description="Code département.")] = None,
+    statut: Annotated[Literal["a_signer", "signee", "archivee"] | None, Query()] = None,
+    nature: Annotated[Literal["publique", "privee"] | None, Query()] = None,
+    vague: Annotated[int | None, Query(ge=1, le=9)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100,
+                                   description="Dénomination (partie), SIRET/SIREN, identifiant.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    total, page = ctx.app.catalog.search_conventions(
+        departements=jeton.departements, departement=departement,
+        statut=ConventionStatut(statut) if statut else None, nature=nature, vague=vague, q=q, limit=limit,
+        offset=offset)
+    items = [{
+        "id": c.id, "vague": c.vague, "date_debut": c.date_debut, "structure": {
+            "id": c.structure_id, "siret": c.siret, "denomination": c.denomination, "nature": c.nature,
+            "departement": c.departement},
+        "version": c.version, "document_type": c.document_type, "motif": c.motif,
+        "montant_total": _money(c.montant_total), "version_creee_le": c.version_created_at, "statut": str(c.statut),
+        "url": f"/v1/conventions/{c.id}",
+    } for c in page]
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/conventions/{convention_id}", response_model=schemas.Convention, responses=responses(403, 404),
+            summary="Versions, montants, documents et copies signées d'une convention")
+def get_convention(convention_id: str, request: Request, jeton: Jeton = Depends(require(Droit.LIRE))) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    ctx.convention_visible(jeton, convention_id)
+    convention = ctx.app.catalog.get_convention(convention_id)
+    structure = ctx.app.catalog.get_structure(convention.structure_id)
+    archives = ctx.app.catalog.find_archives(convention_id=convention_id)
+    base = f"/v1/conventions/{convention_id}"
+    versions = []
+    for v in sorted(convention.versions, key=lambda v: v.numero):
+        copies = [a for a in archives if a.version == v.numero]
+        versions.append({
+            "numero": v.numero, "motif": v.motif, "document_type": v.document_type, "regles": v.regles,
+            "modele_version": v.modele_version, "montant_total": _money(v.montant_total), "created_at": v.created_at,
+            "echeancier": [{"numero": t.numero, "annee": t.annee, "date": t.date, "montant": _money(t.montant)}
+                           for t in v.echeancier],
+            "documents": [{"kind": d.kind, "sha256": d.sha256, "size": d.size, "content_type": d.content_type,
+                           "url": f"{base}/versions/{v.numero}/document.{d.kind}"} for d in v.documents],
+            "copies_signees": [{
+                "sha256": a.sha256, "statut": a.statut, "received_at": a.received_at, "archived_at": a.archived_at,
+                "retain_until": a.retain_until, "findings": [f.to_dict() for f in a.findings],
+                "certificat_url": (f"{base}/versions/{v.numero}/certificat.pdf?sha256={a.sha256}"
+                                   if a.certificat_key else None),
+            } for a in copies],
+            "signed_url": f"{base}/versions/{v.numero}/signed",
+        })
+    current = convention.current
+    return {"id": convention.id, "vague": convention.vague, "date_debut": convention.date_debut,
+            "statut": str(_statut(archives, current.numero if current else 0)), "structure": _structure(structure),
+            "versions": versions}
+
+
+def _statut(archives: list[Any], numero: int) -> ConventionStatut:
+    """Same rule as the catalog's search (``search_conventions``)."""
+    copies = [a for a in archives if a.version == numero]
+    if any(a.statut == "archive" and a.archived_at is not None for a in copies):
+        return ConventionStatut.ARCHIVEE
+    if any(a.statut in STATUTS_ARCHIVES for a in copies):
+        return ConventionStatut.SIGNEE
+    return ConventionStatut.A_SIGNER
+
+
+def _download(request: Request, jeton: Jeton, convention_id: str, numero: int, kind: str) -> Response:
+    ctx = ctx_of(request)
+    with audited(ctx, request, jeton, "document.telecharger") as trail:
+        trail.departement = ctx.convention_visible(jeton, convention_id)
+        version = ctx.app.catalog.find_version(convention_id, numero)
+        ref = version.document(kind) if version is not None else None
+        if ref is None:
+            raise ApiError(404, "document_introuvable", f"Pas de document {kind.upper()} pour la version {numero} "
+                                                        f"de la convention {convention_id}.")
+        trail.detail = {"kind": kind, "version": numero, "sha256": ref.sha256, "size": ref.size}
+        url = ctx.app.storage.presigned_url(ref.key, ttl=ctx.app.settings.presigned_url_ttl)
+        if url is not None:
+            trail.status = 302
+            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        data = ctx.app.storage.get(ref.key, sha256=ref.sha256)  # checked against the catalog's SHA-256
+        name = f"{ascii_name(convention_id)}-v{numero}.{kind}"
+        return Response(data, media_type=ref.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "ETag": f'"{ref.sha256}"',
+            "Cache-Control": "private, no-store"})
+
+
+@router.get("/conventions/{convention_id}/versions/{numero}/document.pdf", response_class=Response,
+            responses=responses(403, 404, _200=PDF, _302=REDIRECT), summary="PDF/A de la version")
+def get_pdf(convention_id: str, numero: Numero, request: Request,
+            jeton: Jeton = Depends(require(Droit.LIRE))) -> Response:
+    return _download(request, jeton, convention_id, numero, "pdf")
+
+
+@router.get("/conventions/{convention_id}/versions/{numero}/document.docx", response_class=Response,
+            responses=responses(403, 404, _200=DOCX, _302=REDIRECT), summary="DOCX de la version")
+def get_docx(convention_id: str, numero: Numero, request: Request,
+             jeton: Jeton = Depends(require(Droit.LIRE))) -> Response:
+    return _download(request, jeton, convention_id, numero, "docx")
+
+
+@router.post("/conventions/{convention_id}/versions/{numero}/signed", status_code=202,
+             response_model=schemas.TacheSoumise, responses=responses(403, 404, 413, 415),
+             summary="Déposer la copie signée (PDF) : contrôlée puis archivée sous verrou")
+def post_signed(
+    convention_id: str, numero: Numero, request: Request,
+    fichier: Annotated[UploadFile, File(description="La copie signée renvoyée par la structure (PDF).")],
+    jeton: Jeton = Depends(require(Droit.DEPOSER_SIGNE)), idempotency: Idempotency = None,
+) -> dict[str, Any]:
+    from dossiers.services.archive import stage
+
+    ctx = ctx_of(request)
+    with audited(ctx, request, jeton, "copie_signee.deposer") as trail:
+        trail.departement = ctx.convention_visible(jeton, convention_id)
+        if ctx.app.catalog.find_version(convention_id, numero) is None:
+            raise ApiError(404, "version_introuvable", f"Pas de version {numero} de la convention {convention_id}.")
+        data = fichier.file.read(SIGNED_COPY_POLICY.max_bytes + 1)
+        filename = safe_filename(fichier.filename)
+        trail.detail = {"version": numero, "filename": filename, "size": len(data)}
+        check_upload(data, mimes=SIGNED_COPY_POLICY.mimes, max_bytes=SIGNED_COPY_POLICY.max_bytes,
+                     what="La copie signée")
+        key = stage(data, ctx.app)
+        sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
+        job = ctx.submit(jeton, "archive", {"convention_id": convention_id, "staging_key": key, "version": numero,
+                                            "filename": filename}, idempotency=idempotency)
+        trail.status = 202
+        trail.detail.update(sha256=sha256, job_id=job.id)
+        return submitted(job, convention_id=convention_id, sha256=sha256)
+
+
+@router.get("/conventions/{convention_id}/versions/{numero}/certificat.pdf", response_class=Response,
+            responses=responses(403, 404, _200=PDF, _302=REDIRECT), summary="Certificat d'archivage de la copie signée")
+def get_certificat(
+    convention_id: str, numero: Numero, request: Request, jeton: Jeton = Depends(require(Droit.LIRE)),
+    sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="Copie signée (défaut : la dernière archivée).")] = None,
+) -> Response:
+    ctx = ctx_of(request)
+    with audited(ctx, request, jeton, "certificat.telecharger") as trail:
+        trail.departement = ctx.convention_visible(jeton, convention_id)
+        copies = [a for a in ctx.app.catalog.find_archives(convention_id=convention_id)
+                  if a.version == numero and a.certificat_key and (sha256 is None or a.sha256 == sha256)]
+        if not copies:
+            raise ApiError(404, "certificat_introuvable", f"Aucune copie signée archivée pour la version {numero} "
+                                                          f"de la convention {convention_id}.")
+        record = max(copies, key=lambda a: (a.archived_at, a.id))
+        trail.detail = {"version": numero, "sha256": record.sha256, "certificat_sha256": record.certificat_sha256}
+        url = ctx.app.archive.presigned_url(record.certificat_key, ttl=ctx.app.settings.presigned_url_ttl)
+        if url is not None:
+            trail.status = 302
+            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        data = ctx.app.archive.get(record.certificat_key, sha256=record.certificat_sha256)
+        return Response(data, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="certificat-{ascii_name(convention_id)}-v{numero}.pdf"',
+            "ETag": f'"{record.certificat_sha256}"', "Cache-Control": "private, no-store"})

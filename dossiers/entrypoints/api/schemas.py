@@ -1,0 +1,189 @@
+"""What the API answers, as Pydantic models: they make the OpenAPI document (``/v1/openapi.json``)
+and FastAPI checks every response against them, so the document stays accurate.
+
+Amounts are decimal strings in euros with two decimals (``"17500.00"``): a JSON number would lose
+cents in some clients. Dates are ISO 8601; instants carry their offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Montant = str  # "17500.00"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErreurChamp(_Out):
+    champ: str = Field(description="Chemin du champ refusé (ex. structure.siret, postes[1].contrat.type).")
+    code: str
+    message: str
+
+
+class Erreur(_Out):
+    code: str = Field(description="Code stable (contrat avec les portails) ; le message peut changer.")
+    message: str = Field(description="Message en français.")
+    erreurs: list[ErreurChamp] | None = None
+
+
+class Constat(_Out):
+    code: str
+    severity: Literal["erreur", "alerte"]
+    message: str
+
+
+class ErreurTache(_Out):
+    code: str
+    message: str
+
+
+class TacheSoumise(_Out):
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    url: str = Field(description="Où suivre la tâche (GET).")
+    dossier_id: str | None = None
+    convention_id: str | None = None
+    sha256: str | None = Field(default=None, description="SHA-256 du fichier reçu, pour un dépôt.")
+
+
+class Tache(_Out):
+    job_id: str
+    actor: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    attempts: int
+    result: dict[str, Any] | None
+    error: ErreurTache | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Piece(_Out):
+    id: int
+    kind: str
+    poste_id: str | None
+    filename: str | None
+    sha256: str
+    size: int
+    mime: str
+    status: Literal["valide", "invalide", "a_verifier"]
+    findings: list[Constat]
+    fields: dict[str, Any]
+    validated_at: datetime
+
+
+class PieceManquante(_Out):
+    kind: str
+    poste_id: str | None
+    label: str
+
+
+class Dossier(_Out):
+    dossier_id: str
+    structure_id: str
+    siret: str
+    denomination: str
+    nature: Literal["publique", "privee"]
+    departement: str
+    status: Literal["incomplet", "a_verifier", "complet"]
+    pieces: list[Piece]
+    missing: list[PieceManquante]
+    history: int = Field(description="Nombre de fichiers reçus, remplacés compris.")
+    rapport_url: str
+
+
+class StructureResume(_Out):
+    id: str
+    siret: str
+    denomination: str
+    nature: Literal["publique", "privee"]
+    departement: str
+
+
+StatutConvention = Literal["a_signer", "signee", "archivee"]
+
+
+class ConventionLigne(_Out):
+    id: str
+    vague: int
+    date_debut: date
+    structure: StructureResume
+    version: int = Field(description="Numéro de la version courante.")
+    document_type: Literal["convention", "avenant", "resiliation"]
+    motif: str
+    montant_total: Montant
+    version_creee_le: datetime
+    statut: StatutConvention
+    url: str
+
+
+class ConventionsPage(_Out):
+    total: int
+    limit: int
+    offset: int
+    items: list[ConventionLigne]
+
+
+class Tranche(_Out):
+    numero: int
+    annee: int
+    date: date
+    montant: Montant
+
+
+class Document(_Out):
+    kind: Literal["docx", "pdf"]
+    sha256: str
+    size: int
+    content_type: str
+    url: str
+
+
+class CopieSignee(_Out):
+    sha256: str
+    statut: Literal["archive", "a_verifier", "refuse"]
+    received_at: datetime
+    archived_at: datetime | None
+    retain_until: datetime | None
+    findings: list[Constat]
+    certificat_url: str | None
+
+
+class Version(_Out):
+    numero: int
+    motif: str
+    document_type: Literal["convention", "avenant", "resiliation"]
+    regles: str
+    modele_version: str
+    montant_total: Montant
+    created_at: datetime
+    echeancier: list[Tranche]
+    documents: list[Document]
+    copies_signees: list[CopieSignee]
+    signed_url: str = Field(description="Où déposer la copie signée de cette version (POST multipart).")
+
+
+class Convention(_Out):
+    id: str
+    vague: int
+    date_debut: date
+    statut: StatutConvention
+    structure: StructureResume
+    versions: list[Version]
+
+
+class NouvelleConvention(BaseModel):
+    """Générer la convention d'un dossier (sa demande enregistrée)."""
+
+    model_config = ConfigDict(extra="forbid")
+    dossier_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class Sante(_Out):
+    status: Literal["ok", "indisponible"]
+    checks: dict[str, Literal["ok", "indisponible"]] = Field(default_factory=dict)

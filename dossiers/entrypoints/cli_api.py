@@ -1,0 +1,124 @@
+"""``conum serve`` (the HTTP API under uvicorn), ``conum token create|revoke|list``, ``conum audit``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.errors import ConumError, ErrorCode
+
+__all__ = ["serve", "token", "audit"]
+
+_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+
+
+@click.command()
+@click.option("--host", help="Adresse d'écoute (défaut : API_HOST, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (défaut : API_PORT, 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Processus uvicorn (défaut : API_WORKERS, 1).")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Sert l'API HTTP (/v1, /healthz, /readyz ; OpenAPI : /v1/openapi.json)."""
+    import uvicorn
+
+    s = settings()
+    uvicorn.run("dossiers.entrypoints.api:create_app", factory=True, host=host or s.api_host,
+                port=port or s.api_port, workers=workers or s.api_workers, proxy_headers=True,
+                forwarded_allow_ips=s.api_trusted_proxies, server_header=False, log_level="info")
+
+
+@click.group()
+def token() -> None:
+    """Jetons d'accès à l'API (seule leur empreinte SHA-256 est conservée)."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(["portail", "instructeur", "admin"]))
+@click.option("--departement", "departements", multiple=True,
+              help="Département couvert (répétable) ; obligatoire pour un instructeur.")
+@click.option("--nom", default="", help="Qui utilise ce jeton (ex. « DS connecteur », « Préfecture 33 – C. Exemple »).")
+@_json
+def token_create(role: str, departements: tuple[str, ...], nom: str, as_json: bool) -> None:
+    """Crée un jeton ; le secret n'est affiché qu'une fois."""
+    from dossiers.bootstrap import App
+    from dossiers.services.acces import create_token
+
+    try:
+        with App(settings()) as app:
+            secret, jeton = create_token(app, role=role, departements=departements, nom=nom, now=datetime.now(UTC))
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"token": secret, "id": jeton.id, "role": str(jeton.role),
+                               "departements": list(jeton.departements)}, ensure_ascii=False))
+    else:
+        scope = ", ".join(jeton.departements) or "tous les départements"
+        click.echo(f"jeton {jeton.id} ({jeton.role}, {scope}) — à transmettre, il ne sera plus affiché :")
+        click.echo(secret)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@_json
+def token_revoke(token_id: str, as_json: bool) -> None:
+    """Révoque le jeton TOKEN_ID (effet immédiat)."""
+    from dossiers.bootstrap import App
+    from dossiers.services.acces import revoke_token
+
+    try:
+        with App(settings()) as app:
+            revoke_token(app, token_id, now=datetime.now(UTC))
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
+    click.echo(json.dumps({"id": token_id, "revoked": True}) if as_json else f"jeton {token_id} révoqué")
+
+
+@token.command("list")
+@_json
+def token_list(as_json: bool) -> None:
+    """Liste les jetons (sans leur secret)."""
+    from dossiers.bootstrap import App
+
+    try:
+        with App(settings()) as app:
+            jetons = app.catalog.list_tokens()
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"tokens": [j.to_dict() for j in jetons]}, ensure_ascii=False))
+        return
+    table = Table("id", "rôle", "départements", "nom", "créé le", "révoqué le")
+    for j in jetons:
+        table.add_row(j.id, str(j.role), ", ".join(j.departements) or "tous", escape(j.nom),
+                      f"{j.created_at:%d/%m/%Y %H:%M}", f"{j.revoked_at:%d/%m/%Y %H:%M}" if j.revoked_at else "")
+    Console().print(table)
+
+
+@click.command()
+@click.option("--jeton", "token_id", help="Seulement ce jeton.")
+@click.option("--depuis", "days", type=click.IntRange(1, 3650), help="Les N derniers jours.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@_json
+def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> None:
+    """Journal d'audit des téléchargements et dépôts faits par l'API (le plus récent d'abord)."""
+    from dossiers.bootstrap import App
+
+    since = datetime.now(UTC) - timedelta(days=days) if days else None
+    try:
+        with App(settings()) as app:
+            entries = app.catalog.list_audit(limit=limit, token_id=token_id, since=since)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"entries": [e.to_dict() for e in entries]}, ensure_ascii=False))
+        return
+    table = Table("quand", "jeton", "action", "ressource", "dép.", "adresse", "HTTP")
+    for e in entries:
+        table.add_row(f"{e.at:%d/%m/%Y %H:%M:%S}", e.token_id or "", e.action, escape(e.ressource),
+                      e.departement or "", e.adresse or "", str(e.statut_http))
+    Console().print(table)

@@ -1,0 +1,55 @@
+"""API tokens: create (the secret is returned once), authenticate, revoke; and the audit trail."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from dossiers.domain.acces import TOKEN_PREFIX, AuditEntry, Jeton, Role, looks_like_token, token_digest
+from dossiers.errors import ConumError, ErrorCode
+
+__all__ = ["create_token", "authenticate", "revoke_token", "audit", "AccesRefuse"]
+
+
+class AccesRefuse(ConumError):
+    """No valid token: missing, malformed, unknown or revoked (the API answers 401)."""
+
+    code = ErrorCode.NON_AUTHENTIFIE
+
+
+def create_token(app: Any, *, role: str, departements: Iterable[str] = (), nom: str = "",
+                 now: datetime) -> tuple[str, Jeton]:
+    """A new token: (secret, record). Only the secret's SHA-256 is stored."""
+    try:
+        jeton = Jeton(id=f"tok_{secrets.token_hex(8)}", role=Role(role),
+                      departements=tuple(sorted({d.strip().upper() for d in departements})),
+                      nom=nom.strip()[:200] or role, created_at=now)
+    except ValueError as exc:
+        raise ConumError(str(exc), code=ErrorCode.JETON_INVALIDE) from exc
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    app.catalog.create_token(jeton, digest=token_digest(secret))
+    return secret, jeton
+
+
+def authenticate(app: Any, secret: str | None) -> Jeton:
+    if not secret:
+        raise AccesRefuse("Jeton d'accès manquant : en-tête « Authorization: Bearer <jeton> » attendu.")
+    if not looks_like_token(secret):  # refused before any database lookup
+        raise AccesRefuse("Jeton d'accès mal formé.")
+    jeton = app.catalog.token_by_digest(token_digest(secret))
+    if jeton is None:
+        raise AccesRefuse("Jeton d'accès inconnu.")
+    if not jeton.actif:
+        raise AccesRefuse("Jeton d'accès révoqué.")
+    return jeton
+
+
+def revoke_token(app: Any, token_id: str, *, now: datetime) -> None:
+    if not app.catalog.revoke_token(token_id, now=now):
+        raise ConumError(f"Jeton {token_id} inconnu.", code=ErrorCode.JETON_INVALIDE)
+
+
+def audit(app: Any, entry: AuditEntry) -> None:
+    app.catalog.record_audit(entry)
