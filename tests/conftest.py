@@ -10,6 +10,8 @@
 - ``redis_server`` (session): a throwaway ``redis-server`` on 127.0.0.1, free port, no persistence;
   ``redis_url`` (function) flushes it and gives ``redis://127.0.0.1:<port>/0``. No binary: skip, or
   fail in CI.
+- ``seaweedfs`` (session): a throwaway SeaweedFS, S3 API with versioning and object lock (helpers in
+  tests/integration/conftest.py). No ``weed`` binary: skip, or fail in CI.
 - ``catalog_url`` (function, parametrized ``sqlite`` / ``postgresql``): the URL of a fresh, empty
   database: a SQLite file under ``tmp_path``, or a new database on ``postgres_server``.
 """
@@ -196,3 +198,19 @@ def redis_server() -> Iterator[RedisServer]:
 def redis_url(redis_server: RedisServer) -> str:
     redis_server.command("flushall")
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[object]:
+    """A throwaway SeaweedFS (S3 with versioning and object lock): see tests/integration/conftest.py."""
+    from tests.integration.conftest import start_seaweedfs, stop_weed
+
+    base = Path(tempfile.mkdtemp(prefix="conum-weed-"))
+    try:
+        server, process, ports = start_seaweedfs(base, access_key="conum-test", secret_key="conum-test-secret")
+        try:
+            yield server
+        finally:
+            stop_weed(process, ports)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

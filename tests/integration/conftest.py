@@ -8,7 +8,7 @@
   ``/usr/sbin/clamd``): skip locally, fail when ``CI=true``.
 - ``eicar`` (session): the EICAR test string, assembled here so that no file of the repository holds
   it verbatim (scanners flag source files that do).
-- ``seaweedfs`` (session): a throwaway SeaweedFS (``weed mini``, S3 API with SigV4, versioning and
+- ``start_seaweedfs`` / ``stop_weed`` (used by the session fixture ``seaweedfs`` of tests/conftest.py): a throwaway SeaweedFS (``weed mini``, S3 API with SigV4, versioning and
   object lock) on 127.0.0.1, its ten ports free, its data and local sockets in a temp dir, telemetry
   off. Yields a ``SeaweedFS`` (endpoint, keys, ``settings()``); stopped at the end (SIGTERM, then
   SIGKILL after ``WEED_STOP_GRACE`` s) and its ``/tmp/seaweedfs-*-<port>.sock`` files removed. No
@@ -203,7 +203,7 @@ def _weed_command(weed: str, base: Path, ports: dict[str, int]) -> list[str]:
     return command
 
 
-def _stop_weed(process: subprocess.Popen[bytes], ports: dict[str, int]) -> None:
+def stop_weed(process: subprocess.Popen[bytes], ports: dict[str, int]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -240,20 +240,7 @@ def start_seaweedfs(
             time.sleep(0.05)
         if process.poll() is None and _s3_answers(endpoint):
             return SeaweedFS(endpoint, access_key, secret_key), process, ports
-        _stop_weed(process, ports)
+        stop_weed(process, ports)
     tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
     pytest.fail(f"SeaweedFS n'a pas démarré :\n{tail}")
     raise AssertionError  # unreachable: pytest.fail raises
-
-
-@pytest.fixture(scope="session")
-def seaweedfs() -> Iterator[SeaweedFS]:
-    base = Path(tempfile.mkdtemp(prefix="conum-weed-"))
-    try:
-        server, process, ports = start_seaweedfs(base, access_key="conum-test", secret_key="conum-test-secret")
-        try:
-            yield server
-        finally:
-            _stop_weed(process, ports)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
