@@ -253,7 +253,10 @@ def test_success_paths_conform_to_the_openapi_document(api_schema: Any, live_api
     for response in submitted:
         call("/v1/jobs/{job_id}", "GET", 200, path_parameters={"job_id": response.json()["job_id"]})
     call("/v1/conventions", "POST", 409, body={"dossier_id": dossier}, media_type="application/json")  # incomplet
-    call("/v1/conventions", "GET", 200, query={"statut": "archivee"})
+    statut = call("/v1/conventions/{convention_id}", "GET", 200, path_parameters={"convention_id": convention}).json()["statut"]
+    assert statut in ("signee", "archivee")  # its signed copy is archived (a_verifier: signee)
+    listed = call("/v1/conventions", "GET", 200, query={"statut": statut, "limit": 10}).json()
+    assert [c["id"] for c in listed["items"]] == [convention], listed
     for kind in ("pdf", "docx"):
         call(f"/v1/conventions/{{convention_id}}/versions/{{numero}}/document.{kind}", "GET", 200,
              path_parameters={"convention_id": convention, "numero": 1})

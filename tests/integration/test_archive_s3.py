@@ -19,7 +19,7 @@ from dossiers.services.archive import archive_staged, stage
 from dossiers.services.generation import generate_convention
 from tests.factories import demande
 from tests.fixtures.contrat import add_signature_fields
-from tests.integration.conftest import _stop_weed, _weed_bin, _weed_command, start_seaweedfs
+from tests.integration.conftest import stop_weed, _weed_bin, _weed_command, start_seaweedfs
 
 pytestmark = [pytest.mark.seaweedfs, pytest.mark.libreoffice]
 CID = "CN-V2-STR-000123"
@@ -34,7 +34,7 @@ class Weed:
         self.server, self.process, self.ports = start_seaweedfs(base, access_key="k-test", secret_key="s-test-key")
 
     def stop(self) -> None:
-        _stop_weed(self.process, self.ports)
+        stop_weed(self.process, self.ports)
 
     def start(self) -> None:
         env = {"AWS_ACCESS_KEY_ID": "k-test", "AWS_SECRET_ACCESS_KEY": "s-test-key", "PATH": "/usr/bin:/bin"}
