@@ -16,17 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 __all__ = ["Role", "Droit", "Jeton", "AuditEntry", "TOKEN_PREFIX", "token_digest", "looks_like_token",
-           "DEPARTEMENT", "ConventionStatut", "ConventionResume"]
+           "DEPARTEMENT", "ConventionStatut", "ConventionResume", "search_key"]
 
 TOKEN_PREFIX = "conum_"
 _TOKEN = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")  # secrets.token_urlsafe(32)
 DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+def search_key(text: str) -> str:
+    """What the conventions search compares: lowercase, accents removed, punctuation as spaces
+    (« Association Emmaüs » is found by « emmaus », « Commune d'Exempleville » by « d exemple »)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", folded).split())
 
 
 class Role(StrEnum):

@@ -148,6 +148,7 @@ def test_the_list_shows_only_the_tokens_departements(env: Env) -> None:
     assert [c["id"] for c in everything["items"]] == [C33, C75]
     assert env.get("admin", "/v1/conventions?departement=75").json()["items"][0]["id"] == C75
     assert env.get("admin", "/v1/conventions?q=gironde").json()["total"] == 1
+    assert env.get("admin", "/v1/conventions?q=DÉPARTEMENT de la").json()["total"] == 1  # case and accents folded
     assert env.get("admin", "/v1/conventions?q=22330001300016").json()["items"][0]["id"] == C33
     assert env.get("admin", "/v1/conventions?q=%25").json()["total"] == 0  # LIKE wildcards are literal
     assert env.get("admin", "/v1/conventions?statut=a_signer&nature=publique").json()["total"] == 2

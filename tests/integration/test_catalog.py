@@ -316,3 +316,28 @@ def test_a_populated_catalog_of_an_earlier_release_upgrades_in_place(catalog_url
         assert version is not None and version.document("pdf").key == "conventions/x.pdf"
         assert (version.request_id, version.document_type, version.etat) == (None, "convention", None)
         assert upgraded.current_revision() == migrations.head_revision()
+
+
+def test_a_catalog_of_the_previous_revision_gets_its_search_keys(catalog_url: str) -> None:
+    """0006 adds ``structures.recherche`` and fills it for the structures already there."""
+    from dossiers.adapters.catalog import create_catalog_engine
+
+    engine = create_catalog_engine(catalog_url)
+    try:
+        with engine.begin() as conn:
+            migrations.upgrade(conn, "0005")
+            conn.execute(text(
+                "insert into structures (id, siret, denomination, nature, categorie_juridique, departement, adresse,"
+                " zone_prioritaire, representant, updated_at) values ('STR-1', '84312345600017',"
+                " 'Association Emmaüs Connect', 'privee', '9220', '33', 'Bordeaux', false, '{}', :now)"),
+                {"now": datetime(2026, 1, 1, tzinfo=UTC)})
+    finally:
+        engine.dispose()
+    catalog = Catalog.open(catalog_url)
+    try:
+        with catalog.engine.connect() as conn:
+            assert conn.scalar(text("select recherche from structures where id = 'STR-1'")) == \
+                "association emmaus connect"
+        assert catalog.current_revision() == migrations.head_revision()
+    finally:
+        catalog.close()

@@ -17,7 +17,7 @@ from dossiers.adapters.catalog.tables import (
     TokenRow,
     VersionRow,
 )
-from dossiers.domain.acces import AuditEntry, ConventionResume, ConventionStatut, Jeton, Role
+from dossiers.domain.acces import AuditEntry, ConventionResume, ConventionStatut, Jeton, Role, search_key
 from dossiers.domain.archive import STATUTS_ARCHIVES
 
 __all__ = ["AccesCatalog", "MAX_SEARCH"]
@@ -138,8 +138,9 @@ class AccesCatalog:
             stmt = stmt.where(statut_col == str(statut))
         if q:
             digits = "".join(c for c in q if c.isdigit())
-            terms = [StructureRow.denomination.icontains(q, autoescape=True), ConventionRow.id == q,
-                     StructureRow.id == q]
+            terms = [ConventionRow.id == q, StructureRow.id == q]
+            if key := search_key(q):
+                terms.append(StructureRow.recherche.contains(key, autoescape=True))
             if len(digits) >= 9 and len(digits) == len(q.replace(" ", "")):  # a SIREN or SIRET, spaces allowed
                 terms.append(StructureRow.siret.startswith(digits, autoescape=True))
             stmt = stmt.where(or_(*terms))

@@ -9,6 +9,7 @@ from typing import Any
 from dossiers.adapters.catalog.coltypes import format_amount, parse_amount
 from dossiers.adapters.catalog.tables import ConventionRow, DocumentRow, StructureRow, VersionRow
 from dossiers.domain.etat_codec import etat_from_json, etat_to_json, figures_from_json, figures_to_json
+from dossiers.domain.acces import search_key
 from dossiers.domain.model import (
     Convention,
     ConventionVersion,
@@ -45,6 +46,7 @@ def structure_values(structure: Structure, *, now: datetime) -> dict[str, Any]:
         "zone_prioritaire": bool(structure.zone_prioritaire),
         "representant": {"civilite": r.civilite, "prenom": r.prenom, "nom": r.nom, "qualite": r.qualite},
         "updated_at": now,
+        "recherche": search_key(structure.denomination),
     }
 
 

@@ -59,6 +59,7 @@ class StructureRow(Base):
     zone_prioritaire: Mapped[bool] = mapped_column(Boolean)
     representant: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recherche: Mapped[str | None] = mapped_column(Text, nullable=True)  # dénomination folded (search_key)
 
 
 class ConventionRow(Base):

@@ -48,7 +48,7 @@ def _structure(s: Any) -> dict[str, Any]:
             "nature": str(s.nature), "departement": s.departement}
 
 
-@router.post("/conventions", status_code=202, response_model=schemas.TacheSoumise,
+@router.post("/conventions", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
              responses=responses(403, 404, 409), summary="Générer la convention d'un dossier")
 def post_convention(body: schemas.NouvelleConvention, request: Request,
                     jeton: Jeton = Depends(require(Droit.SOUMETTRE)), idempotency: Idempotency = None) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def post_convention(body: schemas.NouvelleConvention, request: Request,
                      convention_id=convention_id_for(structure, int(demande["convention"]["vague"])))
 
 
-@router.post("/conventions/{convention_id}/changes", status_code=202, response_model=schemas.TacheSoumise,
+@router.post("/conventions/{convention_id}/changes", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
              responses=responses(403, 404, 413), summary="Demander un avenant, un renouvellement ou une résiliation",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"$ref": "#/components/schemas/Changement"}}}}})
@@ -199,7 +199,7 @@ def get_docx(convention_id: str, numero: Numero, request: Request,
 
 
 @router.post("/conventions/{convention_id}/versions/{numero}/signed", status_code=202,
-             response_model=schemas.TacheSoumise, responses=responses(403, 404, 413, 415),
+             response_model=schemas.TacheSoumise, response_model_exclude_none=True, responses=responses(403, 404, 413, 415),
              summary="Déposer la copie signée (PDF) : contrôlée puis archivée sous verrou")
 def post_signed(
     convention_id: str, numero: Numero, request: Request,

@@ -71,7 +71,7 @@ def check_upload(data: bytes, *, mimes: frozenset[str], max_bytes: int, what: st
     return mime
 
 
-@router.post("/dossiers", status_code=202, response_model=schemas.TacheSoumise, responses=responses(403, 413),
+@router.post("/dossiers", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True, responses=responses(403, 413),
              summary="Ouvrir ou mettre à jour un dossier (demande JSON)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"$ref": "#/components/schemas/DemandeIn"}}}}})
@@ -123,7 +123,7 @@ def get_rapport(dossier_id: str, request: Request, jeton: Jeton = Depends(requir
         "Content-Disposition": f'attachment; filename="rapport-{ascii_name(dossier_id)}.pdf"', "Cache-Control": "no-store"})
 
 
-@router.post("/dossiers/{dossier_id}/pieces", status_code=202, response_model=schemas.TacheSoumise,
+@router.post("/dossiers/{dossier_id}/pieces", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
              responses=responses(403, 404, 413, 415), summary="Déposer une pièce (contrôlée par un worker)")
 def post_piece(
     dossier_id: str,

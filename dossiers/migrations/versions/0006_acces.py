@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from dossiers.domain.acces import search_key
+
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -53,9 +55,16 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_token_id", "audit_log", ["token_id"])
     op.add_column("jobs", sa.Column("owner", sa.String(32), nullable=True))
     op.create_index("ix_jobs_owner", "jobs", ["owner"])
+    op.add_column("structures", sa.Column("recherche", sa.Text(), nullable=True))
+    structures = sa.table("structures", sa.column("id", sa.String), sa.column("denomination", sa.Text),
+                          sa.column("recherche", sa.Text))
+    bind = op.get_bind()
+    for sid, denomination in bind.execute(sa.select(structures.c.id, structures.c.denomination)).all():
+        bind.execute(structures.update().where(structures.c.id == sid).values(recherche=search_key(denomination)))
 
 
 def downgrade() -> None:
+    op.drop_column("structures", "recherche")
     op.drop_index("ix_jobs_owner", table_name="jobs")
     op.drop_column("jobs", "owner")
     op.drop_index("ix_audit_log_token_id", table_name="audit_log")
