@@ -61,6 +61,8 @@ ENV_VARS: dict[str, str] = {
     "ARCHIVE_RETENTION_DAYS": "archive_retention_days",
     "IDENTITE_RETENTION_DAYS": "identite_retention_days",
     "PRESIGNED_URL_TTL": "presigned_url_ttl",
+    "REISSUE_PROCESSES": "reissue_processes",
+    "REISSUE_THREADS": "reissue_threads",
     "API_HOST": "api_host",
     "API_PORT": "api_port",
     "API_WORKERS": "api_workers",
@@ -126,6 +128,9 @@ class Settings(BaseModel):
     archive_retention_days: int = Field(default=3650, ge=1, le=36500)
     identite_retention_days: int = Field(default=90, ge=0, le=3650)  # ID pieces kept after archiving
     presigned_url_ttl: int = Field(default=300, ge=10, le=7 * 24 * 3600)  # seconds
+    # batch re-issue workers (`conum worker --reemissions`): their count bounds the batch's share of converters
+    reissue_processes: int = Field(default=1, ge=1, le=64)
+    reissue_threads: int = Field(default=1, ge=1, le=64)
     # HTTP API (`conum serve`)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

@@ -28,10 +28,11 @@ from dossiers.errors import (
 )
 from dossiers.settings import Settings
 from workers import runtime
-from workers.broker import setup_broker
+from workers.broker import BATCH_QUEUE, setup_broker
 from workers.middleware import configure_job_log
 
 __all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
+           "reissue_convention",
            "PieceRefusee",
            "MAX_JSON_BYTES", "ACTORS"]
 
@@ -135,5 +136,14 @@ def archive_signed_copy(convention_id: str, staging_key: str, version: int | Non
     return record.to_dict()
 
 
+@dramatiq.actor(queue_name=BATCH_QUEUE, priority=100, time_limit=15 * 60_000, throws=(ChangementRefuse,), **_RETRY)
+def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
+    """One convention of a re-issue plan (own queue, consumed by `conum worker --reemissions`)."""
+    from dossiers.services.reemission import reissue_item
+
+    outcome = reissue_item(runtime.app(), plan_id, convention_id, today=date.today(), now=datetime.now(UTC))
+    return {"plan_id": plan_id, "convention_id": convention_id, **outcome.to_dict()}
+
+
 ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,
-          "amend": amend_convention, "archive": archive_signed_copy}
+          "amend": amend_convention, "archive": archive_signed_copy, "reissue": reissue_convention}

@@ -22,10 +22,17 @@ from dramatiq.middleware import Retries
 
 from dossiers.settings import Settings
 
-__all__ = ["build_broker", "setup_broker", "is_local"]
+__all__ = ["build_broker", "setup_broker", "is_local", "INTERACTIVE_QUEUES", "BATCH_QUEUE"]
 
 _lock = threading.Lock()
 _broker: dramatiq.Broker | None = None
+
+
+# Interactive jobs and the batch re-issue have queues of their own: a plain `conum worker` consumes the
+# interactive ones; the batch runs on `conum worker --reemissions` processes, whose count and
+# threads bound its share of the converters (and its actor's priority is the lowest).
+INTERACTIVE_QUEUES = ("conventions", "pieces", "archives")
+BATCH_QUEUE = "reemissions"
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:

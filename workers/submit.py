@@ -23,7 +23,7 @@ from dossiers.domain.jobs import Job, JobStatus
 from dossiers.errors import ObjectExists
 from workers.broker import is_local
 
-__all__ = ["store_json", "store_upload", "submit", "idempotency_key", "RESUBMIT_AFTER"]
+__all__ = ["store_json", "store_upload", "submit", "submit_many", "idempotency_key", "RESUBMIT_AFTER"]
 
 RESUBMIT_AFTER = timedelta(minutes=10)
 
@@ -53,12 +53,9 @@ def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None,
-           owner: str | None = None) -> Job:
-    """Record and enqueue a job (or return the job already submitted with the same key).
-
-    ``owner`` (an API token id) is part of the default key: two portals sending the same file each
-    get a job of their own to follow (the work itself is still done once, effects are idempotent)."""
+def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | None,
+            owner: str | None) -> tuple[Job, dramatiq.Message[Any] | None]:
+    """Record the job; the message to enqueue, or None when the job is already on its way or done."""
     key = key or idempotency_key(actor.actor_name, kwargs if owner is None else {**kwargs, "_owner": owner})
     job = Job(id=str(uuid.uuid4()), actor=actor.actor_name, queue=actor.queue_name, args=kwargs,
               status=JobStatus.QUEUED, created_at=datetime.now(UTC), idempotency_key=key, owner=owner)
@@ -69,15 +66,43 @@ def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str 
     # a failed job submitted again is run again (the cause may be gone: clamd back, a demande corrected
     # elsewhere…); a succeeded one is not: its effect is done
     retried = job.status is JobStatus.FAILED and app.catalog.requeue_failed_job(job.id)
-    if created or lost or retried:
-        # in process, a transient failure is reported at once rather than retried minutes later
-        options = {"max_retries": 0} if is_local(actor.broker) else {}
-        message = actor.message_with_options(kwargs=job.args, **options)
-        actor.broker.enqueue(message.copy(message_id=job.id))
+    if not (created or lost or retried):
+        return job, None
+    # in process, a transient failure is reported at once rather than retried minutes later
+    options = {"max_retries": 0} if is_local(actor.broker) else {}
+    return job, actor.message_with_options(kwargs=job.args, **options).copy(message_id=job.id)
+
+
+def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None,
+           owner: str | None = None) -> Job:
+    """Record and enqueue a job (or return the job already submitted with the same key).
+
+    ``owner`` (an API token id) is part of the default key: two portals sending the same file each
+    get a job of their own to follow (the work itself is still done once, effects are idempotent)."""
+    job, message = _record(app, actor, kwargs, key, owner)
+    if message is not None:
+        actor.broker.enqueue(message)
     if is_local(actor.broker):
         _run_here(actor.broker, actor.queue_name)
         job = app.catalog.get_job(job.id) or job
     return job
+
+
+def submit_many(app: Any, actor: dramatiq.Actor, batch: list[tuple[dict[str, Any], str]]) -> list[Job]:
+    """Record a job per ``(kwargs, key)`` and enqueue the messages as one Dramatiq group. With the
+    in-process broker they run here, in order, before this returns (the jobs as they ended)."""
+    jobs, messages = [], []
+    for kwargs, key in batch:
+        job, message = _record(app, actor, kwargs, key, None)
+        jobs.append(job)
+        if message is not None:
+            messages.append(message)
+    if messages:
+        dramatiq.group(messages, broker=actor.broker).run()
+    if is_local(actor.broker):
+        _run_here(actor.broker, actor.queue_name)
+        jobs = [app.catalog.get_job(j.id) or j for j in jobs]
+    return jobs
 
 
 _local_workers: dict[int, Worker] = {}

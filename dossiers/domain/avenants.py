@@ -26,6 +26,7 @@ from dossiers.domain.etat import (
     Figures,
     MotifResiliation,
     PosteFinance,
+    Reemission,
     Renouvellement,
     Resiliation,
     RetraitPostes,
@@ -246,13 +247,32 @@ def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, 
     return new, motif, articles | ({ANNEXE_POSTES} if integrale else set())
 
 
+def _reemission(etat: EtatConvention, c: Reemission, regles: RuleSet, nouvelles: RuleSet | None
+                ) -> tuple[EtatConvention, str, set[str]]:
+    if nouvelles is not None and nouvelles.id != regles.id:
+        if nouvelles.vague != regles.vague:
+            raise _invalide(f"Les règles « {nouvelles.id} » sont celles de la vague {nouvelles.vague}, la convention "
+                            f"relève de la vague {regles.vague}.")
+        new = replace(etat, regles=nouvelles.id)
+        motif = f"Réémission de la convention selon les règles « {nouvelles.libelle} »"
+        articles = {ARTICLE_MONTANT, ARTICLE_VERSEMENT, ANNEXE_ECHEANCIER}
+        if c.modele is not None:
+            motif += f" et le modèle de convention version {c.modele}"
+        return new, motif, articles
+    if c.modele is None:
+        raise _sans_effet(f"La convention suit déjà les règles « {regles.id} » : rien à réémettre.")
+    return etat, f"Réémission de la convention selon le modèle version {c.modele}, montants inchangés", set(_ORDER)
+
+
 def appliquer(
-    etat: EtatConvention, changement: Changement, regles: RuleSet, *, regles_renouvellement: RuleSet | None = None
+    etat: EtatConvention, changement: Changement, regles: RuleSet, *, regles_renouvellement: RuleSet | None = None,
+    regles_reemission: RuleSet | None = None,
 ) -> Resultat:
     """The next version of ``etat`` after ``changement`` (version + 1), with figures before and after.
 
     ``regles`` funds ``etat``'s period; ``regles_renouvellement`` (vague 2) is needed for a
-    renouvellement only and funds the new period.
+    renouvellement only and funds the new period; ``regles_reemission`` is the rule set a
+    réémission moves the convention to (None: the same, only the text is issued again).
     """
     if etat.statut is not StatutConvention.ACTIVE:
         closed = date_longue(etat.date_resiliation) if etat.date_resiliation else "une date antérieure"
@@ -282,9 +302,12 @@ def appliquer(
         regles_apres = regles_renouvellement
     elif isinstance(changement, Resiliation):
         new, motif, articles = _resiliation(etat, changement)
+    elif isinstance(changement, Reemission):
+        new, motif, articles = _reemission(etat, changement, regles, regles_reemission)
+        regles_apres = regles_reemission or regles
     else:
         raise TypeError(f"changement inconnu : {type(changement).__name__}")
-    if new == etat:  # safety net: every branch above refuses its own no-ops with a precise message
+    if new == etat and not isinstance(changement, Reemission):  # safety net: each branch refuses its own no-ops
         raise _sans_effet("Modification sans effet : la convention resterait inchangée.")
     new = replace(new, version=etat.version + 1)
     apres = figures(new, regles_apres)

@@ -137,16 +137,32 @@ class ResiliationIn(_Change):
         return e.Resiliation(self.request_id, self.motif, self.date_effet, self.version)
 
 
+class ReemissionIn(_Change):
+    type: Literal["reemission"]
+    regles: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    modele: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _something(self) -> ReemissionIn:
+        if self.regles is None and self.modele is None:
+            raise PydanticCustomError("reemission_vide", "une réémission change les règles, le modèle, ou les deux")
+        return self
+
+    def to_domain(self) -> e.Reemission:
+        return e.Reemission(self.request_id, self.regles, self.modele, self.version)
+
+
 _MODELS: dict[str, type[_Change]] = {
     "ajout_postes": AjoutIn,
     "retrait_postes": RetraitIn,
     "changement_nature": NatureIn,
     "renouvellement": RenouvellementIn,
     "resiliation": ResiliationIn,
+    "reemission": ReemissionIn,
 }
 
 # Model-level checks are located on the model; name the field they are about.
-_FIELD_OF = {"poste_en_double": "postes", "date_effet_manquante": "date_effet"}
+_FIELD_OF = {"poste_en_double": "postes", "date_effet_manquante": "date_effet", "reemission_vide": "regles"}
 
 
 def _french(err: dict[str, Any]) -> str:

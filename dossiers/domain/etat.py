@@ -136,6 +136,7 @@ class TypeChangement(StrEnum):
     CHANGEMENT_NATURE = "changement_nature"
     RENOUVELLEMENT = "renouvellement"
     RESILIATION = "resiliation"
+    REEMISSION = "reemission"
 
 
 class MotifResiliation(StrEnum):
@@ -194,4 +195,16 @@ class Resiliation:
     type: TypeChangement = TypeChangement.RESILIATION
 
 
-Changement = AjoutPostes | RetraitPostes | ChangementNature | Renouvellement | Resiliation
+@dataclass(frozen=True)
+class Reemission:
+    """Issue the convention again: its amounts under another rule set of the same vague (``regles``:
+    a corrected barème), and/or its text under the current templates (``modele``: their version)."""
+
+    request_id: str
+    regles: str | None = None
+    modele: str | None = None
+    version: int | None = None
+    type: TypeChangement = TypeChangement.REEMISSION
+
+
+Changement = AjoutPostes | RetraitPostes | ChangementNature | Renouvellement | Resiliation | Reemission

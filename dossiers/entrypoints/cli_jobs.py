@@ -192,15 +192,22 @@ def jobs(status: str | None, limit: int, as_json: bool) -> None:
 @click.command()
 @click.option("--processes", type=int, default=None, help="Processus (défaut : WORKER_PROCESSES).")
 @click.option("--threads", type=int, default=None, help="Fils par processus (défaut : WORKER_THREADS).")
-@click.option("--queues", "-Q", multiple=True, help="Files à consommer (défaut : toutes).")
-def worker(processes: int | None, threads: int | None, queues: tuple[str, ...]) -> None:
-    """Lance les workers Dramatiq sur BROKER_URL (processus `worker` du Procfile)."""
+@click.option("--queues", "-Q", multiple=True,
+              help="Files à consommer (défaut : conventions, pieces, archives ; pas les réémissions).")
+@click.option("--reemissions", is_flag=True,
+              help="Seulement la file des réémissions en lot (défaut : REISSUE_PROCESSES × REISSUE_THREADS).")
+def worker(processes: int | None, threads: int | None, queues: tuple[str, ...], reemissions: bool) -> None:
+    """Lance les workers Dramatiq sur BROKER_URL (processus `worker` et `reissue` du Procfile)."""
+    from workers.broker import BATCH_QUEUE, INTERACTIVE_QUEUES
+
     s = settings()
     if s.broker_url is None:
         raise click.UsageError("BROKER_URL est requis pour lancer des workers (ex. redis://127.0.0.1:6379/0)")
+    if reemissions:
+        queues, processes, threads = (BATCH_QUEUE,), processes or s.reissue_processes, threads or s.reissue_threads
     args = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(processes or s.worker_processes),
             "--threads", str(threads or s.worker_threads), "--worker-shutdown-timeout", "600000"]
-    for queue in queues:
+    for queue in queues or INTERACTIVE_QUEUES:
         args += ["--queues", queue]
     sys.stdout.flush()
     os.execv(sys.executable, args)

@@ -29,6 +29,7 @@ from dossiers.domain.etat import (
     EtatConvention,
     Figures,
     Paiement,
+    Reemission,
     Renouvellement,
     Resiliation,
     RetraitPostes,
@@ -140,7 +141,12 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
     avant = courant.etat
     regles = app.rules.get(avant.regles)
     renouvellement = app.rules.for_vague(2) if isinstance(changement, Renouvellement) else None
-    resultat = appliquer(avant, changement, regles, regles_renouvellement=renouvellement)
+    reemission = None
+    if isinstance(changement, Reemission):
+        reemission = app.rules.get(changement.regles) if changement.regles else None
+        _check_modele(app, changement.modele)
+    resultat = appliquer(avant, changement, regles, regles_renouvellement=renouvellement,
+                         regles_reemission=reemission)
     numero = courant.version.numero + 1
     structure = app.catalog.get_structure(courant.convention.structure_id)
     structure = dataclasses.replace(structure, nature=resultat.etat.natures[-1][1])
@@ -186,6 +192,16 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
             f"La convention {convention_id} a reçu une autre modification pendant le traitement (version {numero}) : "
             "renvoyez la demande sur la version courante.", code=ErrorCode.VERSION_PERIMEE) from exc
     return Amended(recorded, created=True, resultat=resultat)
+
+
+def _check_modele(app: Any, modele: str | None) -> None:
+    """A réémission names the template version it is issued under: only the current one can be rendered."""
+    if modele is None:
+        return
+    current = app.template("avenant")[1].version
+    if modele != current:
+        raise ChangementRefuse(f"Modèle version {modele} indisponible : les modèles installés sont en version "
+                               f"{current}.", code=ErrorCode.CHANGEMENT_INVALIDE)
 
 
 def _tranches(fig: Figures) -> tuple[Tranche, ...]:

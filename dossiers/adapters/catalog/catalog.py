@@ -31,6 +31,7 @@ from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
 from dossiers.adapters.catalog.jobs import JobCatalog
 from dossiers.adapters.catalog.paiements import PaiementCatalog
+from dossiers.adapters.catalog.reemissions import ReemissionCatalog
 from dossiers.adapters.catalog.mapping import (
     convention_from_row,
     document_rows,
@@ -49,7 +50,8 @@ __all__ = ["Catalog"]
 MAX_PAGE = 1000
 
 
-class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog):
+class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog,
+              ReemissionCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
 __all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow", "ArchiveRow",
-           "TokenRow", "AuditRow"]
+           "TokenRow", "AuditRow", "PlanRow", "PlanItemRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -253,3 +253,42 @@ class AuditRow(Base):
     adresse: Mapped[str | None] = mapped_column(String(64), nullable=True)
     statut_http: Mapped[int] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class PlanRow(Base):
+    """A re-issue plan: what it applies, on which day, how many conventions it examined, its totals."""
+
+    __tablename__ = "reissue_plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    regles: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    modele: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    examinees: Mapped[int] = mapped_column(Integer)
+    totaux: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class PlanItemRow(Base):
+    """One affected convention of a plan: the change planned on its version, and what became of it
+    (``a_faire``, ``emise`` with the version issued, ``obsolete`` or ``echec`` with the reason)."""
+
+    __tablename__ = "reissue_items"
+    __table_args__ = (Index("ix_reissue_items_plan_id_statut", "plan_id", "statut"),)
+
+    plan_id: Mapped[str] = mapped_column(String(32), ForeignKey("reissue_plans.id"), primary_key=True)
+    convention_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    departement: Mapped[str] = mapped_column(String(3))
+    nature: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    base_version: Mapped[int] = mapped_column(Integer)
+    change: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    du_avant: Mapped[Decimal] = mapped_column(Money)
+    du_apres: Mapped[Decimal] = mapped_column(Money)
+    a_reverser: Mapped[Decimal] = mapped_column(Money)
+    postes_rendus: Mapped[list[str]] = mapped_column(JSONDocument)
+    statut: Mapped[str] = mapped_column(String(16))
+    version_emise: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

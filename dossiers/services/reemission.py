@@ -1,0 +1,193 @@
+"""Re-issue conventions in batch after a rule change: plan the impact, then issue, resumably.
+
+``plan`` reads every convention's current state in bulk, computes what the target (management
+rules, a barème, a template version) changes for each (``dossiers.domain.reemission.impact``), and
+records the plan and its items; nothing else is written. ``reissue_item`` is one job of the run: it
+re-checks the convention as it is now, and issues the avenant planned only if the convention is
+still at the version the plan saw and still needs it (else the item is ``obsolete``). The avenant's
+request id is the plan's, so a redelivered or re-run job returns the version already issued:
+a convention is never re-issued twice by one plan.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from dossiers.domain.reemission import (
+    Cible,
+    Impact,
+    ItemStatut,
+    Plan,
+    PlanItem,
+    impact,
+    request_id_for,
+    totaux,
+)
+from dossiers.errors import ChangementRefuse, ConumError, ErrorCode, RulesError
+
+__all__ = ["plan", "reissue_item", "progress", "Progress", "failures", "report_csv", "cible", "Outcome"]
+
+OBSOLETE_CODES = {ErrorCode.VERSION_PERIMEE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.CONVENTION_CLOSE}
+
+
+def cible(app: Any, *, regles: str | None, modele: str | None) -> Cible:
+    """The target of a plan; a template version must be the one installed (the one a job renders)."""
+    if regles is None and modele is None:
+        raise ConumError("Indiquez --rules, --template, ou les deux.", code=ErrorCode.REGLES_INTROUVABLES)
+    if modele is not None:
+        installed = app.template("avenant")[1].version
+        if modele != installed:
+            raise ConumError(f"Modèle version {modele} indisponible : les modèles installés sont en version "
+                             f"{installed}.", code=ErrorCode.MODELE_INTROUVABLE)
+    gestion = bareme = None
+    if regles is not None:
+        try:
+            gestion = app.rules.gestion(regles)
+        except RulesError:
+            bareme = app.rules.get(regles)  # not management rules: a barème (raises if neither)
+    try:
+        return Cible(gestion=gestion, bareme=bareme, modele=modele)
+    except ValueError as exc:
+        raise ConumError(str(exc), code=ErrorCode.REGLES_INVALIDES) from exc
+
+
+def plan(app: Any, *, regles: str | None, modele: str | None, as_of: date, now: datetime) -> tuple[Plan, list[Impact]]:
+    """Compute and record the impact of the target on every convention (active on ``as_of``)."""
+    from dossiers.services.avenants import etat_courant
+
+    target = cible(app, regles=regles, modele=modele)
+    plan_id = f"RP-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    request_id = request_id_for(plan_id)
+    rulesets: dict[str, Any] = {}
+    impacts: list[Impact] = []
+    examinees = 0
+    for cid, departement, nature, _numero, modele_courant, etat in app.catalog.current_states():
+        examinees += 1
+        if etat is None:  # a v1 from before états were stored: recomputed from its demande
+            etat = etat_courant(cid, app).etat
+        if etat.regles not in rulesets:
+            rulesets[etat.regles] = app.rules.get(etat.regles)
+        found = impact(etat, rulesets[etat.regles], target, jour=as_of, request_id=request_id,
+                       modele_courant=modele_courant)
+        if found is not None:
+            impacts.append(replace(found, departement=departement, nature=nature))
+    recorded = Plan(id=plan_id, created_at=now, as_of=as_of, examinees=examinees, totaux=totaux(impacts),
+                    regles=regles, modele=modele)
+    app.catalog.record_plan(recorded, impacts, now=now)
+    return recorded, impacts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    statut: str
+    version: int | None = None
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"statut": self.statut, "version": self.version, "message": self.message}
+
+
+def reissue_item(app: Any, plan_id: str, convention_id: str, *, today: date, now: datetime,
+                 job_id: str | None = None) -> Outcome:
+    """Issue one planned change, after checking it still applies. Transient errors propagate (the
+    job is retried); a refusal is recorded on the item."""
+    from dossiers.services.avenants import amend, etat_courant
+
+    item = app.catalog.plan_item(plan_id, convention_id)
+    plan_ = app.catalog.get_plan(plan_id)
+    if item is None or plan_ is None:
+        raise ChangementRefuse(f"Pas de convention {convention_id} dans le plan {plan_id}.",
+                               code=ErrorCode.CONVENTION_INTROUVABLE)
+    if item.statut == ItemStatut.EMISE:
+        return Outcome(ItemStatut.EMISE, item.version_emise)
+    request_id = request_id_for(plan_id)
+    done = app.catalog.find_version_by_request(convention_id, request_id)
+    if done is None:
+        outcome = _check(app, item, plan_, etat_courant(convention_id, app), today=today)
+        if outcome is None:
+            try:
+                done = amend(convention_id, item.impact.change, app, today=today, now=now).version
+            except ChangementRefuse as exc:
+                outcome = Outcome(ItemStatut.OBSOLETE if exc.code in OBSOLETE_CODES else ItemStatut.ECHEC,
+                                  message=f"{exc.code} : {exc.message}")
+        if outcome is not None:
+            app.catalog.set_plan_item(plan_id, convention_id, statut=outcome.statut, now=now, message=outcome.message,
+                                      job_id=job_id)
+            return outcome
+    app.catalog.set_plan_item(plan_id, convention_id, statut=ItemStatut.EMISE, version_emise=done.numero, now=now,
+                              job_id=job_id)
+    return Outcome(ItemStatut.EMISE, done.numero)
+
+
+def _check(app: Any, item: PlanItem, plan_: Plan, courant: Any, *, today: date) -> Outcome | None:
+    """None when the planned change still applies as planned; else why the item is obsolete."""
+    if courant.version.numero != item.impact.base_version:
+        return Outcome(ItemStatut.OBSOLETE, message=f"La convention est passée de la version "
+                       f"{item.impact.base_version} (plan) à la version {courant.version.numero} : à replanifier.")
+    target = cible(app, regles=plan_.regles, modele=plan_.modele)
+    again = impact(courant.etat, app.rules.get(courant.etat.regles), target, jour=plan_.as_of,
+                   request_id=request_id_for(plan_.id), modele_courant=courant.version.modele_version)
+    if again is None:
+        return Outcome(ItemStatut.OBSOLETE, message="La convention n'est plus concernée (paiements ou état changés).")
+    if again.change != item.impact.change:
+        return Outcome(ItemStatut.OBSOLETE, message="La modification à faire n'est plus celle du plan : à replanifier.")
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    emises: int
+    obsoletes: int
+    echecs: int  # refused for good, or whose job failed after its retries
+    restantes: int
+
+    @property
+    def finished(self) -> bool:
+        return self.restantes == 0
+
+    def to_dict(self) -> dict[str, int | bool]:
+        return {"total": self.total, "emises": self.emises, "obsoletes": self.obsoletes, "echecs": self.echecs,
+                "restantes": self.restantes, "termine": self.finished}
+
+
+def progress(app: Any, plan_id: str) -> Progress:
+    counts = app.catalog.plan_progress(plan_id)
+    total = sum(counts.values())
+    return Progress(total=total, emises=counts.get(ItemStatut.EMISE, 0), obsoletes=counts.get(ItemStatut.OBSOLETE, 0),
+                    echecs=counts.get(ItemStatut.ECHEC, 0),
+                    restantes=counts.get(ItemStatut.A_FAIRE, 0))
+
+
+def failures(app: Any, items: list[PlanItem]) -> list[PlanItem]:
+    """The items refused for good, and those whose job failed after its retries (with its error)."""
+    found = []
+    for item in items:
+        if item.statut == ItemStatut.ECHEC:
+            found.append(item)
+        elif item.statut == ItemStatut.A_FAIRE and item.job_id:
+            job = app.catalog.get_job(item.job_id)
+            if job is not None and str(job.status) == "failed" and job.error:
+                found.append(replace(item, statut=ItemStatut.ECHEC,
+                                     message=f"{job.error['code']} : {job.error['message']}"))
+    return found
+
+
+def report_csv(items: list[PlanItem]) -> str:
+    """One line per item (French headers, ``;`` separated, amounts with a decimal point)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(["convention", "departement", "nature", "type", "version_planifiee", "du_avant_eur",
+                     "du_apres_eur", "difference_eur", "a_reverser_eur", "postes_rendus", "statut", "version_emise",
+                     "message"])
+    for item in items:
+        d = item.to_dict()
+        writer.writerow([d["convention_id"], d["departement"], d["nature"], d["type"], d["base_version"],
+                         d["du_avant_eur"], d["du_apres_eur"], d["difference_eur"], d["a_reverser_eur"],
+                         " ".join(d["postes_rendus"]), d["statut"], d["version_emise"] or "", d["message"] or ""])
+    return out.getvalue()

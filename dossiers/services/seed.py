@@ -1,0 +1,183 @@
+"""A synthetic but realistic population of conventions in the catalog, for demos and benchmarks.
+
+``seed(app, structures=N, seed=S)`` writes N structures, each with its convention (v1) computed by
+the same code as a generated one (demande validated, barème of its vague, état and figures), and for
+some an avenant (v2: a poste added, or a change of nature), and the payments the CDC made for the
+years already begun. Deterministic for a given seed (the same ids, dates and amounts); a structure
+already there is skipped, so seeding twice adds nothing.
+
+No document is rendered: a seeded version has no DOCX nor PDF (its figures are what a re-issue
+plan reads); the first version a re-issue makes for it is a real avenant with its documents.
+Mix: 60 % publique (communes, départements, EPCI), 40 % privée (associations); vague 1 (2021–2022)
+and vague 2 (2023–2025); 1 to 10 postes, three in four occupied (CDI, CDD, PEC, contrat de projet
+for the public ones), the others vacant since a day spread over the period, so that some are over
+the 6-month rule; 10 % amended once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from stdnum import luhn
+
+from dossiers.domain.avenants import appliquer
+from dossiers.domain.changements import etat_initial
+from dossiers.domain.demande import validate_demande
+from dossiers.domain.echeancier import annees_convention, figures
+from dossiers.domain.etat import AjoutPostes, ChangementNature, Paiement
+from dossiers.domain.model import ConventionVersion, Nature, Tranche, convention_id_for
+from dossiers.domain.rules import calculer
+from dossiers.services.generation import demande_digest
+from dossiers.errors import ChangementRefuse
+
+__all__ = ["seed", "Seeded", "seed_demande"]
+
+DEPARTEMENTS = ("33", "75", "69", "13", "59", "31", "44", "67", "34", "35", "06", "76", "974", "2A", "62", "93")
+_WEIGHTS = (9, 8, 7, 7, 7, 5, 5, 4, 4, 4, 4, 4, 3, 1, 5, 6)
+_PRENOMS = ("Camille", "Inès", "Karim", "Sophie", "Éric", "Léa", "Mathis", "Yasmine", "Hugo", "Chloé", "Nadia",
+            "Lucas", "Manon", "Théo", "Aïcha", "Jules", "Emma", "Noah", "Zoé", "Rayan")
+_NOMS = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
+         "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier")
+_VILLES = ("Exempleville", "Saint-Martin", "Villeneuve", "Beaumont", "Montfort", "Clairefontaine", "Rochefort",
+           "Bellevue", "Val-d'Argent", "Pont-l'Évêque", "Sainte-Hélène", "Ormesson")
+_PUBLIQUES = (("7210", "Commune de {v}", "Maire"), ("7220", "Département n° {d}", "Président du conseil départemental"),
+              ("7346", "Communauté de communes de {v}", "Président"))
+_PRIVEES = (("9220", "Association Numérique pour tous {v}", "Présidente"),
+            ("9220", "Association Emmaüs Connect {v}", "Président"),
+            ("9220", "Centre social de {v}", "Présidente"))
+
+
+@dataclass(frozen=True)
+class Seeded:
+    structures: int  # written by this call
+    skipped: int  # already in the catalog
+    versions: int
+    paiements: int
+
+
+def _siret(rng: random.Random, prefix: str) -> str:
+    siren = prefix + "".join(rng.choice("0123456789") for _ in range(7))
+    siren += luhn.calc_check_digit(siren)
+    body = siren + f"{rng.randrange(1, 9999):04d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _day(rng: random.Random, first: date, last: date) -> date:
+    return first + timedelta(days=rng.randrange((last - first).days + 1))
+
+
+def seed_demande(rng: random.Random, index: int, seed_value: int) -> dict[str, Any]:
+    """One structure's demande (valid JSON, as a portal would send it)."""
+    publique = rng.random() < 0.6
+    departement = rng.choices(DEPARTEMENTS, weights=_WEIGHTS)[0]
+    ville = rng.choice(_VILLES)
+    categorie, denomination, qualite = rng.choice(_PUBLIQUES if publique else _PRIVEES)
+    vague = 1 if rng.random() < 0.4 else 2
+    first, last = (date(2021, 3, 1), date(2022, 6, 1)) if vague == 1 else (date(2023, 1, 1), date(2025, 6, 1))
+    debut = _day(rng, first, last).replace(day=1)
+    count = min(10, max(1, int(rng.expovariate(1 / 2.5)) + 1))
+    postes = []
+    for n in range(1, count + 1):
+        if rng.random() < 0.75:
+            kinds = ("CDI", "CDD", "PEC", "contrat_de_projet") if publique else ("CDI", "CDD", "PEC")
+            kind = rng.choice(kinds)
+            start = debut + timedelta(days=rng.randrange(0, 90))
+            contrat: dict[str, Any] = {"type": kind, "date_debut": start.isoformat()}
+            if kind != "CDI":
+                contrat["date_fin"] = (start + timedelta(days=rng.randrange(540, 1100))).isoformat()
+            postes.append({"id": f"P-{n}", "etat": "occupe",
+                           "conseiller": {"prenom": rng.choice(_PRENOMS), "nom": rng.choice(_NOMS)},
+                           "contrat": contrat})
+        else:
+            postes.append({"id": f"P-{n}", "etat": "vacant",
+                           "vacant_depuis": (debut + timedelta(days=rng.randrange(0, 900))).isoformat()})
+    return {
+        "structure": {
+            "id": f"STR-S{seed_value}-{index:06d}", "siret": _siret(rng, "2" if publique else "8"),
+            "denomination": denomination.format(v=ville, d=departement), "nature": "publique" if publique else "privee",
+            "categorie_juridique": categorie, "departement": departement,
+            "adresse": f"{rng.randrange(1, 120)} rue de la République, {ville}", "zone_prioritaire": rng.random() < 0.15,
+            "representant": {"civilite": rng.choice(("Mme", "M.")), "prenom": rng.choice(_PRENOMS),
+                             "nom": rng.choice(_NOMS), "qualite": qualite},
+        },
+        "convention": {"vague": vague, "date_debut": debut.isoformat(), "nombre_postes": count},
+        "postes": postes,
+    }
+
+
+def seed(app: Any, *, structures: int, seed: int = 1, as_of: date | None = None,
+         progress: Callable[[int], None] | None = None) -> Seeded:
+    """Write ``structures`` seeded conventions (and their payments up to ``as_of``) to the catalog."""
+    rng = random.Random(seed)
+    as_of = as_of or date(2026, 11, 1)
+    now = datetime(as_of.year, as_of.month, as_of.day, 9, tzinfo=UTC)
+    written = skipped = versions = paiements = 0
+    for index in range(structures):
+        payload = seed_demande(rng, index, seed)
+        amend_roll, pay_rolls = rng.random(), [rng.random() for _ in range(4)]  # drawn even when skipped
+        validated = validate_demande(payload)
+        demande, canonical = validated.to_domain(), validated.model_dump(mode="json")
+        cid = convention_id_for(demande.structure.id, demande.vague)
+        if progress:
+            progress(index + 1)
+        if app.catalog.find_version(cid, 1) is not None:
+            skipped += 1
+            continue
+        regles = app.rules.for_vague(demande.vague)
+        calcul = calculer(demande, regles)
+        etat = etat_initial(cid, demande, regles)
+        v1 = ConventionVersion(
+            convention_id=cid, numero=1, motif="convention initiale", regles=regles.id, modele_version="2024.1",
+            modele_sha256="0" * 64, demande_sha256=demande_digest(canonical), montant_total=calcul.total,
+            echeancier=calcul.echeancier, created_at=datetime.combine(demande.date_debut, datetime.min.time(), UTC),
+            etat=etat, figures=figures(etat, regles),
+        )
+        app.catalog.record_version(structure=demande.structure, convention_id=cid, vague=demande.vague,
+                                   date_debut=demande.date_debut, version=v1, demande_json=canonical)
+        written, versions = written + 1, versions + 1
+        # payments: each year begun by as_of, paid 30 days after it starts (one in ten is late: not yet)
+        for (annee, debut, _fin), roll in zip(annees_convention(etat), pay_rolls, strict=False):
+            paid_on = debut + timedelta(days=30)
+            if paid_on <= as_of and roll > 0.1:
+                montant = v1.figures.annees[annee - 1].du
+                if montant > 0:
+                    app.catalog.record_paiement(cid, etat.date_debut, Paiement(annee, paid_on, montant))
+                    paiements += 1
+        if amend_roll < 0.1:
+            versions += _amend(app, cid, demande.vague, etat, v1, demande.structure, canonical, regles, amend_roll, now)
+    return Seeded(written, skipped, versions, paiements)
+
+
+def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, structure: Any, canonical: dict[str, Any],
+           regles: Any, roll: float, now: datetime) -> int:
+    """An avenant for one in ten: a poste added six months in, or (a public one) a change of nature."""
+    paiements = app.catalog.list_paiements(cid, etat.date_debut)
+    etat = replace(etat, paiements=paiements)
+    effet = etat.date_debut + timedelta(days=183)
+    if roll < 0.07 or structure.nature is not Nature.PUBLIQUE:
+        change: Any = AjoutPostes(request_id="seed-ajout", date_effet=effet, nombre=1, version=1)
+    else:
+        change = ChangementNature(request_id="seed-nature", nature=Nature.PRIVEE, date_effet=effet, version=1)
+    try:
+        resultat = appliquer(etat, change, regles)
+    except ChangementRefuse:
+        return 0
+    v2 = ConventionVersion(
+        convention_id=cid, numero=2, motif=resultat.motif, regles=resultat.regles.id, modele_version="2024.1",
+        modele_sha256="0" * 64, demande_sha256=demande_digest({"seed": change.request_id, "convention": cid}),
+        montant_total=resultat.apres.total_du,
+        echeancier=tuple(Tranche(numero=a.annee, annee=a.annee, date=a.debut, montant=a.du)
+                         for a in resultat.apres.annees),
+        created_at=now, request_id=change.request_id, document_type=resultat.document,
+        changement={"type": str(change.type), "request_id": change.request_id}, etat=resultat.etat,
+        figures=resultat.apres,
+    )
+    if resultat.etat.natures[-1][1] is not structure.nature:
+        structure = replace(structure, nature=resultat.etat.natures[-1][1])
+    app.catalog.record_version(structure=structure, convention_id=cid, vague=vague, date_debut=etat.date_debut,
+                               version=v2, demande_json=canonical)
+    return 1
