@@ -116,7 +116,9 @@ def impact(etat: EtatConvention, regles: RuleSet, cible: Cible, *, jour: date, r
     try:
         resultat = appliquer(etat, changement, regles, regles_reemission=bareme)
     except ChangementRefuse:
-        return None  # not applicable to this convention (e.g. a barème with the very same amounts)
+        return None  # not applicable to this convention
+    if kind == KIND_MONTANTS and "modele" not in change and resultat.apres == resultat.avant:
+        return None  # the new barème gives this convention the very same amounts: nothing to issue
     return Impact(
         convention_id=etat.convention_id, base_version=etat.version, kind=kind, change=change,
         du_avant=resultat.avant.total_du, du_apres=resultat.apres.total_du,
