@@ -379,3 +379,11 @@ def test_errors_never_show_a_stack_trace(env: Env) -> None:
     assert r.status_code == 404 and r.json() == {"code": "introuvable", "message": "Adresse inconnue."}
     r = env.client.delete("/v1/conventions", headers=env.h("admin"))
     assert r.status_code == 405 and "Traceback" not in r.text
+
+
+def test_an_unreadable_multipart_or_json_body_is_422(env: Env) -> None:
+    r = env.client.post(f"/v1/dossiers/{D33}/pieces", content=b"--x\r\n-2.4e+16--x--\r\n",
+                        headers={**env.h("portail"), "Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 422 and r.json()["erreurs"][0]["code"] == "corps_illisible"
+    r = env.post("portail", "/v1/conventions", content=b"{pas du json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["erreurs"][0]["champ"] == ""

@@ -93,16 +93,18 @@ def install_handlers(api: FastAPI) -> None:
             loc = list(err.get("loc", ()))
             if loc and loc[0] in ("body", "query", "path", "header", "form"):
                 loc = loc[1:]
-            err["loc"] = tuple(loc)
+            err["loc"] = tuple(loc) if err.get("type") != "json_invalid" else ()  # loc: a character position
             erreurs.append({"champ": error_path(err), "code": str(err.get("type", "")), "message": french_message(err)})
         detail = "\n".join(f"- {e['champ']} : {e['message']}" if e["champ"] else f"- {e['message']}" for e in erreurs)
         return JSONResponse(_body("requete_invalide", f"La requête est refusée :\n{detail}", erreurs), status_code=422)
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # an unreadable body (multipart, form): 422, like an unreadable JSON body
+            return JSONResponse(_body("requete_invalide", "Corps de requête illisible.", [
+                {"champ": "", "code": "corps_illisible", "message": "corps de requête illisible"}]), status_code=422)
         messages = {404: ("introuvable", "Adresse inconnue."), 405: ("methode_non_permise", "Méthode non permise."),
-                    413: ("trop_volumineux", "Corps de requête trop volumineux."),
-                    400: ("requete_invalide", "Requête illisible.")}
+                    413: ("trop_volumineux", "Corps de requête trop volumineux.")}
         code, message = messages.get(exc.status_code, ("erreur_http", "Requête refusée."))
         return JSONResponse(_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
