@@ -63,6 +63,13 @@ ENV_VARS: dict[str, str] = {
     "PRESIGNED_URL_TTL": "presigned_url_ttl",
     "REISSUE_PROCESSES": "reissue_processes",
     "REISSUE_THREADS": "reissue_threads",
+    "OIDC_ISSUER": "oidc_issuer",
+    "OIDC_CLIENT_ID": "oidc_client_id",
+    "OIDC_CLIENT_SECRET": "oidc_client_secret",
+    "OIDC_SCOPES": "oidc_scopes",
+    "WEB_BASE_URL": "web_base_url",
+    "SESSION_SECRET": "session_secret",
+    "SESSION_MAX_AGE": "session_max_age",
     "API_HOST": "api_host",
     "API_PORT": "api_port",
     "API_WORKERS": "api_workers",
@@ -131,6 +138,14 @@ class Settings(BaseModel):
     # batch re-issue workers (`conum worker --reemissions`): their count bounds the batch's share of converters
     reissue_processes: int = Field(default=1, ge=1, le=64)
     reissue_threads: int = Field(default=1, ge=1, le=64)
+    # instructeur web pages: OpenID Connect (ProConnect) and the session cookie
+    oidc_issuer: str | None = None  # e.g. https://auth.agentconnect.gouv.fr/api/v2 ; unset: no login, no pages
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid email given_name usual_name"
+    web_base_url: str | None = None  # public URL of the service (redirect URI, Secure cookie when https)
+    session_secret: str | None = None  # default: a random key kept in <var>/session.key
+    session_max_age: int = Field(default=8 * 3600, ge=300, le=7 * 24 * 3600)  # seconds
     # HTTP API (`conum serve`)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

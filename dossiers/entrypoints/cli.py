@@ -32,7 +32,7 @@ from dossiers.entrypoints._common import (
     read_demande as _read_demande,
     settings as _settings,
 )
-from dossiers.entrypoints.cli_api import audit, serve, token
+from dossiers.entrypoints.cli_api import agent, audit, serve, token
 from dossiers.entrypoints.cli_archive import archive, lien, purge, verify
 from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
 from dossiers.entrypoints.cli_jobs import job, jobs, submit, worker
@@ -211,7 +211,7 @@ def converter(size: int | None, port: int | None) -> None:
 
 
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive,
-                verify, purge, lien, serve, token, audit, seed, reissue):
+                verify, purge, lien, serve, token, audit, agent, seed, reissue):
     cli.add_command(command)
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
 from dossiers.errors import ConumError, ErrorCode
 
-__all__ = ["serve", "token", "audit"]
+__all__ = ["serve", "token", "audit", "agent"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
@@ -122,3 +122,64 @@ def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> 
         table.add_row(f"{e.at:%d/%m/%Y %H:%M:%S}", e.token_id or "", e.action, escape(e.ressource),
                       e.departement or "", e.adresse or "", str(e.statut_http))
     Console().print(table)
+
+
+@click.group()
+def agent() -> None:
+    """Agents de l'État autorisés sur les pages instructeurs (courriel ProConnect -> départements)."""
+
+
+@agent.command("add")
+@click.argument("email")
+@click.option("--departement", "departements", multiple=True, help="Département couvert (répétable).")
+@click.option("--admin", is_flag=True, help="Tous les départements, et les réémissions en lot.")
+@_json
+def agent_add(email: str, departements: tuple[str, ...], admin: bool, as_json: bool) -> None:
+    """Autorise EMAIL (ou met à jour ses départements)."""
+    from dossiers.bootstrap import App
+    from dossiers.services.acces import save_agent
+
+    try:
+        with App(settings()) as app:
+            jeton = save_agent(app, email, role="admin" if admin else "instructeur", departements=departements,
+                               now=datetime.now(UTC))
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
+    scope = ", ".join(jeton.departements) or "tous les départements"
+    click.echo(json.dumps({"email": jeton.nom, **jeton.to_dict()}, ensure_ascii=False) if as_json
+               else f"agent {jeton.nom} ({jeton.role}, {scope})")
+
+
+@agent.command("remove")
+@click.argument("email")
+@_json
+def agent_remove(email: str, as_json: bool) -> None:
+    """Retire l'accès de EMAIL (ses sessions ouvertes ne valent plus rien)."""
+    from dossiers.bootstrap import App
+
+    try:
+        with App(settings()) as app:
+            removed = app.catalog.remove_agent(email)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if not removed:
+        fail(ConumError(f"Agent {email} inconnu.", code=ErrorCode.JETON_INVALIDE), as_json, EXIT_REFUSED)
+    click.echo(json.dumps({"email": email, "removed": True}) if as_json else f"agent {email} retiré")
+
+
+@agent.command("list")
+@_json
+def agent_list(as_json: bool) -> None:
+    """Liste les agents autorisés."""
+    from dossiers.bootstrap import App
+
+    try:
+        with App(settings()) as app:
+            agents = app.catalog.list_agents()
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"agents": [{"email": e, **j.to_dict()} for e, j in agents]}, ensure_ascii=False))
+        return
+    for email, j in agents:
+        click.echo(f"{email}  {j.role}  {', '.join(j.departements) or 'tous'}")

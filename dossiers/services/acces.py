@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -10,7 +11,9 @@ from typing import Any
 from dossiers.domain.acces import TOKEN_PREFIX, AuditEntry, Jeton, Role, looks_like_token, token_digest
 from dossiers.errors import ConumError, ErrorCode
 
-__all__ = ["create_token", "authenticate", "revoke_token", "audit", "AccesRefuse"]
+__all__ = ["create_token", "authenticate", "revoke_token", "save_agent", "audit", "AccesRefuse"]
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[a-z]{2,}$")
 
 
 class AccesRefuse(ConumError):
@@ -49,6 +52,21 @@ def authenticate(app: Any, secret: str | None) -> Jeton:
 def revoke_token(app: Any, token_id: str, *, now: datetime) -> None:
     if not app.catalog.revoke_token(token_id, now=now):
         raise ConumError(f"Jeton {token_id} inconnu.", code=ErrorCode.JETON_INVALIDE)
+
+
+def save_agent(app: Any, email: str, *, role: str, departements: Iterable[str], now: datetime) -> Jeton:
+    """Allow a State agent (its ProConnect email) on the web pages, for these départements."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise ConumError(f"Adresse électronique invalide : {email!r}.", code=ErrorCode.JETON_INVALIDE)
+    if role not in (Role.INSTRUCTEUR, Role.ADMIN):
+        raise ConumError("Un agent est instructeur ou admin.", code=ErrorCode.JETON_INVALIDE)
+    try:
+        jeton = Jeton(id=f"agt_{secrets.token_hex(8)}", role=Role(role),
+                      departements=tuple(sorted({d.strip().upper() for d in departements})), nom=email, created_at=now)
+    except ValueError as exc:
+        raise ConumError(str(exc), code=ErrorCode.JETON_INVALIDE) from exc
+    return app.catalog.save_agent(email, jeton)  # type: ignore[no-any-return]
 
 
 def audit(app: Any, entry: AuditEntry) -> None:

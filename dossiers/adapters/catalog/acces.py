@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dossiers.adapters.catalog.tables import (
+    AgentRow,
     ArchiveRow,
     AuditRow,
     ConventionRow,
@@ -61,6 +62,38 @@ class AccesCatalog:
     def list_tokens(self) -> list[Jeton]:
         with self._read("la liste des jetons") as session:  # type: ignore[attr-defined]
             return [_jeton(row) for row in session.scalars(select(TokenRow).order_by(TokenRow.created_at, TokenRow.id))]
+
+    # -- agents (web pages) ----------------------------------------------------------------------
+    def save_agent(self, email: str, jeton: Jeton) -> Jeton:
+        """Create or update the agent ``email`` (its id is kept); returns what the catalog holds."""
+        email = email.strip().lower()
+        with self._translate(f"l'enregistrement de l'agent {email}"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                row = session.get(AgentRow, email)
+                if row is None:
+                    row = AgentRow(email=email, id=jeton.id, created_at=jeton.created_at)
+                    session.add(row)
+                row.role, row.departements = str(jeton.role), list(jeton.departements)
+                session.flush()
+                return _agent(row)
+
+    def get_agent(self, email: str) -> Jeton | None:
+        with self._read("la lecture d'un agent") as session:  # type: ignore[attr-defined]
+            row = session.get(AgentRow, email.strip().lower())
+            return _agent(row) if row is not None else None
+
+    def remove_agent(self, email: str) -> bool:
+        with self._translate("la suppression d'un agent"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                row = session.get(AgentRow, email.strip().lower())
+                if row is None:
+                    return False
+                session.delete(row)
+                return True
+
+    def list_agents(self) -> list[tuple[str, Jeton]]:
+        with self._read("la liste des agents") as session:  # type: ignore[attr-defined]
+            return [(row.email, _agent(row)) for row in session.scalars(select(AgentRow).order_by(AgentRow.email))]
 
     # -- audit -----------------------------------------------------------------------------------
     def record_audit(self, entry: AuditEntry) -> None:
@@ -155,6 +188,12 @@ class AccesCatalog:
                              statut=ConventionStatut(r.statut))
             for r in rows
         ]
+
+
+def _agent(row: AgentRow) -> Jeton:
+    """An agent acts with the same rules as a token of its role (``nom`` is its email)."""
+    return Jeton(id=row.id, role=Role(row.role), departements=tuple(row.departements), nom=row.email,
+                 created_at=row.created_at)
 
 
 def _jeton(row: TokenRow) -> Jeton:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
 __all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow", "ArchiveRow",
-           "TokenRow", "AuditRow", "PlanRow", "PlanItemRow"]
+           "TokenRow", "AuditRow", "PlanRow", "PlanItemRow", "AgentRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -292,3 +292,16 @@ class PlanItemRow(Base):
     job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentRow(Base):
+    """A State agent allowed on the web pages: the départements come from here, never from the
+    identity provider alone."""
+
+    __tablename__ = "agents"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # lowercase
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # instructeur | admin
+    departements: Mapped[list[str]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

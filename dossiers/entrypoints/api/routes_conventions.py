@@ -21,7 +21,6 @@ from dossiers.entrypoints.api.errors import ApiError, responses
 from dossiers.entrypoints.api.routes_dossiers import (
     PDF,
     Idempotency,
-    ascii_name,
     check_upload,
     ctx_of,
     read_json,
@@ -164,24 +163,23 @@ def _statut(archives: list[Any], numero: int) -> ConventionStatut:
 
 
 def _download(request: Request, jeton: Jeton, convention_id: str, numero: int, kind: str) -> Response:
+    from dossiers.services.documents import issued_document
+
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "document.telecharger") as trail:
         trail.departement = ctx.convention_visible(jeton, convention_id)
-        version = ctx.app.catalog.find_version(convention_id, numero)
-        ref = version.document(kind) if version is not None else None
-        if ref is None:
-            raise ApiError(404, "document_introuvable", f"Pas de document {kind.upper()} pour la version {numero} "
-                                                        f"de la convention {convention_id}.")
-        trail.detail = {"kind": kind, "version": numero, "sha256": ref.sha256, "size": ref.size}
-        url = ctx.app.storage.presigned_url(ref.key, ttl=ctx.app.settings.presigned_url_ttl)
-        if url is not None:
-            trail.status = 302
-            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-        data = ctx.app.storage.get(ref.key, sha256=ref.sha256)  # checked against the catalog's SHA-256
-        name = f"{ascii_name(convention_id)}-v{numero}.{kind}"
-        return Response(data, media_type=ref.content_type, headers={
-            "Content-Disposition": f'attachment; filename="{name}"', "ETag": f'"{ref.sha256}"',
-            "Cache-Control": "private, no-store"})
+        return _deliver(issued_document(ctx.app, convention_id, numero, kind), trail)
+
+
+def _deliver(t: Any, trail: Any) -> Response:
+    """A 302 to the presigned URL (S3), or the checked bytes."""
+    trail.detail = t.detail
+    if t.url is not None:
+        trail.status = 302
+        return RedirectResponse(t.url, status_code=302, headers={"Cache-Control": "no-store"})
+    return Response(t.data, media_type=t.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{t.filename}"', "ETag": f'"{t.sha256}"',
+        "Cache-Control": "private, no-store"})
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/document.pdf", response_class=Response,
@@ -233,21 +231,9 @@ def get_certificat(
     convention_id: str, numero: Numero, request: Request, jeton: Jeton = Depends(require(Droit.LIRE)),
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="Copie signée (défaut : la dernière archivée).")] = None,
 ) -> Response:
+    from dossiers.services.documents import archive_certificate
+
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "certificat.telecharger") as trail:
         trail.departement = ctx.convention_visible(jeton, convention_id)
-        copies = [a for a in ctx.app.catalog.find_archives(convention_id=convention_id)
-                  if a.version == numero and a.certificat_key and (sha256 is None or a.sha256 == sha256)]
-        if not copies:
-            raise ApiError(404, "certificat_introuvable", f"Aucune copie signée archivée pour la version {numero} "
-                                                          f"de la convention {convention_id}.")
-        record = max(copies, key=lambda a: (a.archived_at, a.id))
-        trail.detail = {"version": numero, "sha256": record.sha256, "certificat_sha256": record.certificat_sha256}
-        url = ctx.app.archive.presigned_url(record.certificat_key, ttl=ctx.app.settings.presigned_url_ttl)
-        if url is not None:
-            trail.status = 302
-            return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
-        data = ctx.app.archive.get(record.certificat_key, sha256=record.certificat_sha256)
-        return Response(data, media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="certificat-{ascii_name(convention_id)}-v{numero}.pdf"',
-            "ETag": f'"{record.certificat_sha256}"', "Cache-Control": "private, no-store"})
+        return _deliver(archive_certificate(ctx.app, convention_id, numero, sha256), trail)
