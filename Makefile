@@ -11,15 +11,15 @@ UNO_VENV := .venv-uno
 BIN := $(VENV)/bin
 APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-crosextra-carlito \
 	fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core libmagic1 poppler-utils libjemalloc2
-APT_TEST_PACKAGES := postgresql clamav-daemon redis-server
+APT_TEST_PACKAGES := postgresql clamav-daemon redis-server chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench system-deps system-test-deps venv uno clean
+.PHONY: demo test bench system-deps system-test-deps venv uno static test-assets clean
 
-demo: system-deps venv uno
+demo: system-deps venv uno static
 	$(BIN)/conum demo
 
-test: system-deps system-test-deps venv uno
+test: system-deps system-test-deps venv uno static test-assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: system-deps system-test-deps venv uno
@@ -39,7 +39,7 @@ system-deps:
 
 system-test-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! test -x /usr/sbin/clamd \
-	    || ! command -v redis-server >/dev/null; then \
+	    || ! command -v redis-server >/dev/null || ! test -x /usr/bin/chromium; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
 	    --no-install-recommends $(APT_TEST_PACKAGES); \
 	fi
@@ -50,6 +50,32 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
+
+# The web pages' design system (DSFR) and htmx, copied from their npm packages into the static files
+# (never fetched from a CDN at run time); axe-core for the accessibility tests. Pinned versions.
+DSFR_VERSION := 1.15.3
+HTMX_VERSION := 2.0.4
+AXE_VERSION := 4.10.3
+STATIC := dossiers/entrypoints/web/static
+static: $(STATIC)/dsfr/.installed-$(DSFR_VERSION) $(STATIC)/htmx/.installed-$(HTMX_VERSION)
+$(STATIC)/dsfr/.installed-$(DSFR_VERSION):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends npm; }
+	rm -rf $(STATIC)/dsfr && mkdir -p $(STATIC)/dsfr/utility/icons
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack -q @gouvfr/dsfr@$(DSFR_VERSION) >/dev/null && tar xzf gouvfr-dsfr-*.tgz) \
+	  && cp -r $$tmp/package/dist/dsfr.min.css $$tmp/package/dist/dsfr.module.min.js $$tmp/package/dist/dsfr.nomodule.min.js \
+	     $$tmp/package/dist/fonts $$tmp/package/dist/icons $$tmp/package/dist/favicon $(STATIC)/dsfr/ \
+	  && cp $$tmp/package/dist/utility/icons/icons.min.css $(STATIC)/dsfr/utility/icons/ && rm -rf $$tmp
+	touch $@
+$(STATIC)/htmx/.installed-$(HTMX_VERSION):
+	rm -rf $(STATIC)/htmx && mkdir -p $(STATIC)/htmx
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack -q htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-*.tgz) \
+	  && cp $$tmp/package/dist/htmx.min.js $(STATIC)/htmx/ && rm -rf $$tmp
+	touch $@
+test-assets: var/test-assets/axe-$(AXE_VERSION).min.js
+var/test-assets/axe-$(AXE_VERSION).min.js:
+	mkdir -p var/test-assets
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack -q axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-*.tgz) \
+	  && cp $$tmp/package/axe.min.js $@ && rm -rf $$tmp
 
 # unoserver imports Debian's `uno`, so it runs in a venv of /usr/bin/python3 with system packages.
 uno: $(UNO_VENV)/.installed

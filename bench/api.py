@@ -19,9 +19,13 @@ Setup, all in a temporary CONUM_VAR_DIR (embedded SQLite catalog, local storage)
   ``conum token create``: every list is scoped to a quarter of the catalog.
 
 Then, for each worker count W of ``--api-workers``, each scenario runs for ``--seconds`` after
-``--warmup`` untimed seconds, with ``--concurrency`` requests in flight from one httpx.AsyncClient
-(HTTP/1.1 keep-alive, as many connections as requests in flight):
+``--warmup`` untimed seconds, with ``--concurrency`` requests in flight, each from its own
+httpx.AsyncClient holding one HTTP/1.1 keep-alive connection (one shared client with a pool of 32
+connections costs more client CPU per request the more connections it holds: on 2 cores it
+delivered 90 /healthz per second at 32 in flight against 230 for this layout):
 
+* healthz: ``GET /healthz``, the floor: no token, no catalog; what the client, uvicorn and FastAPI
+  cost per request on this machine, to read the other rows against;
 * liste: ``GET /v1/conventions?limit=50`` (first page of the token's conventions, count included);
 * filtre: ``GET /v1/conventions?limit=50&q=Commune&statut=a_signer`` (substring match and status);
 * pdf: ``GET /v1/conventions/{id}/versions/1/document.pdf``, cycling over the token's conventions
@@ -32,7 +36,8 @@ received over the scenario's wall time. Any response but a 200 (or a PDF body no
 ``%PDF-``) is an error: counted in the table, shown after it, and the exit status is 1.
 The load generator runs on the same cores as the server: the CPU seconds each side used per second
 of measurement are printed, and a client near 100 % (one core, one Python thread) means the figure
-is the client's limit, not the API's.
+is the client's limit, not the API's. The load average at the start is printed too: other work on
+the machine moves these figures a lot.
 """
 
 from __future__ import annotations
@@ -147,12 +152,15 @@ def seed(settings: Settings, n: int) -> Catalog:
         def one(i: int) -> Generated:
             return generate_convention(demande_for(i), app, today=today, now=now)
 
-        with ThreadPoolExecutor(max_workers=SEED_THREADS) as pool:
+        pool = ThreadPoolExecutor(max_workers=SEED_THREADS)
+        try:
             for generated in pool.map(one, range(n)):
                 structure = generated.demande.structure
                 if structure.departement == SCOPE:
                     seeded.visible.append(generated.version.convention_id)
                     seeded.visible_communes += str(structure.nature) == "publique"
+        finally:
+            pool.shutdown(cancel_futures=True)  # interrupted or failed: the queued demandes are dropped
     converter.close()
     return seeded
 
@@ -168,7 +176,8 @@ def bench_env(var_dir: Path, workers: int = 1) -> dict[str, str]:
 
 def create_token(env: dict[str, str]) -> str:
     done = subprocess.run([str(CONUM), "token", "create", "--role", "instructeur", "--departement", SCOPE,
-                           "--nom", "bench", "--json"], env=env, capture_output=True, text=True, timeout=60)
+                           "--nom", "bench", "--json"], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
     if done.returncode != 0:
         sys.exit(f"conum token create a échoué ({done.returncode}) :\n{done.stdout}{done.stderr}")
     return str(json.loads(done.stdout)["token"])
@@ -274,15 +283,15 @@ def problem(response: httpx.Response, pdf: bool) -> str | None:
     return None
 
 
-async def hammer(client: httpx.AsyncClient, scenario: Scenario, concurrency: int,
+async def hammer(clients: list[httpx.AsyncClient], scenario: Scenario,
                  seconds: float) -> tuple[list[float], list[str], float]:
-    """``concurrency`` loops sending requests back to back until ``seconds`` have passed."""
+    """One loop per client, each sending requests back to back until ``seconds`` have passed."""
     latencies: list[float] = []
     errors: list[str] = []
     counter = itertools.count()
     deadline = time.perf_counter() + seconds
 
-    async def loop() -> None:
+    async def loop(client: httpx.AsyncClient) -> None:
         while time.perf_counter() < deadline:
             path = scenario.path(next(counter))
             sent = time.perf_counter()
@@ -296,22 +305,28 @@ async def hammer(client: httpx.AsyncClient, scenario: Scenario, concurrency: int
                 errors.append(found)
 
     started = time.perf_counter()
-    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    await asyncio.gather(*(loop(client) for client in clients))
     return latencies, errors, time.perf_counter() - started
 
 
 async def measure(server: Server, token: str, scenarios: list[Scenario], args: argparse.Namespace) -> list[Figures]:
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    # One client per request in flight, each with its one keep-alive connection: a single client
+    # with a pool of 32 connections spends CPU on every request scanning the whole pool (httpcore
+    # 1.0), and on 2 cores gave less than half the rate of this layout on /healthz.
+    clients = [httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1), trust_env=False)
+               for _ in range(args.concurrency)]
     results = []
-    async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, limits=limits,
-                                 timeout=60, trust_env=False) as client:
+    try:
         for scenario in scenarios:
-            await hammer(client, scenario, args.concurrency, args.warmup)  # connections open, caches warm
+            await hammer(clients, scenario, args.warmup)  # connections open, caches warm
             client_cpu, server_cpu = time.process_time(), server.cpu_seconds()
-            latencies, errors, elapsed = await hammer(client, scenario, args.concurrency, args.seconds)
+            latencies, errors, elapsed = await hammer(clients, scenario, args.seconds)
             results.append(Figures(scenario.name, latencies, elapsed, errors,
                                    (time.process_time() - client_cpu) / elapsed,
                                    (server.cpu_seconds() - server_cpu) / elapsed))
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
     return results
 
 
@@ -331,6 +346,7 @@ def check_totals(server: Server, token: str, seeded: Catalog) -> None:
 def scenarios_for(seeded: Catalog) -> list[Scenario]:
     ids = seeded.visible
     return [
+        Scenario("healthz", lambda _: "/healthz"),
         Scenario("liste", lambda _: "/v1/conventions?limit=50"),
         Scenario("filtre", lambda _: "/v1/conventions?limit=50&q=Commune&statut=a_signer"),
         Scenario("pdf", lambda k: f"/v1/conventions/{ids[k % len(ids)]}/versions/1/document.pdf", pdf=True),
@@ -356,6 +372,10 @@ def parse_workers(value: str) -> list[int]:
     return counts
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conventions", type=int, default=2000, help="conventions générées dans le catalogue")
@@ -370,6 +390,8 @@ def main() -> None:
     if not CONUM.exists():
         sys.exit(f"{CONUM} introuvable (make venv)")
 
+    # SIGTERM unwinds like Ctrl-C, so the server is stopped and the temp dir removed either way
+    signal.signal(signal.SIGTERM, _interrupted)
     base = Path(tempfile.mkdtemp(prefix="conum-bench-api-"))
     failures: list[str] = []
     try:
@@ -381,14 +403,17 @@ def main() -> None:
               f"chacune, PDF fixe sans LibreOffice) ; {len(seeded.visible)} dans le département {SCOPE} du jeton, "
               f"dont {seeded.visible_communes} communes")
         token = create_token(env)
-        print(f"{len(os.sched_getaffinity(0))} cœurs ; {args.concurrency} requêtes en vol, {args.seconds:g} s par "
-              f"scénario après {args.warmup:g} s de chauffe ; client et serveur sur la même machine (boucle locale)")
+        print(f"{len(os.sched_getaffinity(0))} cœurs (charge moyenne sur 1 min : {os.getloadavg()[0]:.1f}) ; "
+              f"{args.concurrency} requêtes en vol, {args.seconds:g} s par scénario après {args.warmup:g} s de "
+              "chauffe ; client et serveur sur la même machine (boucle locale)")
         for workers in args.api_workers:
             with serving(bench_env(base / "var", workers), workers, base / f"serve-{workers}.log") as server:
                 check_totals(server, token, seeded)
                 results = asyncio.run(measure(server, token, scenarios_for(seeded), args))
             print_table(workers, results)
             failures += [f"{workers} processus, {r.scenario} : {e}" for r in results for e in r.errors[:5]]
+    except KeyboardInterrupt:
+        sys.exit("interrompu")
     finally:
         shutil.rmtree(base, ignore_errors=True)
     if failures:

@@ -133,6 +133,11 @@ class AccesCatalog:
         with self._read(f"la lecture du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
             return session.scalar(stmt)
 
+    def departements(self) -> tuple[str, ...]:
+        """The départements that have structures (an admin's filter)."""
+        with self._read("la liste des départements") as session:  # type: ignore[attr-defined]
+            return tuple(sorted(session.scalars(select(StructureRow.departement).distinct())))
+
     # -- conventions search ----------------------------------------------------------------------
     def search_conventions(
         self, *, departements: tuple[str, ...] = (), departement: str | None = None,

@@ -66,6 +66,19 @@ class ReemissionCatalog:
                 etat = replace(etat, version=numero, paiements=tuple(paiements.get((cid, etat.date_debut), ())))
             yield cid, departement, nature, numero, modele, etat
 
+    def list_plans(self, *, limit: int = 50) -> list[Plan]:
+        stmt = select(PlanRow).order_by(PlanRow.created_at.desc(), PlanRow.id).limit(limit)
+        with self._read("la liste des plans de réémission") as session:  # type: ignore[attr-defined]
+            return [Plan(id=r.id, created_at=r.created_at, as_of=r.as_of, examinees=r.examinees, totaux=dict(r.totaux),
+                         regles=r.regles, modele=r.modele) for r in session.scalars(stmt)]
+
+    def conventions_changing(self) -> set[str]:
+        """Conventions with an avenant on its way (a change or re-issue job queued or running)."""
+        stmt = select(JobRow.args).where(JobRow.status.in_(("queued", "running")),
+                                         JobRow.actor.in_(("amend_convention", "reissue_convention")))
+        with self._read("la lecture des avenants en cours") as session:  # type: ignore[attr-defined]
+            return {str(args.get("convention_id")) for args in session.scalars(stmt) if isinstance(args, dict)}
+
     def record_plan(self, plan: Plan, impacts: Iterable[Impact], *, now: datetime) -> None:
         with self._translate(f"l'enregistrement du plan {plan.id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():

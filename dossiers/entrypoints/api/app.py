@@ -25,6 +25,7 @@ from dossiers.entrypoints.api.context import ApiContext
 from dossiers.entrypoints.api.errors import install_handlers
 from dossiers.entrypoints.api.limits import BodyLimit
 from dossiers.entrypoints.api.security import RateLimiter
+from dossiers.entrypoints.web import install_web
 from dossiers.settings import Settings
 
 __all__ = ["create_app", "MAX_JSON_BYTES"]
@@ -89,6 +90,7 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
     install_handlers(api)
     api.include_router(routes_dossiers.router)
     api.include_router(routes_conventions.router)
+    install_web(api, settings)
 
     @api.get("/healthz", response_model=schemas.Sante, tags=["exploitation"], summary="Le processus répond")
     def healthz() -> dict[str, Any]:

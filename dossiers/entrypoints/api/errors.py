@@ -74,8 +74,13 @@ def install_handlers(api: FastAPI) -> None:
         return JSONResponse(_body(exc.code, exc.message, exc.erreurs), status_code=exc.status, headers=exc.headers)
 
     @api.exception_handler(ConumError)
-    async def _conum_error(_request: Request, exc: ConumError) -> JSONResponse:
+    async def _conum_error(request: Request, exc: ConumError) -> Any:
         status = status_of(exc)
+        if status == 503 and (html := page(request, 503, "Service indisponible",
+                                           "Le service est momentanément indisponible : réessayez dans un instant.")):
+            return html
+        if (html := page(request, status, "Requête refusée", exc.message)) is not None:
+            return html
         body = exc.to_dict()
         if isinstance(exc, DemandeInvalide | ChangementRefuse) and body.get("erreurs"):
             status = 422
@@ -85,8 +90,17 @@ def install_handlers(api: FastAPI) -> None:
                                 status_code=503, headers={"Retry-After": "30"})
         return JSONResponse(body, status_code=status)
 
+    def page(request: Request, status: int, titre: str, message: str) -> Any:
+        """The HTML error page for a web page's request (None for the API: it answers JSON)."""
+        from dossiers.entrypoints.web import is_page
+
+        render = getattr(request.app.state, "html_error", None)
+        return render(request, status, titre, message) if render is not None and is_page(request) else None
+
     @api.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        if (html := page(request, 422, "Requête invalide", "Un paramètre de cette adresse est invalide.")) is not None:
+            return html
         erreurs = []
         for err in exc.errors():
             err = dict(err)
@@ -99,7 +113,12 @@ def install_handlers(api: FastAPI) -> None:
         return JSONResponse(_body("requete_invalide", f"La requête est refusée :\n{detail}", erreurs), status_code=422)
 
     @api.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
+        titres = {404: ("Page introuvable", "Cette adresse ne correspond à aucune page."),
+                  405: ("Méthode non permise", "Cette page ne s'utilise pas ainsi.")}
+        titre, texte = titres.get(exc.status_code, ("Requête refusée", "La requête n'a pas pu être traitée."))
+        if (html := page(request, exc.status_code if exc.status_code != 400 else 422, titre, texte)) is not None:
+            return html
         if exc.status_code == 400:  # an unreadable body (multipart, form): 422, like an unreadable JSON body
             return JSONResponse(_body("requete_invalide", "Corps de requête illisible.", [
                 {"champ": "", "code": "corps_illisible", "message": "corps de requête illisible"}]), status_code=422)
@@ -109,8 +128,11 @@ def install_handlers(api: FastAPI) -> None:
         return JSONResponse(_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @api.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    async def _crash(request: Request, exc: Exception) -> Any:
         log.exception("erreur interne sur %s %s", request.method, request.url.path)
+        if (html := page(request, 500, "Erreur interne", "Une erreur est survenue de notre côté : l'équipe "
+                                                          "d'exploitation est prévenue. Réessayez plus tard.")) is not None:
+            return html
         return JSONResponse(_body("erreur_interne", "Erreur interne : l'équipe d'exploitation est prévenue."),
                             status_code=500)
 

@@ -1,0 +1,375 @@
+"""The instructeur pages: server-rendered (Jinja2 + DSFR), progressive enhancement (htmx refreshes
+the results of a filter and the progress of a batch; everything works without JavaScript).
+
+Same rules as the API: a resource of a département the agent does not cover is a 404 page, every
+download and upload is audited, uploads have the same size and type limits.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Jeton, Role
+from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
+from dossiers.domain.pieces import safe_filename
+from dossiers.entrypoints.web.oidc import OidcError
+from dossiers.entrypoints.web.session import (
+    PageError,
+    check_csrf,
+    csrf_token,
+    current_agent,
+    safe_next,
+)
+from dossiers.errors import ConumError, ErrorCode
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 20
+STATUTS = {"a_signer": "À signer", "signee": "Signée", "archivee": "Archivée"}
+
+
+def _web(request: Request) -> Any:
+    return request.app.state.web
+
+
+def _app(request: Request) -> Any:
+    return request.app.state.ctx.app
+
+
+def _agent(request: Request) -> Jeton:
+    agent = current_agent(request, _app(request))
+    if agent is None:
+        raise _Login(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return agent
+
+
+class _Login(Exception):
+    def __init__(self, suite: str) -> None:
+        self.suite = suite
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    agent = context.pop("agent", None)
+    return _web(request).templates.TemplateResponse(request, template, {
+        "agent": agent, "csrf": csrf_token(request), **context}, status_code=status)
+
+
+def _visible_convention(request: Request, agent: Jeton, convention_id: str) -> str:
+    departement = _app(request).catalog.convention_departement(convention_id)
+    if departement is None or not agent.voit(departement):
+        raise PageError(404, "Convention introuvable", f"Aucune convention {convention_id} parmi celles de vos "
+                                                       "départements.")
+    return str(departement)
+
+
+def _visible_dossier(request: Request, agent: Jeton, dossier_id: str) -> str:
+    departement = _app(request).catalog.dossier_departement(dossier_id)
+    if departement is None or not agent.voit(departement):
+        raise PageError(404, "Dossier introuvable", f"Aucun dossier {dossier_id} parmi ceux de vos départements.")
+    return str(departement)
+
+
+def _audit(request: Request, agent: Jeton, action: str, departement: str | None, status: int,
+           detail: dict[str, Any]) -> None:
+    _app(request).catalog.record_audit(AuditEntry(
+        at=datetime.now(UTC), action=action, ressource=request.url.path, statut_http=status, token_id=agent.id,
+        role=str(agent.role), departement=departement, adresse=request.client.host if request.client else None,
+        detail={**detail, "agent": agent.nom}))
+
+
+# -- login -----------------------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return RedirectResponse("/conventions", status_code=303)
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+def login_page(request: Request, suite: str | None = None, deconnecte: int = 0) -> Response:
+    if current_agent(request, _app(request)) is not None:
+        return RedirectResponse(safe_next(suite), status_code=303)
+    return render(request, "connexion.html", suite=safe_next(suite), deconnecte=bool(deconnecte),
+                  configure=_web(request).oidc is not None)
+
+
+def _redirect_uri(request: Request) -> str:
+    base = _web(request).base_url or str(request.base_url).rstrip("/")
+    return f"{base}/connexion/retour"
+
+
+@router.get("/connexion/proconnect")
+def login_start(request: Request, suite: str | None = None) -> Response:
+    oidc = _web(request).oidc
+    if oidc is None:
+        raise PageError(503, "Connexion indisponible", "La connexion ProConnect n'est pas configurée (OIDC_ISSUER).")
+    try:
+        demande = oidc.start(_redirect_uri(request))
+    except OidcError as exc:
+        raise PageError(503, "Connexion indisponible", str(exc)) from None
+    request.session["oidc"] = {"state": demande.state, "nonce": demande.nonce, "verifier": demande.verifier,
+                               "suite": safe_next(suite)}
+    return RedirectResponse(demande.url, status_code=303)
+
+
+@router.get("/connexion/retour")
+def login_return(request: Request, code: str | None = None, state: str | None = None,
+                 error: str | None = None) -> Response:
+    pending = request.session.pop("oidc", None)  # one use: a replayed return finds nothing
+    if error:
+        raise PageError(403, "Connexion refusée", "Le service d'identification n'a pas autorisé la connexion.")
+    if not isinstance(pending, dict) or not state or not code or state != pending.get("state"):
+        raise PageError(400, "Connexion refusée", "Cette demande de connexion est inconnue ou a déjà servi : "
+                                                  "recommencez depuis la page de connexion.")
+    oidc = _web(request).oidc
+    try:
+        claims = oidc.finish(code, redirect_uri=_redirect_uri(request), nonce=pending["nonce"],
+                             verifier=pending["verifier"])
+    except OidcError as exc:
+        raise PageError(400, "Connexion refusée", str(exc)) from None
+    email = str(claims["email"]).strip().lower()
+    agent = _app(request).catalog.get_agent(email)
+    if agent is None:
+        raise PageError(403, "Compte non habilité", f"Le compte {email} n'a accès à aucun département. "
+                                                    "Demandez votre habilitation à l'administrateur de conum.")
+    request.session.clear()  # a new session for the logged-in agent (no fixation)
+    request.session.update({"agent": email, "nom": " ".join(
+        str(claims.get(k, "")) for k in ("given_name", "usual_name") if claims.get(k)) or email,
+        "connecte_le": datetime.now(UTC).isoformat()})
+    csrf_token(request)
+    return RedirectResponse(pending.get("suite") or "/conventions", status_code=303)
+
+
+@router.post("/deconnexion")
+def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/connexion?deconnecte=1", status_code=303)
+
+
+# -- conventions -----------------------------------------------------------------------------------
+
+@router.get("/conventions", response_class=HTMLResponse)
+def conventions(
+    request: Request,
+    departement: Annotated[str | None, Query()] = None,
+    statut: Annotated[str | None, Query()] = None,
+    nature: Annotated[str | None, Query()] = None,
+    vague: Annotated[str | None, Query()] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    agent = _agent(request)
+    app = _app(request)
+    filtres = {"departement": departement if departement and DEPARTEMENT.match(departement) else None,
+               "statut": statut if statut in STATUTS else None,
+               "nature": nature if nature in ("publique", "privee") else None,
+               "vague": int(vague) if vague in ("1", "2") else None, "q": (q or "").strip()[:100] or None}
+    total, items = app.catalog.search_conventions(
+        departements=agent.departements, departement=filtres["departement"],
+        statut=ConventionStatut(filtres["statut"]) if filtres["statut"] else None, nature=filtres["nature"],
+        vague=filtres["vague"], q=filtres["q"], limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    changing = app.catalog.conventions_changing()
+    pages = max(1, math.ceil(total / PER_PAGE))
+    query = {k: v for k, v in filtres.items() if v is not None}
+    template = "_resultats.html" if request.headers.get("HX-Request") else "conventions.html"
+    return render(request, template, agent=agent, section="conventions", items=items, total=total, page=page,
+                  pages=pages, filtres=filtres, changing=changing, statuts=STATUTS,
+                  page_url=lambda n: "/conventions?" + urlencode({**query, "page": n}),
+                  departements=agent.departements or app.catalog.departements())
+
+
+@router.get("/conventions/{convention_id}", response_class=HTMLResponse)
+def convention(request: Request, convention_id: str) -> Response:
+    agent = _agent(request)
+    _visible_convention(request, agent, convention_id)
+    return render(request, "convention.html", agent=agent, section="conventions",
+                  **_convention_context(request, convention_id))
+
+
+def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
+    from dossiers.services.avenants import version_figures
+
+    app = _app(request)
+    conv = app.catalog.get_convention(convention_id)
+    structure = app.catalog.get_structure(conv.structure_id)
+    archives = app.catalog.find_archives(convention_id=convention_id)
+    versions = sorted(conv.versions, key=lambda v: v.numero)
+    current = versions[-1]
+    statut = _statut(archives, current.numero)
+    dossier_id = f"DOS-V{conv.vague}-{conv.structure_id}"
+    return {"convention": conv, "structure": structure, "versions": versions, "current": current,
+            "figures": version_figures(convention_id, current, app), "archives": archives, "statut": statut,
+            "statuts": STATUTS, "changing": convention_id in app.catalog.conventions_changing(),
+            "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None}
+
+
+def _statut(archives: list[Any], numero: int) -> str:
+    copies = [a for a in archives if a.version == numero]
+    if any(a.statut == "archive" and a.archived_at is not None for a in copies):
+        return "archivee"
+    if any(a.statut in ("archive", "a_verifier") for a in copies):
+        return "signee"
+    return "a_signer"
+
+
+@router.get("/conventions/{convention_id}/versions/{numero}/document.{kind}")
+def document(request: Request, convention_id: str, numero: int, kind: str) -> Response:
+    from dossiers.services.documents import issued_document
+
+    agent = _agent(request)
+    if kind not in ("pdf", "docx"):
+        raise PageError(404, "Document introuvable", "Ce type de document n'existe pas.")
+    return _download(request, agent, "document.telecharger", convention_id,
+                     lambda: issued_document(_app(request), convention_id, numero, kind))
+
+
+@router.get("/conventions/{convention_id}/versions/{numero}/certificat.pdf")
+def certificat(request: Request, convention_id: str, numero: int, sha256: str | None = None) -> Response:
+    from dossiers.services.documents import archive_certificate
+
+    agent = _agent(request)
+    return _download(request, agent, "certificat.telecharger", convention_id,
+                     lambda: archive_certificate(_app(request), convention_id, numero, sha256))
+
+
+def _download(request: Request, agent: Jeton, action: str, convention_id: str, fetch: Any) -> Response:
+    departement = None
+    try:
+        departement = _visible_convention(request, agent, convention_id)
+        t = fetch()
+    except PageError as exc:
+        _audit(request, agent, action, departement, exc.status, {})
+        raise
+    except ConumError as exc:
+        status = 404 if exc.code is ErrorCode.OBJET_INTROUVABLE else 503
+        _audit(request, agent, action, departement, status, {})
+        raise PageError(status, "Document introuvable" if status == 404 else "Service indisponible",
+                        exc.message if status == 404 else "Le stockage ne répond pas : réessayez dans un instant.") from None
+    _audit(request, agent, action, departement, 302 if t.url else 200, t.detail)
+    if t.url:
+        return RedirectResponse(t.url, status_code=302)
+    return Response(t.data, media_type=t.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{t.filename}"', "Cache-Control": "private, no-store"})
+
+
+@router.post("/conventions/{convention_id}/versions/{numero}/copie-signee", response_class=HTMLResponse)
+def signed_copy(request: Request, convention_id: str, numero: int,
+                fichier: Annotated[UploadFile | None, File()] = None,
+                csrf: Annotated[str | None, Form()] = None) -> Response:
+    from dossiers.adapters.inspection.sniff import sniff
+    from dossiers.services.archive import stage
+    from workers.submit import submit
+
+    agent = _agent(request)
+    check_csrf(request, csrf)
+    departement = _visible_convention(request, agent, convention_id)
+    if agent.role not in (Role.INSTRUCTEUR, Role.ADMIN):
+        raise PageError(403, "Accès refusé", "Votre rôle ne permet pas de déposer une copie signée.")
+    app = _app(request)
+    if app.catalog.find_version(convention_id, numero) is None:
+        raise PageError(404, "Version introuvable", f"Pas de version {numero} de la convention {convention_id}.")
+    data = fichier.file.read(SIGNED_COPY_POLICY.max_bytes + 1) if fichier is not None else b""
+    filename = safe_filename(fichier.filename if fichier is not None else None)
+    erreur = None
+    if not data:
+        erreur = "Choisissez le fichier PDF de la copie signée."
+    elif len(data) > SIGNED_COPY_POLICY.max_bytes:
+        erreur = f"Le fichier dépasse {SIGNED_COPY_POLICY.max_bytes // 1_000_000} Mo."
+    elif sniff(data) not in SIGNED_COPY_POLICY.mimes:
+        erreur = "Ce fichier n'est pas un PDF (d'après son contenu) : déposez la copie signée au format PDF."
+    if erreur is not None:
+        _audit(request, agent, "copie_signee.deposer", departement, 415 if data else 422,
+               {"filename": filename, "size": len(data)})
+        return render(request, "convention.html", 422, agent=agent, section="conventions", erreur_depot=erreur,
+                      **_convention_context(request, convention_id))
+    key = stage(data, app)
+    job = submit(app, request.app.state.ctx.actors["archive"], {
+        "convention_id": convention_id, "staging_key": key, "version": numero, "filename": filename}, owner=agent.id)
+    _audit(request, agent, "copie_signee.deposer", departement, 202,
+           {"filename": filename, "size": len(data), "sha256": key.rsplit("/", 1)[-1].removesuffix(".pdf"),
+            "job_id": job.id})
+    return RedirectResponse(f"/conventions/{convention_id}/depots/{job.id}", status_code=303)
+
+
+@router.get("/conventions/{convention_id}/depots/{job_id}", response_class=HTMLResponse)
+def signed_copy_result(request: Request, convention_id: str, job_id: str) -> Response:
+    agent = _agent(request)
+    _visible_convention(request, agent, convention_id)
+    job = _app(request).catalog.get_job(job_id) if len(job_id) <= 64 else None
+    if job is None or job.owner != agent.id or job.args.get("convention_id") != convention_id:
+        raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
+    context = {"job": job, "resultat": job.result or {}}
+    if request.headers.get("HX-Request"):
+        return render(request, "_depot.html", agent=agent, convention_id=convention_id, **context)
+    return render(request, "depot.html", agent=agent, section="conventions", convention_id=convention_id, **context)
+
+
+# -- dossiers ----------------------------------------------------------------------------------------
+
+@router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
+def dossier(request: Request, dossier_id: str) -> Response:
+    from dossiers.services.validation import view_dossier
+
+    agent = _agent(request)
+    _visible_dossier(request, agent, dossier_id)
+    view = view_dossier(dossier_id, _app(request))
+    from dossiers.domain.dossier import PIECE_LABELS
+
+    return render(request, "dossier.html", agent=agent, section="conventions", view=view.to_dict(),
+                  libelles={str(k): v for k, v in PIECE_LABELS.items()})
+
+
+@router.get("/dossiers/{dossier_id}/rapport.pdf")
+def rapport(request: Request, dossier_id: str) -> Response:
+    from dossiers.services.validation import rapport_dossier
+
+    agent = _agent(request)
+    departement = _visible_dossier(request, agent, dossier_id)
+    made = rapport_dossier(dossier_id, _app(request), now=datetime.now(UTC))
+    _audit(request, agent, "rapport.telecharger", departement, 200, {"empreinte": made.empreinte})
+    return Response(made.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="rapport-{dossier_id}.pdf"', "Cache-Control": "private, no-store"})
+
+
+# -- batch re-issue ----------------------------------------------------------------------------------
+
+@router.get("/reemissions", response_class=HTMLResponse)
+def plans(request: Request) -> Response:
+    agent = _agent(request)
+    return render(request, "reemissions.html", agent=agent, section="reemissions",
+                  plans=_app(request).catalog.list_plans(limit=50))
+
+
+@router.get("/reemissions/{plan_id}", response_class=HTMLResponse)
+def plan_page(request: Request, plan_id: str) -> Response:
+    agent = _agent(request)
+    context = plan_context(request, agent, plan_id)
+    template = "_avancement.html" if request.headers.get("HX-Request") else "reemission.html"
+    return render(request, template, agent=agent, section="reemissions", **context)
+
+
+def plan_context(request: Request, agent: Jeton, plan_id: str) -> dict[str, Any]:
+    """The plan as the agent may see it: totals and items of its départements only."""
+    from dossiers.services.reemission import failures
+
+    app = _app(request)
+    plan = app.catalog.get_plan(plan_id) if len(plan_id) <= 32 else None
+    if plan is None:
+        raise PageError(404, "Plan introuvable", f"Aucun plan de réémission {plan_id}.")
+    items = [i for i in app.catalog.plan_items(plan_id) if agent.voit(i.impact.departement)]
+    failed = {f.impact.convention_id: f for f in failures(app, items)}
+    counts = {"total": len(items), "emise": 0, "obsolete": 0, "echec": 0, "a_faire": 0}
+    for i in items:
+        counts[failed[i.impact.convention_id].statut if i.impact.convention_id in failed else i.statut] += 1
+    departements = {k: v for k, v in plan.totaux["par_departement"].items() if agent.voit(k)}
+    biggest = max((abs(float(v["difference_eur"])) for v in departements.values()), default=0.0) or 1.0
+    return {"plan": plan, "counts": counts, "failed": list(failed.values()), "departements": departements,
+            "biggest": biggest, "done": counts["a_faire"] == 0}
+

@@ -1,0 +1,74 @@
+"""The agent's session: who is logged in (an email the catalog maps to départements), the CSRF
+token of its forms, and the login in progress (state, nonce, PKCE verifier).
+
+The session is Starlette's signed cookie (``SESSION_SECRET``): ``HttpOnly``, ``SameSite=Lax``,
+``Secure`` when ``WEB_BASE_URL`` is https. The agent's rights are read from the catalog on every
+request, so removing an agent (``conum agent remove``) ends its access at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from dossiers.domain.acces import Jeton
+
+__all__ = ["session_secret", "current_agent", "csrf_token", "check_csrf", "safe_next", "PageError"]
+
+
+class PageError(Exception):
+    """An error page: status, title and a French message (never a stack trace)."""
+
+    def __init__(self, status: int, titre: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.titre, self.message = status, titre, message
+
+
+def session_secret(secret: str | None, var_dir: Path) -> str:
+    """SESSION_SECRET, or a random key kept in ``<var>/session.key`` (created once, mode 600)."""
+    if secret:
+        return secret
+    path = var_dir / "session.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text(encoding="ascii").strip()
+
+
+def current_agent(request: Request, app: Any) -> Jeton | None:
+    email = request.session.get("agent")
+    if not isinstance(email, str):
+        return None
+    agent = app.catalog.get_agent(email)
+    if agent is None:  # removed since the login
+        request.session.clear()
+    return agent  # type: ignore[no-any-return]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not sent or not secrets.compare_digest(expected, sent):
+        raise PageError(403, "Formulaire expiré", "Ce formulaire a expiré ou ne vient pas de cette page : "
+                        "rechargez la page puis recommencez.")
+
+
+def safe_next(value: Any) -> str:
+    """A local path to go back to after the login (never another site)."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/conventions"
+
