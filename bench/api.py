@@ -11,9 +11,9 @@ Setup, all in a temporary CONUM_VAR_DIR (embedded SQLite catalog, local storage)
   (« Association … »). LibreOffice is not used: the converter returns one fixed two-page PDF made
   once with reportlab, so every stored PDF is that document stamped with its convention's id. Four
   threads share one ``App`` (storage fsyncs and SQLite waits release the GIL). The seeding time is
-  printed: some 40 ms per convention on one thread, 25 ms with four, on the 2-core development
-  machine (catalog insert, two fsynced files, pypdf stamping, DOCX render), so the default 2 000
-  take about 50 s;
+  printed: on the 2-core development machine some 40 ms per convention on one thread and 25 to 40 ms
+  with four (catalog insert, two fsynced files, pypdf stamping, DOCX render), so the default 2 000
+  take about a minute, as long as the measurements; ``--conventions`` lowers it;
 * ``conum serve --workers W`` as a subprocess on a free port with the rate limiter set out of reach
   (API_RATE_LIMIT, API_RATE_BURST), and one instructeur token for département 33 made by
   ``conum token create``: every list is scoped to a quarter of the catalog.
@@ -24,7 +24,7 @@ httpx.AsyncClient holding one HTTP/1.1 keep-alive connection (one shared client 
 connections costs more client CPU per request the more connections it holds: on 2 cores it
 delivered 90 /healthz per second at 32 in flight against 230 for this layout):
 
-* healthz: ``GET /healthz``, the floor: no token, no catalog; what the client, uvicorn and FastAPI
+* healthz: ``GET /healthz``, the floor: no token check, no catalog; what the client, uvicorn and FastAPI
   cost per request on this machine, to read the other rows against;
 * liste: ``GET /v1/conventions?limit=50`` (first page of the token's conventions, count included);
 * filtre: ``GET /v1/conventions?limit=50&q=Commune&statut=a_signer`` (substring match and status);
@@ -195,7 +195,9 @@ class Server:
                                          env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        """The end of the server's log, without uvicorn's access lines."""
+        kept = [line for line in self.log.read_text(errors="replace").splitlines() if 'HTTP/1.1" ' not in line]
+        return "\n".join(kept[-lines:])
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -259,7 +261,7 @@ class Scenario:
 @dataclass
 class Figures:
     scenario: str
-    latencies: list[float]  # seconds, one per response (errors included)
+    latencies: list[float]  # seconds, one per response received (non-200 included)
     elapsed: float
     errors: list[str]
     client_cpu: float  # CPU seconds per second of measurement
@@ -325,6 +327,8 @@ async def measure(server: Server, token: str, scenarios: list[Scenario], args: a
             results.append(Figures(scenario.name, latencies, elapsed, errors,
                                    (time.process_time() - client_cpu) / elapsed,
                                    (server.cpu_seconds() - server_cpu) / elapsed))
+            if server.proc.poll() is not None:  # nothing left to measure
+                break
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     return results
@@ -410,14 +414,18 @@ def main() -> None:
             with serving(bench_env(base / "var", workers), workers, base / f"serve-{workers}.log") as server:
                 check_totals(server, token, seeded)
                 results = asyncio.run(measure(server, token, scenarios_for(seeded), args))
-            print_table(workers, results)
-            failures += [f"{workers} processus, {r.scenario} : {e}" for r in results for e in r.errors[:5]]
+                print_table(workers, results)
+                errors = [f"{workers} processus, {r.scenario} : {e}" for r in results for e in r.errors[:5]]
+                if server.proc.poll() is not None:
+                    errors.append(f"conum serve s'est arrêté pendant la mesure (code {server.proc.returncode})")
+                if errors:  # the log goes with the temp dir: keep its end
+                    failures += [*errors, f"fin du journal de conum serve :\n{server.tail()}"]
     except KeyboardInterrupt:
         sys.exit("interrompu")
     finally:
         shutil.rmtree(base, ignore_errors=True)
     if failures:
-        print("\nRÉPONSES EN ERREUR (5 premières par scénario) :", *failures, sep="\n", file=sys.stderr)
+        print("\nERREURS (5 premières par scénario) :", *failures, sep="\n", file=sys.stderr)
         sys.exit(1)
 
 

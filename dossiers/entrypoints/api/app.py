@@ -25,7 +25,7 @@ from dossiers.entrypoints.api.context import ApiContext
 from dossiers.entrypoints.api.errors import install_handlers
 from dossiers.entrypoints.api.limits import BodyLimit
 from dossiers.entrypoints.api.security import RateLimiter
-from dossiers.entrypoints.web import install_web
+from dossiers.entrypoints.web import install_web, is_page
 from dossiers.settings import Settings
 
 __all__ = ["create_app", "MAX_JSON_BYTES"]
@@ -35,6 +35,8 @@ MAX_JSON_BYTES = 1_000_000
 MAX_OTHER_BYTES = 64_000
 MULTIPART_OVERHEAD = 1_000_000
 REF = "#/components/schemas/{model}"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
 def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
@@ -83,8 +85,14 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
     async def headers(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "public, max-age=86400")
+            return response
+        response.headers.setdefault("Cache-Control", "no-store")
+        if is_page(request):  # the pages load nothing but their own files: no inline script or style
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     install_handlers(api)

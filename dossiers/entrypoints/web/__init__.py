@@ -44,7 +44,8 @@ def is_page(request: Request) -> bool:
 def install_web(api: FastAPI, settings: Settings) -> None:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters.update(montant=montant, date_longue=date_longue, euros=lambda v: montant(Decimal(str(v))),
-                                 date_courte=lambda d: d.strftime("%d/%m/%Y") if d else "")
+                                 date_courte=lambda d: d.strftime("%d/%m/%Y") if d else "",
+                                 date_iso=lambda s: f"{s[8:10]}/{s[5:7]}/{s[0:4]}" if s and len(s) >= 10 else "")
     oidc = (OidcClient(settings.oidc_issuer, settings.oidc_client_id or "", settings.oidc_client_secret,
                        settings.oidc_scopes) if settings.oidc_issuer and settings.oidc_client_id else None)
     base_url = settings.web_base_url.rstrip("/") if settings.web_base_url else None
@@ -64,7 +65,8 @@ def install_web(api: FastAPI, settings: Settings) -> None:
             agent = None
         csrf = csrf_token(request) if "session" in request.scope else ""
         return templates.TemplateResponse(request, "erreur.html", {
-            "agent": agent, "csrf": csrf, "titre": titre, "message": message, "status": status}, status_code=status)
+            "agent": agent, "agent_nom": request.session.get("nom", "") if "session" in request.scope else "",
+            "csrf": csrf, "titre": titre, "message": message, "status": status}, status_code=status)
 
     api.state.html_error = error_page
 

@@ -58,7 +58,8 @@ class _Login(Exception):
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     agent = context.pop("agent", None)
     return _web(request).templates.TemplateResponse(request, template, {
-        "agent": agent, "csrf": csrf_token(request), **context}, status_code=status)
+        "agent": agent, "agent_nom": request.session.get("nom") or (agent.nom if agent else ""),
+        "csrf": csrf_token(request), **context}, status_code=status)
 
 
 def _visible_convention(request: Request, agent: Jeton, convention_id: str) -> str:
