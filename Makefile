@@ -26,6 +26,8 @@ bench: system-deps system-test-deps venv uno
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/workers.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/reissue.py
 
 # Debian packages, installed only when a command is missing (apt-get update once, then install).
 system-deps:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dossiers.adapters.catalog.tables import (
     AgentRow,
@@ -148,9 +148,11 @@ class AccesCatalog:
         is the caller's scope (empty: all); ``departement`` a filter within it."""
         if not 0 < limit <= MAX_SEARCH or offset < 0:
             raise ValueError(f"pagination invalide : limit={limit} (1 à {MAX_SEARCH}), offset={offset}")
-        latest = (select(VersionRow.convention_id, func.max(VersionRow.numero).label("numero"))
-                  .group_by(VersionRow.convention_id).subquery())
-        of_current = and_(ArchiveRow.convention_id == ConventionRow.id, ArchiveRow.version == latest.c.numero)
+        # the current version of each convention, found through the primary key (convention, numero)
+        # row by row: no grouping of the whole versions table before the filters apply
+        older = aliased(VersionRow)
+        newest = ~exists().where(older.convention_id == VersionRow.convention_id, older.numero > VersionRow.numero)
+        of_current = and_(ArchiveRow.convention_id == ConventionRow.id, ArchiveRow.version == VersionRow.numero)
         archived = exists().where(of_current, ArchiveRow.statut == "archive", ArchiveRow.archived_at.is_not(None))
         received = exists().where(of_current, ArchiveRow.statut.in_(STATUTS_ARCHIVES))
         statut_col = case((archived, str(ConventionStatut.ARCHIVEE)), (received, str(ConventionStatut.SIGNEE)),
@@ -161,8 +163,8 @@ class AccesCatalog:
                    VersionRow.numero, VersionRow.document_type, VersionRow.motif, VersionRow.montant_total,
                    VersionRow.created_at, statut_col)
             .join(StructureRow, StructureRow.id == ConventionRow.structure_id)
-            .join(latest, latest.c.convention_id == ConventionRow.id)
-            .join(VersionRow, and_(VersionRow.convention_id == ConventionRow.id, VersionRow.numero == latest.c.numero))
+            .join(VersionRow, VersionRow.convention_id == ConventionRow.id)
+            .where(newest)
         )
         if departements:
             stmt = stmt.where(StructureRow.departement.in_(departements))
@@ -183,7 +185,9 @@ class AccesCatalog:
                 terms.append(StructureRow.siret.startswith(digits, autoescape=True))
             stmt = stmt.where(or_(*terms))
         with self._read("la recherche des conventions") as session:  # type: ignore[attr-defined]
-            total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            counted = stmt.with_only_columns(func.count()) if statut is None else select(func.count()).select_from(
+                stmt.subquery())  # the status needs its column; without it, count the rows alone
+            total = session.scalar(counted) or 0
             rows = session.execute(stmt.order_by(ConventionRow.id).limit(limit).offset(offset)).all()
         return int(total), [
             ConventionResume(id=r.id, vague=r.vague, date_debut=r.date_debut, structure_id=r.sid, siret=r.siret,

@@ -101,7 +101,7 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
     install_web(api, settings)
 
     @api.get("/healthz", response_model=schemas.Sante, tags=["exploitation"], summary="Le processus répond")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:  # no thread: it answers even when the pool is busy
         return {"status": "ok", "checks": {}}
 
     @api.get("/readyz", response_model=schemas.Sante, responses={503: {"model": schemas.Sante}},
