@@ -345,3 +345,17 @@ def test_the_pages_run_under_their_csp_without_a_violation(browser: Any, site: S
     finally:
         context.close()
     assert [m for m in messages if "Content Security Policy" in m or "Refused" in m] == []
+
+
+def test_a_large_signed_copy_is_accepted_and_an_oversized_one_is_a_413_page(site: Site) -> None:
+    with httpx.Client(base_url=site.base, follow_redirects=False, timeout=60) as client:
+        assert client.get(_start(client)).status_code == 303
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/conventions").text).group(1)
+        big = b"%PDF-1.7\n" + b"%" + b"0" * 3_000_000 + b"\n%%EOF\n"  # 3 MB: over the JSON limit, under 50 MB
+        r = client.post(f"/conventions/{C33}/versions/1/copie-signee", data={"csrf": token},
+                        files={"fichier": ("scan.pdf", big, "application/pdf")})
+        assert r.status_code == 303 and "/depots/" in r.headers["location"]  # received, then checked
+        huge = client.post(f"/conventions/{C33}/versions/1/copie-signee", data={"csrf": token},
+                           files={"fichier": ("huge.pdf", b"%PDF-1.7\n" + b"0" * 52_000_000)})
+        assert huge.status_code == 413 and "Fichier trop volumineux" in huge.text
+        assert huge.headers["content-type"].startswith("text/html")

@@ -75,7 +75,7 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
             return MAX_OTHER_BYTES
         if path.endswith("/pieces"):
             return max_piece + MULTIPART_OVERHEAD
-        if path.endswith("/signed"):
+        if path.endswith(("/signed", "/copie-signee")):
             return SIGNED_COPY_POLICY.max_bytes + MULTIPART_OVERHEAD
         return MAX_JSON_BYTES
 

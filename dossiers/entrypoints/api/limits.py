@@ -35,9 +35,10 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["method"], scope["path"])
+        page = not scope["path"].startswith(("/v1/", "/healthz", "/readyz"))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _reject(send, limit)
+            await _reject(send, limit, page=page)
             return
         received = 0
         started = False
@@ -62,7 +63,7 @@ class BodyLimit:
         except TooLarge:
             if started:
                 raise
-            await _reject(send, limit)
+            await _reject(send, limit, page=page)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -72,12 +73,19 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _reject(send: Send, limit: int) -> None:
-    body = json.dumps({"code": "trop_volumineux",
-                       "message": f"Corps de requête trop volumineux (limite : {human_size(limit)})."},
-                      ensure_ascii=False).encode("utf-8")
+async def _reject(send: Send, limit: int, *, page: bool = False) -> None:
+    message = f"Corps de requête trop volumineux (limite : {human_size(limit)})."
+    if page:  # a web page's form: a page in French, not JSON
+        body = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Fichier trop volumineux — conum'
+                f'</title></head><body><main><h1>Fichier trop volumineux</h1><p>{message}</p>'
+                f'<p><a href="/conventions">Retour aux conventions</a></p></main></body></html>'
+                ).encode("utf-8")
+        kind = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"code": "trop_volumineux", "message": message}, ensure_ascii=False).encode("utf-8")
+        kind = b"application/json"
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 
