@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -148,8 +149,15 @@ def reissue_run(plan_id: str, detach: bool, as_json: bool, csv_path: Path | None
             if app.catalog.get_plan(plan_id) is None:
                 raise ConumError(f"Plan {plan_id} inconnu.", code=ErrorCode.CONVENTION_INTROUVABLE)
             todo = app.catalog.plan_items(plan_id, statuts=[ItemStatut.A_FAIRE, ItemStatut.ECHEC])
-            batch = [({"plan_id": plan_id, "convention_id": i.impact.convention_id},
-                      f"reemission:{plan_id}:{i.impact.convention_id}") for i in todo]
+            retry = uuid.uuid4().hex[:8]  # an item refused before is tried again by a job of its own
+            batch = []
+            for i in todo:
+                cid = i.impact.convention_id
+                key = f"reemission:{plan_id}:{cid}"
+                if i.statut == ItemStatut.ECHEC:
+                    app.catalog.set_plan_item(plan_id, cid, statut=ItemStatut.A_FAIRE, now=datetime.now(UTC))
+                    key += f":{retry}"
+                batch.append(({"plan_id": plan_id, "convention_id": cid}, key))
             local = is_local(reissue_convention.broker)
             if detach and local:
                 raise click.UsageError("--detach demande un broker (BROKER_URL)")

@@ -156,8 +156,8 @@ class Progress:
                 "restantes": self.restantes, "termine": self.finished}
 
 
-def progress(app: Any, plan_id: str) -> Progress:
-    counts = app.catalog.plan_progress(plan_id)
+def progress(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) -> Progress:
+    counts = app.catalog.plan_progress(plan_id, departements=departements)
     total = sum(counts.values())
     return Progress(total=total, emises=counts.get(ItemStatut.EMISE, 0), obsoletes=counts.get(ItemStatut.OBSOLETE, 0),
                     echecs=counts.get(ItemStatut.ECHEC, 0),

@@ -100,6 +100,10 @@ def open_dossier(payload: dict[str, Any], app: Any, *, dossier_id: str | None = 
     if not _DOSSIER_ID.fullmatch(did):
         raise DossierError(f"Identifiant de dossier invalide {did[:120]!r} : 1 à 100 caractères A-Z a-z 0-9 . _ -.",
                            code=ErrorCode.PIECE_INVALIDE)
+    known = app.catalog.get_structure(demande.structure.id)
+    if known is not None and known.departement != demande.structure.departement:
+        raise DossierError(f"La structure {demande.structure.id} est enregistrée dans le département {known.departement} : "
+                           "une demande ne peut pas la déplacer.", code=ErrorCode.PIECE_INVALIDE)
     existing = app.catalog.get_dossier_demande(did)
     if existing is not None:
         before = parse_demande(existing)

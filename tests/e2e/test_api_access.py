@@ -64,7 +64,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, pool: Any) -> Iterator[Env]:
             generate_convention(payload, app, today=date(2026, 11, 26), now=now)
             open_dossier(payload, app)
         tokens, ids = {}, {}
-        for name, role, deps in (("portail", "portail", ()), ("portail33", "portail", ("33",)),
+        for name, role, deps in (("portail", "portail", ()), ("portail33", "portail", ("33",)), ("portail75", "portail", ("75",)),
                                  ("instr33", "instructeur", ("33",)), ("instr75", "instructeur", ("75",)),
                                  ("admin", "admin", ()), ("revoked", "admin", ())):
             tokens[name], jeton = create_token(app, role=role, departements=deps, nom=name, now=now)
@@ -387,3 +387,36 @@ def test_an_unreadable_multipart_or_json_body_is_422(env: Env) -> None:
     assert r.status_code == 422 and r.json()["erreurs"][0]["code"] == "corps_illisible"
     r = env.post("portail", "/v1/conventions", content=b"{pas du json", headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json()["erreurs"][0]["champ"] == ""
+
+
+def test_a_demande_cannot_move_another_departements_structure_into_the_tokens_scope(env: Env) -> None:
+    gironde = example("departement-vague-1.json")  # STR-000007, in the 33
+    moved = {**gironde, "structure": {**gironde["structure"], "departement": "75", "adresse": "Paris"}}
+    r = env.post("portail75", "/v1/dossiers", json=moved)
+    assert r.status_code == 404  # as if the structure did not exist for this token
+    r = env.post("portail", "/v1/dossiers", json=moved)
+    assert r.status_code == 409 and r.json()["code"] == "structure_departement"
+    assert env.app.catalog.dossier_departement(D33) == "33"
+    assert env.get("instr33", f"/v1/dossiers/{D33}").status_code == 200
+
+
+def test_the_service_refuses_to_move_a_structure_too(env: Env) -> None:
+    from dossiers.errors import DossierError
+
+    gironde = example("departement-vague-1.json")
+    with pytest.raises(DossierError, match="ne peut pas la déplacer"):
+        open_dossier({**gironde, "structure": {**gironde["structure"], "departement": "75"}}, env.app)
+
+
+def test_a_reemission_through_the_api_is_for_admins(env: Env) -> None:
+    change = {"type": "reemission", "request_id": "reem-1", "regles": "vague-2"}
+    r = env.post("portail", f"/v1/conventions/{C75}/changes", json=change)
+    assert r.status_code == 403 and "réémission" in r.json()["message"]
+
+
+def test_an_anonymous_upload_is_cut_short(env: Env) -> None:
+    r = env.client.post(f"/v1/dossiers/{D33}/pieces", data={"kind": "sirene"},
+                        files={"fichier": ("a.pdf", b"%PDF-1.7\n" + b"0" * 200_000)})
+    assert r.status_code == 413  # never spooled: no token, 64 KB at most
+    r = env.client.post(f"/v1/dossiers/{D33}/pieces", data={"kind": "sirene"}, files={"fichier": ("a.pdf", b"x")})
+    assert r.status_code == 401

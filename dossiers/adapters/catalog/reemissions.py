@@ -1,8 +1,8 @@
 """The catalog's re-issue plans (a mixin of ``Catalog``): the states a plan reads in bulk, the plan
 and its items written in one transaction, and each item's progress.
 
-An item's status only moves forward: ``a_faire`` -> ``emise`` | ``obsolete`` | ``echec``, and a
-failed one may go back to ``a_faire`` when the plan is run again; ``emise`` is final (a late report
+An item's status moves forward: ``a_faire`` -> ``emise`` | ``obsolete`` | ``echec``; ``conum reissue
+run`` puts an ``echec`` back to ``a_faire`` and gives it a new job; ``emise`` is final (a late report
 of a redelivered job cannot undo it).
 """
 
@@ -72,12 +72,21 @@ class ReemissionCatalog:
             return [Plan(id=r.id, created_at=r.created_at, as_of=r.as_of, examinees=r.examinees, totaux=dict(r.totaux),
                          regles=r.regles, modele=r.modele) for r in session.scalars(stmt)]
 
-    def conventions_changing(self) -> set[str]:
-        """Conventions with an avenant on its way (a change or re-issue job queued or running)."""
-        stmt = select(JobRow.args).where(JobRow.status.in_(("queued", "running")),
-                                         JobRow.actor.in_(("amend_convention", "reissue_convention")))
+    def conventions_changing(self, ids: Iterable[str]) -> set[str]:
+        """Of ``ids``, the conventions with an avenant on its way: a change job queued or running, or
+        a re-issue item whose job is."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        on_way = ("queued", "running")
+        amends = select(JobRow.args).where(JobRow.status.in_(on_way), JobRow.actor == "amend_convention")
+        reissues = (select(PlanItemRow.convention_id).join(JobRow, JobRow.id == PlanItemRow.job_id)
+                    .where(PlanItemRow.convention_id.in_(wanted), PlanItemRow.statut == ItemStatut.A_FAIRE,
+                           JobRow.status.in_(on_way)))
         with self._read("la lecture des avenants en cours") as session:  # type: ignore[attr-defined]
-            return {str(args.get("convention_id")) for args in session.scalars(stmt) if isinstance(args, dict)}
+            changing = {str(a.get("convention_id")) for a in session.scalars(amends) if isinstance(a, dict)}
+            changing |= set(session.scalars(reissues))
+        return changing & wanted
 
     def record_plan(self, plan: Plan, impacts: Iterable[Impact], *, now: datetime) -> None:
         with self._translate(f"l'enregistrement du plan {plan.id}"):  # type: ignore[attr-defined]
@@ -123,15 +132,36 @@ class ReemissionCatalog:
         with self._read(f"le décompte du plan {plan_id}") as session:  # type: ignore[attr-defined]
             return {statut: int(n) for statut, n in session.execute(stmt)}
 
-    def plan_progress(self, plan_id: str) -> dict[str, int]:
-        """Items per status, an item whose job failed after its retries counted as ``echec``."""
+    def plan_progress(self, plan_id: str, *, departements: tuple[str, ...] = ()) -> dict[str, int]:
+        """Items per status (of these départements; empty: all), an item whose job failed after its
+        retries counted as ``echec``."""
         failed = and_(PlanItemRow.statut == ItemStatut.A_FAIRE, JobRow.status == "failed")
         statut = case((failed, ItemStatut.ECHEC), else_=PlanItemRow.statut)
         stmt = (select(statut, func.count()).select_from(PlanItemRow)
                 .outerjoin(JobRow, JobRow.id == PlanItemRow.job_id)
                 .where(PlanItemRow.plan_id == plan_id).group_by(statut))
+        if departements:
+            stmt = stmt.where(PlanItemRow.departement.in_(departements))
         with self._read(f"l'avancement du plan {plan_id}") as session:  # type: ignore[attr-defined]
             return {str(s): int(n) for s, n in session.execute(stmt)}
+
+    def plan_failures(self, plan_id: str, *, departements: tuple[str, ...] = (), limit: int = 500) -> list[PlanItem]:
+        """Items refused for good, and those whose job failed after its retries (with the job's error)."""
+        failed_job = and_(PlanItemRow.statut == ItemStatut.A_FAIRE, JobRow.status == "failed")
+        stmt = (select(PlanItemRow, JobRow.error_code, JobRow.error_message)
+                .outerjoin(JobRow, JobRow.id == PlanItemRow.job_id)
+                .where(PlanItemRow.plan_id == plan_id, (PlanItemRow.statut == ItemStatut.ECHEC) | failed_job)
+                .order_by(PlanItemRow.convention_id).limit(limit))
+        if departements:
+            stmt = stmt.where(PlanItemRow.departement.in_(departements))
+        with self._read(f"les échecs du plan {plan_id}") as session:  # type: ignore[attr-defined]
+            found = []
+            for row, code, message in session.execute(stmt):
+                item = _item(row)
+                if item.statut == ItemStatut.A_FAIRE:
+                    item = replace(item, statut=ItemStatut.ECHEC, message=f"{code} : {message}")
+                found.append(item)
+            return found
 
     def set_plan_item(self, plan_id: str, convention_id: str, *, statut: str, now: datetime,
                       version_emise: int | None = None, job_id: str | None = None, message: str | None = None) -> None:

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -76,10 +77,10 @@ def install_handlers(api: FastAPI) -> None:
     @api.exception_handler(ConumError)
     async def _conum_error(request: Request, exc: ConumError) -> Any:
         status = status_of(exc)
-        if status == 503 and (html := page(request, 503, "Service indisponible",
+        if status == 503 and (html := await run_in_threadpool(page, request, 503, "Service indisponible",
                                            "Le service est momentanément indisponible : réessayez dans un instant.")):
             return html
-        if (html := page(request, status, "Requête refusée", exc.message)) is not None:
+        if (html := await run_in_threadpool(page, request, status, "Requête refusée", exc.message)) is not None:
             return html
         body = exc.to_dict()
         if isinstance(exc, DemandeInvalide | ChangementRefuse) and body.get("erreurs"):
@@ -99,7 +100,7 @@ def install_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Any:
-        if (html := page(request, 422, "Requête invalide", "Un paramètre de cette adresse est invalide.")) is not None:
+        if (html := await run_in_threadpool(page, request, 422, "Requête invalide", "Un paramètre de cette adresse est invalide.")) is not None:
             return html
         erreurs = []
         for err in exc.errors():
@@ -117,7 +118,7 @@ def install_handlers(api: FastAPI) -> None:
         titres = {404: ("Page introuvable", "Cette adresse ne correspond à aucune page."),
                   405: ("Méthode non permise", "Cette page ne s'utilise pas ainsi.")}
         titre, texte = titres.get(exc.status_code, ("Requête refusée", "La requête n'a pas pu être traitée."))
-        if (html := page(request, exc.status_code if exc.status_code != 400 else 422, titre, texte)) is not None:
+        if (html := await run_in_threadpool(page, request, exc.status_code if exc.status_code != 400 else 422, titre, texte)) is not None:
             return html
         if exc.status_code == 400:  # an unreadable body (multipart, form): 422, like an unreadable JSON body
             return JSONResponse(_body("requete_invalide", "Corps de requête illisible.", [
@@ -130,7 +131,7 @@ def install_handlers(api: FastAPI) -> None:
     @api.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Any:
         log.exception("erreur interne sur %s %s", request.method, request.url.path)
-        if (html := page(request, 500, "Erreur interne", "Une erreur est survenue de notre côté : l'équipe "
+        if (html := await run_in_threadpool(page, request, 500, "Erreur interne", "Une erreur est survenue de notre côté : l'équipe "
                                                           "d'exploitation est prévenue. Réessayez plus tard.")) is not None:
             return html
         return JSONResponse(_body("erreur_interne", "Erreur interne : l'équipe d'exploitation est prévenue."),

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "TooLarge", "human_size"]
+__all__ = ["BodyLimit", "TooLarge", "human_size", "ANONYMOUS_BYTES"]
+
+ANONYMOUS_BYTES = 64_000
 
 
 class TooLarge(HTTPException):
@@ -24,7 +26,9 @@ class TooLarge(HTTPException):
 
 
 class BodyLimit:
-    """ASGI middleware: ``limit_for(method, path)`` gives the largest body a request may send."""
+    """ASGI middleware: ``limit_for(method, path)`` gives the largest body a request may send; a
+    request with neither a bearer token nor a session cookie may send ``ANONYMOUS_BYTES`` at most
+    (its answer is a 401 or the login page anyway: it must not make the server spool a large upload)."""
 
     def __init__(self, app: ASGIApp, limit_for: Callable[[str, str], int]) -> None:
         self.app = app
@@ -35,6 +39,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["method"], scope["path"])
+        if not _credentials(scope):
+            limit = min(limit, ANONYMOUS_BYTES)
         page = not scope["path"].startswith(("/v1/", "/healthz", "/readyz"))
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -64,6 +70,14 @@ class BodyLimit:
             if started:
                 raise
             await _reject(send, limit, page=page)
+
+
+def _credentials(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if (name == b"authorization" and value[:7].lower() == b"bearer ") or (
+                name == b"cookie" and b"conum_session=" in value):
+            return True
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton
+from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, Role
 from dossiers.domain.archive import STATUTS_ARCHIVES
 from dossiers.domain.changements import parse_changement
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
@@ -82,6 +82,9 @@ async def post_change(convention_id: str, request: Request, jeton: Jeton = Depen
 
         ctx.convention_visible(jeton, convention_id)
         parse_changement(payload)  # refused here with the fields (422), not later in a job
+        if payload.get("type") == "reemission" and jeton.role is not Role.ADMIN:
+            raise ApiError(403, "droit_insuffisant", "Une réémission (autres règles ou autre modèle) passe par un plan "
+                           "de réémission (`conum reissue`) ou un jeton admin.")
         job = ctx.submit(jeton, "amend", {"convention_id": convention_id, "change_key": store_json(ctx.app, payload)},
                          idempotency=idempotency)
         return submitted(job, convention_id=convention_id)

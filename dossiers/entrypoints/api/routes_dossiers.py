@@ -71,7 +71,7 @@ def check_upload(data: bytes, *, mimes: frozenset[str], max_bytes: int, what: st
     return mime
 
 
-@router.post("/dossiers", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True, responses=responses(403, 413),
+@router.post("/dossiers", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True, responses=responses(403, 404, 409, 413),
              summary="Ouvrir ou mettre à jour un dossier (demande JSON)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"$ref": "#/components/schemas/DemandeIn"}}}}})
@@ -87,6 +87,13 @@ async def post_dossier(request: Request, jeton: Jeton = Depends(require(Droit.SO
         if not jeton.voit(demande.structure.departement):
             raise ApiError(403, "hors_perimetre",
                            f"Le jeton ne couvre pas le département {demande.structure.departement}.")
+        known = ctx.app.catalog.get_structure(demande.structure.id)
+        if known is not None and known.departement != demande.structure.departement:
+            # a demande never moves a structure to another département (nor into the token's scope)
+            if not jeton.voit(known.departement):
+                raise ApiError(404, "structure_introuvable", f"Structure {demande.structure.id} introuvable.")
+            raise ApiError(409, "structure_departement", f"La structure {demande.structure.id} est enregistrée dans le "
+                           f"département {known.departement} : une demande ne peut pas la déplacer.")
         key = store_json(ctx.app, demande.model_dump(mode="json"))
         dossier_id = dossier_id_for(demande.structure.id, demande.convention.vague)
         # opening a dossier is also a read of its state: each submission runs, unless an Idempotency-Key says

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -72,7 +73,8 @@ def install_web(api: FastAPI, settings: Settings) -> None:
 
     @api.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> HTMLResponse:
-        return error_page(request, exc.status, exc.titre, exc.message)
+        # the page reads the agent from the catalog: never on the event loop
+        return await run_in_threadpool(error_page, request, exc.status, exc.titre, exc.message)
 
     @api.exception_handler(_Login)
     async def _login(request: Request, exc: _Login) -> Any:

@@ -92,23 +92,29 @@ class OidcClient:
         if answer.status_code != 200:
             raise OidcError("Le service d'identification a refusé cette connexion (code déjà utilisé ou expiré) : "
                             "recommencez.")
-        tokens = answer.json()
-        claims = self._id_token(tokens.get("id_token"), keys, nonce)
+        try:
+            tokens = answer.json()
+        except ValueError as exc:
+            raise OidcError("Réponse illisible du service d'identification.") from exc
+        claims = self._id_token(tokens.get("id_token") if isinstance(tokens, dict) else None, keys, nonce)
         if not claims.get("email") and tokens.get("access_token") and meta.get("userinfo_endpoint"):
-            claims = {**self._userinfo(meta["userinfo_endpoint"], tokens["access_token"], keys), **claims}
+            info = self._userinfo(meta["userinfo_endpoint"], tokens["access_token"], keys)
+            if info.get("sub") != claims["sub"]:  # OpenID Connect Core 5.3.2
+                raise OidcError("Les informations d'identité ne concernent pas la personne connectée.")
+            claims = {**info, **claims}
         if not claims.get("email"):
             raise OidcError("Le service d'identification n'a pas transmis d'adresse électronique.")
         return claims
 
-    def _id_token(self, token: Any, keys: KeySet, nonce: str) -> dict[str, Any]:
+    def _id_token(self, token: Any, keys: KeySet, nonce: str, *, retried: bool = False) -> dict[str, Any]:
         if not isinstance(token, str):
             raise OidcError("Réponse du service d'identification sans jeton d'identité.")
         try:
             decoded = jwt.decode(token, keys, algorithms=["RS256", "ES256", "PS256"])
         except (JoseError, ValueError) as exc:
-            if "kid" in str(exc).lower():  # the provider rotated its keys: fetch them again once
+            if "kid" in str(exc).lower() and not retried:  # the provider rotated its keys: fetch them once
                 _, keys = self._metadata(refresh=True)
-                return self._id_token(token, keys, nonce)
+                return self._id_token(token, keys, nonce, retried=True)
             raise OidcError("Jeton d'identité invalide (signature).") from exc
         registry = jwt.JWTClaimsRegistry(
             leeway=60, iss={"essential": True, "value": self.issuer}, aud={"essential": True, "value": self.client_id},

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Jeton, Role
@@ -32,6 +32,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+Numero = Annotated[int, Path(ge=1, le=100_000)]
 STATUTS = {"a_signer": "À signer", "signee": "Signée", "archivee": "Archivée"}
 
 
@@ -57,9 +58,16 @@ class _Login(Exception):
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     agent = context.pop("agent", None)
-    return _web(request).templates.TemplateResponse(request, template, {
+    response = _web(request).templates.TemplateResponse(request, template, {
         "agent": agent, "agent_nom": request.session.get("nom") or (agent.nom if agent else ""),
         "csrf": csrf_token(request), **context}, status_code=status)
+    response.headers["Vary"] = "HX-Request, Cookie"  # a fragment and its page never share a cache entry
+    return response
+
+
+def partial(request: Request) -> bool:
+    """An htmx refresh of part of a page (a history restore asks for the whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
 
 
 def _visible_convention(request: Request, agent: Jeton, convention_id: str) -> str:
@@ -176,10 +184,10 @@ def conventions(
         departements=agent.departements, departement=filtres["departement"],
         statut=ConventionStatut(filtres["statut"]) if filtres["statut"] else None, nature=filtres["nature"],
         vague=filtres["vague"], q=filtres["q"], limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    changing = app.catalog.conventions_changing()
+    changing = app.catalog.conventions_changing(c.id for c in items)
     pages = max(1, math.ceil(total / PER_PAGE))
     query = {k: v for k, v in filtres.items() if v is not None}
-    template = "_resultats.html" if request.headers.get("HX-Request") else "conventions.html"
+    template = "_resultats.html" if partial(request) else "conventions.html"
     return render(request, template, agent=agent, section="conventions", items=items, total=total, page=page,
                   pages=pages, filtres=filtres, changing=changing, statuts=STATUTS,
                   page_url=lambda n: "/conventions?" + urlencode({**query, "page": n}),
@@ -207,7 +215,7 @@ def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
     dossier_id = f"DOS-V{conv.vague}-{conv.structure_id}"
     return {"convention": conv, "structure": structure, "versions": versions, "current": current,
             "figures": version_figures(convention_id, current, app), "archives": archives, "statut": statut,
-            "statuts": STATUTS, "changing": convention_id in app.catalog.conventions_changing(),
+            "statuts": STATUTS, "changing": bool(app.catalog.conventions_changing([convention_id])),
             "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None}
 
 
@@ -221,7 +229,7 @@ def _statut(archives: list[Any], numero: int) -> str:
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/document.{kind}")
-def document(request: Request, convention_id: str, numero: int, kind: str) -> Response:
+def document(request: Request, convention_id: str, numero: Numero, kind: str) -> Response:
     from dossiers.services.documents import issued_document
 
     agent = _agent(request)
@@ -232,7 +240,8 @@ def document(request: Request, convention_id: str, numero: int, kind: str) -> Re
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/certificat.pdf")
-def certificat(request: Request, convention_id: str, numero: int, sha256: str | None = None) -> Response:
+def certificat(request: Request, convention_id: str, numero: Numero,
+               sha256: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None) -> Response:
     from dossiers.services.documents import archive_certificate
 
     agent = _agent(request)
@@ -261,7 +270,7 @@ def _download(request: Request, agent: Jeton, action: str, convention_id: str, f
 
 
 @router.post("/conventions/{convention_id}/versions/{numero}/copie-signee", response_class=HTMLResponse)
-def signed_copy(request: Request, convention_id: str, numero: int,
+def signed_copy(request: Request, convention_id: str, numero: Numero,
                 fichier: Annotated[UploadFile | None, File()] = None,
                 csrf: Annotated[str | None, Form()] = None) -> Response:
     from dossiers.adapters.inspection.sniff import sniff
@@ -307,7 +316,7 @@ def signed_copy_result(request: Request, convention_id: str, job_id: str) -> Res
     if job is None or job.owner != agent.id or job.args.get("convention_id") != convention_id:
         raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
     context = {"job": job, "resultat": job.result or {}}
-    if request.headers.get("HX-Request"):
+    if partial(request):
         return render(request, "_depot.html", agent=agent, convention_id=convention_id, **context)
     return render(request, "depot.html", agent=agent, section="conventions", convention_id=convention_id, **context)
 
@@ -344,33 +353,44 @@ def rapport(request: Request, dossier_id: str) -> Response:
 @router.get("/reemissions", response_class=HTMLResponse)
 def plans(request: Request) -> Response:
     agent = _agent(request)
-    return render(request, "reemissions.html", agent=agent, section="reemissions",
-                  plans=_app(request).catalog.list_plans(limit=50))
+    plans = _app(request).catalog.list_plans(limit=50)
+    totals = {p.id: visible_totals({k: v for k, v in p.totaux["par_departement"].items() if agent.voit(k)})
+              for p in plans}
+    return render(request, "reemissions.html", agent=agent, section="reemissions", plans=plans, totals=totals)
 
 
 @router.get("/reemissions/{plan_id}", response_class=HTMLResponse)
 def plan_page(request: Request, plan_id: str) -> Response:
     agent = _agent(request)
     context = plan_context(request, agent, plan_id)
-    template = "_avancement.html" if request.headers.get("HX-Request") else "reemission.html"
+    template = "_avancement.html" if partial(request) else "reemission.html"
     return render(request, template, agent=agent, section="reemissions", **context)
 
 
 def plan_context(request: Request, agent: Jeton, plan_id: str) -> dict[str, Any]:
-    """The plan as the agent may see it: totals and items of its départements only."""
-    from dossiers.services.reemission import failures
+    """The plan as the agent may see it: totals, progress and failures of its départements only
+    (counted in SQL: the page refreshes every 2 s during a run)."""
+    from dossiers.services.reemission import progress
 
     app = _app(request)
     plan = app.catalog.get_plan(plan_id) if len(plan_id) <= 32 else None
     if plan is None:
         raise PageError(404, "Plan introuvable", f"Aucun plan de réémission {plan_id}.")
-    items = [i for i in app.catalog.plan_items(plan_id) if agent.voit(i.impact.departement)]
-    failed = {f.impact.convention_id: f for f in failures(app, items)}
-    counts = {"total": len(items), "emise": 0, "obsolete": 0, "echec": 0, "a_faire": 0}
-    for i in items:
-        counts[failed[i.impact.convention_id].statut if i.impact.convention_id in failed else i.statut] += 1
+    p = progress(app, plan_id, departements=agent.departements)
+    counts = {"total": p.total, "emise": p.emises, "obsolete": p.obsoletes, "echec": p.echecs, "a_faire": p.restantes}
     departements = {k: v for k, v in plan.totaux["par_departement"].items() if agent.voit(k)}
     biggest = max((abs(float(v["difference_eur"])) for v in departements.values()), default=0.0) or 1.0
-    return {"plan": plan, "counts": counts, "failed": list(failed.values()), "departements": departements,
-            "biggest": biggest, "done": counts["a_faire"] == 0}
+    return {"plan": plan, "counts": counts, "failed": app.catalog.plan_failures(plan_id, departements=agent.departements),
+            "departements": departements, "visible": visible_totals(departements), "biggest": biggest,
+            "done": p.finished}
 
+
+def visible_totals(par_departement: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The plan's totals over the départements an agent sees (never the national figure for a scoped agent)."""
+    from decimal import Decimal
+
+    total: dict[str, Any] = {"conventions": 0, "difference_eur": Decimal("0.00")}
+    for row in par_departement.values():
+        total["conventions"] += row["conventions"]
+        total["difference_eur"] += Decimal(row["difference_eur"])
+    return total

@@ -8,7 +8,9 @@ request, so removing an agent (``conum agent remove``) ends its access at once.
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,19 @@ def session_secret(secret: str | None, var_dir: Path) -> str:
     path = var_dir / "session.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text(encoding="ascii").strip()
+        try:  # the first of several processes starting together writes it; the others read it
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another process may be writing it this instant
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"clé de session vide : {path}")
 
 
 def current_agent(request: Request, app: Any) -> Jeton | None:
