@@ -23,6 +23,7 @@ from dossiers.errors import ConumError, ErrorCode
 __all__ = ["seed", "reissue"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+STALL_SECONDS = 600
 _csv = click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
                     help="Écrit aussi une ligne par convention dans ce fichier CSV (séparateur « ; »).")
 
@@ -201,28 +202,25 @@ def _follow(app: Any, plan_id: str, sender: threading.Thread, *, quiet: bool) ->
         task = bar.add_task("réémission", total=first.total, completed=first.total - first.restantes,
                             detail="", rate="", eta="")
         started, done_at_start = time.monotonic(), first.total - first.restantes
+        last_done, moved_at = done_at_start, time.monotonic()
         while True:
             p = progress(app, plan_id)
             done = p.total - p.restantes
-            elapsed = time.monotonic() - started
+            now = time.monotonic()
+            if done != last_done or sender.is_alive():
+                last_done, moved_at = done, now
+            elapsed = now - started
             rate = (done - done_at_start) / elapsed if elapsed > 0 else 0.0
             eta = f"{p.restantes / rate:.0f} s" if rate > 0 else "?"
             bar.update(task, completed=done, detail=f"émises {p.emises}, obsolètes {p.obsoletes}, échecs {p.echecs}",
                        rate=f"{rate:.1f}/s", eta=eta)
             if p.finished and not sender.is_alive():
                 return
-            if not sender.is_alive() and p.restantes and _stalled(app, plan_id):
-                return  # jobs are queued for workers that do not run: `reissue status` follows them later
+            if now - moved_at > STALL_SECONDS:  # nothing moved since: no worker on the queue?
+                click.echo(f"aucune avancée depuis {STALL_SECONDS // 60} min : un worker consomme-t-il la file "
+                           "« reemissions » (conum worker --reemissions) ? Suivi : conum reissue status", err=True)
+                return
             time.sleep(0.5)
-
-
-def _stalled(app: Any, plan_id: str) -> bool:
-    """No item moved for 10 minutes (no worker on the queue?)."""
-    from dossiers.domain.reemission import ItemStatut
-
-    items = app.catalog.plan_items(plan_id, statuts=[ItemStatut.EMISE, ItemStatut.OBSOLETE, ItemStatut.ECHEC])
-    last = max((i.updated_at for i in items), default=None)
-    return last is not None and (datetime.now(UTC) - last).total_seconds() > 600
 
 
 @reissue.command("status")
