@@ -285,8 +285,11 @@ def test_forms_without_their_csrf_token_are_refused(site: Site) -> None:
         assert client.post("/deconnexion", data={"csrf": "faux"}).status_code == 403
         assert client.get("/conventions").status_code == 200  # still logged in
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/conventions").text).group(1)
+        copied = dict(client.cookies)  # the same session, copied to another client before the logout
         assert client.post("/deconnexion", data={"csrf": token}).headers["location"] == "/connexion?deconnecte=1"
         assert client.get("/conventions").status_code == 303
+    with httpx.Client(base_url=site.base, follow_redirects=False, cookies=copied) as thief:
+        assert thief.get("/conventions").status_code == 303  # the logout ended it everywhere
 
 
 def test_the_session_cookie_is_httponly_and_lax_and_pages_forbid_inline_code(site: Site) -> None:

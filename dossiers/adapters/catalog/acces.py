@@ -82,6 +82,17 @@ class AccesCatalog:
             row = session.get(AgentRow, email.strip().lower())
             return _agent(row) if row is not None else None
 
+    def end_agent_sessions(self, email: str, *, now: datetime) -> None:
+        """Every session of the agent opened before ``now`` ends (logout, on every device)."""
+        with self._translate("la fin des sessions d'un agent"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                session.execute(update(AgentRow).where(AgentRow.email == email.strip().lower())
+                                .values(sessions_since=now))
+
+    def agent_sessions_since(self, email: str) -> datetime | None:
+        with self._read("la lecture d'un agent") as session:  # type: ignore[attr-defined]
+            return session.scalar(select(AgentRow.sessions_since).where(AgentRow.email == email.strip().lower()))
+
     def remove_agent(self, email: str) -> bool:
         with self._translate("la suppression d'un agent"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():

@@ -158,6 +158,9 @@ def login_return(request: Request, code: str | None = None, state: str | None = 
 @router.post("/deconnexion")
 def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
     check_csrf(request, csrf)
+    email = request.session.get("agent")
+    if isinstance(email, str):  # a copy of this cookie (or another device's) must not outlive the logout
+        _app(request).catalog.end_agent_sessions(email, now=datetime.now(UTC))
     request.session.clear()
     return RedirectResponse("/connexion?deconnecte=1", status_code=303)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,18 @@ def current_agent(request: Request, app: Any) -> Jeton | None:
     if not isinstance(email, str):
         return None
     agent = app.catalog.get_agent(email)
-    if agent is None:  # removed since the login
-        request.session.clear()
+    since = app.catalog.agent_sessions_since(email) if agent is not None else None
+    if agent is None or (since is not None and _opened(request) < since):
+        request.session.clear()  # removed since the login, or logged out since (on any device)
+        return None
     return agent  # type: ignore[no-any-return]
+
+
+def _opened(request: Request) -> datetime:
+    try:
+        return datetime.fromisoformat(str(request.session.get("connecte_le")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def csrf_token(request: Request) -> str:
