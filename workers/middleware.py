@@ -90,12 +90,16 @@ class JobTracking(Middleware):
 
 
 class AppLifetime(Middleware):
-    """Start the inspection children when a worker boots (the first piece does not wait for them),
+    """Start the inspection children when a worker that inspects files (pieces, signed copies) boots
+    (the first piece does not wait for them),
     close the process's App (converters, inspection children, connections) when the worker stops."""
 
     def after_worker_boot(self, broker: Any, worker: Any) -> None:
         from workers import runtime
 
+        queues = getattr(worker, "consumer_whitelist", None)
+        if queues and not queues & {"pieces", "archives"}:  # e.g. `conum worker --reemissions`: never inspects
+            return
         try:
             runtime.app().inspector.warm()
         except Exception as exc:  # noqa: BLE001 - the first piece will start them, or say why
