@@ -126,8 +126,9 @@ def test_stamped_metadata_reads_back_and_stays_pdfa(
     source = make_docx()
     digest = hashlib.sha256(source).hexdigest()
     title = "Convention STR-000123 « Œuvre & Cie » <v2>"
+    converted = converter.convert(source)
     stamped = stamp_pdf(
-        converter.convert(source),
+        converted,
         convention_id="CONV-33-000123",
         version=2,
         docx_sha256=digest,
@@ -150,6 +151,9 @@ def test_stamped_metadata_reads_back_and_stays_pdfa(
     assert "<conum:ConventionId>CONV-33-000123</conum:ConventionId>" in xmp
     assert reader.metadata is not None and reader.metadata["/ConumVersion"] == "2"
     assert SENTENCE in pdf_text(stamped)
+    # an incremental update: LibreOffice's bytes untouched, the document ID kept, one more xref section
+    assert stamped.startswith(converted) and stamped.count(b"startxref") == converted.count(b"startxref") + 1
+    assert reader.trailer["/ID"] == PdfReader(io.BytesIO(converted)).trailer["/ID"]
     # Stamping again replaces the values instead of piling them up.
     again = stamp_pdf(
         stamped, convention_id="CONV-33-000123", version=3, docx_sha256=digest, title="t"
