@@ -290,6 +290,18 @@ def test_forms_without_their_csrf_token_are_refused(site: Site) -> None:
         assert client.get("/conventions").status_code == 303
     with httpx.Client(base_url=site.base, follow_redirects=False, cookies=copied) as thief:
         assert thief.get("/conventions").status_code == 303  # the logout ended it everywhere
+    with httpx.Client(base_url=site.base, follow_redirects=False) as fresh, \
+            httpx.Client(base_url=site.base, follow_redirects=False, cookies=copied) as stale:
+        assert fresh.get(_start(fresh)).status_code == 303  # logging in again right away works
+        stale.post("/deconnexion", data={"csrf": token})  # a dead session's logout...
+        assert fresh.get("/conventions").status_code == 200  # ...does not end the live one
+        kept = dict(fresh.cookies)
+        save_agent(site.app, EMAIL, role="instructeur", departements=["33"], now=datetime.now(UTC))  # update
+        assert fresh.get("/conventions").status_code == 200
+        site.app.catalog.remove_agent(EMAIL)
+        save_agent(site.app, EMAIL, role="instructeur", departements=["33"], now=datetime.now(UTC))  # re-added
+    with httpx.Client(base_url=site.base, follow_redirects=False, cookies=kept) as old:
+        assert old.get("/conventions").status_code == 303  # sessions from before the removal stay dead
 
 
 def test_the_session_cookie_is_httponly_and_lax_and_pages_forbid_inline_code(site: Site) -> None:

@@ -387,3 +387,43 @@ def test_auto_falls_back_to_soffice_when_the_pool_cannot_start(tmp_path: Path) -
         assert isinstance(conv, SofficeConverter)
     with pytest.raises(ConversionError):
         build_converter(settings(tmp_path, pdf_converter="unoserver", unoserver_bin=str(tmp_path / "unoserver-introuvable")))
+
+
+def _reportlab_pdf() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    pdf.drawString(72, 720, SENTENCE)
+    pdf.save()
+    return out.getvalue()
+
+
+def test_an_encrypted_pdf_is_refused_and_an_odd_one_is_rewritten_whole() -> None:
+    from pypdf import PdfWriter
+
+    from dossiers.errors import ConversionError
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_reportlab_pdf())))
+    writer.encrypt(user_password="", owner_password="proprietaire", algorithm="AES-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+    with pytest.raises(ConversionError, match="chiffré"):
+        stamp_pdf(locked.getvalue(), convention_id="C-1", version=1, docx_sha256="a" * 64, title="t")
+    # no XMP object (not a LibreOffice PDF/A): rewritten by pypdf, the values still there
+    plain = _reportlab_pdf()
+    stamped = stamp_pdf(plain, convention_id="C-1", version=2, docx_sha256="b" * 64, title="t")
+    assert not stamped.startswith(plain) and read_pdf_metadata(stamped)["version"] == 2
+
+
+def test_a_stamp_over_a_stamp_keeps_every_trailer_entry_and_reads_strictly(
+    converter: SofficeConverter | UnoserverPool,
+) -> None:
+    converted = converter.convert(make_docx())
+    once = stamp_pdf(converted, convention_id="C-1", version=1, docx_sha256="a" * 64, title="un")
+    twice = stamp_pdf(once, convention_id="C-1", version=2, docx_sha256="b" * 64, title="deux")
+    assert twice.startswith(once) and read_pdf_metadata(twice)["version"] == 2
+    strict = PdfReader(io.BytesIO(twice), strict=True)
+    before = PdfReader(io.BytesIO(converted)).trailer
+    assert set(before) - {"/Prev", "/XRefStm"} <= set(strict.trailer)
+    assert strict.metadata["/Title"] == "deux" and SENTENCE in pdf_text(twice)

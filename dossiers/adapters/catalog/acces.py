@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -70,8 +71,9 @@ class AccesCatalog:
         with self._translate(f"l'enregistrement de l'agent {email}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 row = session.get(AgentRow, email)
-                if row is None:
-                    row = AgentRow(email=email, id=jeton.id, created_at=jeton.created_at)
+                if row is None:  # a new (or removed then re-added) agent: no older session counts
+                    row = AgentRow(email=email, id=jeton.id, created_at=jeton.created_at,
+                                   session_epoch=secrets.token_hex(16))
                     session.add(row)
                 row.role, row.departements = str(jeton.role), list(jeton.departements)
                 session.flush()
@@ -82,16 +84,20 @@ class AccesCatalog:
             row = session.get(AgentRow, email.strip().lower())
             return _agent(row) if row is not None else None
 
-    def end_agent_sessions(self, email: str, *, now: datetime) -> None:
-        """Every session of the agent opened before ``now`` ends (logout, on every device)."""
+    def agent_session(self, email: str) -> tuple[Jeton, str] | None:
+        """The agent and the epoch its sessions must carry (None: not an agent)."""
+        with self._read("la lecture d'un agent") as session:  # type: ignore[attr-defined]
+            row = session.get(AgentRow, email.strip().lower())
+            return (_agent(row), row.session_epoch or "") if row is not None else None
+
+    def rotate_agent_epoch(self, email: str, *, expected: str) -> bool:
+        """End every session of the agent (a new epoch), if ``expected`` is still the current one."""
         with self._translate("la fin des sessions d'un agent"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
-                session.execute(update(AgentRow).where(AgentRow.email == email.strip().lower())
-                                .values(sessions_since=now))
-
-    def agent_sessions_since(self, email: str) -> datetime | None:
-        with self._read("la lecture d'un agent") as session:  # type: ignore[attr-defined]
-            return session.scalar(select(AgentRow.sessions_since).where(AgentRow.email == email.strip().lower()))
+                done = session.execute(update(AgentRow).where(AgentRow.email == email.strip().lower(),
+                                                              AgentRow.session_epoch == expected)
+                                       .values(session_epoch=secrets.token_hex(16)).returning(AgentRow.email))
+                return done.scalar_one_or_none() is not None
 
     def remove_agent(self, email: str) -> bool:
         with self._translate("la suppression d'un agent"):  # type: ignore[attr-defined]

@@ -305,4 +305,4 @@ class AgentRow(Base):
     role: Mapped[str] = mapped_column(String(16))  # instructeur | admin
     departements: Mapped[list[str]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sessions_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # logout: older ones end
+    session_epoch: Mapped[str | None] = mapped_column(String(32), nullable=True)  # sessions must carry it

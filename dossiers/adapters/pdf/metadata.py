@@ -24,6 +24,7 @@ from pypdf.generic import (
     IndirectObject,
     NameObject,
     NumberObject,
+    StreamObject,
     create_string_object,
 )
 
@@ -77,7 +78,7 @@ def stamp_pdf(
         if appended is not None:
             return appended
         writer = PdfWriter(clone_from=reader)
-    except (PyPdfError, ValueError, OSError, KeyError) as exc:
+    except (PyPdfError, ValueError, OSError, KeyError, TypeError, AttributeError) as exc:
         raise ConversionError(
             f"Le PDF produit par LibreOffice est illisible ({exc}).",
             code=ErrorCode.CONVERSION_ECHEC,
@@ -120,19 +121,28 @@ def _append_update(pdf: bytes, reader: PdfReader, title: str, values: dict[str, 
     if pdf[previous:previous + 4] != b"xref":
         return None
     trailer = reader.trailer
+    if "/Encrypt" in trailer:  # PDF/A forbids it, LibreOffice never does it: not a document of ours
+        raise ConversionError("Le PDF produit est chiffré : il ne peut pas être un PDF/A.",
+                              code=ErrorCode.CONVERSION_ECHEC)
     root = trailer["/Root"]
     info_ref = trailer.raw_get("/Info") if "/Info" in trailer else None
     root_ref = trailer.raw_get("/Root")
     meta_ref = root.raw_get("/Metadata") if "/Metadata" in root else None
-    if not all(isinstance(r, IndirectObject) for r in (info_ref, root_ref, meta_ref)):
+    if "/ID" not in trailer or not all(isinstance(r, IndirectObject) for r in (info_ref, root_ref, meta_ref)):
         return None
-    info = DictionaryObject(info_ref.get_object())
+    if len({info_ref.idnum, root_ref.idnum, meta_ref.idnum}) != 3:
+        return None  # an Info dictionary that is the catalog or the XMP: not a file to patch
+    old_info, old_meta = info_ref.get_object(), meta_ref.get_object()
+    if not isinstance(old_info, DictionaryObject) or isinstance(old_info, StreamObject) \
+            or not isinstance(old_meta, StreamObject):
+        return None
+    info = DictionaryObject(old_info)
     info[NameObject("/Title")] = create_string_object(title)
     for name, key, _, _ in _PROPERTIES:
         info[NameObject(key)] = create_string_object(values[name])
     stream = DecodedStreamObject()  # PDF/A: the metadata stream is never filtered
     stream.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
-    stream.set_data(_stamp_xmp(meta_ref.get_object().get_data(), title, values))
+    stream.set_data(_stamp_xmp(old_meta.get_data(), title, values))
     out = io.BytesIO()
     out.write(pdf if pdf.endswith(b"\n") else pdf + b"\n")
     offsets = []
@@ -142,14 +152,13 @@ def _append_update(pdf: bytes, reader: PdfReader, title: str, values: dict[str, 
         obj.write_to_stream(out)
         out.write(b"\nendobj\n")
     xref_at = out.tell()
-    out.write(b"xref\n")
-    for number, generation, offset in offsets:  # one subsection each: 20-byte entries
+    out.write(b"xref\n0 1\n0000000000 65535 f\r\n")  # the free-list head, then one subsection a object
+    for number, generation, offset in offsets:  # 20-byte entries
         out.write(f"{number} 1\n{offset:010d} {generation:05d} n\r\n".encode())
-    new_trailer = DictionaryObject({NameObject("/Size"): NumberObject(int(trailer["/Size"])),
-                                    NameObject("/Root"): root_ref, NameObject("/Info"): info_ref,
-                                    NameObject("/Prev"): NumberObject(previous)})
-    if "/ID" in trailer:
-        new_trailer[NameObject("/ID")] = trailer.raw_get("/ID")
+    # the previous trailer's entries (ISO 32000-1, 7.5.6), pointing back to it
+    new_trailer = DictionaryObject({NameObject(k): trailer.raw_get(k) for k in trailer
+                                    if k not in ("/Prev", "/XRefStm")})
+    new_trailer[NameObject("/Prev")] = NumberObject(previous)
     out.write(b"trailer\n")
     new_trailer.write_to_stream(out)
     out.write(f"\nstartxref\n{xref_at}\n%%EOF\n".encode())

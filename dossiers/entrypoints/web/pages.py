@@ -143,12 +143,12 @@ def login_return(request: Request, code: str | None = None, state: str | None = 
     except OidcError as exc:
         raise PageError(400, "Connexion refusée", str(exc)) from None
     email = str(claims["email"]).strip().lower()
-    agent = _app(request).catalog.get_agent(email)
-    if agent is None:
+    found = _app(request).catalog.agent_session(email)
+    if found is None:
         raise PageError(403, "Compte non habilité", f"Le compte {email} n'a accès à aucun département. "
                                                     "Demandez votre habilitation à l'administrateur de conum.")
     request.session.clear()  # a new session for the logged-in agent (no fixation)
-    request.session.update({"agent": email, "nom": " ".join(
+    request.session.update({"agent": email, "epoch": found[1], "nom": " ".join(
         str(claims.get(k, "")) for k in ("given_name", "usual_name") if claims.get(k)) or email,
         "connecte_le": datetime.now(UTC).isoformat()})
     csrf_token(request)
@@ -158,9 +158,9 @@ def login_return(request: Request, code: str | None = None, state: str | None = 
 @router.post("/deconnexion")
 def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Response:
     check_csrf(request, csrf)
-    email = request.session.get("agent")
-    if isinstance(email, str):  # a copy of this cookie (or another device's) must not outlive the logout
-        _app(request).catalog.end_agent_sessions(email, now=datetime.now(UTC))
+    if current_agent(request, _app(request)) is not None:  # a dead session cannot end the live ones
+        # a new epoch: every session of the agent ends, a copy of this cookie or another device's included
+        _app(request).catalog.rotate_agent_epoch(request.session["agent"], expected=request.session["epoch"])
     request.session.clear()
     return RedirectResponse("/connexion?deconnecte=1", status_code=303)
 

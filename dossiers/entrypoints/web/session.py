@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,22 +52,16 @@ def session_secret(secret: str | None, var_dir: Path) -> str:
 
 
 def current_agent(request: Request, app: Any) -> Jeton | None:
+    """The logged-in agent, or None: not logged in, removed since, or logged out since (its
+    sessions carry an epoch that the logout renewed, on whichever device)."""
     email = request.session.get("agent")
     if not isinstance(email, str):
         return None
-    agent = app.catalog.get_agent(email)
-    since = app.catalog.agent_sessions_since(email) if agent is not None else None
-    if agent is None or (since is not None and _opened(request) < since):
-        request.session.clear()  # removed since the login, or logged out since (on any device)
+    found = app.catalog.agent_session(email)
+    if found is None or not found[1] or request.session.get("epoch") != found[1]:
+        request.session.clear()
         return None
-    return agent  # type: ignore[no-any-return]
-
-
-def _opened(request: Request) -> datetime:
-    try:
-        return datetime.fromisoformat(str(request.session.get("connecte_le")))
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
+    return found[0]  # type: ignore[no-any-return]
 
 
 def csrf_token(request: Request) -> str:

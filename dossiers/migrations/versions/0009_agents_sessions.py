@@ -1,4 +1,5 @@
-"""Agents: the instant before which their sessions no longer count (set at logout).
+"""Agents: the epoch of their sessions (a random value a session copies at login; logout draws a
+new one, so every session of the agent, a copied cookie included, ends; no clock involved).
 
 Revision ID: 0009
 Revises: 0008
@@ -19,8 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("agents", sa.Column("sessions_since", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("agents", sa.Column("session_epoch", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column("agents", "sessions_since")
+    op.drop_column("agents", "session_epoch")
