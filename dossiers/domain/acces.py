@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 __all__ = ["Role", "Droit", "Jeton", "AuditEntry", "TOKEN_PREFIX", "token_digest", "looks_like_token",
-           "DEPARTEMENT", "ConventionStatut", "ConventionResume", "search_key"]
+           "DEPARTEMENT", "ConventionStatut", "ConventionResume", "search_key", "statut_convention"]
 
 TOKEN_PREFIX = "conum_"
 _TOKEN = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")  # secrets.token_urlsafe(32)
@@ -127,6 +128,19 @@ class ConventionStatut(StrEnum):
     A_SIGNER = "a_signer"  # no signed copy received for it
     SIGNEE = "signee"  # a signed copy received: being archived, or to be checked by a human
     ARCHIVEE = "archivee"  # a signed copy identified and archived under lock
+
+
+def statut_convention(archives: Iterable[Any], numero: int) -> ConventionStatut:
+    """The status of version ``numero`` from its signed copies (``ArchiveRecord``); the catalog's
+    search computes the same rule in SQL (``search_conventions``)."""
+    from dossiers.domain.archive import STATUTS_ARCHIVES
+
+    copies = [a for a in archives if a.version == numero]
+    if any(a.statut == "archive" and a.archived_at is not None for a in copies):
+        return ConventionStatut.ARCHIVEE
+    if any(a.statut in STATUTS_ARCHIVES for a in copies):
+        return ConventionStatut.SIGNEE
+    return ConventionStatut.A_SIGNER
 
 
 @dataclass(frozen=True)

@@ -241,11 +241,11 @@ def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
 
 
 def _report(app: Any, plan_id: str, as_json: bool, csv_path: Path | None, *, submitted: int | None = None) -> None:
-    from dossiers.services.reemission import failures, progress, report_csv
+    from dossiers.services.reemission import progress, report_csv
 
     p = progress(app, plan_id)
     items = app.catalog.plan_items(plan_id)
-    failed = {f.impact.convention_id: f for f in failures(app, items)}
+    failed = {f.impact.convention_id: f for f in app.catalog.plan_failures(plan_id, limit=len(items) or 1)}
     if csv_path:
         csv_path.write_text(report_csv([failed.get(i.impact.convention_id, i) for i in items]), encoding="utf-8")
     data: dict[str, Any] = {"plan_id": plan_id, **p.to_dict(),

@@ -11,7 +11,7 @@ from typing import Any
 
 from dossiers.errors import ConumError, ErrorCode
 
-__all__ = ["Telechargement", "issued_document", "archive_certificate"]
+__all__ = ["Telechargement", "issued_document", "archive_certificate", "ascii_filename"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Telechargement:
     detail: dict[str, Any]
 
 
-def _ascii(text: str) -> str:
+def ascii_filename(text: str) -> str:
+    """A name safe in a Content-Disposition header: ASCII letters, digits, « - _ . », at most 100."""
     return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in text)[:100]
 
 
@@ -37,7 +38,7 @@ def issued_document(app: Any, convention_id: str, numero: int, kind: str) -> Tel
                          code=ErrorCode.OBJET_INTROUVABLE)
     url = app.storage.presigned_url(ref.key, ttl=app.settings.presigned_url_ttl)
     data = None if url is not None else app.storage.get(ref.key, sha256=ref.sha256)
-    return Telechargement(ref.sha256, ref.size, ref.content_type, f"{_ascii(convention_id)}-v{numero}.{kind}", url, data,
+    return Telechargement(ref.sha256, ref.size, ref.content_type, f"{ascii_filename(convention_id)}-v{numero}.{kind}", url, data,
                           {"kind": kind, "version": numero, "sha256": ref.sha256, "size": ref.size})
 
 
@@ -52,5 +53,5 @@ def archive_certificate(app: Any, convention_id: str, numero: int, sha256: str |
     url = app.archive.presigned_url(record.certificat_key, ttl=app.settings.presigned_url_ttl)
     data = None if url is not None else app.archive.get(record.certificat_key, sha256=record.certificat_sha256)
     return Telechargement(record.certificat_sha256 or "", len(data or b""), "application/pdf",
-                          f"certificat-{_ascii(convention_id)}-v{numero}.pdf", url, data,
+                          f"certificat-{ascii_filename(convention_id)}-v{numero}.pdf", url, data,
                           {"version": numero, "sha256": record.sha256, "certificat_sha256": record.certificat_sha256})

@@ -30,7 +30,7 @@ from dossiers.domain.reemission import (
 )
 from dossiers.errors import ChangementRefuse, ConumError, ErrorCode, RulesError
 
-__all__ = ["plan", "reissue_item", "progress", "Progress", "failures", "report_csv", "cible", "Outcome"]
+__all__ = ["plan", "reissue_item", "progress", "Progress", "report_csv", "cible", "Outcome"]
 
 OBSOLETE_CODES = {ErrorCode.VERSION_PERIMEE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.CONVENTION_CLOSE}
 
@@ -162,20 +162,6 @@ def progress(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) -> P
     return Progress(total=total, emises=counts.get(ItemStatut.EMISE, 0), obsoletes=counts.get(ItemStatut.OBSOLETE, 0),
                     echecs=counts.get(ItemStatut.ECHEC, 0),
                     restantes=counts.get(ItemStatut.A_FAIRE, 0))
-
-
-def failures(app: Any, items: list[PlanItem]) -> list[PlanItem]:
-    """The items refused for good, and those whose job failed after its retries (with its error)."""
-    found = []
-    for item in items:
-        if item.statut == ItemStatut.ECHEC:
-            found.append(item)
-        elif item.statut == ItemStatut.A_FAIRE and item.job_id:
-            job = app.catalog.get_job(item.job_id)
-            if job is not None and str(job.status) == "failed" and job.error:
-                found.append(replace(item, statut=ItemStatut.ECHEC,
-                                     message=f"{job.error['code']} : {job.error['message']}"))
-    return found
 
 
 def report_csv(items: list[PlanItem]) -> str:

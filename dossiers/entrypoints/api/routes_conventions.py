@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, Role
-from dossiers.domain.archive import STATUTS_ARCHIVES
+from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, Role, statut_convention
 from dossiers.domain.changements import parse_changement
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.model import convention_id_for
@@ -151,18 +150,8 @@ def get_convention(convention_id: str, request: Request, jeton: Jeton = Depends(
         })
     current = convention.current
     return {"id": convention.id, "vague": convention.vague, "date_debut": convention.date_debut,
-            "statut": str(_statut(archives, current.numero if current else 0)), "structure": _structure(structure),
+            "statut": str(statut_convention(archives, current.numero if current else 0)), "structure": _structure(structure),
             "versions": versions}
-
-
-def _statut(archives: list[Any], numero: int) -> ConventionStatut:
-    """Same rule as the catalog's search (``search_conventions``)."""
-    copies = [a for a in archives if a.version == numero]
-    if any(a.statut == "archive" and a.archived_at is not None for a in copies):
-        return ConventionStatut.ARCHIVEE
-    if any(a.statut in STATUTS_ARCHIVES for a in copies):
-        return ConventionStatut.SIGNEE
-    return ConventionStatut.A_SIGNER
 
 
 def _download(request: Request, jeton: Jeton, convention_id: str, numero: int, kind: str) -> Response:

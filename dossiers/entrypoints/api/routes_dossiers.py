@@ -21,8 +21,9 @@ from dossiers.entrypoints.api.context import IDEMPOTENCY_KEY, ApiContext, audite
 from dossiers.entrypoints.api.errors import ApiError, responses
 from dossiers.entrypoints.api.limits import human_size
 from dossiers.entrypoints.api.security import require
+from dossiers.services.documents import ascii_filename
 
-__all__ = ["router", "ctx_of", "read_json", "job_out", "submitted", "check_upload", "ascii_name", "PDF", "Idempotency"]
+__all__ = ["router", "ctx_of", "read_json", "job_out", "submitted", "check_upload", "PDF", "Idempotency"]
 
 router = APIRouter(prefix="/v1")
 PDF = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
@@ -127,7 +128,7 @@ def get_rapport(dossier_id: str, request: Request, jeton: Jeton = Depends(requir
         rapport = rapport_dossier(dossier_id, ctx.app, now=datetime.now(UTC))
         trail.detail = {"empreinte": rapport.empreinte, "size": len(rapport.pdf)}
     return Response(rapport.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="rapport-{ascii_name(dossier_id)}.pdf"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="rapport-{ascii_filename(dossier_id)}.pdf"', "Cache-Control": "no-store"})
 
 
 @router.post("/dossiers/{dossier_id}/pieces", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
@@ -172,8 +173,3 @@ def get_job(job_id: str, request: Request, jeton: Jeton = Depends(require(Droit.
     ctx = ctx_of(request)
     job = ctx.job_visible(jeton, ctx.app.catalog.get_job(job_id) if len(job_id) <= 64 else None, job_id)
     return job_out(job)
-
-
-def ascii_name(text: str) -> str:
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in text)[:100]
-

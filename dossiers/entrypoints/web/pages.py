@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Jeton, Role
+from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Jeton, Role, statut_convention
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.pieces import safe_filename
 from dossiers.entrypoints.web.oidc import OidcError
@@ -214,21 +214,12 @@ def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
     archives = app.catalog.find_archives(convention_id=convention_id)
     versions = sorted(conv.versions, key=lambda v: v.numero)
     current = versions[-1]
-    statut = _statut(archives, current.numero)
+    statut = str(statut_convention(archives, current.numero))
     dossier_id = f"DOS-V{conv.vague}-{conv.structure_id}"
     return {"convention": conv, "structure": structure, "versions": versions, "current": current,
             "figures": version_figures(convention_id, current, app), "archives": archives, "statut": statut,
             "statuts": STATUTS, "changing": bool(app.catalog.conventions_changing([convention_id])),
             "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None}
-
-
-def _statut(archives: list[Any], numero: int) -> str:
-    copies = [a for a in archives if a.version == numero]
-    if any(a.statut == "archive" and a.archived_at is not None for a in copies):
-        return "archivee"
-    if any(a.statut in ("archive", "a_verifier") for a in copies):
-        return "signee"
-    return "a_signer"
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/document.{kind}")
