@@ -207,7 +207,7 @@ def worker(processes: int | None, threads: int | None, queues: tuple[str, ...], 
         queues, processes, threads = (BATCH_QUEUE,), processes or s.reissue_processes, threads or s.reissue_threads
     args = [sys.executable, "-m", "dramatiq", "workers.actors", "--processes", str(processes or s.worker_processes),
             "--threads", str(threads or s.worker_threads), "--worker-shutdown-timeout", "600000"]
-    for queue in queues or INTERACTIVE_QUEUES:
-        args += ["--queues", queue]
+    # Dramatiq's --queues is one nargs="*" option: repeated, only its last occurrence counts.
+    args += ["--queues", *(queues or INTERACTIVE_QUEUES)]
     sys.stdout.flush()
     os.execv(sys.executable, args)
