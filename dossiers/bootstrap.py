@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 import tomllib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
 from dossiers.adapters.rules import RulesRepository
+from dossiers.clock import Clock
 from dossiers.domain.dossier import PiecesRequises
 from dossiers.errors import ConumError, ErrorCode, TemplateError
 from dossiers.settings import Settings
@@ -31,8 +33,11 @@ class App:
         converter: Any = None,
         inspector: Any = None,
         scanner: Any = None,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
+        # The one clock: services get ``now``/``today`` from their caller, who reads it here.
+        self.clock = clock or Clock(offset=timedelta(days=self.settings.clock_offset_days))
         self.rules = RulesRepository(self.settings.rules_dir)
         self._templates = TemplateCache()
         self._manifest: dict[str, TemplateInfo] | None = None
@@ -66,7 +71,8 @@ class App:
     def catalog(self) -> Any:
         from dossiers.adapters.catalog import Catalog
 
-        return self._once("_catalog", lambda: Catalog.open(self.settings.effective_database_url))
+        return self._once("_catalog", lambda: Catalog.open(self.settings.effective_database_url,
+                                                               clock=self.clock))
 
     @property
     def storage(self) -> Any:
@@ -75,7 +81,7 @@ class App:
 
         s = self.settings
         return self._once("_storage", lambda: self._s3_store(s.s3_bucket_documents) if s.s3_endpoint_url
-                          else LocalStorage(s.effective_storage_dir))
+                          else LocalStorage(s.effective_storage_dir, clock=self.clock.now))
 
     def _s3_store(self, bucket: str, *, lock: bool = False) -> Any:
         from dossiers.adapters.storage import S3Storage, build_s3_client, ensure_bucket
@@ -83,7 +89,7 @@ class App:
         client = self._once("_s3", lambda: build_s3_client(self.settings))
         ensure_bucket(client, bucket, object_lock=lock,
                       retention_days=self.settings.archive_retention_days if lock else None)
-        return S3Storage(client, bucket, lock_retention=lock)
+        return S3Storage(client, bucket, lock_retention=lock, clock=self.clock.now)
 
     @property
     def pieces_storage(self) -> Any:
@@ -99,7 +105,7 @@ class App:
 
         s = self.settings
         return self._once("_archive", lambda: self._s3_store(s.s3_bucket_archive, lock=True) if s.s3_endpoint_url
-                          else LocalStorage(s.effective_archive_dir))
+                          else LocalStorage(s.effective_archive_dir, clock=self.clock.now))
 
     @property
     def staging(self) -> Any:
@@ -108,7 +114,7 @@ class App:
 
         s = self.settings
         return self._once("_staging", lambda: PrefixedStorage(self._s3_store(s.s3_bucket_documents), "staging/")
-                          if s.s3_endpoint_url else LocalStorage(s.effective_staging_dir))
+                          if s.s3_endpoint_url else LocalStorage(s.effective_staging_dir, clock=self.clock.now))
 
     @property
     def converter(self) -> Any:

@@ -10,7 +10,7 @@ Every effect is idempotent, so a redelivered message finds its work done and ret
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import dramatiq
@@ -73,7 +73,9 @@ def _documents(version: Any) -> dict[str, str]:
 def generate_convention(demande_key: str) -> dict[str, Any]:
     from dossiers.services.generation import generate_convention as generate
 
-    generated = generate(_json(demande_key), runtime.app(), today=date.today(), now=datetime.now(UTC))
+    app = runtime.app()
+    now = app.clock.now()  # the document's date is the Paris date of this instant
+    generated = generate(_json(demande_key), app, today=app.clock.today(), now=now)
     v = generated.version
     return {"convention_id": v.convention_id, "version": v.numero, "documents": _documents(v),
             "total_eur": str(v.montant_total), "nouvelle": generated.created}
@@ -91,7 +93,7 @@ def validate_piece(dossier_id: str, kind: str, piece_key: str, filename: str | N
         piece_kind = PieceKind(kind)
         today = date.fromisoformat(date_controle) if date_controle else None
         # the upload's time orders the pieces of a kind: a retried older upload never replaces a newer one
-        when = datetime.fromisoformat(soumis_le) if soumis_le else datetime.now(UTC)
+        when = datetime.fromisoformat(soumis_le) if soumis_le else app.clock.now()
         if when.tzinfo is None:
             raise ValueError("soumis_le sans fuseau horaire")
     except (ValueError, TypeError) as exc:
@@ -120,7 +122,8 @@ def validate_dossier(demande_key: str, dossier_id: str | None = None) -> dict[st
 def amend_convention(convention_id: str, change_key: str) -> dict[str, Any]:
     from dossiers.services.avenants import amend
 
-    amended = amend(convention_id, _json(change_key), runtime.app(), today=date.today(), now=datetime.now(UTC))
+    app = runtime.app()
+    amended = amend(convention_id, _json(change_key), app, today=app.clock.today(), now=app.clock.now())
     v = amended.version
     return {"convention_id": v.convention_id, "version": v.numero, "motif": v.motif, "documents": _documents(v),
             "nouvelle": amended.created}
@@ -131,8 +134,9 @@ def archive_signed_copy(convention_id: str, staging_key: str, version: int | Non
                         filename: str | None = None) -> dict[str, Any]:
     from dossiers.services.archive import archive_staged
 
-    record = archive_staged(staging_key, convention_id, runtime.app(), version=version, filename=filename,
-                            now=datetime.now(UTC))
+    app = runtime.app()
+    record = archive_staged(staging_key, convention_id, app, version=version, filename=filename,
+                            now=app.clock.now())
     return record.to_dict()
 
 
@@ -141,7 +145,8 @@ def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
     """One convention of a re-issue plan (own queue, consumed by `conum worker --reemissions`)."""
     from dossiers.services.reemission import reissue_item
 
-    outcome = reissue_item(runtime.app(), plan_id, convention_id, today=date.today(), now=datetime.now(UTC))
+    app = runtime.app()
+    outcome = reissue_item(app, plan_id, convention_id, today=app.clock.today(), now=app.clock.now())
     return {"plan_id": plan_id, "convention_id": convention_id, **outcome.to_dict()}
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from dramatiq import Middleware
@@ -51,8 +50,9 @@ class JobTracking(Middleware):
 
         message.options["conum_started"] = time.monotonic()
         try:
-            runtime.app().catalog.job_started(message.message_id, actor=message.actor_name, queue=message.queue_name,
-                                              args=dict(message.kwargs), now=datetime.now(UTC))
+            app = runtime.app()
+            app.catalog.job_started(message.message_id, actor=message.actor_name, queue=message.queue_name,
+                                    args=dict(message.kwargs), now=app.clock.now())
         except Exception as exc:  # noqa: BLE001 - tracking must not fail the job
             _tracking_failed(message, exc)
         _emit("started", message, retries=message.options.get("retries", 0))
@@ -69,8 +69,9 @@ class JobTracking(Middleware):
             payload = getattr(exception, "result", None)
             status = JobStatus.FAILED if message.failed else JobStatus.QUEUED
         try:
-            runtime.app().catalog.job_finished(message.message_id, status=status, now=datetime.now(UTC),
-                                               result=payload, error=error)
+            app = runtime.app()
+            app.catalog.job_finished(message.message_id, status=status, now=app.clock.now(), result=payload,
+                                     error=error)
         except Exception as exc:  # noqa: BLE001
             _tracking_failed(message, exc)
         outcome = {JobStatus.SUCCEEDED: "succeeded", JobStatus.FAILED: "failed", JobStatus.QUEUED: "retry"}[status]
@@ -82,8 +83,8 @@ class JobTracking(Middleware):
 
         error = {"code": "message_ignore", "message": "Message ignoré (trop ancien ou annulé)."}
         try:
-            runtime.app().catalog.job_finished(message.message_id, status=JobStatus.FAILED, now=datetime.now(UTC),
-                                               error=error)
+            app = runtime.app()
+            app.catalog.job_finished(message.message_id, status=JobStatus.FAILED, now=app.clock.now(), error=error)
         except Exception:  # noqa: BLE001
             pass
         _emit("skipped", message)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -57,12 +57,13 @@ def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | 
             owner: str | None) -> tuple[Job, dramatiq.Message[Any] | None]:
     """Record the job; the message to enqueue, or None when the job is already on its way or done."""
     key = key or idempotency_key(actor.actor_name, kwargs if owner is None else {**kwargs, "_owner": owner})
+    now = app.clock.now()
     job = Job(id=str(uuid.uuid4()), actor=actor.actor_name, queue=actor.queue_name, args=kwargs,
-              status=JobStatus.QUEUED, created_at=datetime.now(UTC), idempotency_key=key, owner=owner)
+              status=JobStatus.QUEUED, created_at=now, idempotency_key=key, owner=owner)
     job, created = app.catalog.create_job(job)
     # recorded but never started for a long time: its submitter may have died before enqueuing it
     # (a duplicate message is harmless, every effect is idempotent, but one is the norm)
-    lost = job.status is JobStatus.QUEUED and job.attempts == 0 and datetime.now(UTC) - job.created_at > RESUBMIT_AFTER
+    lost = job.status is JobStatus.QUEUED and job.attempts == 0 and now - job.created_at > RESUBMIT_AFTER
     # a failed job submitted again is run again (the cause may be gone: clamd back, a demande corrected
     # elsewhere…); a succeeded one is not: its effect is done
     retried = job.status is JobStatus.FAILED and app.catalog.requeue_failed_job(job.id)

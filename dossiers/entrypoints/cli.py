@@ -11,7 +11,6 @@ import json
 import logging
 import signal
 import sys
-from datetime import date, datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +67,7 @@ def _result(generated: Any, paths: dict[str, str]) -> dict[str, Any]:
 def _generate(app: Any, payload: dict[str, Any]) -> Any:
     from dossiers.services.generation import generate_convention
 
-    now = datetime.now(UTC)
-    return generate_convention(payload, app, today=date.today(), now=now)
+    return generate_convention(payload, app, today=app.clock.today(), now=app.clock.now())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

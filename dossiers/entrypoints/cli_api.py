@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import click
 from rich.console import Console
@@ -50,7 +50,7 @@ def token_create(role: str, departements: tuple[str, ...], nom: str, as_json: bo
 
     try:
         with App(settings()) as app:
-            secret, jeton = create_token(app, role=role, departements=departements, nom=nom, now=datetime.now(UTC))
+            secret, jeton = create_token(app, role=role, departements=departements, nom=nom, now=app.clock.now())
     except ConumError as exc:
         fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
     if as_json:
@@ -72,7 +72,7 @@ def token_revoke(token_id: str, as_json: bool) -> None:
 
     try:
         with App(settings()) as app:
-            revoke_token(app, token_id, now=datetime.now(UTC))
+            revoke_token(app, token_id, now=app.clock.now())
     except ConumError as exc:
         fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
     click.echo(json.dumps({"id": token_id, "revoked": True}) if as_json else f"jeton {token_id} révoqué")
@@ -108,9 +108,9 @@ def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> 
     """Journal d'audit des téléchargements et dépôts faits par l'API (le plus récent d'abord)."""
     from dossiers.bootstrap import App
 
-    since = datetime.now(UTC) - timedelta(days=days) if days else None
     try:
         with App(settings()) as app:
+            since = app.clock.now() - timedelta(days=days) if days else None
             entries = app.catalog.list_audit(limit=limit, token_id=token_id, since=since)
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)
@@ -142,7 +142,7 @@ def agent_add(email: str, departements: tuple[str, ...], admin: bool, as_json: b
     try:
         with App(settings()) as app:
             jeton = save_agent(app, email, role="admin" if admin else "instructeur", departements=departements,
-                               now=datetime.now(UTC))
+                               now=app.clock.now())
     except ConumError as exc:
         fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
     scope = ", ".join(jeton.departements) or "tous les départements"

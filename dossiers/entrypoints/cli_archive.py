@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,7 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
     try:
         with App(settings()) as app:
             record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
-                                         now=datetime.now(UTC))
+                                         now=app.clock.now())
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
@@ -112,7 +111,7 @@ def purge(dry_run: bool, as_json: bool) -> None:
 
     try:
         with App(settings()) as app:
-            due = purge_identite(app, now=datetime.now(UTC), dry_run=dry_run)
+            due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)
     if as_json:

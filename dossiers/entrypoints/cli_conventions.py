@@ -7,7 +7,7 @@ convention, bad payment), 2 bad usage, 3 the service failed.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,7 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     try:
         payload = read_demande(change)
         with App(settings()) as app:
-            amended = apply_change(convention_id, payload, app, today=date.today(), now=datetime.now(UTC))
+            amended = apply_change(convention_id, payload, app, today=app.clock.today(), now=app.clock.now())
             fig = version_figures(convention_id, amended.version, app)
             paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     except DemandeInvalide as exc:  # unreadable JSON file
@@ -167,12 +167,12 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
     from dossiers.services.avenants import restitutions as find, version_figures
     from dossiers.services.generation import export_documents
 
-    jour = when.date() if when else date.today()
     amended, fig, paths = None, None, {}
     try:
         with App(settings()) as app:
+            jour = when.date() if when else app.clock.today()
             change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
-                                   today=date.today(), now=datetime.now(UTC))
+                                   today=app.clock.today(), now=app.clock.now())
             if amended is not None:
                 fig = version_figures(convention_id, amended.version, app)
                 paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +121,7 @@ def submit_validate(dossier_id: str, file: Path, kind: str, poste_id: str | None
     _submit("validate", lambda app: {
         "dossier_id": dossier_id, "kind": kind, "piece_key": store_upload(app, file.read_bytes()),
         "filename": file.name, "poste_id": poste_id, "mrz": mrz, "date_controle": when,
-        "soumis_le": datetime.now(UTC).isoformat()}, as_json)
+        "soumis_le": app.clock.now().isoformat()}, as_json)
 
 
 @submit.command("amend")

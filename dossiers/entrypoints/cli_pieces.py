@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -76,10 +76,11 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
     from dossiers.bootstrap import App
     from dossiers.services.validation import validate_file
 
-    ctx = Contexte(today=when.date() if when else date.today(), siret=siret, nature=nature,
-                   denomination=denomination, representant=representant, conseiller=conseiller, mrz=_mrz(mrz_file))
     try:
         with App(settings()) as app:
+            ctx = Contexte(today=when.date() if when else app.clock.today(), siret=siret, nature=nature,
+                           denomination=denomination, representant=representant, conseiller=conseiller,
+                           mrz=_mrz(mrz_file))
             result = validate_file(file, PieceKind(kind), ctx, app)
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)
@@ -139,7 +140,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
     try:
         with App(settings()) as app:
             data = read_piece(file, PieceKind(kind), app)
-            piece = add_piece(dossier_id, data, PieceKind(kind), app, now=datetime.now(UTC),
+            piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
                               today=when.date() if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
@@ -189,7 +190,7 @@ def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
     out = out or Path(f"rapport-{dossier_id}.pdf")
     try:
         with App(settings()) as app:
-            rapport = rapport_dossier(dossier_id, app, now=datetime.now(UTC))
+            rapport = rapport_dossier(dossier_id, app, now=app.clock.now())
         out.write_bytes(rapport.pdf)
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)

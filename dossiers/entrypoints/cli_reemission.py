@@ -6,7 +6,7 @@ import json
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,9 @@ _csv = click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_oka
                     help="Écrit aussi une ligne par convention dans ce fichier CSV (séparateur « ; »).")
 
 
-def _day(value: str | None) -> date:
+def _day(value: str | None) -> date | None:
     if value is None:
-        return date.today()
+        return None
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -92,11 +92,11 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
     from dossiers.bootstrap import App
     from dossiers.services.reemission import plan, report_csv
 
-    jour = _day(as_of)
     started = time.perf_counter()
     try:
         with App(settings()) as app:
-            recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=datetime.now(UTC))
+            jour = _day(as_of) or app.clock.today()
+            recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
             items = app.catalog.plan_items(recorded.id) if csv_path else []
     except ConumError as exc:
         fail(exc, as_json, EXIT_REFUSED if exc.code in (ErrorCode.REGLES_INTROUVABLES, ErrorCode.REGLES_INVALIDES,
@@ -156,7 +156,7 @@ def reissue_run(plan_id: str, detach: bool, as_json: bool, csv_path: Path | None
                 cid = i.impact.convention_id
                 key = f"reemission:{plan_id}:{cid}"
                 if i.statut == ItemStatut.ECHEC:
-                    app.catalog.set_plan_item(plan_id, cid, statut=ItemStatut.A_FAIRE, now=datetime.now(UTC))
+                    app.catalog.set_plan_item(plan_id, cid, statut=ItemStatut.A_FAIRE, now=app.clock.now())
                     key += f":{retry}"
                 batch.append(({"plan_id": plan_id, "convention_id": cid}, key))
             local = is_local(reissue_convention.broker)
@@ -170,7 +170,7 @@ def reissue_run(plan_id: str, detach: bool, as_json: bool, csv_path: Path | None
                         chunk = batch[start:start + 500]
                         jobs = submit_many(app, reissue_convention, chunk)
                         app.catalog.set_plan_jobs(plan_id, {kw["convention_id"]: j.id for (kw, _), j in zip(chunk, jobs)},
-                                                  now=datetime.now(UTC))
+                                                  now=app.clock.now())
                 except BaseException as exc:  # reported by the main thread
                     errors.append(exc)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
@@ -85,7 +85,7 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
         statut=statut_archivage(findings), findings=tuple(findings), fields=fields, received_at=now,
     ))
     if record.statut in STATUTS_ARCHIVES and record.archived_at is None:
-        record = _archive(app, record, data)
+        record = _archive(app, record, data, now=now)
     try:
         app.staging.delete(key)
     except ObjectNotFound:
@@ -93,7 +93,7 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
     return record
 
 
-def _archive(app: Any, record: ArchiveRecord, data: bytes) -> ArchiveRecord:
+def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:
     from dossiers.adapters.pdf.certificat import certificat_archivage
 
     retain_until = record.received_at + timedelta(days=app.settings.archive_retention_days)
@@ -109,7 +109,7 @@ def _archive(app: Any, record: ArchiveRecord, data: bytes) -> ArchiveRecord:
     cert = _put_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
     app.catalog.record_archived(record.id, storage_key=stored.key, version_id=stored.version_id,
                                 retain_until=retain_until, certificat_key=cert.key, certificat_sha256=cert.sha256,
-                                archived_at=datetime.now(UTC))
+                                archived_at=now)
     return next(r for r in app.catalog.find_archives(convention_id=record.convention_id) if r.id == record.id)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from alembic.util.exc import CommandError
@@ -42,6 +42,7 @@ from dossiers.adapters.catalog.mapping import (
     version_row,
 )
 from dossiers.adapters.catalog.tables import ConventionRow, StructureRow, VersionRow
+from dossiers.clock import Clock
 from dossiers.domain.model import Convention, ConventionVersion, Structure
 from dossiers.errors import CatalogError, ConumError, ConventionConflict
 
@@ -54,18 +55,19 @@ class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, Acces
               ReemissionCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
         self._engine = engine
+        self._clock = clock or Clock()  # the time of created_at/updated_at/recorded_at columns
         self._writer = writer(engine)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Catalog:
+    def open(cls, url: str, *, migrate: bool = True, clock: Clock | None = None) -> Catalog:
         """Open the catalog at ``url``; with ``migrate``, upgrade the schema to the latest revision.
 
         Without ``migrate`` nothing connects until the first call.
         """
-        catalog = cls(create_catalog_engine(url))
+        catalog = cls(create_catalog_engine(url), clock=clock)
         if migrate:
             try:
                 catalog.migrate()
@@ -112,7 +114,7 @@ class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, Acces
     def upsert_structure(self, structure: Structure) -> None:
         with self._translate(f"l'enregistrement de la structure {structure.id}"):
             with Session(self._writer) as session, session.begin():
-                self._upsert_structure(session, structure, datetime.now(UTC))
+                self._upsert_structure(session, structure, self._clock.now())
 
     def get_structure(self, structure_id: str) -> Structure | None:
         with self._read(f"la lecture de la structure {structure_id}") as session:
@@ -197,7 +199,7 @@ class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, Acces
         version: ConventionVersion,
         demande_json: dict[str, Any],
     ) -> ConventionVersion:
-        now = datetime.now(UTC)
+        now = self._clock.now()
         with Session(self._writer) as session, session.begin():
             existing = session.get(VersionRow, (convention_id, version.numero))
             if existing is not None:

@@ -7,12 +7,12 @@ the same bytes validated again replace the stored result, so a redelivered job a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dossiers.clock import Clock
 from dossiers.adapters.catalog.tables import DossierRow, PieceRow
 from dossiers.domain.dossier import PieceRecord
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
@@ -27,12 +27,13 @@ class DossierCatalog:
 
     _writer: Any
     _insert: Any
+    _clock: Clock
 
     def save_dossier(
         self, dossier_id: str, *, structure: Structure, vague: int, demande_json: dict[str, Any], demande_sha256: str
     ) -> None:
         """Create the dossier, or update its demande (the structure may correct it before instruction)."""
-        now = datetime.now(UTC)
+        now = self._clock.now()
         with self._translate(f"l'enregistrement du dossier {dossier_id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 self._upsert_structure(session, structure, now)  # type: ignore[attr-defined]

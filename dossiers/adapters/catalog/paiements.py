@@ -7,12 +7,13 @@ so a request sent again returns the version it already produced.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dossiers.clock import Clock
 from dossiers.adapters.catalog.coltypes import format_amount, parse_amount
 from dossiers.adapters.catalog.mapping import version_from_row
 from dossiers.adapters.catalog.tables import PaiementRow, VersionRow
@@ -27,6 +28,7 @@ class PaiementCatalog:
 
     _writer: Any
     _insert: Any
+    _clock: Clock
 
     def record_paiement(self, convention_id: str, periode_debut: date, paiement: Paiement) -> bool:
         """Record a payment; False when the very same payment was already recorded."""
@@ -36,7 +38,7 @@ class PaiementCatalog:
                 result = session.execute(
                     self._insert(PaiementRow).values(
                         convention_id=convention_id, periode_debut=periode_debut, annee=paiement.annee,
-                        date=paiement.date, montant=montant, recorded_at=datetime.now(UTC),
+                        date=paiement.date, montant=montant, recorded_at=self._clock.now(),
                     ).on_conflict_do_nothing().returning(PaiementRow.id)
                 )
                 return result.scalar_one_or_none() is not None

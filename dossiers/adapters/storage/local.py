@@ -41,6 +41,7 @@ from dossiers.adapters.storage.base import (
     sha256_hex,
     validate_key,
 )
+from dossiers.clock import Clock
 from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError, StorageUnavailable
 
 __all__ = ["LocalStorage"]
@@ -60,7 +61,7 @@ class LocalStorage:
 
     def __init__(self, root: Path | str, *, clock: Callable[[], datetime] | None = None) -> None:
         self.root = Path(root)
-        self._clock = clock or _utcnow
+        self._clock = clock or Clock().now
         self._objects = self.root / "objects"
         self._meta = self.root / "meta"
         self._tmp = self.root / "tmp"
@@ -99,7 +100,7 @@ class LocalStorage:
                         "sha256": digest,
                         "size": len(data),
                         "content_type": content_type,
-                        "created": datetime.now(UTC).isoformat(),
+                        "created": self._clock().isoformat(),
                     }
                     if retain is not None:
                         record["retain_until"] = retain.isoformat()
@@ -131,6 +132,7 @@ class LocalStorage:
         if data_path.exists():
             return False
         try:
+            # the file's mtime is the kernel's wall clock: compared with it, not with conum's clock
             return time.time() - meta_path.stat().st_mtime > STALE_CLAIM_SECONDS
         except FileNotFoundError:
             return False
@@ -285,10 +287,6 @@ class LocalStorage:
         if stored.key != key:
             raise StorageError(f"Métadonnées de {stored.key} trouvées à la place de celles de {key}.", key=key)
         return stored
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _fsync_dir(directory: Path) -> None:

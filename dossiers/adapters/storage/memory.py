@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from dossiers.adapters.storage.base import StoredObject, check_bytes, locked, retention_date, sha256_hex, validate_key
+from dossiers.clock import Clock
 from dossiers.errors import ObjectExists, ObjectNotFound
 
 __all__ = ["MemoryStorage"]
@@ -20,7 +21,7 @@ class MemoryStorage:
     def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
         self._lock = threading.Lock()
         self._objects: dict[str, tuple[StoredObject, bytes]] = {}
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = clock or Clock().now
 
     def put(
         self, key: str, data: bytes, *, content_type: str, retain_until: datetime | None = None

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +48,7 @@ from dossiers.adapters.storage.base import (
     validate_key,
 )
 from dossiers.adapters.storage.s3_client import _code, build_s3_client, ensure_bucket, translate_error
+from dossiers.clock import Clock
 from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError, StorageUnavailable
 
 __all__ = ["MULTIPART_THRESHOLD", "PART_SIZE", "S3Storage", "build_s3_client", "ensure_bucket", "translate_error"]
@@ -56,7 +57,9 @@ MiB = 1024 * 1024
 MULTIPART_THRESHOLD = 16 * MiB  # larger objects go up in parts
 PART_SIZE = 8 * MiB  # S3's minimum is 5 MiB (except the last part)
 class S3Storage:
-    """Write-once objects in one bucket; ``lock_retention`` for a bucket under object lock."""
+    """Write-once objects in one bucket; ``lock_retention`` for a bucket under object lock.
+
+    ``clock`` gives the current UTC time against which retention dates are checked."""
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class S3Storage:
         lock_retention: bool = False,
         multipart_threshold: int = MULTIPART_THRESHOLD,
         part_size: int = PART_SIZE,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if part_size < 5 * MiB or multipart_threshold < part_size:
             raise ValueError("part_size >= 5 Mio et multipart_threshold >= part_size")
@@ -74,6 +78,7 @@ class S3Storage:
         self.lock_retention = lock_retention
         self.multipart_threshold = multipart_threshold
         self.part_size = part_size
+        self._clock = clock or Clock().now
 
     def __repr__(self) -> str:
         return f"S3Storage({self.bucket!r}, lock_retention={self.lock_retention})"
@@ -82,7 +87,7 @@ class S3Storage:
 
     def put(self, key: str, data: bytes, *, content_type: str, retain_until: datetime | None = None) -> StoredObject:
         key = validate_key(key)
-        retain = retention_date(retain_until, key=key, now=datetime.now(UTC))
+        retain = retention_date(retain_until, key=key, now=self._clock())
         if retain is not None and not self.lock_retention:
             raise StorageError(
                 f"Le compartiment {self.bucket} n'est pas sous verrouillage d'objets : l'objet {key} ne peut pas "
@@ -161,7 +166,7 @@ class S3Storage:
         key = validate_key(key)
         current = self._head_response(key)  # not head(): an object without our checksum can go too
         retain = _utc(current.get("ObjectLockRetainUntilDate"))
-        if retain is not None and retain > datetime.now(UTC):
+        if retain is not None and retain > self._clock():
             raise locked(key, retain)
         with self._translated("delete", key, locked_until=retain):
             if not self.lock_retention:

@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -87,7 +86,7 @@ def audited(ctx: ApiContext, request: Request, jeton: Jeton, action: str) -> Ite
         raise
     finally:
         audit(ctx.app, AuditEntry(
-            at=datetime.now(UTC), action=action, ressource=request.url.path, statut_http=trail.status,
+            at=ctx.app.clock.now(), action=action, ressource=request.url.path, statut_http=trail.status,
             token_id=jeton.id, role=str(jeton.role), departement=trail.departement,
             adresse=request.client.host if request.client else None, detail=trail.detail,
         ))

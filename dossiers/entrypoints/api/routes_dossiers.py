@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
@@ -125,7 +124,7 @@ def get_rapport(dossier_id: str, request: Request, jeton: Jeton = Depends(requir
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "rapport.telecharger") as trail:
         trail.departement = ctx.dossier_visible(jeton, dossier_id)
-        rapport = rapport_dossier(dossier_id, ctx.app, now=datetime.now(UTC))
+        rapport = rapport_dossier(dossier_id, ctx.app, now=ctx.app.clock.now())
         trail.detail = {"empreinte": rapport.empreinte, "size": len(rapport.pdf)}
     return Response(rapport.pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rapport-{ascii_filename(dossier_id)}.pdf"', "Cache-Control": "no-store"})
@@ -160,7 +159,7 @@ def post_piece(
         # the upload's time is an argument: each upload is a job of its own (unless an Idempotency-Key says)
         job = ctx.submit(jeton, "validate", {
             "dossier_id": dossier_id, "kind": str(kind), "piece_key": key, "filename": filename,
-            "poste_id": poste_id, "mrz": mrz, "soumis_le": datetime.now(UTC).isoformat(),
+            "poste_id": poste_id, "mrz": mrz, "soumis_le": ctx.app.clock.now().isoformat(),
         }, idempotency=idempotency)
         trail.status = 202
         trail.detail["job_id"] = job.id

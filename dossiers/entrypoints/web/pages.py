@@ -8,7 +8,6 @@ download and upload is audited, uploads have the same size and type limits.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -88,7 +87,7 @@ def _visible_dossier(request: Request, agent: Jeton, dossier_id: str) -> str:
 def _audit(request: Request, agent: Jeton, action: str, departement: str | None, status: int,
            detail: dict[str, Any]) -> None:
     _app(request).catalog.record_audit(AuditEntry(
-        at=datetime.now(UTC), action=action, ressource=request.url.path, statut_http=status, token_id=agent.id,
+        at=_app(request).clock.now(), action=action, ressource=request.url.path, statut_http=status, token_id=agent.id,
         role=str(agent.role), departement=departement, adresse=request.client.host if request.client else None,
         detail={**detail, "agent": agent.nom}))
 
@@ -150,7 +149,7 @@ def login_return(request: Request, code: str | None = None, state: str | None = 
     request.session.clear()  # a new session for the logged-in agent (no fixation)
     request.session.update({"agent": email, "epoch": found[1], "nom": " ".join(
         str(claims.get(k, "")) for k in ("given_name", "usual_name") if claims.get(k)) or email,
-        "connecte_le": datetime.now(UTC).isoformat()})
+        "connecte_le": _app(request).clock.now().isoformat()})
     csrf_token(request)
     return RedirectResponse(pending.get("suite") or "/conventions", status_code=303)
 
@@ -336,7 +335,7 @@ def rapport(request: Request, dossier_id: str) -> Response:
 
     agent = _agent(request)
     departement = _visible_dossier(request, agent, dossier_id)
-    made = rapport_dossier(dossier_id, _app(request), now=datetime.now(UTC))
+    made = rapport_dossier(dossier_id, _app(request), now=_app(request).clock.now())
     _audit(request, agent, "rapport.telecharger", departement, 200, {"empreinte": made.empreinte})
     return Response(made.pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="rapport-{dossier_id}.pdf"', "Cache-Control": "private, no-store"})

@@ -1,0 +1,60 @@
+"""The one clock of conum: every instant and every date a service uses comes from here or from its caller.
+
+Services and adapters never read the wall clock themselves (a test walks the code for
+``datetime.now``, ``date.today`` and ``time.time``): entrypoints, actors and the worker middleware ask
+``App.clock`` and pass ``now``/``today`` down. Instants are aware UTC datetimes; the dates users
+see (a document's date, the ``today`` of a generation, the date of a rule) are dates in Paris, not
+in the server's own timezone.
+
+``CONUM_CLOCK_OFFSET_DAYS`` moves the clock by whole days: it exists to prove that nothing breaks on a
+later date (``CONUM_CLOCK_OFFSET_DAYS=1096 make test``), never for production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+__all__ = ["Clock", "PARIS", "paris_date"]
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)  # the only reading of the wall clock in conum
+
+
+def paris_date(instant: datetime) -> date:
+    """The calendar date in Paris at ``instant`` (an aware datetime)."""
+    if instant.tzinfo is None:
+        raise ValueError("instant sans fuseau horaire")
+    return instant.astimezone(PARIS).date()
+
+
+class Clock:
+    """``now()`` (aware, UTC) and ``today()`` (Paris). ``fixed`` pins it; ``offset`` shifts the system time."""
+
+    def __init__(self, *, fixed: datetime | None = None, offset: timedelta = timedelta(0),
+                 source: Callable[[], datetime] = _system_now) -> None:
+        if fixed is not None and fixed.tzinfo is None:
+            raise ValueError("instant fixe sans fuseau horaire")
+        self._fixed = fixed.astimezone(UTC) if fixed is not None else None
+        self.offset = offset
+        self._source = source
+
+    def now(self) -> datetime:
+        base = self._fixed if self._fixed is not None else self._source()
+        return base + self.offset
+
+    def today(self) -> date:
+        return paris_date(self.now())
+
+    def set(self, instant: datetime) -> None:
+        """Pin the clock at ``instant`` (tests)."""
+        if instant.tzinfo is None:
+            raise ValueError("instant sans fuseau horaire")
+        self._fixed = instant.astimezone(UTC)
+
+    def __repr__(self) -> str:
+        return f"Clock(fixed={self._fixed!r}, offset={self.offset!r})"
