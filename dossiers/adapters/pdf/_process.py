@@ -1,19 +1,46 @@
-"""Process helpers shared by the LibreOffice converters: process groups and free ports."""
+"""Process helpers shared by the LibreOffice converters: process groups, free ports, and
+children that die with their parent.
+
+A converter must not outlive the process that started it, whatever kills that process
+(SIGKILL included). On Linux, :func:`parent_death_signal` asks the kernel to signal the child
+when its parent goes; the kernel tracks the *thread* that forked the child, not the process, so
+converters are forked by :func:`spawn`'s one long-lived thread (the pool starts them from
+short-lived threads). conum's converter server also watches its owner itself
+(``uno_server.py --parent-pid``).
+"""
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import psutil
 
-__all__ = ["claim_index", "free_port", "kill_group", "group_alive", "server_python"]
+__all__ = [
+    "claim_index",
+    "free_port",
+    "kill_group",
+    "group_alive",
+    "parent_death_signal",
+    "server_python",
+    "spawn",
+]
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -116,3 +143,75 @@ def server_python(unoserver_bin: str) -> str | None:
     if len(parts) != 1 or "python" not in Path(parts[0]).name:
         return None
     return parts[0] if os.access(parts[0], os.X_OK) else None
+
+
+@lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, resolved in the parent (never between fork and exec), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def parent_death_signal(signum: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child receive ``signum`` when its parent dies (Linux's
+    PR_SET_PDEATHSIG; it survives exec), or None where that does not exist.
+
+    The "parent" is the thread that forks the child: from a thread that may end before the
+    process, fork through :func:`spawn`. SIGTERM, not SIGKILL: a converter server stops its
+    LibreOffice on SIGTERM, and LibreOffice's launcher (oosplash) stops soffice.bin on SIGTERM
+    but leaves it running when killed.
+    """
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent, number = os.getpid(), int(signum)
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, number, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the call: too late to be told
+            os.kill(os.getpid(), number)
+
+    return preexec
+
+
+_Request = tuple[list[str], dict[str, Any], "Future[subprocess.Popen[bytes]]"]
+_spawner_lock = threading.Lock()
+_spawner: queue.SimpleQueue[_Request] | None = None
+
+
+def _forget_spawner() -> None:  # after fork: the child has no spawner thread
+    global _spawner, _spawner_lock
+    _spawner, _spawner_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_spawner)
+
+
+def _serve_spawns(requests: queue.SimpleQueue[_Request]) -> None:
+    while True:
+        cmd, kwargs, future = requests.get()
+        try:
+            future.set_result(subprocess.Popen(cmd, **kwargs))
+        except BaseException as exc:  # handed to the caller
+            future.set_exception(exc)
+
+
+def spawn(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen(cmd, **kwargs)``, forked by one thread that lives as long as this
+    process, so that a parent-death signal (``preexec_fn=parent_death_signal()``, or set by the
+    child itself) fires when the process dies and not when the calling thread ends."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = queue.SimpleQueue()
+            threading.Thread(
+                target=_serve_spawns, args=(_spawner,), daemon=True, name="conum-spawner"
+            ).start()
+        requests = _spawner
+    future: Future[subprocess.Popen[bytes]] = Future()
+    requests.put((cmd, kwargs, future))
+    return future.result()

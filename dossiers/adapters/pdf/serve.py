@@ -1,5 +1,8 @@
 """``conum converter``: a long-running group of unoservers that other processes reach through
-CONVERTER_URLS (the Procfile's ``converter`` process)."""
+CONVERTER_URLS (the Procfile's ``converter`` process).
+
+Its converters die with it, SIGKILL included (see :mod:`dossiers.adapters.pdf.unoserver_process`);
+SIGTERM or SIGINT stop them cleanly."""
 
 from __future__ import annotations
 

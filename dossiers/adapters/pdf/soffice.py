@@ -2,6 +2,10 @@
 
 Slower than the unoserver pool (LibreOffice starts every time, ~1-3 s) but needs nothing
 beyond LibreOffice itself: the fallback when no unoserver is installed.
+
+LibreOffice runs in a process group of its own, stopped whole after the call, and gets SIGTERM
+if the calling process dies during the call (Linux's parent-death signal: the call is
+synchronous, so the thread that forks it outlives it).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dossiers.adapters.pdf._process import kill_group
+from dossiers.adapters.pdf._process import kill_group, parent_death_signal
 from dossiers.adapters.pdf.base import (
     DOCX_IMPORT_FILTER,
     PDFA_PART,
@@ -124,6 +128,7 @@ class SofficeConverter(Converter):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=parent_death_signal(),  # this thread waits for it: no spawn() needed
             )
         except (FileNotFoundError, PermissionError) as exc:
             raise unavailable_error(f"LibreOffice introuvable ({self.soffice_bin})") from exc

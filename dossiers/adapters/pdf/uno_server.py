@@ -4,7 +4,21 @@ Run by a Python that has LibreOffice's ``uno`` module (Debian's, or the .venv-un
 unoserver's options; it starts and owns its LibreOffice::
 
     python uno_server.py --interface 127.0.0.1 --port 2003 --uno-port 2002 \\
-        --user-installation DIR --temp-dir DIR [--conversion-timeout S] [--executable soffice]
+        --user-installation DIR --temp-dir DIR [--conversion-timeout S] [--executable soffice] \\
+        [--parent-pid PID]
+
+It never outlives its LibreOffice, nor LibreOffice it: LibreOffice gets SIGTERM when the server
+dies (Linux's parent-death signal), and the server stops the rest of its process group on its
+way out (LibreOffice's launcher, oosplash, leaves soffice.bin behind when it is killed). With
+``--parent-pid`` (conum's pool passes its own pid) the server also dies with its owner, however
+the owner dies. It asks for SIGTERM when its parent dies (the signal follows the thread that
+forked the server, not the process: the owner forks it from a thread that lives as long as
+itself), and a watchdog thread checks every second that the owner is still there (parent pid
+unchanged, or the owner's pidfd). The watchdog covers what the signal does not: an owner that
+is not the parent, an owner gone before the signal was asked for, a main thread stuck in a UNO
+call (Python runs signal handlers there only), a system without that signal. Once the owner is
+gone, the server stops LibreOffice (SIGTERM, then SIGKILL to whatever of its group is left
+after a short grace) and exits.
 
 It imports nothing from conum (its interpreter has none of conum's packages); unoserver 3.x
 clients work unchanged. Compared with unoserver 3.7, per conversion (measured: see
@@ -24,8 +38,10 @@ clients work unchanged. Compared with unoserver 3.7, per conversion (measured: s
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -33,12 +49,15 @@ import threading
 import time
 import xmlrpc.client
 import xmlrpc.server
+from collections.abc import Callable
 from pathlib import Path
 
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 
 API_VERSION = "3"  # unoserver's
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+STOP_GRACE = 3.0  # seconds between SIGTERM to LibreOffice and SIGKILL to what is left
 log = logging.getLogger("conum.uno_server")
 DOC_TYPES = tuple(f"com.sun.star.{name}" for name in (
     "text.WebDocument", "text.GlobalDocument", "text.TextDocument", "sheet.SpreadsheetDocument",
@@ -81,6 +100,88 @@ def parse_filter_options(options: list[str]) -> tuple[list[PropertyValue], list[
             value = int(value)
         (data if name else plain).append(prop(name or "FilterOptions", value))
     return data, plain
+
+
+def parent_death_signal(signum: int) -> Callable[[], object]:
+    """A function that has Linux send ``signum`` to the calling process when the thread that
+    forked it exits (kept across exec, so it also serves as a ``preexec_fn``); it does nothing
+    where that is not available. libc is looked up here, never between fork and exec."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+
+
+def owner_gone(pid: int) -> Callable[[], bool]:
+    """A check telling whether process ``pid``, the owner of this server, has exited."""
+    if os.getppid() == pid:  # our parent: once it exits we are given another one
+        return lambda: os.getppid() != pid
+    try:
+        fd = os.pidfd_open(pid)  # readable once the process has exited; immune to pid reuse
+    except ProcessLookupError:
+        return lambda: True
+    except (AttributeError, OSError):  # no pidfd here: signal 0
+
+        def gone() -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                pass
+            return False
+
+        return gone
+    return lambda: bool(select.select([fd], [], [], 0)[0])
+
+
+def others() -> list[int]:
+    """Living processes of our process group (when we lead it: LibreOffice and its helpers,
+    even those orphaned by a dead launcher) or below us, except ourselves."""
+    me, group = os.getpid(), os.getpgrp()
+    table: dict[int, tuple[str, int, int]] = {}  # pid -> (state, ppid, pgrp)
+    try:
+        entries = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return []
+    for pid in entries:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rpartition(b")")[2].split()
+            table[pid] = (fields[0].decode(), int(fields[1]), int(fields[2]))
+        except (OSError, IndexError, ValueError):
+            continue
+    mine = {me}
+    while True:  # descendants, in case we do not lead our group
+        more = {pid for pid, (_, ppid, _) in table.items() if ppid in mine} - mine
+        if not more:
+            break
+        mine |= more
+    if group == me:
+        mine |= {pid for pid, (_, _, pgrp) in table.items() if pgrp == group}
+    return sorted(pid for pid in mine - {me} if table.get(pid, ("Z",))[0] not in ("Z", "X"))
+
+
+def stop_office(office: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """SIGTERM to LibreOffice, then SIGKILL to it and to whatever is left of our group (or
+    below us) after ``grace`` seconds."""
+    if office.poll() is None:
+        office.terminate()
+    deadline = time.monotonic() + grace
+    while (office.poll() is None or others()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in others():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if office.poll() is None:
+        office.kill()
+    try:
+        office.wait(5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL cannot be ignored
+        pass
 
 
 class Converter:
@@ -213,7 +314,9 @@ class Handler(xmlrpc.server.SimpleXMLRPCRequestHandler):
     encode_threshold = None  # no gzip: level 9 on a PDF costs ~5 ms of CPU and saves little
 
 
-def connect(host: str, port: int, office: subprocess.Popen, timeout: float):  # noqa: ANN201
+def connect(  # noqa: ANN201
+    host: str, port: int, office: subprocess.Popen, timeout: float, stop: threading.Event
+):
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver",
                                                               local)  # fmt: skip
@@ -223,7 +326,7 @@ def connect(host: str, port: int, office: subprocess.Popen, timeout: float):  # 
         try:
             return resolver.resolve(url)
         except Exception:
-            if office.poll() is not None or time.monotonic() > deadline:
+            if office.poll() is not None or stop.is_set() or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
 
@@ -234,13 +337,24 @@ def main(argv: list[str] | None = None) -> int:
         ("interface", str, "127.0.0.1"), ("port", int, 2003), ("uno-interface", str, "127.0.0.1"),
         ("uno-port", int, 2002), ("user-installation", str, None), ("temp-dir", str, None),
         ("conversion-timeout", float, None), ("executable", str, "soffice"),
-        ("start-timeout", float, 170.0),
+        ("start-timeout", float, 170.0), ("parent-pid", int, None),
     ):  # fmt: skip
         parser.add_argument(f"--{name}", type=kind, default=default)
     args = parser.parse_args(argv)
     if args.user_installation is None:
         parser.error("--user-installation is required")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    owner = args.parent_pid
+    if owner is not None:
+        if owner == os.getppid():
+            parent_death_signal(signal.SIGTERM)()  # then checked: it may have died before
+        gone = owner_gone(owner)
+        if gone():
+            log.error("owner %d is gone: not starting", owner)
+            return 1
 
     env = dict(os.environ)
     allocator = preload()
@@ -252,13 +366,31 @@ def main(argv: list[str] | None = None) -> int:
            "--nologo", "--nofirststartwizard", "--norestore", "--nolockcheck",
            f"-env:UserInstallation={profile}", f"--accept={accept}StarOffice.ComponentContext"]  # fmt: skip
     log.info("starting LibreOffice (preload: %s): %s", allocator, " ".join(cmd))
-    office = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # From the main thread, which lives as long as we do: LibreOffice gets SIGTERM when we die.
+    office = subprocess.Popen(
+        cmd, env=env, stdin=subprocess.DEVNULL, preexec_fn=parent_death_signal(signal.SIGTERM)
+    )
+    stopping = threading.Lock()
+
+    def shutdown() -> None:  # once, from whichever thread gets here first
+        with stopping:
+            stop_office(office)
+
+    if owner is not None:
+
+        def watch() -> None:
+            while not gone():
+                time.sleep(1.0)
+            log.warning("owner %d is gone: stopping LibreOffice", owner)
+            stop.set()
+            shutdown()  # here, not in the main thread: it may be stuck in a UNO call
+            logging.shutdown()
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True, name="owner-watchdog").start()
     server = None
     try:
-        context = connect(args.uno_interface, args.uno_port, office, args.start_timeout)
+        context = connect(args.uno_interface, args.uno_port, office, args.start_timeout, stop)
         converter = Converter(context, args.temp_dir or tempfile.gettempdir())
         converter.configure()
         server = xmlrpc.server.SimpleXMLRPCServer(
@@ -283,12 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.server_close()
-        if office.poll() is None:
-            office.terminate()
-            try:
-                office.wait(10)
-            except subprocess.TimeoutExpired:
-                office.kill()
+        shutdown()
     log.info("LibreOffice exited with code %s", office.returncode)
     return 0 if stop.is_set() else 1
 

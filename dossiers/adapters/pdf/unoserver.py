@@ -3,7 +3,9 @@
 - ``UnoserverPool.connect(["10.0.0.5:2003", ...])``: servers run elsewhere (``conum converter``,
   CONVERTER_URLS); the pool only borrows them.
 - ``UnoserverPool.start(unoserver_bin, size=N, base_dir=...)`` launches N servers, warms each up
-  with one real conversion, restarts any that dies or hangs, and stops them on ``close()``.
+  with one real conversion, restarts any that dies or hangs, and stops them on ``close()``;
+  they also die with this process when it dies without closing the pool (SIGKILL of a worker:
+  see :mod:`~dossiers.adapters.pdf.unoserver_process`).
 
 ``convert()`` borrows an idle server (blocking while all are busy): share one pool per process.
 

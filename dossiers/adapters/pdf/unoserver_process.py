@@ -9,6 +9,19 @@ The server is conum's :mod:`uno_server` (unoserver's API, cheaper per call), run
 of the unoserver installation (the interpreter of ``unoserver_bin``'s ``#!`` line, which has
 ``uno``); ``server="unoserver"``, or an ``unoserver_bin`` that is not a Python script, runs
 unoserver itself.
+
+A server dies with the process that started it, whatever kills that process (SIGKILL of a
+worker included). It is forked by :func:`~dossiers.adapters.pdf._process.spawn`'s long-lived
+thread and:
+
+- conum's server is given ``--parent-pid``: it asks Linux for SIGTERM when its parent dies
+  (PR_SET_PDEATHSIG), checks every second that its owner is still there, and stops its
+  LibreOffice and its whole process group when it is not;
+- unoserver gets the same parent-death SIGTERM (set before exec), which it forwards to its
+  LibreOffice. It has no watchdog, hence limits: Linux only; a unoserver that dies by SIGKILL,
+  or hangs, while its owner dies leaves its LibreOffice behind; and unoserver 3.7 answers 2 s
+  before its start-up ends, and a SIGTERM in those 2 s makes it exit without waiting for
+  LibreOffice, whose launcher (oosplash) can then stay.
 """
 
 from __future__ import annotations
@@ -28,7 +41,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.pdf._process import claim_index, free_port, kill_group, server_python
+from dossiers.adapters.pdf._process import (
+    claim_index,
+    free_port,
+    kill_group,
+    parent_death_signal,
+    server_python,
+    spawn,
+)
 from dossiers.adapters.pdf.base import DOCX_IMPORT_FILTER, PDFA_PART, unavailable_error
 
 __all__ = ["UnoserverProcess", "unoserver_convert", "ping", "warmup_docx"]
@@ -178,6 +198,8 @@ class UnoserverProcess:
             "--user-installation", str(self.profile_dir),
             "--temp-dir", str(self.temp_dir),
         ]  # fmt: skip
+        if self.python:
+            cmd += ["--parent-pid", str(os.getpid())]  # it dies with us (see the module's doc)
         if self.conversion_timeout is not None:
             # Server-side guard for callers that are not this pool (CONVERTER_URLS clients):
             # unoserver kills LibreOffice and exits, and the supervisor restarts it.
@@ -190,7 +212,8 @@ class UnoserverProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self, *, ready_timeout: float = 180.0) -> None:
-        """Launch unoserver and return once it answers; raise CONVERTISSEUR_INDISPONIBLE."""
+        """Launch the server (own session, tied to this process's life) and return once it
+        answers; raise CONVERTISSEUR_INDISPONIBLE."""
         with self._lock:
             if self._stopped or self._closed:
                 raise unavailable_error("le convertisseur a été arrêté")
@@ -206,13 +229,17 @@ class UnoserverProcess:
                 uno_port = free_port("127.0.0.1")
             with open(self.log_path, "ab") as log_file:
                 try:
-                    self._proc = subprocess.Popen(
+                    # Forked by the spawner thread: the parent-death signal then means "this
+                    # process died", not "the thread that called start() ended". conum's
+                    # server asks for it itself; unoserver gets it before exec.
+                    self._proc = spawn(
                         self.command(uno_port),
                         stdin=subprocess.DEVNULL,
                         stdout=log_file,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                         pass_fds=(self._lock_fd,),  # the profile stays locked while it runs
+                        preexec_fn=None if self.python else parent_death_signal(),
                     )
                 except (FileNotFoundError, PermissionError) as exc:
                     raise unavailable_error(
