@@ -3,9 +3,9 @@
     .venv/bin/python bench/workers.py [--n 60] [--threads 2] [--converters 2]
 
 Starts a redis-server, a PostgreSQL and a warm pool of LibreOffice converters shared by every
-worker through CONVERTER_URLS. Then with 1, then 2 worker processes (``python -m dramatiq
-workers.actors --processes P --threads 2``, as ``conum worker`` runs them), each time on a fresh
-database, storage and Redis:
+worker through CONVERTER_URLS. Then with 1, then 2 worker processes (``conum worker --processes P
+--threads 2``, the Procfile's ``worker``, which execs dramatiq), each time on a fresh database,
+storage and Redis:
 
 * generate: N conventions (distinct demandes; DOCX render + PDF conversion + storage + catalog);
 * validate: N born-digital avis de situation Sirene (tests/fixtures/sirene.py), one into each of N
@@ -30,13 +30,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dossiers.clock import Clock  # noqa: E402
 from dossiers.domain.jobs import JobStatus  # noqa: E402
 from dossiers.settings import Settings  # noqa: E402
 from tests.conftest import _free_port  # noqa: E402
@@ -97,7 +98,7 @@ def wait_done(app: Any, total: int, group: Workers, timeout: float = 600) -> Non
 def avis_for(i: int) -> bytes:
     siret = siret_for(i)
     return avis_sirene_pdf(siren=siret[:9], siret=siret, denomination="COMMUNE D'EXEMPLEVILLE",
-                           date_avis=date.today() - timedelta(days=7))
+                           date_avis=Clock().today() - timedelta(days=7))
 
 
 def submit_validate(app: Any, actor: Any, pieces: list[tuple[str, bytes]]) -> list[Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import tomllib
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
@@ -37,7 +36,7 @@ class App:
     ) -> None:
         self.settings = settings or Settings.from_env()
         # The one clock: services get ``now``/``today`` from their caller, who reads it here.
-        self.clock = clock or Clock(offset=timedelta(days=self.settings.clock_offset_days))
+        self.clock = clock or Clock()
         self.rules = RulesRepository(self.settings.rules_dir)
         self._templates = TemplateCache()
         self._manifest: dict[str, TemplateInfo] | None = None

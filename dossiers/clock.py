@@ -6,23 +6,44 @@ Services and adapters never read the wall clock themselves (a test walks the cod
 see (a document's date, the ``today`` of a generation, the date of a rule) are dates in Paris, not
 in the server's own timezone.
 
-``CONUM_CLOCK_OFFSET_DAYS`` moves the clock by whole days: it exists to prove that nothing breaks on a
-later date (``CONUM_CLOCK_OFFSET_DAYS=1096 make test``), never for production.
+``CONUM_CLOCK_OFFSET_DAYS`` moves the system time of every clock of the process by whole days: it
+exists to prove that nothing breaks on a later date (``CONUM_CLOCK_OFFSET_DAYS=1096 make test``),
+never for production. It is read here, once, rather than in the settings, so that every clock
+moves together: those the tests build for their own catalogs and stores, and those of the worker,
+CLI and server processes they start (which inherit the variable).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["Clock", "PARIS", "paris_date"]
+__all__ = ["Clock", "PARIS", "paris_date", "OFFSET_VARIABLE", "offset_from_env"]
 
 PARIS = ZoneInfo("Europe/Paris")
+OFFSET_VARIABLE = "CONUM_CLOCK_OFFSET_DAYS"
+
+
+def offset_from_env(env: Mapping[str, str] = os.environ) -> timedelta:
+    raw = env.get(OFFSET_VARIABLE, "").strip()
+    if not raw:
+        return timedelta(0)
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(f"{OFFSET_VARIABLE}={raw!r} : attendu un nombre entier de jours") from None
+    if abs(days) > 36500:
+        raise ValueError(f"{OFFSET_VARIABLE}={raw!r} : au plus 36500 jours")
+    return timedelta(days=days)
+
+
+_SHIFT = offset_from_env()
 
 
 def _system_now() -> datetime:
-    return datetime.now(UTC)  # the only reading of the wall clock in conum
+    return datetime.now(UTC) + _SHIFT  # the only reading of the wall clock in conum
 
 
 def paris_date(instant: datetime) -> date:
@@ -33,7 +54,7 @@ def paris_date(instant: datetime) -> date:
 
 
 class Clock:
-    """``now()`` (aware, UTC) and ``today()`` (Paris). ``fixed`` pins it; ``offset`` shifts the system time."""
+    """``now()`` (aware, UTC) and ``today()`` (Paris). ``fixed`` pins it; ``offset`` shifts it."""
 
     def __init__(self, *, fixed: datetime | None = None, offset: timedelta = timedelta(0),
                  source: Callable[[], datetime] = _system_now) -> None:

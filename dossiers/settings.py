@@ -76,7 +76,6 @@ ENV_VARS: dict[str, str] = {
     "API_RATE_LIMIT": "api_rate_limit",
     "API_RATE_BURST": "api_rate_burst",
     "API_TRUSTED_PROXIES": "api_trusted_proxies",
-    "CONUM_CLOCK_OFFSET_DAYS": "clock_offset_days",
 }
 
 
@@ -155,8 +154,6 @@ class Settings(BaseModel):
     api_rate_burst: int = Field(default=120, ge=1, le=1_000_000)  # requests a token may send at once
     # proxies whose X-Forwarded-For/-Proto are believed (the audit log's address): comma separated, or *
     api_trusted_proxies: str = "127.0.0.1"
-    # moves conum's clock by whole days, to prove nothing breaks on a later date (tests only, never production)
-    clock_offset_days: int = Field(default=0, ge=-36500, le=36500)
 
     @field_validator("converter_urls", mode="before")
     @classmethod

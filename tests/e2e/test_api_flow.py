@@ -19,7 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from pypdf import PdfReader
 
 from tests.conftest import _free_port
 from tests.e2e.test_workers_redis import Workers, worker_env
+from dossiers.clock import Clock
 from dossiers.domain.formatting import montant
 from tests.factories import demande
 from tests.fixtures.contrat import add_signature_fields, contrat_pdf
@@ -40,10 +41,12 @@ from tests.fixtures.sirene import avis_sirene_pdf
 pytestmark = [pytest.mark.libreoffice, pytest.mark.redis, pytest.mark.postgres, pytest.mark.seaweedfs]
 ROOT = Path(__file__).resolve().parents[2]
 CONUM = [sys.executable, "-m", "dossiers.entrypoints"]
-# Commune d'Exempleville (33), vague 2: two postes occupied (a CDD running to 2027, a CDI), one vacant
+# Commune d'Exempleville (33), vague 2: two postes occupied (a CDD still running when the workers check
+# it, whatever the date: its end follows conum's clock; a CDI), one vacant
+CDD_FIN = Clock().today().replace(day=1) + timedelta(days=400)
 DEMANDE = demande(postes=[
     {"id": "P-1", "etat": "occupe", "conseiller": {"prenom": "Inès", "nom": "Témoin-Lefèvre"},
-     "contrat": {"type": "CDD", "date_debut": "2024-01-01", "date_fin": "2027-06-30"}},
+     "contrat": {"type": "CDD", "date_debut": "2024-01-01", "date_fin": CDD_FIN.isoformat()}},
     {"id": "P-2", "etat": "occupe", "conseiller": {"prenom": "Karim", "nom": "Bouzid"},
      "contrat": {"type": "CDI", "date_debut": "2023-10-01"}},
     {"id": "P-3", "etat": "vacant", "vacant_depuis": "2024-03-01"},
@@ -120,17 +123,21 @@ def wait_job(client: httpx.Client, url: str, token: str, *, timeout: float = 120
 
 
 def pieces() -> list[tuple[str, str | None, str, bytes]]:
-    """(kind, poste, filename, bytes) of a complete dossier for DEMANDE."""
+    """(kind, poste, filename, bytes) of a complete dossier for DEMANDE. The ID card and the avis Sirene
+    must be valid on the day the workers check them: their dates follow conum's clock (a fixed avis
+    date made this test fail three months after it was written)."""
+    today = Clock().today()
     mrz = td1(surname="EXEMPLE", given_names="CAMILLE", number="X4RTBPFW4", birth_date=date(1972, 5, 3),
-              expiry=date(2031, 1, 1))
-    avis = avis_sirene_pdf(siren="213300999", siret="21330099900017", denomination=COMMUNE, date_avis=date(2026, 11, 2))
+              expiry=today.replace(day=1) + timedelta(days=5 * 365))
+    avis = avis_sirene_pdf(siren="213300999", siret="21330099900017", denomination=COMMUNE,
+                           date_avis=today - timedelta(days=34))
     return [
         ("sirene", None, "avis-situation.pdf", avis),
         ("identite", None, "cni maire.pdf", identite_pdf(mrz=mrz)),
         ("rib", None, "rib.pdf", rib_pdf(titulaire=COMMUNE, iban="FR7630006000011234567890189", bic="AGRIFRPP")),
         ("designation", None, "delib.pdf", avis),  # any PDF: a human reads a désignation
         ("contrat", "P-1", "contrat P-1.pdf", contrat_pdf(
-            type="CDD", date_debut=date(2024, 1, 1), date_fin=date(2027, 6, 30))),
+            type="CDD", date_debut=date(2024, 1, 1), date_fin=CDD_FIN)),
         ("contrat", "P-2", "contrat P-2.pdf", contrat_pdf(
             type="CDI", salarie="Karim Bouzid", civilite="M.", date_debut=date(2023, 10, 1))),
     ]

@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from dossiers.bootstrap import App
+from dossiers.clock import Clock
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.settings import Settings
 from tests.factories import demande, example
@@ -114,4 +115,4 @@ def test_the_cli_submits_runs_and_reports_jobs(tmp_path: Path, pool_urls: str) -
     assert unknown.returncode == 1 and json.loads(unknown.stdout)["error"]["code"] == "tache_introuvable"
     no_broker = run("worker")
     assert no_broker.returncode == 2 and "BROKER_URL" in no_broker.stderr
-    assert datetime.fromisoformat(shown["finished_at"]) <= datetime.now(UTC)
+    assert datetime.fromisoformat(shown["finished_at"]) <= Clock().now()

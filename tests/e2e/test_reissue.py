@@ -244,7 +244,7 @@ def test_a_killed_worker_then_a_rerun_ends_with_each_convention_reissued_exactly
     submitted = conum("reissue", "run", plan["plan_id"], "--detach")
     assert submitted["soumises"] == affected and submitted["restantes"] == affected
 
-    workers = Workers(env, tmp_path / "workers-1.log", processes=1, threads=2)
+    workers = Workers(env, tmp_path / "workers-1.log", processes=1, threads=2, reemissions=True)
     try:
         workers.wait_ready()
         deadline = time.monotonic() + 120
@@ -257,7 +257,7 @@ def test_a_killed_worker_then_a_rerun_ends_with_each_convention_reissued_exactly
     middle = conum("reissue", "status", plan["plan_id"])
     assert 3 <= middle["emises"] < affected
 
-    again = Workers(env, tmp_path / "workers-2.log", processes=1, threads=2)
+    again = Workers(env, tmp_path / "workers-2.log", processes=1, threads=2, reemissions=True)
     try:
         again.wait_ready()
         rerun = conum("reissue", "run", plan["plan_id"], "--detach")

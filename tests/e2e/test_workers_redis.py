@@ -1,4 +1,5 @@
-"""Workers on a real Redis broker and a real PostgreSQL catalog, in real ``dramatiq`` processes.
+"""Workers on a real Redis broker and a real PostgreSQL catalog, started as deployed: ``conum worker``
+(the Procfile's ``worker`` command), which execs ``python -m dramatiq workers.actors --queues …``.
 
 What a production worker lives through: ``kill -9`` in the middle of 200 jobs and a restart, a
 hostile piece (failed once, never retried), a database outage during jobs (retried until it comes
@@ -7,7 +8,9 @@ by ``workers.broker.build_broker`` (the actors' names, queues and options are th
 ``workers.actors``): the real submission path, without depending on the broker this process's
 ``workers.actors`` was imported with.
 
-Helpers (``LocalPostgres``, ``Workers``, ``submitter``…) are reused by ``bench/workers.py``.
+Helpers (``LocalPostgres``, ``Workers``, ``submitter``…) are reused by ``bench/workers.py`` and other e2e
+tests; ``ProcessGroup`` runs any command of the Procfile (tests/e2e/test_procfile.py). No test of the
+workers starts ``dramatiq`` itself: the queues a worker consumes are those ``conum worker`` gives it.
 
 A dead worker's messages go back to their queue when Dramatiq's Redis maintenance runs, on
 ``BROKER_MAINTENANCE_CHANCE`` out of a million broker commands (Dramatiq's default, 1 000, left
@@ -27,15 +30,16 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from stdnum import luhn
 
+from dossiers.clock import Clock
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.settings import ENV_VARS, ROOT, Settings
 from tests.conftest import PG_BIN, _free_port, _missing_service
@@ -63,9 +67,9 @@ def demande_for(i: int) -> dict[str, Any]:
     return demande(structure__id=f"STR-{i:06d}", structure__siret=siret_for(i))
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float, what: str, workers: Iterable[Workers] = (),
+def wait_until(check: Callable[[], Any], *, timeout: float, what: str, workers: Iterable[ProcessGroup] = (),
                every: Callable[[], None] | None = None, interval: float = 0.2) -> Any:
-    """Poll ``check`` until it returns something true; fail on timeout or if a worker group exits."""
+    """Poll ``check`` until it returns something true; fail on timeout or if one of ``workers`` exits."""
     deadline = time.monotonic() + timeout
     while True:
         if every is not None:
@@ -75,7 +79,7 @@ def wait_until(check: Callable[[], Any], *, timeout: float, what: str, workers: 
             return value
         for group in workers:
             if group.proc.poll() is not None:
-                pytest.fail(f"{what} : le worker s'est arrêté (code {group.proc.returncode})\n{group.tail()}")
+                pytest.fail(f"{what} : {group.log.stem} s'est arrêté (code {group.proc.returncode})\n{group.tail()}")
         if time.monotonic() > deadline:
             tails = "\n".join(group.tail() for group in workers)
             pytest.fail(f"{what} : délai de {timeout:.0f} s dépassé\n{tails}")
@@ -155,16 +159,17 @@ def worker_env(base: Path, *, database_url: str, broker_url: str, converter_urls
     return env
 
 
-class Workers:
-    """``python -m dramatiq workers.actors`` in a process group of its own, output in a log file."""
+CONUM = Path(sys.executable).parent / "conum"  # the console script the Procfile's ``conum`` is
 
-    def __init__(self, env: dict[str, str], log: Path, *, processes: int = 1, threads: int = 2) -> None:
-        self.log, self.processes = log, processes
-        modules = ["workers.actors"]
+
+class ProcessGroup:
+    """A command run from the repository in a session (process group) of its own, output in a log file."""
+
+    def __init__(self, command: Sequence[str], env: dict[str, str], log: Path) -> None:
+        self.command, self.log = list(command), log
         self._out = open(log, "ab")  # noqa: SIM115 - closed by stop()/kill()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", *modules, "--processes", str(processes), "--threads", str(threads)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
+            self.command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 
@@ -173,10 +178,6 @@ class Workers:
 
     def tail(self, chars: int = 3000) -> str:
         return f"--- {self.log.name} ---\n{self.text()[-chars:]}"
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        wait_until(lambda: self.text().count(READY) >= self.processes, timeout=timeout,
-                   what="démarrage des workers", workers=[self])
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON job events (``workers.middleware``) the group logged."""
@@ -192,13 +193,14 @@ class Workers:
         return found
 
     def kill(self) -> None:
-        """``kill -9`` the whole group: the dramatiq main process and its worker processes."""
+        """``kill -9`` the whole group (for a worker: the dramatiq main process and its worker processes)."""
         _killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
         self._out.close()
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM (in-flight jobs finish, prefetched messages are requeued), then SIGKILL leftovers."""
+        """SIGTERM (a worker finishes its in-flight jobs, prefetched messages are requeued), then SIGKILL
+        leftovers."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -209,6 +211,21 @@ class Workers:
         if self.proc.poll() is None:
             self.proc.wait(timeout=30)
         self._out.close()
+
+
+class Workers(ProcessGroup):
+    """``conum worker --processes N --threads T`` (``--reemissions``: the Procfile's ``reissue``), as deployed.
+    ``conum worker`` execs dramatiq, so ``proc`` is the dramatiq main process (and the group's leader)."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, processes: int = 1, threads: int = 2,
+                 reemissions: bool = False) -> None:
+        self.processes = processes
+        super().__init__([str(CONUM), "worker", *(["--reemissions"] if reemissions else []),
+                          "--processes", str(processes), "--threads", str(threads)], env, log)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        wait_until(lambda: self.text().count(READY) >= self.processes, timeout=timeout,
+                   what="démarrage des workers", workers=[self])
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -398,7 +415,7 @@ def test_hostile_piece_fails_once_without_retry(tmp_path, redis_server, redis_ur
     hostile = next(case for case in corpus() if case.name == "js-openaction.pdf")
     siret = siret_for(7)
     avis = avis_sirene_pdf(siren=siret[:9], siret=siret, denomination="COMMUNE D'EXEMPLEVILLE",
-                           date_avis=date.today() - timedelta(days=7))
+                           date_avis=Clock().today() - timedelta(days=7))
     with submitter(Settings.from_env(env)) as (app, actors):
         group = Workers(env, tmp_path / "worker.log")
         started.append(group)
@@ -502,7 +519,7 @@ def test_cold_worker_takes_concurrent_first_jobs(tmp_path, redis_url, postgres_s
             siret = siret_for(i)
             dossier = open_dossier(demande_for(i), app)
             avis = avis_sirene_pdf(siren=siret[:9], siret=siret, denomination="COMMUNE D'EXEMPLEVILLE",
-                                   date_avis=date.today() - timedelta(days=7))
+                                   date_avis=Clock().today() - timedelta(days=7))
             jobs.append(submit(app, actors["validate"], {
                 "dossier_id": dossier.id, "kind": "sirene", "piece_key": store_upload(app, avis),
                 "filename": "avis.pdf", "poste_id": None, "mrz": None, "date_controle": None}))

@@ -60,6 +60,12 @@ def _key(name: str = "v1.pdf") -> str:
     return f"tests/{uuid.uuid4().hex}/{name}"
 
 
+def server_now() -> datetime:
+    """The S3 server's time (the wall clock): these tests check the server's own retention against it,
+    so the stores under test compare with it too, whatever conum's clock says (CONUM_CLOCK_OFFSET_DAYS)."""
+    return datetime.now(UTC)
+
+
 class Clock:
     """The time the local stores compare retention dates with; tests move it forward."""
 
@@ -91,8 +97,8 @@ def s3_client(seaweedfs: SeaweedFS) -> Any:
 def _store(kind: str, request: pytest.FixtureRequest, tmp_path: Path, *, archive: bool) -> Store:
     if kind == "s3":
         client = request.getfixturevalue("s3_client")
-        storage = S3Storage(client, ARCHIVE if archive else DOCUMENTS, lock_retention=archive)
-        return Store(kind, storage, lambda: datetime.now(UTC), time.sleep)
+        storage = S3Storage(client, ARCHIVE if archive else DOCUMENTS, lock_retention=archive, clock=server_now)
+        return Store(kind, storage, server_now, time.sleep)
     clock = Clock()
 
     def advance(seconds: float) -> None:
@@ -230,12 +236,12 @@ def test_the_local_stores_cannot_presign(kind: str, request: pytest.FixtureReque
 
 @pytest.fixture
 def documents(s3_client: Any) -> S3Storage:
-    return S3Storage(s3_client, DOCUMENTS)
+    return S3Storage(s3_client, DOCUMENTS, clock=server_now)
 
 
 @pytest.fixture
 def archives(s3_client: Any) -> S3Storage:
-    return S3Storage(s3_client, ARCHIVE, lock_retention=True)
+    return S3Storage(s3_client, ARCHIVE, lock_retention=True, clock=server_now)
 
 
 def test_the_server_refuses_bytes_that_do_not_match_their_checksum(s3_client: Any) -> None:
@@ -249,7 +255,7 @@ def test_the_server_refuses_bytes_that_do_not_match_their_checksum(s3_client: An
         )  # fmt: skip
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert isinstance(translate_error(caught.value, bucket=DOCUMENTS, key=key, action="put"), ChecksumMismatch)
-    assert not S3Storage(s3_client, DOCUMENTS).exists(key)
+    assert not S3Storage(s3_client, DOCUMENTS, clock=server_now).exists(key)
 
 
 def test_an_object_whose_bytes_differ_from_its_recorded_sha256_is_refused_on_read(
@@ -376,7 +382,7 @@ def test_presigned_url_downloads_and_a_tampered_one_is_refused(documents: S3Stor
 @pytest.mark.parametrize("bucket", [DOCUMENTS, ARCHIVE])
 def test_a_large_object_goes_up_in_parts_and_round_trips(s3_client: Any, bucket: str) -> None:
     """20 MB: a multipart upload with a SHA-256 per part, read back and checked; still write-once."""
-    storage = S3Storage(s3_client, bucket, lock_retention=bucket == ARCHIVE)
+    storage = S3Storage(s3_client, bucket, lock_retention=bucket == ARCHIVE, clock=server_now)
     data, key = os.urandom(20 * 1024 * 1024), _key("gros.pdf")
     until = datetime.now(UTC) + timedelta(days=1) if bucket == ARCHIVE else None
     stored = storage.put(key, data, content_type="application/pdf", retain_until=until)
@@ -417,7 +423,7 @@ def test_ensure_bucket(seaweedfs: SeaweedFS, s3_client: Any) -> None:
     ensure_bucket(s3_client, name, object_lock=True, retention_days=2)
     ensure_bucket(s3_client, name, object_lock=True, retention_days=2)
     assert s3_client.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
-    storage = S3Storage(s3_client, name, lock_retention=True)
+    storage = S3Storage(s3_client, name, lock_retention=True, clock=server_now)
     stored = storage.put(_key(), PDF, content_type="application/pdf")  # no date: the bucket's default
     assert stored.retain_until is not None
     assert timedelta(days=2) - timedelta(minutes=1) < stored.retain_until - datetime.now(UTC) <= timedelta(days=2)
@@ -445,7 +451,7 @@ def unreachable_client() -> Any:
 
 def test_a_stopped_server_raises_storage_unavailable_quickly(unreachable_client: Any) -> None:
     """Connection refused: botocore retries, then StorageUnavailable (transient) within seconds."""
-    storage = S3Storage(unreachable_client, DOCUMENTS)
+    storage = S3Storage(unreachable_client, DOCUMENTS, clock=server_now)
     key = _key()
     calls: list[Callable[[], object]] = [
         lambda: storage.put(key, PDF, content_type="application/pdf"),
@@ -501,7 +507,7 @@ def test_a_server_that_does_not_answer_raises_storage_unavailable(silent_server:
     )
     started = time.monotonic()
     with pytest.raises(StorageUnavailable) as caught:
-        S3Storage(client, DOCUMENTS).get(_key())
+        S3Storage(client, DOCUMENTS, clock=server_now).get(_key())
     assert time.monotonic() - started < 10
     assert isinstance(caught.value.__cause__, ReadTimeoutError)
 
@@ -547,7 +553,7 @@ def test_botocore_errors_are_translated(error: Exception, expected: type[Storage
 @pytest.mark.parametrize("key", ["", "/abs", "../x", "a//b", "a b", "é.pdf", "x" * 513])
 def test_unsafe_keys_are_refused_before_any_request(unreachable_client: Any, key: str) -> None:
     """Key rules are the port's: a StorageError, not a network error, even with no server."""
-    storage = S3Storage(unreachable_client, DOCUMENTS)
+    storage = S3Storage(unreachable_client, DOCUMENTS, clock=server_now)
     for call in (
         lambda: storage.put(key, PDF, content_type="application/pdf"),
         lambda: storage.get(key),

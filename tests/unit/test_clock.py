@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dossiers.bootstrap import App
-from dossiers.clock import Clock, paris_date
+from dossiers.clock import OFFSET_VARIABLE, Clock, offset_from_env, paris_date
 from dossiers.settings import ROOT, Settings
 
 # (file, function) -> why it may read the wall clock. Everything else gets its time from its caller
@@ -91,12 +91,34 @@ def test_a_fixed_clock_and_an_offset():
         Clock(fixed=datetime(2026, 1, 1))
 
 
-def test_the_app_clock_follows_the_setting_and_is_given_to_its_adapters(tmp_path):
-    app = App(Settings(var_dir=tmp_path, clock_offset_days=1096))
+def test_the_app_gives_its_clock_to_its_adapters(tmp_path):
+    clock = Clock(fixed=datetime(2031, 2, 3, 4, 5, tzinfo=UTC))
+    app = App(Settings(var_dir=tmp_path), clock=clock)
     try:
-        ahead = app.clock.now() - datetime.now(UTC)
-        assert timedelta(days=1095, hours=23) < ahead < timedelta(days=1096, hours=1)
-        assert app.catalog._clock is app.clock
-        assert Settings.from_env({"CONUM_CLOCK_OFFSET_DAYS": "-3"}).clock_offset_days == -3
+        assert app.clock is clock and app.catalog._clock is clock
+        stored = app.storage.put("requetes/x.json", b"{}", content_type="application/json")
+        assert app.storage.get(stored.key) == b"{}"
+        meta = (tmp_path / "storage" / "meta" / "requetes" / "x.json.json").read_text()
+        assert '"created": "2031-02-03T04:05:00+00:00"' in meta
     finally:
         app.close()
+
+
+def test_the_offset_variable_is_checked():
+    assert offset_from_env({}) == timedelta(0)
+    assert offset_from_env({OFFSET_VARIABLE: "1096"}) == timedelta(days=1096)
+    assert offset_from_env({OFFSET_VARIABLE: " -3 "}) == timedelta(days=-3)
+    for bad in ("3j", "1.5", "99999"):
+        with pytest.raises(ValueError, match=OFFSET_VARIABLE):
+            offset_from_env({OFFSET_VARIABLE: bad})
+
+
+def test_a_process_started_with_the_offset_lives_years_ahead():
+    import subprocess
+    import sys
+
+    code = "from dossiers.clock import Clock; print(Clock().now().isoformat())"
+    env = {**__import__("os").environ, OFFSET_VARIABLE: "1096"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    ahead = datetime.fromisoformat(out.stdout.strip()) - datetime.now(UTC)
+    assert timedelta(days=1095, hours=23) < ahead < timedelta(days=1096, hours=1)
