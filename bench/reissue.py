@@ -103,18 +103,10 @@ def analyze(url: str) -> None:
 
 
 class ReissueWorkers(Workers):
-    """``conum worker --reemissions`` (which execs ``python -m dramatiq workers.actors --queues
-    reemissions``) in a process group of its own; ``Workers``' stop/tail/wait_ready."""
+    """``conum worker --reemissions`` (the Procfile's ``reissue``), exiting the bench when it cannot start."""
 
     def __init__(self, env: dict[str, str], log: Path, *, processes: int, threads: int) -> None:
-        self.log, self.processes = log, processes
-        self._out = open(log, "ab")  # noqa: SIM115 - closed by stop()/kill()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dossiers.entrypoints", "worker", "--reemissions", "--processes", str(processes),
-             "--threads", str(threads)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+        super().__init__(env, log, processes=processes, threads=threads, reemissions=True)
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

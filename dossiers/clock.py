@@ -16,7 +16,7 @@ CLI and server processes they start (which inherit the variable).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -54,28 +54,24 @@ def paris_date(instant: datetime) -> date:
 
 
 class Clock:
-    """``now()`` (aware, UTC) and ``today()`` (Paris). ``fixed`` pins it; ``offset`` shifts it."""
+    """``now()`` (aware, UTC) and ``today()`` (Paris); ``fixed`` pins it at one instant (tests)."""
 
-    def __init__(self, *, fixed: datetime | None = None, offset: timedelta = timedelta(0),
-                 source: Callable[[], datetime] = _system_now) -> None:
+    def __init__(self, *, fixed: datetime | None = None) -> None:
         if fixed is not None and fixed.tzinfo is None:
             raise ValueError("instant fixe sans fuseau horaire")
         self._fixed = fixed.astimezone(UTC) if fixed is not None else None
-        self.offset = offset
-        self._source = source
 
     def now(self) -> datetime:
-        base = self._fixed if self._fixed is not None else self._source()
-        return base + self.offset
+        return self._fixed if self._fixed is not None else _system_now()
 
     def today(self) -> date:
         return paris_date(self.now())
 
-    def set(self, instant: datetime) -> None:
-        """Pin the clock at ``instant`` (tests)."""
-        if instant.tzinfo is None:
-            raise ValueError("instant sans fuseau horaire")
-        self._fixed = instant.astimezone(UTC)
+    def read(self) -> tuple[datetime, date]:
+        """``(now, today)`` from one reading: a document's date is the Paris date of its instant, even
+        when the call straddles midnight."""
+        now = self.now()
+        return now, paris_date(now)
 
     def __repr__(self) -> str:
-        return f"Clock(fixed={self._fixed!r}, offset={self.offset!r})"
+        return f"Clock(fixed={self._fixed!r})"

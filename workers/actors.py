@@ -74,8 +74,8 @@ def generate_convention(demande_key: str) -> dict[str, Any]:
     from dossiers.services.generation import generate_convention as generate
 
     app = runtime.app()
-    now = app.clock.now()  # the document's date is the Paris date of this instant
-    generated = generate(_json(demande_key), app, today=app.clock.today(), now=now)
+    now, today = app.clock.read()
+    generated = generate(_json(demande_key), app, today=today, now=now)
     v = generated.version
     return {"convention_id": v.convention_id, "version": v.numero, "documents": _documents(v),
             "total_eur": str(v.montant_total), "nouvelle": generated.created}
@@ -123,7 +123,8 @@ def amend_convention(convention_id: str, change_key: str) -> dict[str, Any]:
     from dossiers.services.avenants import amend
 
     app = runtime.app()
-    amended = amend(convention_id, _json(change_key), app, today=app.clock.today(), now=app.clock.now())
+    now, today = app.clock.read()
+    amended = amend(convention_id, _json(change_key), app, today=today, now=now)
     v = amended.version
     return {"convention_id": v.convention_id, "version": v.numero, "motif": v.motif, "documents": _documents(v),
             "nouvelle": amended.created}
@@ -146,7 +147,8 @@ def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
     from dossiers.services.reemission import reissue_item
 
     app = runtime.app()
-    outcome = reissue_item(app, plan_id, convention_id, today=app.clock.today(), now=app.clock.now())
+    now, today = app.clock.read()
+    outcome = reissue_item(app, plan_id, convention_id, today=today, now=now)
     return {"plan_id": plan_id, "convention_id": convention_id, **outcome.to_dict()}
 
 

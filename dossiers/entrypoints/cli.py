@@ -67,7 +67,8 @@ def _result(generated: Any, paths: dict[str, str]) -> dict[str, Any]:
 def _generate(app: Any, payload: dict[str, Any]) -> Any:
     from dossiers.services.generation import generate_convention
 
-    return generate_convention(payload, app, today=app.clock.today(), now=app.clock.now())
+    now, today = app.clock.read()
+    return generate_convention(payload, app, today=today, now=now)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

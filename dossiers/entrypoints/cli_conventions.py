@@ -104,7 +104,8 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     try:
         payload = read_demande(change)
         with App(settings()) as app:
-            amended = apply_change(convention_id, payload, app, today=app.clock.today(), now=app.clock.now())
+            now, today = app.clock.read()
+            amended = apply_change(convention_id, payload, app, today=today, now=now)
             fig = version_figures(convention_id, amended.version, app)
             paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     except DemandeInvalide as exc:  # unreadable JSON file
@@ -170,9 +171,10 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
     amended, fig, paths = None, None, {}
     try:
         with App(settings()) as app:
-            jour = when.date() if when else app.clock.today()
+            now, today = app.clock.read()
+            jour = when.date() if when else today
             change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
-                                   today=app.clock.today(), now=app.clock.now())
+                                   today=today, now=now)
             if amended is not None:
                 fig = version_figures(convention_id, amended.version, app)
                 paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}

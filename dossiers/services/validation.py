@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any
 
+from dossiers.clock import paris_date
 from dossiers.domain.checks import check_piece
 from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.dossier import Dossier, DossierView, PieceRecord, dossier_id_for, dossier_view
@@ -33,7 +33,6 @@ __all__ = [
 
 QUARANTINE_PREFIX = "quarantaine/"
 _DOSSIER_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
-PARIS = ZoneInfo("Europe/Paris")  # the validation date is the date in France, not in UTC
 UNKNOWN_TYPE = "application/octet-stream"
 
 
@@ -146,7 +145,7 @@ def add_piece(
     dossier = _dossier(dossier_id, app)
     conseiller = _poste(dossier, kind, poste_id)
     ctx = Contexte(
-        today=today or now.astimezone(PARIS).date(), siret=dossier.siret, nature=dossier.nature, denomination=dossier.denomination,
+        today=today or paris_date(now), siret=dossier.siret, nature=dossier.nature, denomination=dossier.denomination,
         representant=dossier.representant, conseiller=conseiller or None, mrz=mrz,
     )
     key: str | None = None

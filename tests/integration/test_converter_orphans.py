@@ -230,9 +230,8 @@ def _two_free_ports() -> int:
 def test_conum_converters_die_with_it(start_owner: StartOwner, tmp_path: Path) -> None:
     unoserver_bin = need_unoserver()
     env = {**os.environ, "CONUM_VAR_DIR": str(tmp_path), "UNOSERVER_BIN": unoserver_bin}
-    cli = [sys.executable, "-c", "from dossiers.entrypoints.cli import main; main()"]
     port = _two_free_ports()
-    owner = start_owner([*cli, "converter", "--size", "2", "--port", str(port)], "CONVERTER_URLS=", env)
+    owner = start_owner([str(Path(sys.executable).parent / "conum"), "converter", "--size", "2", "--port", str(port)], "CONVERTER_URLS=", env)
     left = survivors_after_kill(owner, signal.SIGKILL)
     assert left == [], names(left)
 
@@ -253,9 +252,7 @@ def test_the_server_watches_an_owner_that_is_not_its_parent(tmp_path: Path) -> N
     """The watchdog alone: no parent-death signal applies when the owner is another process."""
     unoserver_bin = need_unoserver()
     process = UnoserverProcess(unoserver_bin, base_dir=tmp_path)
-    if process.server != "conum":
-        process.close()
-        pytest.skip("unoserver n'est pas un script Python : pas de serveur de conum")
+    assert process.server == "conum", f"{unoserver_bin} n'est pas un script Python : pas de serveur de conum"
     owner = subprocess.Popen(["sleep", "600"])
     cmd = process.command(free_port())
     cmd[cmd.index("--parent-pid") + 1] = str(owner.pid)

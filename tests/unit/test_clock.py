@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, date, datetime, timedelta
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -80,13 +83,12 @@ def test_today_is_the_date_in_paris_not_on_the_server():
         paris_date(datetime(2026, 1, 1))
 
 
-def test_a_fixed_clock_and_an_offset():
-    instant = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
-    clock = Clock(fixed=instant, offset=timedelta(days=1096))
-    assert clock.now() == instant + timedelta(days=1096) and clock.now().tzinfo is UTC
-    assert clock.today() == date(2029, 12, 6)
-    clock.set(datetime(2030, 1, 1, 12, tzinfo=UTC))
-    assert clock.now() == datetime(2030, 1, 1, 12, tzinfo=UTC) + timedelta(days=1096)
+def test_a_fixed_clock_reads_now_and_today_together():
+    # 23:30 in Paris on 31 December, given in another zone: stored in UTC, the date is Paris's
+    instant = datetime(2026, 12, 31, 17, 30, tzinfo=timezone(timedelta(hours=-5)))
+    clock = Clock(fixed=instant)
+    assert clock.now() == instant and clock.now().tzinfo is UTC
+    assert clock.read() == (instant, date(2026, 12, 31))
     with pytest.raises(ValueError):
         Clock(fixed=datetime(2026, 1, 1))
 
@@ -114,11 +116,8 @@ def test_the_offset_variable_is_checked():
 
 
 def test_a_process_started_with_the_offset_lives_years_ahead():
-    import subprocess
-    import sys
-
     code = "from dossiers.clock import Clock; print(Clock().now().isoformat())"
-    env = {**__import__("os").environ, OFFSET_VARIABLE: "1096"}
+    env = {**os.environ, OFFSET_VARIABLE: "1096"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
     ahead = datetime.fromisoformat(out.stdout.strip()) - datetime.now(UTC)
     assert timedelta(days=1095, hours=23) < ahead < timedelta(days=1096, hours=1)

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dossiers.clock import Clock
 from dossiers.adapters.catalog.tables import DossierRow, PieceRow
+from dossiers.clock import Clock
 from dossiers.domain.dossier import PieceRecord
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
 from dossiers.domain.model import Structure

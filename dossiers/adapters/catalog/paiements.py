@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dossiers.clock import Clock
 from dossiers.adapters.catalog.coltypes import format_amount, parse_amount
 from dossiers.adapters.catalog.mapping import version_from_row
 from dossiers.adapters.catalog.tables import PaiementRow, VersionRow
+from dossiers.clock import Clock
 from dossiers.domain.etat import Paiement
 from dossiers.domain.model import ConventionVersion
 

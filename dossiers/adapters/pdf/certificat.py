@@ -27,7 +27,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from dossiers.adapters.pdf.rapport import GREEN, ORANGE, PARIS, RULE, register_fonts, numbered_canvas, QrCode, report_styles
+from dossiers.adapters.pdf.rapport import GREEN, ORANGE, RULE, register_fonts, numbered_canvas, QrCode, report_styles
+from dossiers.clock import PARIS
 from dossiers.domain.formatting import date_longue
 
 __all__ = ["STATUTS", "certificat_archivage", "certificat_payload"]

@@ -34,7 +34,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 import segno
 from reportlab.lib import colors
@@ -46,6 +45,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from dossiers.clock import PARIS
 from dossiers.domain.dossier import PIECE_LABELS, DossierStatut, DossierView, PieceRecord
 from dossiers.domain.findings import Severity, Statut
 from dossiers.domain.formatting import date_longue, siret_lisible
@@ -56,7 +56,6 @@ __all__ = [
     "register_fonts", "report_styles", "numbered_canvas",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation2"),
              Path("/usr/share/fonts/truetype/liberation"))
 # (regular, bold, monospace) file names, first complete set found wins
