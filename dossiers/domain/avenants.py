@@ -31,9 +31,12 @@ from dossiers.domain.etat import (
     Resiliation,
     RetraitPostes,
     StatutConvention,
+    TransfertEntrant,
+    TransfertSortant,
 )
 from dossiers.domain.formatting import date_longue
-from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import EtatPoste, Nature
+from dossiers.domain.postes import chronologie
 from dossiers.domain.rules import RuleSet
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 
@@ -150,6 +153,32 @@ def _retrait(etat: EtatConvention, c: RetraitPostes) -> tuple[EtatConvention, st
     return replace(etat, postes=postes), motif, set(_ARTICLES_POSTES)
 
 
+def _transfert_sortant(etat: EtatConvention, c: TransfertSortant) -> tuple[EtatConvention, str, set[str]]:
+    poste = next((p for p in etat.postes if p.id == c.poste), None)
+    if poste is None:
+        raise _invalide(f"poste : poste « {c.poste} » inconnu de la convention {etat.convention_id}.")
+    if poste.etat is EtatPoste.RENDU:
+        raise _invalide(f"poste : le poste {c.poste} est déjà rendu ; il ne peut pas être transféré.")
+    _dans_la_periode(etat, c.date, "date")
+    if c.date < poste.debut or (poste.fin is not None and c.date > poste.fin):
+        raise _invalide(f"date : le poste {c.poste} n'est pas financé le {date_longue(c.date)}.")
+    postes = tuple(replace(p, fin=c.date, etat=EtatPoste.RENDU) if p.id == c.poste else p for p in etat.postes)
+    motif = f"Avenant : transfert du poste {c.poste} à {c.vers} au {date_longue(c.date + ONE_DAY)}"
+    return replace(etat, postes=postes), motif, set(_ARTICLES_POSTES)
+
+
+def _transfert_entrant(etat: EtatConvention, c: TransfertEntrant) -> tuple[EtatConvention, str, set[str]]:
+    _dans_la_periode(etat, c.poste.debut, "date")
+    highest = max((int(m.group(1)) for p in etat.postes if (m := _POSTE_NUMERO.match(p.id))), default=0)
+    fin = c.poste.fin if c.poste.fin is not None and c.poste.fin < etat.date_fin else None
+    poste = replace(c.poste, id=f"P-{highest + 1}", fin=fin)
+    if poste.etat is EtatPoste.RENDU:
+        raise _invalide("poste : un poste rendu ne peut pas être transféré.")
+    motif = (f"Avenant : accueil du poste transféré par {c.depuis} (poste {poste.id}) à compter du "
+             f"{date_longue(poste.debut)}")
+    return replace(etat, postes=etat.postes + (poste,)), motif, set(_ARTICLES_POSTES)
+
+
 def _nature(etat: EtatConvention, c: ChangementNature) -> tuple[EtatConvention, str, set[str]]:
     _dans_la_periode(etat, c.date_effet, "date_effet")
     last = max(start for start, _ in etat.natures)
@@ -180,11 +209,27 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
             f"{date_longue(etat.date_fin)} (en général le {date_longue(etat.date_fin + ONE_DAY)})."
         )
     actifs = {p.id: p for p in etat.postes_actifs}
+    known = [p.id for p in etat.postes]
+    contrats = {k.poste: k for k in c.contrats}
+    for poste_id, contrat in contrats.items():
+        if poste_id not in known:
+            raise _invalide(f"contrats : poste « {poste_id} » inconnu (postes de la convention : {_postes(known)}).")
+        if contrat.date_debut > c.date_debut + timedelta(days=183):
+            raise _invalide(f"contrats : le contrat du poste {poste_id} commence le {date_longue(contrat.date_debut)}, "
+                            "plus de six mois après le début de la nouvelle période.")
+        if contrat.date_fin is not None and contrat.date_fin < c.date_debut:
+            raise _invalide(f"contrats : le contrat du poste {poste_id} finit le {date_longue(contrat.date_fin)}, "
+                            "avant la nouvelle période.")
+    # the postes whose contract runs into the new period (CDI, or CDD/PEC ending after its first day)
+    timelines = {p.id: chronologie(p, etat.evenements, c.date_debut) for p in actifs.values()}
+    courants = {pid: s.occupation for pid, t in timelines.items()
+                if (s := t.situation(c.date_debut)).occupation is not None and t.transfere_le is None}
     if c.postes is None:
-        selected = [p for p in actifs.values() if p.type_contrat is TypeContrat.CDI]
+        selected = [actifs[pid] for pid in actifs if pid in courants or pid in contrats]
         if not selected:
             raise _sans_effet(
-                "Renouvellement sans effet : aucun poste n'a de contrat en CDI ; indiquez les postes à renouveler "
+                "Renouvellement sans effet : aucun poste n'a de contrat en cours au "
+                f"{date_longue(c.date_debut)} ; indiquez les recrutements (contrats) des postes à renouveler "
                 f"(postes actifs : {_postes(list(actifs)) or 'aucun'}) ou demandez une résiliation naturelle."
             )
     else:
@@ -194,7 +239,6 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
             )
         if len(set(c.postes)) != len(c.postes):
             raise _invalide("postes : la liste des postes à renouveler contient un doublon.")
-        known = [p.id for p in etat.postes]
         for poste_id in c.postes:
             if poste_id not in known:
                 raise _invalide(
@@ -202,10 +246,35 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
                 )
             if poste_id not in actifs:
                 raise _invalide(f"postes : le poste {poste_id} a été rendu ; il ne peut pas être renouvelé.")
+            if poste_id not in courants and poste_id not in contrats:
+                raise _invalide(
+                    f"postes : le poste {poste_id} n'a pas de contrat en cours au {date_longue(c.date_debut)} "
+                    "(vacant ou contrat terminé) ; il n'est renouvelé qu'avec le contrat de son conseiller "
+                    "(contrats : poste, conseiller, type, date_debut, date_fin)."
+                )
+        missing = sorted(set(contrats) - set(c.postes))
+        if missing:
+            raise _invalide(f"contrats : les postes {_postes(missing)} ne sont pas dans la liste des postes à renouveler.")
         selected = [actifs[i] for i in c.postes]
+    renewed = []
+    for p in selected:
+        contrat = contrats.get(p.id)
+        if contrat is not None:
+            renewed.append(replace(
+                p, debut=c.date_debut, fin=None, etat=EtatPoste.OCCUPE, vacant_depuis=None, conseiller=contrat.conseiller,
+                type_contrat=contrat.type_contrat, contrat_debut=contrat.date_debut, contrat_fin=contrat.date_fin,
+                source="renouvellement", piece_contrat_attendue=True))
+            if contrat.date_debut > c.date_debut:  # recruited after the first day: vacant until then
+                renewed[-1] = replace(renewed[-1], etat=EtatPoste.VACANT, vacant_depuis=c.date_debut)
+        else:
+            o = courants[p.id]
+            renewed.append(replace(
+                p, debut=c.date_debut, fin=None, etat=EtatPoste.OCCUPE, vacant_depuis=None, conseiller=o.conseiller,
+                type_contrat=o.type_contrat, contrat_debut=o.debut, contrat_fin=o.fin_prevue, source="renouvellement",
+                piece_contrat_attendue=False))
     nature = etat.nature_at(etat.date_fin)
     fin = add_months(c.date_debut, regles.bareme(nature).duree_mois) - ONE_DAY
-    postes = tuple(replace(p, debut=c.date_debut, fin=None) for p in selected)
+    postes = tuple(renewed)
     new = replace(
         etat, vague=regles.vague, regles=regles.id, date_debut=c.date_debut, date_fin=fin,
         natures=((c.date_debut, nature),), postes=postes, paiements=(), statut=StatutConvention.ACTIVE,
@@ -294,6 +363,10 @@ def appliquer(
         new, motif, articles = _retrait(etat, changement)
     elif isinstance(changement, ChangementNature):
         new, motif, articles = _nature(etat, changement)
+    elif isinstance(changement, TransfertSortant):
+        new, motif, articles = _transfert_sortant(etat, changement)
+    elif isinstance(changement, TransfertEntrant):
+        new, motif, articles = _transfert_entrant(etat, changement)
     elif isinstance(changement, Renouvellement):
         if regles_renouvellement is None:
             raise RulesError("un renouvellement nécessite le jeu de règles de la nouvelle période (vague 2)",

@@ -30,11 +30,11 @@ from pydantic_core import PydanticCustomError
 
 from dossiers.domain import etat as e
 from dossiers.domain.demande import error_path, french_message
-from dossiers.domain.model import Demande, EtatPoste, Nature
+from dossiers.domain.model import Demande, EtatPoste, Nature, TypeContrat
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
 
-__all__ = ["etat_initial", "parse_changement", "changement_json_schema"]
+__all__ = ["etat_initial", "parse_changement", "changement_json_schema", "french_change_message", "Day", "PosteId", "RequestId"]
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -103,21 +103,55 @@ class NatureIn(_Change):
         return e.ChangementNature(self.request_id, self.nature, self.date_effet, self.version)
 
 
+class ConseillerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    prenom: str = Field(min_length=1, max_length=100)
+    nom: str = Field(min_length=1, max_length=100)
+
+
+class ContratRenouveleIn(BaseModel):
+    """A recruitment given with a renewal: the poste, its conseiller and contract."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    poste: PosteId
+    conseiller: ConseillerIn
+    type: TypeContrat
+    date_debut: Day
+    date_fin: Day | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> ContratRenouveleIn:
+        if self.type is not TypeContrat.CDI and self.date_fin is None:
+            raise PydanticCustomError("date_fin_manquante", "date_fin est obligatoire pour un contrat {t}",
+                                      {"t": self.type.value})
+        if self.type is TypeContrat.CDI and self.date_fin is not None:
+            raise PydanticCustomError("date_fin_cdi", "un CDI n'a pas de date de fin")
+        if self.date_fin is not None and self.date_fin < self.date_debut:
+            raise PydanticCustomError("dates_incoherentes", "date_fin est antérieure à date_debut")
+        return self
+
+
 class RenouvellementIn(_Change):
     type: Literal["renouvellement"]
     date_debut: Day
     postes: list[PosteId] | None = Field(default=None, min_length=1, max_length=500)
+    contrats: list[ContratRenouveleIn] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
     def _unique(self) -> RenouvellementIn:
-        if self.postes is not None and len(set(self.postes)) != len(self.postes):
-            double = next(p for p in self.postes if self.postes.count(p) > 1)
-            raise PydanticCustomError("poste_en_double", "le poste « {id} » apparaît deux fois", {"id": double})
+        for ids in (self.postes or [], [c.poste for c in self.contrats]):
+            if len(set(ids)) != len(ids):
+                double = next(p for p in ids if ids.count(p) > 1)
+                raise PydanticCustomError("poste_en_double", "le poste « {id} » apparaît deux fois", {"id": double})
         return self
 
     def to_domain(self) -> e.Renouvellement:
         postes = tuple(self.postes) if self.postes is not None else None
-        return e.Renouvellement(self.request_id, self.date_debut, postes, self.version)
+        contrats = tuple(e.ContratRenouvele(c.poste, f"{c.conseiller.prenom} {c.conseiller.nom}", c.type, c.date_debut,
+                                            c.date_fin) for c in self.contrats)
+        return e.Renouvellement(self.request_id, self.date_debut, postes, self.version, contrats)
 
 
 class ResiliationIn(_Change):
@@ -162,10 +196,10 @@ _MODELS: dict[str, type[_Change]] = {
 }
 
 # Model-level checks are located on the model; name the field they are about.
-_FIELD_OF = {"poste_en_double": "postes", "date_effet_manquante": "date_effet", "reemission_vide": "regles"}
+_FIELD_OF = {"poste_en_double": "postes", "date_fin_manquante": "date_fin", "date_fin_cdi": "date_fin", "date_effet_manquante": "date_effet", "reemission_vide": "regles"}
 
 
-def _french(err: dict[str, Any]) -> str:
+def french_change_message(err: dict[str, Any]) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "greater_than_equal":
         return f"doit être supérieur ou égal à {ctx.get('ge')} (reçu : {err.get('input')})"
@@ -207,7 +241,7 @@ def parse_changement(payload: Any) -> e.Changement:
             suffix = _FIELD_OF.get(err["type"])
             if suffix and not path.endswith(suffix):
                 path = f"{path}.{suffix}" if path else suffix
-            errors.append(FieldError(path, err["type"], _french(err)))
+            errors.append(FieldError(path, err["type"], french_change_message(err)))
         raise _refuse(errors) from exc
     return parsed.to_domain()  # type: ignore[attr-defined, no-any-return]
 
@@ -242,6 +276,8 @@ def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.Eta
                 vacant_depuis=(poste.vacant_depuis or debut) if vacant else poste.vacant_depuis,
                 type_contrat=poste.contrat.type if poste.contrat else None,
                 conseiller=f"{poste.conseiller.prenom} {poste.conseiller.nom}" if poste.conseiller else None,
+                contrat_debut=poste.contrat.date_debut if poste.contrat else None,
+                contrat_fin=poste.contrat.date_fin if poste.contrat else None,
             )
         )
     missing = demande.nombre_postes - len(postes)

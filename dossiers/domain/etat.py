@@ -24,13 +24,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+
+if TYPE_CHECKING:
+    from dossiers.domain.postes import EvenementPoste
 
 __all__ = [
     "StatutConvention", "PosteFinance", "Paiement", "EtatConvention", "AnneeFigures", "Figures",
     "TypeChangement", "MotifResiliation", "AjoutPostes", "RetraitPoste", "RetraitPostes", "ChangementNature",
-    "Renouvellement", "Resiliation", "Changement",
+    "Renouvellement", "ContratRenouvele", "TransfertSortant", "TransfertEntrant", "Resiliation", "Changement",
 ]
 
 
@@ -51,6 +55,15 @@ class PosteFinance:
     vacant_depuis: date | None = None
     type_contrat: TypeContrat | None = None
     conseiller: str | None = None  # "Prénom Nom", for the documents
+    contrat_debut: date | None = None  # the contract known when the version was issued
+    contrat_fin: date | None = None  # its planned end (None: CDI, or not stated)
+    source: str = "demande"  # where these facts come from (dossiers.domain.postes.Source)
+    piece_contrat_attendue: bool = False  # renewed on a contract whose piece is still to come
+
+    @property
+    def occupe_au_debut(self) -> bool:
+        """Whether the facts of the version say a conseiller held the poste (kept when it is given back)."""
+        return self.etat is EtatPoste.OCCUPE or (self.etat is EtatPoste.RENDU and self.type_contrat is not None)
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,9 @@ class EtatConvention:
     paiements: tuple[Paiement, ...] = ()
     statut: StatutConvention = StatutConvention.ACTIVE
     date_resiliation: date | None = None
+    # the postes' events recorded since (dossiers.domain.postes): facts, like payments, held by the
+    # catalog beside the versions and attached when the state is read
+    evenements: tuple[EvenementPoste, ...] = ()
 
     def nature_at(self, day: date) -> Nature:
         current = self.natures[0][1]
@@ -137,6 +153,8 @@ class TypeChangement(StrEnum):
     RENOUVELLEMENT = "renouvellement"
     RESILIATION = "resiliation"
     REEMISSION = "reemission"
+    TRANSFERT_SORTANT = "transfert_sortant"
+    TRANSFERT_ENTRANT = "transfert_entrant"
 
 
 class MotifResiliation(StrEnum):
@@ -178,11 +196,23 @@ class ChangementNature:
 
 
 @dataclass(frozen=True)
+class ContratRenouvele:
+    """The contract a renewal gives for a poste vacant (or whose contract ends) at the new period."""
+
+    poste: str
+    conseiller: str  # "Prénom Nom"
+    type_contrat: TypeContrat
+    date_debut: date
+    date_fin: date | None = None
+
+
+@dataclass(frozen=True)
 class Renouvellement:
     request_id: str
     date_debut: date
-    postes: tuple[str, ...] | None = None  # None: the postes whose contract is a CDI
+    postes: tuple[str, ...] | None = None  # None: the postes whose contract runs into the new period
     version: int | None = None
+    contrats: tuple[ContratRenouvele, ...] = ()  # new contracts (recruitments) for the new period
     type: TypeChangement = TypeChangement.RENOUVELLEMENT
 
 
@@ -207,4 +237,30 @@ class Reemission:
     type: TypeChangement = TypeChangement.REEMISSION
 
 
-Changement = AjoutPostes | RetraitPostes | ChangementNature | Renouvellement | Resiliation | Reemission
+@dataclass(frozen=True)
+class TransfertSortant:
+    """A poste leaves for another structure: its funding here ends on ``date`` (built by the
+    ``transfert`` event, never sent as a change)."""
+
+    request_id: str
+    poste: str
+    date: date
+    vers: str  # the receiving structure, as the avenant names it
+    version: int | None = None
+    type: TypeChangement = TypeChangement.TRANSFERT_SORTANT
+
+
+@dataclass(frozen=True)
+class TransfertEntrant:
+    """A poste arrives from another structure, funded here from ``poste.debut`` (the day after the
+    transfer) to ``poste.fin`` (its funding end there, or this period's end)."""
+
+    request_id: str
+    poste: PosteFinance  # its id is chosen by ``appliquer`` (next P-<n>)
+    depuis: str  # the structure it comes from, as the avenant names it
+    version: int | None = None
+    type: TypeChangement = TypeChangement.TRANSFERT_ENTRANT
+
+
+Changement = (AjoutPostes | RetraitPostes | ChangementNature | Renouvellement | Resiliation | Reemission
+              | TransfertSortant | TransfertEntrant)

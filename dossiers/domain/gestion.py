@@ -16,17 +16,22 @@ from datetime import date, timedelta
 from dossiers.domain.dates import add_months
 from dossiers.domain.etat import (
     EtatConvention,
+    PosteFinance,
     RetraitPoste,
     RetraitPostes,
     StatutConvention,
 )
-from dossiers.domain.model import EtatPoste
+from dossiers.domain.postes import Chronologie, Vacance, chronologie
 from dossiers.errors import ErrorCode, RulesError
 
-__all__ = ["TYPE_GESTION", "ReglesGestion", "avenant_restitution", "postes_a_rendre"]
+__all__ = ["TYPE_GESTION", "ARRET_VEILLE_VACANCE", "ARRET_FIN_DELAI", "ReglesGestion", "avenant_restitution",
+           "postes_a_rendre", "vacance_depassee"]
 
 TYPE_GESTION = "gestion"
 ONE_DAY = timedelta(days=1)
+ARRET_VEILLE_VACANCE = "veille_vacance"  # funding stops the day before the vacancy (the contract's last day)
+ARRET_FIN_DELAI = "fin_delai"  # funding stops on the last day of the replacement delay
+ARRETS = (ARRET_VEILLE_VACANCE, ARRET_FIN_DELAI)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,20 @@ class ReglesGestion:
     date_application: date  # the rules bind from this day on
     delai_remplacement_mois: int  # a poste vacant longer than this must be given back
     source: str
+    arret_financement: str = ARRET_VEILLE_VACANCE  # the last funded day of a poste given back
+    non_source: tuple[str, ...] = ()  # settings no public source states (warned about)
+
+    @property
+    def avertissements(self) -> tuple[str, ...]:
+        """What a user must be told before trusting the figures: the unsourced settings."""
+        notes = []
+        if "arret_financement" in self.non_source:
+            jour = ("la veille du premier jour de vacance (dernier jour du contrat)"
+                    if self.arret_financement == ARRET_VEILLE_VACANCE
+                    else "le dernier jour du délai de remplacement")
+            notes.append(f"Règles « {self.id} » : le financement d'un poste rendu s'arrête {jour} ; ce choix "
+                         "(arret_financement) n'a pas de source publique, il est à confirmer par l'ANCT.")
+        return tuple(notes)
 
     @classmethod
     def from_mapping(cls, rule_id: str, data: Mapping[str, object]) -> ReglesGestion:
@@ -62,34 +81,64 @@ class ReglesGestion:
         source = data.get("source")
         if not isinstance(source, str) or not source.strip():
             raise fail("source manque : chaque règle doit avoir sa source")
+        arret = data.get("arret_financement", ARRET_VEILLE_VACANCE)
+        if arret not in ARRETS:
+            raise fail(f"arret_financement inconnu {arret!r} (valeurs admises : {', '.join(ARRETS)})")
+        non_source = data.get("non_source", [])
+        if not isinstance(non_source, list) or not all(isinstance(k, str) and k in data for k in non_source):
+            raise fail("non_source doit lister des clés de ce fichier (les réglages sans source publique)")
         return cls(
             id=rule_id, libelle=str(data.get("libelle", rule_id)), date_application=applied,
-            delai_remplacement_mois=delai, source=source,
+            delai_remplacement_mois=delai, source=source, arret_financement=str(arret), non_source=tuple(non_source),
         )
 
 
-def postes_a_rendre(etat: EtatConvention, jour: date, regles: ReglesGestion) -> tuple[RetraitPoste, ...]:
-    """The postes of ``etat`` vacant for more than the replacement delay on ``jour``, each with the
-    date its funding ends: the day before its vacancy began (the vacancy is not funded), never
-    before the day before the poste's first funded day.
+def _arret(regles: ReglesGestion, poste: PosteFinance, vacance: Vacance) -> date:
+    """The last funded day of a poste the rule takes back for ``vacance``."""
+    if regles.arret_financement == ARRET_FIN_DELAI:
+        fin = add_months(vacance.depuis, regles.delai_remplacement_mois)
+    else:  # veille_vacance: the vacancy is not funded
+        fin = vacance.depuis - ONE_DAY
+    fin = max(fin, poste.debut - ONE_DAY)
+    return min(fin, poste.fin) if poste.fin is not None else fin
 
-    Nothing before ``date_application`` (the rules did not bind yet) nor for a closed convention.
-    A vacancy is counted from ``vacant_depuis`` even when it began before ``date_application``:
-    the rule speaks of postes vacant for more than 6 months, not of vacancies begun since May 2025.
-    """
+
+def vacance_depassee(chrono: Chronologie, etat: EtatConvention, jour: date, regles: ReglesGestion) -> Vacance | None:
+    """The poste's first vacancy that lasted more than the replacement delay on a day the rules bound
+    (from ``date_application`` to ``jour``, inside the period), or None.
+
+    A vacancy counts from its real first day (the day after the contract's last day, or the first
+    funded day of a poste never filled, or the demande's ``vacant_depuis``), even when it began before
+    the rules: they speak of postes vacant for more than 6 months. A recruitment after the delay does
+    not undo it: the poste should have been given back on the first day past the delay."""
+    last_day = min(jour, etat.date_fin)
+    for vacance in chrono.vacances:
+        end = vacance.jusqu_au if vacance.jusqu_au is not None else last_day
+        end = min(end, last_day)
+        if end < regles.date_application or vacance.depuis > etat.date_fin:
+            continue
+        if end > add_months(vacance.depuis, regles.delai_remplacement_mois):
+            return vacance
+    return None
+
+
+def postes_a_rendre(etat: EtatConvention, jour: date, regles: ReglesGestion) -> tuple[RetraitPoste, ...]:
+    """The postes of ``etat`` the rules take back on ``jour``, each with its last funded day
+    (``arret_financement``: by default the day before the vacancy, which is not funded; never before
+    the day before the poste's first funded day), from each poste's timeline (its version's facts
+    and the events recorded since, ``dossiers.domain.postes``).
+
+    Nothing before ``date_application`` (the rules did not bind yet) nor for a closed convention."""
     if jour < regles.date_application or etat.statut is not StatutConvention.ACTIVE:
         return ()
     rendus = []
     for poste in etat.postes_actifs:
-        if poste.etat is not EtatPoste.VACANT:
+        chrono = chronologie(poste, etat.evenements, min(jour, etat.date_fin))
+        if chrono.transfere_le is not None:
             continue
-        depuis = poste.vacant_depuis or poste.debut
-        if depuis > etat.date_fin or jour <= add_months(depuis, regles.delai_remplacement_mois):
-            continue
-        fin = max(depuis - ONE_DAY, poste.debut - ONE_DAY)
-        if poste.fin is not None:
-            fin = min(fin, poste.fin)
-        rendus.append(RetraitPoste(id=poste.id, date_fin_contrat=fin))
+        vacance = vacance_depassee(chrono, etat, jour, regles)
+        if vacance is not None:
+            rendus.append(RetraitPoste(id=poste.id, date_fin_contrat=_arret(regles, poste, vacance)))
     return tuple(rendus)
 
 

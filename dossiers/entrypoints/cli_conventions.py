@@ -175,6 +175,7 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
             jour = when.date() if when else today
             change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
                                    today=today, now=now)
+            avertissements = app.rules.gestion(regles_id).avertissements
             if amended is not None:
                 fig = version_figures(convention_id, amended.version, app)
                 paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
@@ -185,11 +186,13 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
     postes = [{"id": p.id, "date_fin_contrat": p.date_fin_contrat.isoformat()} for p in (change.postes if change else ())]
     if as_json:
         result: dict[str, Any] = {"convention_id": convention_id, "date": jour.isoformat(), "regles": regles_id,
-                                  "postes_a_rendre": postes}
+                                  "postes_a_rendre": postes, "avertissements": list(avertissements)}
         if amended is not None and fig is not None:
             result["avenant"] = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
         click.echo(json.dumps(result, ensure_ascii=False))
         return
+    for note in avertissements:
+        click.echo(f"attention : {note}", err=True)
     if not postes:
         click.echo(f"{convention_id} : aucun poste à rendre au {jour:%d/%m/%Y} ({regles_id})")
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,16 +33,19 @@ from dossiers.domain.etat import (
     Renouvellement,
     Resiliation,
     RetraitPostes,
+    TransfertEntrant,
+    TransfertSortant,
 )
-from dossiers.domain.model import Convention, ConventionVersion, Tranche
+from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche
 from dossiers.errors import ChangementRefuse, ConventionConflict, ErrorCode
 from dossiers.services.generation import DOCX_TYPE, PDF_TYPE, demande_digest, document_key, store_once
 
 __all__ = [
-    "Amended", "EtatCourant", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
+    "Amended", "EtatCourant", "Issued", "issue", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
 ]
 
 CENT = Decimal("0.01")
+ONE_DAY = timedelta(days=1)
 MAX_PAYMENT = Decimal("100000000.00")  # far above any convention, far below what the catalog holds
 
 
@@ -72,7 +75,9 @@ def etat_courant(convention_id: str, app: Any) -> EtatCourant:
     current = convention.current
     etat = current.etat if current.etat is not None else _initial(app, convention_id, current)
     paiements = app.catalog.list_paiements(convention_id, etat.date_debut)
-    return EtatCourant(convention, current, dataclasses.replace(etat, version=current.numero, paiements=paiements))
+    evenements = app.catalog.list_evenements(convention_id)
+    return EtatCourant(convention, current, dataclasses.replace(etat, version=current.numero, paiements=paiements,
+                                                                evenements=evenements))
 
 
 def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decimal, app: Any) -> tuple[Paiement, bool]:
@@ -104,6 +109,10 @@ def _date_effet(changement: Changement, avant: EtatConvention) -> date | None:
         return changement.date_effet or avant.date_fin
     if isinstance(changement, RetraitPostes):
         return min(p.date_fin_contrat for p in changement.postes)
+    if isinstance(changement, TransfertSortant):
+        return changement.date + ONE_DAY
+    if isinstance(changement, TransfertEntrant):
+        return changement.poste.debut
     return None
 
 
@@ -147,6 +156,34 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
         _check_modele(app, changement.modele)
     resultat = appliquer(avant, changement, regles, regles_renouvellement=renouvellement,
                          regles_reemission=reemission)
+    issued = issue(courant, changement, resultat, canonical, digest, app, today=today, now=now)
+    try:
+        recorded = app.catalog.record_version(
+            structure=issued.structure, convention_id=convention_id, vague=courant.convention.vague,
+            date_debut=courant.convention.date_debut, version=issued.version,
+            demande_json=app.catalog.find_demande(convention_id, 1),
+        )
+    except ConventionConflict as exc:  # another request took this version number first
+        raise ChangementRefuse(
+            f"La convention {convention_id} a reçu une autre modification pendant le traitement "
+            f"(version {issued.version.numero}) : renvoyez la demande sur la version courante.",
+            code=ErrorCode.VERSION_PERIMEE) from exc
+    return Amended(recorded, created=True, resultat=resultat)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A new version rendered and stored (DOCX, PDF/A), not yet in the catalog."""
+
+    version: ConventionVersion
+    structure: Structure
+
+
+def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, canonical: dict[str, Any], digest: str,
+          app: Any, *, today: date, now: datetime) -> Issued:
+    """Render and store the documents of the version ``resultat`` makes (avenant or résiliation)."""
+    convention_id = courant.convention.id
+    avant = courant.etat
     numero = courant.version.numero + 1
     structure = app.catalog.get_structure(courant.convention.structure_id)
     structure = dataclasses.replace(structure, nature=resultat.etat.natures[-1][1])
@@ -174,24 +211,15 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
         lambda: app.pdf(docx, convention_id=convention_id, version=numero, docx_sha256=docx_ref.sha256, title=title),
         PDF_TYPE,
     )
+    etat = dataclasses.replace(resultat.etat, version=numero, evenements=())
     version = ConventionVersion(
         convention_id=convention_id, numero=numero, motif=resultat.motif, regles=resultat.regles.id,
         modele_version=info.version, modele_sha256=template.sha256, demande_sha256=digest,
         montant_total=resultat.apres.total_du, echeancier=_tranches(resultat.apres), created_at=now,
         documents=(docx_ref, pdf_ref), request_id=changement.request_id, document_type=resultat.document,
-        changement=canonical, etat=dataclasses.replace(resultat.etat, version=numero), figures=resultat.apres,
+        changement=canonical, etat=etat, figures=resultat.apres,
     )
-    try:
-        recorded = app.catalog.record_version(
-            structure=structure, convention_id=convention_id, vague=courant.convention.vague,
-            date_debut=courant.convention.date_debut, version=version,
-            demande_json=app.catalog.find_demande(convention_id, 1),
-        )
-    except ConventionConflict as exc:  # another request took this version number first
-        raise ChangementRefuse(
-            f"La convention {convention_id} a reçu une autre modification pendant le traitement (version {numero}) : "
-            "renvoyez la demande sur la version courante.", code=ErrorCode.VERSION_PERIMEE) from exc
-    return Amended(recorded, created=True, resultat=resultat)
+    return Issued(version, structure)
 
 
 def _check_modele(app: Any, modele: str | None) -> None:

@@ -27,6 +27,7 @@ from dossiers.domain.demande import parse_demande
 from dossiers.domain.etat import (
     AjoutPostes,
     ChangementNature,
+    ContratRenouvele,
     EtatConvention,
     MotifResiliation,
     Paiement,
@@ -36,7 +37,7 @@ from dossiers.domain.etat import (
     RetraitPostes,
     StatutConvention,
 )
-from dossiers.domain.model import EtatPoste, Nature
+from dossiers.domain.model import EtatPoste, Nature, TypeContrat
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 from dossiers.settings import ROOT
 from tests.factories import demande, example
@@ -205,17 +206,31 @@ def test_renewal_keeps_the_cdi_postes_by_default_and_starts_a_new_36_month_perio
 
 def test_renewal_of_listed_postes_from_vague_1_moves_to_vague_2_rules():
     v1 = etat_initial("CN-V1-STR-000007", parse_demande(example("departement-vague-1.json")), V1)
-    change = parse_changement({"request_id": "R-4", "type": "renouvellement", "date_debut": "2023-06-01",
-                               "postes": ["P-1", "P-2"]})
-    r = appliquer(v1, change, V1, regles_renouvellement=V2)
+    # Both contracts (PEC and CDD) end on 2023-05-31, the last day of the period: the postes are
+    # renewed only with the new contracts, and their pieces are awaited before the first tranche.
+    bare = {"request_id": "R-4", "type": "renouvellement", "date_debut": "2023-06-01", "postes": ["P-1", "P-2"]}
+    err = refused(v1, parse_changement(bare), V1, regles_renouvellement=V2)
+    assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "P-1 n'a pas de contrat en cours" in err.message
+    assert "contrats" in err.message
+    contrats = [{"poste": "P-1", "conseiller": {"prenom": "Sophie", "nom": "Durand"}, "type": "CDD",
+                 "date_debut": "2023-06-01", "date_fin": "2026-05-31"},
+                {"poste": "P-2", "conseiller": {"prenom": "Éric", "nom": "Lambert"}, "type": "CDI",
+                 "date_debut": "2023-06-01"}]
+    r = appliquer(v1, parse_changement(bare | {"contrats": contrats}), V1, regles_renouvellement=V2)
     assert (r.etat.vague, r.etat.regles, r.etat.date_fin, r.regles) == (2, "vague-2", date(2026, 5, 31), V2)
+    assert [(p.id, p.conseiller, p.type_contrat, p.contrat_fin, p.piece_contrat_attendue) for p in r.etat.postes] == [
+        ("P-1", "Sophie Durand", TypeContrat.CDD, date(2026, 5, 31), True),
+        ("P-2", "Éric Lambert", TypeContrat.CDI, None, True)]
     assert dus(r.apres) == [D("35000.00"), D("25000.00"), D("25000.00")]
     assert dus(r.avant) == [D("50000.00"), D("50000.00")]
 
 
 def test_renewal_takes_the_nature_in_force_at_the_end_of_the_old_period():
     private = appliquer(base(), ChangementNature("R", Nature.PRIVEE, date(2026, 7, 1)), V2).etat
-    r = appliquer(private, Renouvellement("R", date(2027, 1, 1), ("P-1",)), V2, regles_renouvellement=V2)
+    # P-1's CDD ended on 2025-06-30: renewed with a new recruitment
+    recrue = ContratRenouvele("P-1", "Inès Témoin-Lefèvre", TypeContrat.CDD, date(2027, 1, 1), date(2029, 12, 31))
+    r = appliquer(private, Renouvellement("R", date(2027, 1, 1), ("P-1",), contrats=(recrue,)), V2,
+                  regles_renouvellement=V2)
     assert r.etat.natures == ((date(2027, 1, 1), Nature.PRIVEE),)
     assert dus(r.apres) == [D("20000.00"), D("14000.00"), D("10000.00")]
 
@@ -224,7 +239,9 @@ def test_renewal_refusals():
     state = base()
     no_cdi = dataclasses.replace(state, postes=tuple(p for p in state.postes if p.id != "P-2"))
     err = refused(no_cdi, Renouvellement("R", date(2027, 1, 1)), regles_renouvellement=V2)
-    assert err.code is ErrorCode.CHANGEMENT_SANS_EFFET and "CDI" in err.message
+    assert err.code is ErrorCode.CHANGEMENT_SANS_EFFET and "aucun poste n'a de contrat en cours" in err.message
+    err = refused(state, Renouvellement("R", date(2027, 1, 1), ("P-1", "P-2")), regles_renouvellement=V2)
+    assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "le poste P-1 n'a pas de contrat en cours" in err.message
     err = refused(state, Renouvellement("R", date(2027, 1, 1), ("P-9",)), regles_renouvellement=V2)
     assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "P-9" in err.message
     given_back = appliquer(state, RetraitPostes("R", (RetraitPoste("P-1", date(2025, 3, 31)),)), V2).etat

@@ -65,11 +65,14 @@ def test_a_corrected_bareme_changes_the_first_year_of_each_poste() -> None:
 
 
 def test_the_six_month_rule_gives_back_a_long_vacancy_only() -> None:
-    long_vacant = etat()  # P-3 vacant since 2024-03-01
+    # P-3 vacant since 2024-03-01; P-1's CDD ended on 2025-06-30 and nobody was recruited since, so on
+    # 2026-11-26 it has been vacant for 17 months: both go back. P-2 (CDI) stays.
+    long_vacant = etat()
     found = impact(long_vacant, V2, Cible(gestion=GESTION), jour=date(2026, 11, 26), request_id="reemission-RP-1")
-    assert found is not None and found.kind == KIND_RESTITUTION and found.postes_rendus == ("P-3",)
+    assert found is not None and found.kind == KIND_RESTITUTION and found.postes_rendus == ("P-1", "P-3")
     assert found.change == {"type": "retrait_postes", "request_id": "reemission-RP-1", "version": 1,
-                            "postes": [{"id": "P-3", "date_fin_contrat": "2024-02-29"}]}
+                            "postes": [{"id": "P-1", "date_fin_contrat": "2025-06-30"},
+                                       {"id": "P-3", "date_fin_contrat": "2024-02-29"}]}
     assert found.du_apres < found.du_avant and found.a_reverser == 0  # nothing paid in this état
     recent = etat(convention__nombre_postes=1, postes=[{"id": "P-1", "etat": "vacant", "vacant_depuis": "2026-09-01"}])
     assert impact(recent, V2, Cible(gestion=GESTION), jour=date(2026, 11, 26), request_id="x") is None

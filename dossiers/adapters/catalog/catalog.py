@@ -30,6 +30,7 @@ from dossiers.adapters.catalog.archives import ArchiveCatalog
 from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
 from dossiers.adapters.catalog.jobs import JobCatalog
+from dossiers.adapters.catalog.evenements import EvenementCatalog
 from dossiers.adapters.catalog.paiements import PaiementCatalog
 from dossiers.adapters.catalog.reemissions import ReemissionCatalog
 from dossiers.adapters.catalog.mapping import (
@@ -51,7 +52,7 @@ __all__ = ["Catalog"]
 MAX_PAGE = 1000
 
 
-class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog,
+class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog,
               ReemissionCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
@@ -199,24 +200,28 @@ class Catalog(DossierCatalog, PaiementCatalog, JobCatalog, ArchiveCatalog, Acces
         version: ConventionVersion,
         demande_json: dict[str, Any],
     ) -> ConventionVersion:
-        now = self._clock.now()
         with Session(self._writer) as session, session.begin():
-            existing = session.get(VersionRow, (convention_id, version.numero))
-            if existing is not None:
-                return _same_or_conflict(version_from_row(existing), version)
-            self._upsert_structure(session, structure, now)
-            _check_convention(session, structure.id, convention_id, vague)
-            session.execute(
-                self._insert(ConventionRow)
-                .values(
-                    id=convention_id, structure_id=structure.id, vague=vague, date_debut=date_debut, created_at=now
-                )
-                .on_conflict_do_nothing(index_elements=["id"])
-            )
-            session.add(version_row(version, demande_json))
-            session.flush()  # the version before its documents (composite foreign key)
-            session.add_all(document_rows(version, now=now))
-            session.flush()
+            return self._insert_version_in(session, structure, convention_id, vague, date_debut, version,
+                                           demande_json)
+
+    def _insert_version_in(self, session: Session, structure: Structure, convention_id: str, vague: int,
+                           date_debut: date, version: ConventionVersion, demande_json: dict[str, Any]
+                           ) -> ConventionVersion:
+        now = self._clock.now()
+        existing = session.get(VersionRow, (convention_id, version.numero))
+        if existing is not None:
+            return _same_or_conflict(version_from_row(existing), version)
+        self._upsert_structure(session, structure, now)
+        _check_convention(session, structure.id, convention_id, vague)
+        session.execute(
+            self._insert(ConventionRow)
+            .values(id=convention_id, structure_id=structure.id, vague=vague, date_debut=date_debut, created_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        session.add(version_row(version, demande_json))
+        session.flush()  # the version before its documents (composite foreign key)
+        session.add_all(document_rows(version, now=now))
+        session.flush()
         return version
 
     def _upsert_structure(self, session: Session, structure: Structure, now: datetime) -> None:

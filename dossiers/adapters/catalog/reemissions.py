@@ -41,7 +41,7 @@ class ReemissionCatalog:
 
     def current_states(self) -> Iterator[tuple[str, str, str, int, str, EtatConvention | None]]:
         """Every convention's current version, read in bulk: (id, département, nature, numero,
-        modèle, état with its period's payments). The état is None for a v1 recorded before états
+        modèle, état with its period's payments and its postes' events). The état is None for a v1 recorded before états
         were stored (the caller recomputes it from the demande)."""
         latest = (select(VersionRow.convention_id, func.max(VersionRow.numero).label("numero"))
                   .group_by(VersionRow.convention_id).subquery())
@@ -59,11 +59,13 @@ class ReemissionCatalog:
                                        .order_by(PaiementRow.date, PaiementRow.id)):
                 paiements[(row.convention_id, row.periode_debut)].append(Paiement(row.annee, row.date, row.montant))
             rows = session.execute(stmt).all()
+        evenements = self.evenements_by_convention()  # type: ignore[attr-defined]
         for cid, departement, nature, numero, modele, etat_json in rows:
             etat = None
             if etat_json is not None:
                 etat = etat_from_json(etat_json)
-                etat = replace(etat, version=numero, paiements=tuple(paiements.get((cid, etat.date_debut), ())))
+                etat = replace(etat, version=numero, paiements=tuple(paiements.get((cid, etat.date_debut), ())),
+                               evenements=evenements.get(cid, ()))
             yield cid, departement, nature, numero, modele, etat
 
     def list_plans(self, *, limit: int = 50) -> list[Plan]:

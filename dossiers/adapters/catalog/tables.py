@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
-__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "JobRow", "ArchiveRow",
+__all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "EvenementRow", "JobRow", "ArchiveRow",
            "TokenRow", "AuditRow", "PlanRow", "PlanItemRow", "AgentRow"]
 
 NAMING_CONVENTION = {
@@ -175,6 +175,29 @@ class PaiementRow(Base):
     annee: Mapped[int] = mapped_column(Integer)
     date: Mapped[date] = mapped_column(Date)
     montant: Mapped[Decimal] = mapped_column(Money)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvenementRow(Base):
+    """A poste event (recrutement, fin_contrat, prolongation, absence, transfert): a fact declared by
+    the structure, recorded once per request id. ``id`` orders events recorded on the same day;
+    ``evenement`` is the event as the timeline reads it (a prolongation with the contract it extends),
+    ``requete`` the request as sent (its ``sha256`` decides whether a re-sent id is the same)."""
+
+    __tablename__ = "evenements_postes"
+    __table_args__ = (UniqueConstraint("convention_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), index=True)
+    poste_id: Mapped[str] = mapped_column(ID)
+    request_id: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(32))
+    jour: Mapped[date] = mapped_column(Date)
+    evenement: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    requete: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    sha256: Mapped[str] = mapped_column(SHA256)
+    source: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)  # the convention's version when it was recorded
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

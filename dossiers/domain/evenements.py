@@ -1,0 +1,242 @@
+"""The poste events portals send (recrutement, fin_contrat, prolongation, absence, transfert),
+parsed with pydantic, and their JSON form in the catalog.
+
+``parse_evenement(payload, poste=…)`` returns one of ``dossiers.domain.postes``'s events or raises
+``ChangementRefuse`` (code ``evenement_invalide``) listing every refused field with its dotted path
+and a French message (``.errors``). Unknown fields are refused. Whether the event fits the poste's
+life (occupied, vacant, transferred…) is ``dossiers.domain.postes.verifier``'s job.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from dossiers.domain import postes as p
+from dossiers.domain.changements import Day, PosteId, RequestId, french_change_message
+from dossiers.domain.demande import error_path
+from dossiers.domain.model import TypeContrat
+from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
+
+__all__ = ["parse_evenement", "evenement_to_json", "evenement_from_json", "evenement_json_schema"]
+
+Nom = Field(min_length=1, max_length=100)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: RequestId
+    poste: PosteId
+    version: int | None = Field(default=None, strict=True, ge=1)
+
+
+class ConseillerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    prenom: str = Nom
+    nom: str = Nom
+
+
+class ContratIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: TypeContrat
+    date_debut: Day
+    date_fin: Day | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> ContratIn:
+        if self.type is TypeContrat.CDI and self.date_fin is not None:
+            raise PydanticCustomError("date_fin_cdi", "un CDI n'a pas de date de fin")
+        if self.type is not TypeContrat.CDI and self.date_fin is None:
+            raise PydanticCustomError("date_fin_manquante", "date_fin est obligatoire pour un contrat {t}",
+                                      {"t": self.type.value})
+        if self.date_fin is not None and self.date_fin < self.date_debut:
+            raise PydanticCustomError("dates_incoherentes", "date_fin est antérieure à date_debut")
+        return self
+
+
+class RecrutementIn(_Event):
+    type: Literal["recrutement"]
+    conseiller: ConseillerIn
+    contrat: ContratIn
+
+    def to_domain(self) -> p.Recrutement:
+        return p.Recrutement(self.request_id, self.poste, f"{self.conseiller.prenom} {self.conseiller.nom}",
+                             self.contrat.type, self.contrat.date_debut, self.contrat.date_fin, self.version)
+
+
+class FinContratIn(_Event):
+    type: Literal["fin_contrat"]
+    date: Day
+    motif: Literal["rupture_employeur", "demission", "fin_cdd", "rupture_conventionnelle", "licenciement", "deces",
+                   "autre"]
+
+    def to_domain(self) -> p.FinContrat:
+        return p.FinContrat(self.request_id, self.poste, self.date, p.MotifFin(self.motif), self.version)
+
+
+class ProlongationIn(_Event):
+    type: Literal["prolongation"]
+    date_fin: Day | None = None
+    cdi: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ProlongationIn:
+        if (self.date_fin is None) == (self.cdi is None):
+            raise PydanticCustomError("prolongation_ambigue",
+                                      "indiquez soit date_fin (nouvelle fin du contrat), soit \"cdi\": true")
+        return self
+
+    def to_domain(self) -> p.Prolongation:
+        return p.Prolongation(self.request_id, self.poste, self.date_fin, None, self.version)
+
+
+class AbsenceIn(_Event):
+    type: Literal["absence"]
+    du: Day
+    au: Day | None = None
+    motif: p.MotifAbsence
+    justifiee: bool = Field(default=False, strict=True)
+
+    @model_validator(mode="after")
+    def _dates(self) -> AbsenceIn:
+        if self.au is not None and self.au < self.du:
+            raise PydanticCustomError("dates_incoherentes", "au est antérieure à du")
+        return self
+
+    def to_domain(self) -> p.AbsenceDeclaree:
+        return p.AbsenceDeclaree(self.request_id, self.poste, self.du, self.au, self.motif, self.justifiee,
+                                 self.version)
+
+
+class VersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    structure_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    demande: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> VersIn:
+        if (self.structure_id is None) == (self.demande is None):
+            raise PydanticCustomError("vers_ambigu", "indiquez soit structure_id (structure conventionnée), soit "
+                                      "demande (la demande de la structure qui n'a pas de convention)")
+        return self
+
+
+class DerogationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    reference: str = Field(min_length=3, max_length=100)
+
+
+class TransfertIn(_Event):
+    type: Literal["transfert"]
+    date: Day
+    vers: VersIn
+    derogation: DerogationIn | None = None
+
+    def to_domain(self) -> p.Transfert:
+        return p.Transfert(self.request_id, self.poste, self.date, self.vers.structure_id, self.vers.demande,
+                           self.derogation.reference if self.derogation else None, self.version)
+
+
+_MODELS: dict[str, type[_Event]] = {
+    "recrutement": RecrutementIn,
+    "fin_contrat": FinContratIn,
+    "prolongation": ProlongationIn,
+    "absence": AbsenceIn,
+    "transfert": TransfertIn,
+}
+_FIELD_OF = {"date_fin_cdi": "date_fin", "date_fin_manquante": "date_fin", "prolongation_ambigue": "date_fin",
+             "vers_ambigu": "structure_id"}
+
+
+def _refuse(errors: list[FieldError]) -> ChangementRefuse:
+    lines = "\n".join(f"- {error}" for error in errors)
+    return ChangementRefuse(f"L'événement est refusé ({len(errors)} erreur(s)) :\n{lines}",
+                            code=ErrorCode.EVENEMENT_INVALIDE, errors=errors)
+
+
+def parse_evenement(payload: Any, *, poste: str | None = None) -> p.Evenement:
+    """Validate a decoded JSON event; ``poste`` (from the URL) fills or must match ``"poste"``."""
+    if not isinstance(payload, dict):
+        raise _refuse([FieldError("", "model_type", "l'événement doit être un objet JSON")])
+    if poste is not None:
+        if "poste" in payload and payload["poste"] != poste:
+            raise _refuse([FieldError("poste", "poste_incoherent",
+                                      f"« {payload['poste']} » ne correspond pas au poste de l'adresse ({poste})")])
+        payload = {**payload, "poste": poste}
+    kind = payload.get("type")
+    model = _MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        message = ("champ obligatoire manquant" if kind is None
+                   else f"type d'événement inconnu « {kind} » (valeurs admises : {', '.join(_MODELS)})")
+        raise _refuse([FieldError("type", "type_inconnu" if kind is not None else "missing", message)])
+    try:
+        parsed = model.model_validate(payload)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False):
+            path = error_path(err)
+            suffix = _FIELD_OF.get(err["type"])
+            if suffix and not path.endswith(suffix):
+                path = f"{path}.{suffix}" if path else suffix
+            errors.append(FieldError(path, err["type"], french_change_message(err)))
+        raise _refuse(errors) from exc
+    return parsed.to_domain()  # type: ignore[attr-defined, no-any-return]
+
+
+# -- the catalog's form: every field, the resolved ones included ----------------------------------
+
+
+def _d(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _from_d(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def evenement_to_json(e: p.Evenement) -> dict[str, Any]:
+    base: dict[str, Any] = {"request_id": e.request_id, "type": str(e.type), "poste": e.poste}
+    if isinstance(e, p.Recrutement):
+        return base | {"conseiller": e.conseiller, "type_contrat": str(e.type_contrat),
+                       "date_debut": e.date_debut.isoformat(), "date_fin": _d(e.date_fin)}
+    if isinstance(e, p.FinContrat):
+        return base | {"date": e.date.isoformat(), "motif": str(e.motif)}
+    if isinstance(e, p.Prolongation):
+        return base | {"date_fin": _d(e.date_fin), "contrat_fin": _d(e.contrat_fin)}
+    if isinstance(e, p.AbsenceDeclaree):
+        return base | {"du": e.du.isoformat(), "au": _d(e.au), "motif": str(e.motif), "justifiee": e.justifiee}
+    return base | {"date": e.date.isoformat(), "vers_structure": e.vers_structure, "vers_demande": e.vers_demande,
+                   "derogation": e.derogation}
+
+
+def evenement_from_json(d: dict[str, Any]) -> p.Evenement:
+    kind = p.TypeEvenement(d["type"])
+    rid, poste = d["request_id"], d["poste"]
+    if kind is p.TypeEvenement.RECRUTEMENT:
+        return p.Recrutement(rid, poste, d["conseiller"], TypeContrat(d["type_contrat"]),
+                             date.fromisoformat(d["date_debut"]), _from_d(d.get("date_fin")))
+    if kind is p.TypeEvenement.FIN_CONTRAT:
+        return p.FinContrat(rid, poste, date.fromisoformat(d["date"]), p.MotifFin(d["motif"]))
+    if kind is p.TypeEvenement.PROLONGATION:
+        return p.Prolongation(rid, poste, _from_d(d.get("date_fin")), _from_d(d.get("contrat_fin")))
+    if kind is p.TypeEvenement.ABSENCE:
+        return p.AbsenceDeclaree(rid, poste, date.fromisoformat(d["du"]), _from_d(d.get("au")),
+                                 p.MotifAbsence(d["motif"]), bool(d["justifiee"]))
+    return p.Transfert(rid, poste, date.fromisoformat(d["date"]), d.get("vers_structure"), d.get("vers_demande"),
+                       d.get("derogation"))
+
+
+def evenement_json_schema(ref_template: str) -> dict[str, Any]:
+    """JSON Schema of a poste event (one of the types), for the HTTP API's OpenAPI document."""
+    from pydantic import TypeAdapter
+
+    union = Union[tuple(_MODELS.values())]  # type: ignore[valid-type]  # noqa: UP007
+    return TypeAdapter(union).json_schema(ref_template=ref_template)

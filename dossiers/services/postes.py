@@ -1,0 +1,277 @@
+"""Use cases: record a poste event, read each poste's timeline.
+
+An event is recorded once per request id, with the idempotence of change requests: sent again with
+the same content it returns ``enregistre: false``; another content under the same id is refused
+(``requete_conflit``); a request naming a superseded ``version`` is refused (``version_perimee``).
+An event that changes no money (recrutement, fin_contrat, prolongation, absence) makes no version
+and no document: the timeline, ``conum history``, the pages and every later computation (the 6-month
+rule, a renewal) read it. A ``transfert`` changes the money on both sides: it records the event
+and the avenants of both conventions (A loses the poste after the date, B funds it from the next
+day) in one transaction; towards a structure without a convention it opens B's dossier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dossiers.adapters.catalog.evenements import NouvelEvenement, VersionAEnregistrer
+from dossiers.domain.avenants import appliquer
+from dossiers.domain.etat import EtatConvention, PosteFinance, StatutConvention, TransfertEntrant, TransfertSortant
+from dossiers.domain.evenements import parse_evenement
+from dossiers.domain.formatting import date_longue
+from dossiers.domain.model import EtatPoste, convention_id_for
+from dossiers.domain.postes import Chronologie, Evenement, EvenementPoste, Source, Transfert, chronologie, verifier
+from dossiers.errors import ChangementRefuse, ErrorCode
+from dossiers.services.avenants import EtatCourant, etat_courant, issue
+from dossiers.services.generation import demande_digest
+
+__all__ = ["Enregistrement", "record_evenement", "postes_json", "chronologies_courantes", "chronologie_json"]
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Enregistrement:
+    convention_id: str
+    poste: str
+    type: str
+    enregistre: bool  # False: this request id was already recorded with the same content
+    version: int  # the convention's current version (new only when a document was produced)
+    etat: EtatConvention  # with its events, the new one included
+    jour: date  # the day the postes' situation is given for
+    versions: tuple[Any, ...] = ()  # the versions the event made (a transfer: A's and B's avenants)
+    dossier_id: str | None = None  # a transfer towards a structure without a convention
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "convention_id": self.convention_id, "poste": self.poste, "type": self.type,
+            "enregistre": self.enregistre, "version": self.version, "date": self.jour.isoformat(),
+            "postes": postes_json(self.etat, self.jour),
+        }
+        if self.versions:
+            out["avenants"] = [{"convention_id": v.convention_id, "version": v.numero, "motif": v.motif,
+                                "montant_total": f"{v.montant_total:.2f}"} for v in self.versions]
+        if self.dossier_id:
+            out["dossier_id"] = self.dossier_id
+        return out
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def postes_json(etat: EtatConvention, jour: date) -> list[dict[str, Any]]:
+    """Each poste's situation on ``jour``: état, vacant since, contract in force, absence."""
+    out = []
+    for poste in etat.postes:
+        s = chronologie(poste, etat.evenements, jour).situation(jour)
+        o = s.occupation
+        out.append({
+            "id": poste.id, "etat": str(s.etat), "vacant_depuis": _day(s.vacant_depuis),
+            "contrat": None if o is None else {
+                "conseiller": o.conseiller, "type": str(o.type_contrat) if o.type_contrat else None,
+                "date_debut": o.debut.isoformat(), "date_fin": _day(o.fin_prevue)},
+            "absence": None if s.absence is None else {
+                "du": s.absence.du.isoformat(), "au": _day(s.absence.au), "motif": str(s.absence.motif),
+                "justifiee": s.absence.justifiee},
+        })
+    return out
+
+
+def chronologie_json(c: Chronologie) -> dict[str, Any]:
+    """A poste's whole timeline, for the API and ``--json`` outputs."""
+    return {
+        "poste": c.poste.id, "debut_financement": c.poste.debut.isoformat(), "fin_financement": _day(c.fin_financement),
+        "occupations": [{"conseiller": o.conseiller, "type": str(o.type_contrat) if o.type_contrat else None,
+                         "debut": o.debut.isoformat(), "fin_prevue": _day(o.fin_prevue), "fin": _day(o.fin),
+                         "motif_fin": str(o.motif_fin) if o.motif_fin else None, "source": str(o.source),
+                         "source_fin": str(o.source_fin) if o.source_fin else None} for o in c.occupations],
+        "vacances": [{"depuis": v.depuis.isoformat(), "jusqu_au": _day(v.jusqu_au), "motif": v.motif,
+                      "source": str(v.source)} for v in c.vacances],
+        "absences": [{"du": a.du.isoformat(), "au": _day(a.au), "motif": str(a.motif), "justifiee": a.justifiee,
+                      "signalee": a.signalee, "source": str(a.source)} for a in c.absences],
+        "transfere_le": _day(c.transfere_le),
+    }
+
+
+def chronologies_courantes(convention_id: str, app: Any, *, jour: date) -> tuple[EtatConvention, dict[str, Chronologie]]:
+    etat = etat_courant(convention_id, app).etat
+    return etat, {p.id: chronologie(p, etat.evenements, jour) for p in etat.postes}
+
+
+def _canonical(payload: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+
+def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app: Any, *, source: Source,
+                     today: date, now: datetime, jour: date | None = None) -> Enregistrement:
+    """Record one poste event (``payload`` as a portal sends it; ``poste_id`` from the URL, or None
+    to take the payload's). ``jour``: the day the returned situation is for (default ``today``)."""
+    evenement = parse_evenement(payload, poste=poste_id)
+    canonical = _canonical({**payload, "poste": evenement.poste})
+    digest = demande_digest(canonical)
+    jour = jour or today
+    done = app.catalog.find_evenement(convention_id, evenement.request_id)
+    if done is not None:
+        return _again(convention_id, evenement, done, digest, app, jour)
+    courant = etat_courant(convention_id, app)
+    etat = courant.etat
+    if etat.statut is not StatutConvention.ACTIVE:
+        raise ChangementRefuse(f"La convention {convention_id} est close (statut {etat.statut.value}) : ses postes ne "
+                               "reçoivent plus d'événement.", code=ErrorCode.CONVENTION_CLOSE)
+    if evenement.version is not None and evenement.version != etat.version:
+        raise ChangementRefuse(
+            f"L'événement porte sur la version {evenement.version} de la convention {convention_id}, dont la version "
+            f"courante est la {etat.version} : relisez-la et renvoyez l'événement.", code=ErrorCode.VERSION_PERIMEE)
+    resolved, _ = verifier(etat, evenement, source=source)
+    if isinstance(resolved, Transfert):
+        return _transferer(courant, resolved, canonical, digest, app, source=source, today=today, now=now, jour=jour)
+
+    def check(existing: tuple[EvenementPoste, ...]) -> None:  # again, under the convention's lock
+        verifier(dataclasses.replace(etat, evenements=existing), resolved, source=source)
+
+    nouveau = NouvelEvenement(convention_id, resolved, canonical, digest, source, etat.version)
+    try:
+        recorded = app.catalog.record_evenements(convention_id, [nouveau], check)
+    except ChangementRefuse:
+        raise
+    except Exception:
+        done = app.catalog.find_evenement(convention_id, evenement.request_id)
+        if done is None:  # not a race on the request id: a real failure
+            raise
+        return _again(convention_id, evenement, done, digest, app, jour)
+    after = dataclasses.replace(etat, evenements=etat.evenements + tuple(recorded))
+    return Enregistrement(convention_id, evenement.poste, str(evenement.type), True, etat.version, after, jour)
+
+
+def _again(convention_id: str, evenement: Evenement, done: EvenementPoste, digest: str, app: Any,
+           jour: date) -> Enregistrement:
+    if done.sha256 != digest:
+        raise ChangementRefuse(
+            f"L'événement {evenement.request_id} a déjà été enregistré avec un autre contenu : un nouvel événement "
+            "demande un nouvel identifiant (request_id).", code=ErrorCode.REQUETE_CONFLIT)
+    etat = etat_courant(convention_id, app).etat
+    versions = tuple(v for cid in _transfer_conventions(app, convention_id, done)
+                     if (v := app.catalog.find_version_by_request(cid, evenement.request_id)) is not None)
+    return Enregistrement(convention_id, done.poste, str(done.evenement.type), False, etat.version, etat, jour,
+                          versions=versions)
+
+
+def _transfer_conventions(app: Any, convention_id: str, done: EvenementPoste) -> list[str]:
+    if not isinstance(done.evenement, Transfert):
+        return []
+    ids = [convention_id]
+    if done.evenement.vers_structure:
+        target = _convention_of(app, done.evenement.vers_structure)
+        if target is not None:
+            ids.append(target)
+    return ids
+
+
+def _convention_of(app: Any, structure_id: str) -> str | None:
+    """The structure's convention in force (the latest vague's that is still active)."""
+    for vague in (2, 1):
+        cid = convention_id_for(structure_id, vague)
+        convention = app.catalog.get_convention(cid)
+        if convention is not None and convention.current is not None:
+            return cid
+    return None
+
+
+def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], digest: str, app: Any, *,
+                source: Source, today: date, now: datetime, jour: date) -> Enregistrement:
+    a = courant.etat
+    a_id = courant.convention.id
+    structure_a = app.catalog.get_structure(courant.convention.structure_id)
+    poste = next(p for p in a.postes if p.id == t.poste)
+    situation = chronologie(poste, a.evenements, t.date).situation(t.date)
+    if t.vers_structure is not None:
+        structure_b = app.catalog.get_structure(t.vers_structure)
+        if structure_b is None:
+            raise ChangementRefuse(f"vers.structure_id : structure « {t.vers_structure} » inconnue ; pour une structure "
+                                   "sans convention, envoyez sa demande (vers.demande).",
+                                   code=ErrorCode.CONVENTION_INTROUVABLE)
+    else:
+        from dossiers.domain.demande import parse_demande
+
+        structure_b = parse_demande(t.vers_demande).structure
+    if structure_b.id == structure_a.id:
+        raise ChangementRefuse("vers : un poste ne peut pas être transféré à sa propre structure.",
+                               code=ErrorCode.EVENEMENT_INVALIDE)
+    if structure_b.departement != structure_a.departement and not t.derogation:
+        raise ChangementRefuse(
+            f"Transfert refusé : {structure_a.denomination} ({structure_a.departement}) et {structure_b.denomination} "
+            f"({structure_b.departement}) ne sont pas dans le même département ; les règles de gestion de mai 2025 "
+            "ne le permettent qu'à titre exceptionnel : indiquez la dérogation (derogation.reference).",
+            code=ErrorCode.REGLE_GESTION_2025)
+    fin_a = poste.fin if poste.fin is not None else a.date_fin
+    o = situation.occupation
+    arrivee = PosteFinance(
+        id="", debut=t.date + ONE_DAY, fin=fin_a,
+        etat=EtatPoste.OCCUPE if o is not None else EtatPoste.VACANT,
+        vacant_depuis=situation.vacant_depuis, type_contrat=o.type_contrat if o else None,
+        conseiller=o.conseiller if o else None, contrat_debut=o.debut if o else None,
+        contrat_fin=o.fin_prevue if o else None, source=str(Source.TRANSFERT))
+    sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
+    resultat_a = appliquer(a, sortant, app.rules.get(a.regles))
+    issued_a = issue(courant, sortant, resultat_a, canonical, digest, app, today=today, now=now)
+    versions = [VersionAEnregistrer(issued_a.structure, a_id, courant.convention.vague, courant.convention.date_debut,
+                                    issued_a.version, app.catalog.find_demande(a_id, 1))]
+    dossier_id = None
+    if t.vers_structure is not None:
+        b_id = _convention_of(app, t.vers_structure)
+        if b_id is None:
+            raise ChangementRefuse(f"vers.structure_id : la structure {t.vers_structure} n'a pas de convention ; "
+                                   "envoyez sa demande (vers.demande) pour ouvrir son dossier.",
+                                   code=ErrorCode.CONVENTION_INTROUVABLE)
+        courant_b = etat_courant(b_id, app)
+        if courant_b.etat.statut is not StatutConvention.ACTIVE:
+            raise ChangementRefuse(f"vers.structure_id : la convention {b_id} est close.", code=ErrorCode.CONVENTION_CLOSE)
+        entrant = TransfertEntrant(t.request_id, arrivee, structure_a.denomination, version=courant_b.etat.version)
+        resultat_b = appliquer(courant_b.etat, entrant, app.rules.get(courant_b.etat.regles))
+        issued_b = issue(courant_b, entrant, resultat_b, canonical, digest, app, today=today, now=now)
+        versions.append(VersionAEnregistrer(issued_b.structure, b_id, courant_b.convention.vague,
+                                            courant_b.convention.date_debut, issued_b.version,
+                                            app.catalog.find_demande(b_id, 1)))
+    else:
+        dossier_id = _ouvrir_dossier(t, arrivee, app)
+
+    def check(existing: tuple[EvenementPoste, ...]) -> None:
+        verifier(dataclasses.replace(a, evenements=existing), t, source=source)
+
+    nouveau = NouvelEvenement(a_id, t, canonical, digest, source, a.version)
+    recorded = app.catalog.record_evenements(a_id, [nouveau], check, versions)
+    after = dataclasses.replace(resultat_a.etat, evenements=a.evenements + tuple(recorded))
+    return Enregistrement(a_id, t.poste, str(t.type), True, issued_a.version.numero, after, jour,
+                          versions=tuple(v.version for v in versions), dossier_id=dossier_id)
+
+
+def _ouvrir_dossier(t: Transfert, arrivee: PosteFinance, app: Any) -> str:
+    """Open the dossier of a structure without a convention, with the poste it receives (its
+    conseiller and contract, or vacant) when the demande does not describe its postes."""
+    from dossiers.services.validation import open_dossier
+
+    payload = json.loads(json.dumps(t.vers_demande))
+    convention = payload.get("convention") if isinstance(payload.get("convention"), dict) else None
+    if convention is not None and convention.get("date_debut") != arrivee.debut.isoformat():
+        raise ChangementRefuse(
+            f"vers.demande.convention.date_debut : la convention de la structure qui reçoit le poste commence le "
+            f"lendemain du transfert, le {date_longue(arrivee.debut)} ({arrivee.debut.isoformat()}).",
+            code=ErrorCode.EVENEMENT_INVALIDE)
+    if not payload.get("postes"):
+        if arrivee.etat is EtatPoste.OCCUPE and arrivee.conseiller:
+            prenom, _, nom = arrivee.conseiller.partition(" ")
+            contrat: dict[str, Any] = {"type": str(arrivee.type_contrat),
+                                       "date_debut": (arrivee.contrat_debut or arrivee.debut).isoformat()}
+            if arrivee.contrat_fin:
+                contrat["date_fin"] = arrivee.contrat_fin.isoformat()
+            payload["postes"] = [{"id": "P-1", "etat": "occupe", "conseiller": {"prenom": prenom, "nom": nom or prenom},
+                                  "contrat": contrat}]
+        else:
+            payload["postes"] = [{"id": "P-1", "etat": "vacant",
+                                  "vacant_depuis": (arrivee.vacant_depuis or arrivee.debut).isoformat()}]
+    return str(open_dossier(payload, app).id)
