@@ -103,7 +103,7 @@ class NatureIn(_Change):
         return e.ChangementNature(self.request_id, self.nature, self.date_effet, self.version)
 
 
-class ConseillerIn(BaseModel):
+class ConseillerRenouveleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     prenom: str = Field(min_length=1, max_length=100)
@@ -116,7 +116,7 @@ class ContratRenouveleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     poste: PosteId
-    conseiller: ConseillerIn
+    conseiller: ConseillerRenouveleIn
     type: TypeContrat
     date_debut: Day
     date_fin: Day | None = None

@@ -34,14 +34,14 @@ class _Event(BaseModel):
     version: int | None = Field(default=None, strict=True, ge=1)
 
 
-class ConseillerIn(BaseModel):
+class ConseillerEvenementIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     prenom: str = Nom
     nom: str = Nom
 
 
-class ContratIn(BaseModel):
+class ContratEvenementIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: TypeContrat
@@ -49,7 +49,7 @@ class ContratIn(BaseModel):
     date_fin: Day | None = None
 
     @model_validator(mode="after")
-    def _dates(self) -> ContratIn:
+    def _dates(self) -> ContratEvenementIn:
         if self.type is TypeContrat.CDI and self.date_fin is not None:
             raise PydanticCustomError("date_fin_cdi", "un CDI n'a pas de date de fin")
         if self.type is not TypeContrat.CDI and self.date_fin is None:
@@ -62,8 +62,8 @@ class ContratIn(BaseModel):
 
 class RecrutementIn(_Event):
     type: Literal["recrutement"]
-    conseiller: ConseillerIn
-    contrat: ContratIn
+    conseiller: ConseillerEvenementIn
+    contrat: ContratEvenementIn
 
     def to_domain(self) -> p.Recrutement:
         return p.Recrutement(self.request_id, self.poste, f"{self.conseiller.prenom} {self.conseiller.nom}",
@@ -106,7 +106,7 @@ class AbsenceIn(_Event):
     @model_validator(mode="after")
     def _dates(self) -> AbsenceIn:
         if self.au is not None and self.au < self.du:
-            raise PydanticCustomError("dates_incoherentes", "au est antérieure à du")
+            raise PydanticCustomError("absence_dates_incoherentes", "au est antérieure à du")
         return self
 
     def to_domain(self) -> p.AbsenceDeclaree:
@@ -153,7 +153,7 @@ _MODELS: dict[str, type[_Event]] = {
     "transfert": TransfertIn,
 }
 _FIELD_OF = {"date_fin_cdi": "date_fin", "date_fin_manquante": "date_fin", "prolongation_ambigue": "date_fin",
-             "vers_ambigu": "structure_id"}
+             "vers_ambigu": "structure_id", "absence_dates_incoherentes": "au"}
 
 
 def _refuse(errors: list[FieldError]) -> ChangementRefuse:

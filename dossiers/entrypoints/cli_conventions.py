@@ -136,13 +136,15 @@ def history(convention_id: str, as_json: bool) -> None:
     try:
         with App(settings()) as app:
             versions = read_history(convention_id, app)
+            evenements = app.catalog.list_evenements(convention_id)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)
+    events = [_event_entry(e) for e in evenements]
     if as_json:
-        click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions]},
-                              ensure_ascii=False))
+        click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions],
+                               "evenements": events}, ensure_ascii=False))
         return
     console = Console()
     for version, fig in versions:
@@ -151,6 +153,35 @@ def history(convention_id: str, as_json: bool) -> None:
         console.print(_figures_table(fig, ""))
         for doc in version.documents:
             console.print(f"  {doc.kind.upper()} : {doc.key} (SHA-256 {doc.sha256[:16]}…)")
+    if events:
+        table = Table(title="Événements des postes (sans document)", box=box.SIMPLE_HEAD, padding=(0, 1))
+        for column in ("Date", "Poste", "Événement", "Détail", "Source", "Demande"):
+            table.add_column(column)
+        for e in events:
+            table.add_row(f"{datetime.fromisoformat(e['date']):%d/%m/%Y}", escape(e["poste"]), e["type"],
+                          escape(e["detail"]), e["source"], escape(e["request_id"]))
+        console.print(table)
+
+
+def _event_entry(recorded: Any) -> dict[str, Any]:
+    """A recorded poste event as ``conum history`` shows it."""
+    from dossiers.domain.evenements import evenement_to_json
+
+    data = evenement_to_json(recorded.evenement)
+    detail = {
+        "recrutement": lambda: f"{data['conseiller']} ({data['type_contrat']} du {data['date_debut']}"
+                               + (f" au {data['date_fin']})" if data["date_fin"] else ")"),
+        "fin_contrat": lambda: f"fin le {data['date']} ({data['motif']})",
+        "prolongation": lambda: f"jusqu'au {data['date_fin']}" if data["date_fin"] else "passage en CDI",
+        "absence": lambda: f"{data['motif']} du {data['du']}" + (f" au {data['au']}" if data["au"] else "")
+                           + ("" if data["justifiee"] else " (non justifiée)"),
+        "transfert": lambda: f"vers {data['vers_structure'] or 'une nouvelle structure'} après le {data['date']}"
+                             + (f" (dérogation {data['derogation']})" if data["derogation"] else ""),
+    }[data["type"]]()
+    return {"seq": recorded.seq, "request_id": recorded.evenement.request_id, "type": data["type"],
+            "poste": data["poste"], "date": recorded.jour.isoformat(), "detail": detail, "source": str(recorded.source),
+            "version": recorded.version,
+            "enregistre_le": recorded.recorded_at.isoformat() if recorded.recorded_at else None, "evenement": data}
 
 
 @click.command()

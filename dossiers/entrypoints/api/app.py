@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from dossiers.domain.changements import changement_json_schema
+from dossiers.domain.evenements import evenement_json_schema
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.demande import DemandeIn
 from dossiers.entrypoints.api import routes_conventions, routes_dossiers, schemas
@@ -118,10 +119,12 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
             components = spec.setdefault("components", {}).setdefault("schemas", {})
             demande = DemandeIn.model_json_schema(ref_template=REF)
             changement = changement_json_schema(REF)
-            for schema in (demande, changement):
+            evenement = evenement_json_schema(REF)
+            for schema in (demande, changement, evenement):
                 components.update(schema.pop("$defs", {}))
             components["DemandeIn"] = demande
             components["Changement"] = changement
+            components["EvenementPoste"] = evenement
             api.openapi_schema = spec
         return api.openapi_schema
 

@@ -4,6 +4,7 @@ copy, fetch its certificat d'archivage. Every download and upload is audited."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
@@ -89,6 +90,76 @@ async def post_change(convention_id: str, request: Request, jeton: Jeton = Depen
         return submitted(job, convention_id=convention_id)
 
     return await run_in_threadpool(run)
+
+
+PosteParam = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Identifiant du poste (P-1…).")]
+
+
+@router.post("/conventions/{convention_id}/postes/{poste}/evenements", status_code=201,
+             responses=responses(403, 404, 409, 413, _200={"description": "Événement déjà enregistré (même contenu)."}),
+             summary="Déclarer un événement de la vie d'un poste (recrutement, fin de contrat, prolongation, "
+                     "absence, transfert)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"$ref": "#/components/schemas/EvenementPoste"}}}}})
+async def post_evenement(convention_id: str, poste: PosteParam, request: Request,
+                         jeton: Jeton = Depends(require(Droit.SOUMETTRE))) -> Any:
+    """Recorded at once (201), or already recorded under this request_id with the same content (200).
+    A transfer also issues the avenants of both conventions (their versions are in ``avenants``)."""
+    from fastapi.responses import JSONResponse
+
+    from dossiers.domain.postes import Source
+    from dossiers.services.postes import record_evenement
+
+    payload = await read_json(request)
+    ctx = ctx_of(request)
+
+    def run() -> Any:
+        ctx.convention_visible(jeton, convention_id)
+        vers = payload.get("vers") if isinstance(payload, dict) and payload.get("type") == "transfert" else None
+        if isinstance(vers, dict):
+            _transfer_target_visible(ctx, jeton, vers)
+        now, today = ctx.app.clock.read()
+        done = record_evenement(convention_id, poste, payload, ctx.app, source=Source.PORTAIL, today=today, now=now)
+        return JSONResponse(jsonable(done.to_json()), status_code=201 if done.enregistre else 200)
+
+    return await run_in_threadpool(run)
+
+
+def _transfer_target_visible(ctx: Any, jeton: Jeton, vers: dict[str, Any]) -> None:
+    """A token transfers a poste only to a structure of a département it covers (404 otherwise, as
+    for a convention it cannot see)."""
+    structure_id = vers.get("structure_id")
+    if isinstance(structure_id, str):
+        known = ctx.app.catalog.get_structure(structure_id)
+        if known is None or not jeton.voit(known.departement):
+            raise ApiError(404, "convention_introuvable", f"Structure {structure_id} introuvable.")
+        return
+    demande = vers.get("demande")
+    structure = demande.get("structure") if isinstance(demande, dict) else None
+    departement = structure.get("departement") if isinstance(structure, dict) else None
+    if isinstance(departement, str) and not jeton.voit(departement):
+        raise ApiError(404, "convention_introuvable", f"Département {departement} hors du périmètre du jeton.")
+
+
+@router.get("/conventions/{convention_id}/postes", responses=responses(403, 404),
+            summary="Chronologie de chaque poste : conseillers, contrats, vacances, absences")
+def get_postes(convention_id: str, request: Request, jeton: Jeton = Depends(require(Droit.LIRE)),
+               date_situation: Annotated[date | None, Query(alias="date", description="Jour de la situation "
+                                                             "(défaut : aujourd'hui).")] = None) -> dict[str, Any]:
+    from dossiers.services.postes import chronologie_json, chronologies_courantes, postes_json
+
+    ctx = ctx_of(request)
+    ctx.convention_visible(jeton, convention_id)
+    jour = date_situation or ctx.app.clock.today()
+    etat, timelines = chronologies_courantes(convention_id, ctx.app, jour=jour)
+    return {"convention_id": convention_id, "version": etat.version, "date": jour.isoformat(),
+            "postes": postes_json(etat, jour), "chronologies": [chronologie_json(c) for c in timelines.values()]}
+
+
+def jsonable(value: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(value)
 
 
 @router.get("/conventions", response_model=schemas.ConventionsPage, responses=responses(403),

@@ -1,0 +1,99 @@
+"""`conum poste`, `conum restitutions` and `conum history` as a script runs them: the worked examples
+of tests/unit/test_postes.py through the real command, on the embedded catalog and storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import run, write
+from tests.factories import demande
+
+pytestmark = pytest.mark.libreoffice
+A, B = "CN-V2-STR-000123", "CN-V2-STR-000999"
+
+
+def poste(tmp_path: Path, pool_urls: str, cid: str, payload: dict, *extra: str):
+    path = write(tmp_path, payload, f"{payload.get('request_id', 'x')}.json")
+    result = run(["poste", cid, str(path), "--json", *extra], tmp_path, pool_urls)
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_a_cdd_ended_and_not_replaced_for_7_months_is_given_back_through_the_cli(tmp_path: Path, pool_urls: str):
+    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
+    for annee, day, amount in (("1", "2024-01-15", "52500.00"), ("2", "2025-01-15", "37500.00")):
+        assert run(["paiement", A, "--annee", annee, "--date", day, "--montant", amount], tmp_path,
+                   pool_urls).returncode == 0
+    recrue = {"request_id": "E-P3", "type": "recrutement", "poste": "P-3",
+              "conseiller": {"prenom": "Léa", "nom": "Roux"}, "contrat": {"type": "CDI", "date_debut": "2024-05-01"}}
+    code, out = poste(tmp_path, pool_urls, A, recrue, "--date", "2024-06-01")
+    assert code == 0 and out["enregistre"] is True and out["version"] == 1
+    assert out["postes"][2] == {"id": "P-3", "etat": "occupe", "vacant_depuis": None, "absence": None, "contrat": {
+        "conseiller": "Léa Roux", "type": "CDI", "date_debut": "2024-05-01", "date_fin": None}}
+    code, again = poste(tmp_path, pool_urls, A, recrue)
+    assert code == 0 and again["enregistre"] is False
+    code, conflict = poste(tmp_path, pool_urls, A, recrue | {"conseiller": {"prenom": "Léo", "nom": "Roux"}})
+    assert code == 1 and conflict["error"]["code"] == "requete_conflit"
+    code, occupied = poste(tmp_path, pool_urls, A, recrue | {"request_id": "E-X"})
+    assert code == 1 and occupied["error"]["code"] == "evenement_invalide" and "P-3" in occupied["error"]["message"]
+
+    # P-1's CDD ends on 2025-06-30 and nobody is recruited: on 2026-01-01 it is 6 months, not more
+    early = json.loads(run(["restitutions", A, "--date", "2026-01-01", "--json"], tmp_path, pool_urls).stdout)
+    assert early["postes_a_rendre"] == [] and early["avertissements"]
+    listed = run(["restitutions", A, "--date", "2026-02-01", "--json"], tmp_path, pool_urls)
+    assert json.loads(listed.stdout)["postes_a_rendre"] == [{"id": "P-1", "date_fin_contrat": "2025-06-30"}]
+    applied = run(["restitutions", A, "--date", "2026-02-01", "--apply", "--json"], tmp_path, pool_urls)
+    avenant = json.loads(applied.stdout)["avenant"]
+    # year 2: 12 500 × 181 / 365 = 6 198.63 for P-1 + 25 000 = 31 198.63; paid 37 500 → 6 301.37 to repay
+    assert avenant["annees"][1] == {"annee": 2, "du_eur": "31198.63", "verse_eur": "37500.00",
+                                    "a_reverser_eur": "6301.37", "reste_a_verser_eur": "0.00"}
+    assert avenant["total_a_reverser_eur"] == "6301.37"
+    history = json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)
+    assert [v["version"] for v in history["versions"]] == [1, 2]
+    assert [(e["request_id"], e["type"], e["poste"], e["source"]) for e in history["evenements"]] == [
+        ("E-P3", "recrutement", "P-3", "cli")]
+
+
+def test_a_transfer_issues_both_avenants_and_conserves_the_money(tmp_path: Path, pool_urls: str):
+    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
+    other = demande(structure__id="STR-000999", structure__denomination="Commune de Bellevue",
+                    structure__siret="21330063500017")
+    assert run(["generate", str(write(tmp_path, other, "b.json"))], tmp_path, pool_urls).returncode == 0
+    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
+                 "vers": {"structure_id": "STR-000999"}}
+    code, out = poste(tmp_path, pool_urls, A, transfert, "--date", "2025-04-01")
+    assert code == 0, out
+    assert out["version"] == 2 and [(v["convention_id"], v["version"]) for v in out["avenants"]] == [(A, 2), (B, 2)]
+    assert out["postes"][1]["etat"] == "rendu"
+    hist_a = json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)["versions"]
+    hist_b = json.loads(run(["history", B, "--json"], tmp_path, pool_urls).stdout)["versions"]
+    # A loses 9 417.81 (year 2, from 2025-04-01) + 12 500 (year 3); B gains exactly that
+    lost = [float(x["du_eur"]) - float(y["du_eur"]) for x, y in zip(hist_a[0]["annees"], hist_a[1]["annees"])]
+    gained = [float(y["du_eur"]) - float(x["du_eur"]) for x, y in zip(hist_b[0]["annees"], hist_b[1]["annees"])]
+    assert [round(v, 2) for v in lost] == [0.0, 9417.81, 12500.0] and [round(v, 2) for v in gained] == [
+        0.0, 9417.81, 12500.0]
+    assert Path(tmp_path / "var").exists() and hist_b[1]["pdf"] and "transfér" in hist_b[1]["motif"]
+    code, again = poste(tmp_path, pool_urls, A, transfert)
+    assert code == 0 and again["enregistre"] is False and len(again["avenants"]) == 2
+    # the transferred poste can no longer change in A
+    code, late = poste(tmp_path, pool_urls, A, {"request_id": "E-9", "type": "fin_contrat", "poste": "P-2",
+                                                "date": "2025-06-30", "motif": "demission"})
+    assert code == 1 and late["error"]["code"] == "evenement_invalide"
+
+
+def test_a_transfer_to_another_departement_needs_a_derogation(tmp_path: Path, pool_urls: str):
+    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
+    far = demande(structure__id="STR-000999", structure__departement="75", structure__siret="21330063500017",
+                  structure__adresse="1 place de l'Hôtel de Ville, 75004 Paris")
+    generated = run(["generate", str(write(tmp_path, far, "b.json"))], tmp_path, pool_urls)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
+                 "vers": {"structure_id": "STR-000999"}}
+    code, refused = poste(tmp_path, pool_urls, A, transfert)
+    assert code == 1 and refused["error"]["code"] == "regle_gestion_2025"
+    assert json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)["evenements"] == []
+    code, out = poste(tmp_path, pool_urls, A, transfert | {"request_id": "T-2",
+                                                             "derogation": {"reference": "ANCT-2025-042"}})
+    assert code == 0 and len(out["avenants"]) == 2
