@@ -1407,6 +1407,13 @@ def avenant_articles(w: Writer) -> None:
         ["l", "l", "r", "r", "r", "r"],
         keep_together=True,
     )
+    w.tag("{%p if avenant.contrats_attendus %}")
+    w.p(
+        "Conformément à l'article 4.2 de la convention, la première tranche de la nouvelle période n'est versée, "
+        "pour chacun des postes suivants, qu'après production du contrat de travail du conseiller recruté pour "
+        "cette période : {{ avenant.contrats_attendus }}."
+    )
+    w.tag("{%p endif %}")
     # non sourcé: the sums of a past échéance are paid after the signature.
     w.p(
         "Les sommes restant à verser au titre d'une année dont l'échéance est passée à la date de signature du "

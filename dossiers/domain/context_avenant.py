@@ -23,6 +23,8 @@ Keys shared by both contexts::
     avenant.modele_version             the template's version in the manifest
     avenant.date_effet                 "1er juillet 2025", or "" (then: at signature)
     avenant.renouvellement             bool: the period changed (new date_debut)
+    avenant.contrats_attendus          renewal: the postes whose first tranche awaits the contract given
+                                       with the renewal ("poste P-1 (Léa Roux, contrat à compter du …)"), or ""
     avenant.ajout_postes               bool: a poste of ``apres`` is not in ``avant``
     avenant.retrait_postes             bool: a poste is rendu after and was not before
     avenant.changement_nature          bool: ``apres`` has a nature change ``avant`` had not
@@ -233,6 +235,9 @@ def _base(m: Modification) -> dict[str, Any]:
             "modele_version": modele_version,
             "date_effet": date_longue(date_effet) if date_effet else "",
             "renouvellement": renouvellement,
+            "contrats_attendus": "; ".join(
+                f"poste {p.id} ({p.conseiller}, contrat à compter du {date_longue(p.contrat_debut)})"
+                for p in apres.postes if renouvellement and p.piece_contrat_attendue and p.contrat_debut),
             "ajout_postes": bool(ajoutes) and not renouvellement,
             "retrait_postes": bool(rendus),
             "changement_nature": bool(new_natures),

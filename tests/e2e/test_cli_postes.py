@@ -97,3 +97,27 @@ def test_a_transfer_to_another_departement_needs_a_derogation(tmp_path: Path, po
     code, out = poste(tmp_path, pool_urls, A, transfert | {"request_id": "T-2",
                                                              "derogation": {"reference": "ANCT-2025-042"}})
     assert code == 0 and len(out["avenants"]) == 2
+
+
+def test_a_renewal_takes_running_contracts_and_asks_for_the_others(tmp_path: Path, pool_urls: str):
+    from tests.e2e.test_generate import docx_text
+
+    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
+    # P-1's CDD ended on 2025-06-30, P-3 was never filled: only P-2 (CDI) runs into 2027
+    default = write(tmp_path, {"request_id": "R-1", "type": "renouvellement", "date_debut": "2027-01-01"}, "r1.json")
+    listed = write(tmp_path, {"request_id": "R-2", "type": "renouvellement", "date_debut": "2027-01-01",
+                              "postes": ["P-1", "P-2"]}, "r2.json")
+    refused = run(["amend", A, str(listed), "--json"], tmp_path, pool_urls)
+    assert refused.returncode == 1 and "P-1 n'a pas de contrat en cours" in json.loads(refused.stdout)["error"]["message"]
+    with_contract = write(tmp_path, {
+        "request_id": "R-3", "type": "renouvellement", "date_debut": "2027-01-01", "postes": ["P-1", "P-2"],
+        "contrats": [{"poste": "P-1", "conseiller": {"prenom": "Nora", "nom": "Petit"}, "type": "CDD",
+                      "date_debut": "2027-01-01", "date_fin": "2028-12-31"}]}, "r3.json")
+    renewed = run(["amend", A, str(with_contract), "--out", "v2", "--json"], tmp_path, pool_urls)
+    assert renewed.returncode == 0, renewed.stdout + renewed.stderr
+    out = json.loads(renewed.stdout)
+    assert out["motif"].endswith("pour 2 postes (P-1, P-2)")
+    text = docx_text(Path(out["docx"]).read_bytes())
+    assert "la première tranche de la nouvelle période n’est versée" in text
+    assert "poste P-1 (Nora Petit, contrat à compter du 1er janvier 2027)" in text and "Karim Bouzid, contrat" not in text
+    assert run(["amend", A, str(default), "--json"], tmp_path, pool_urls).returncode == 1  # the period moved on
