@@ -39,9 +39,21 @@ __all__ = ["etat_initial", "parse_changement", "changement_json_schema", "french
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)  # far around any convention of the programme
+
+
 def _iso_day(value: object) -> object:
-    """Only ``AAAA-MM-JJ`` strings: pydantic's lax mode would also take timestamps and datetimes."""
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+    """Only ``AAAA-MM-JJ`` strings: pydantic's lax mode would also take timestamps and datetimes;
+    and only plausible days (year 9999 would pass a check and overflow a computation)."""
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError("date_parsing", "doit être une date AAAA-MM-JJ") from None
+    if isinstance(value, date):
+        if not EARLIEST <= value <= LATEST:
+            raise PydanticCustomError("date_hors_limites", "doit être comprise entre le 1er janvier 1990 et le "
+                                      "31 décembre 2100")
         return value
     raise PydanticCustomError("date_parsing", "doit être une date AAAA-MM-JJ")
 

@@ -323,27 +323,30 @@ def chronologie(poste: PosteFinance, evenements: Iterable[EvenementPoste], jusqu
         elif isinstance(e, FinContrat):
             if current is None:
                 raise _refus(poste.id, f"aucun contrat en cours le {date_longue(day)} : rien à terminer.")
+            if day < current.debut:
+                raise _refus(poste.id, f"la fin de contrat ({date_longue(day)}) précède le début du contrat de "
+                             f"{current.conseiller or 'son conseiller'}, le {date_longue(current.debut)}.")
             occupations.append(Occupation(current.conseiller, current.type_contrat, current.debut, current.fin_prevue,
                                           day, e.motif, current.source, recorded.source))
             current = None
         elif isinstance(e, AbsenceDeclaree):
-            if current is None:
+            if current is None or day < current.debut:
                 raise _refus(poste.id, f"aucun conseiller en poste le {date_longue(day)} : une absence concerne un "
                              "conseiller sous contrat.")
             absences.append(Absence(e.du, e.au, e.motif, e.justifiee, recorded.source))
         elif isinstance(e, Transfert):
-            if current is not None:
+            if current is not None and current.debut <= day:  # a contract not begun yet leaves with the poste
                 occupations.append(Occupation(current.conseiller, current.type_contrat, current.debut,
                                               current.fin_prevue, day, MotifFin.TRANSFERT, current.source,
                                               recorded.source))
-                current = None
+            current = None
             transfere_le, transfert = day, e
     end = jusqu_au
     funding_end = poste.fin if poste.etat is EtatPoste.RENDU else None
     for limit in (funding_end, transfere_le):
         if limit is not None:
             end = min(end, limit)
-    if current is not None:
+    if current is not None and end < date.max:
         expire(end + ONE_DAY)
     if current is not None:
         occupations.append(current)
@@ -416,12 +419,14 @@ def verifier(etat: EtatConvention, evenement: Evenement, *, source: Source) -> t
     if poste.etat is EtatPoste.RENDU and poste.fin is not None and day > poste.fin:
         raise _refus(poste.id, f"{champ} : rendu (financement arrêté le {date_longue(poste.fin)}), il ne peut plus "
                      f"recevoir d'événement daté du {date_longue(day)}.")
-    if isinstance(evenement, Transfert) and evenement.date < poste.debut:
-        raise _refus(poste.id, f"date : le transfert ({date_longue(evenement.date)}) précède le premier jour financé "
-                     f"du poste ({date_longue(poste.debut)}).")
-    if isinstance(evenement, FinContrat) and evenement.date < poste.debut - ONE_DAY:
-        raise _refus(poste.id, f"date : la fin de contrat ({date_longue(evenement.date)}) précède le financement du "
-                     f"poste ({date_longue(poste.debut)}).")
+    if day < poste.debut - ONE_DAY or (day < poste.debut and not isinstance(evenement, FinContrat)):
+        raise _refus(poste.id, f"{champ} : le {date_longue(day)} précède le premier jour financé du poste "
+                     f"({date_longue(poste.debut)}) ; ce qui précède est dans les faits de la convention.")
+    if isinstance(evenement, Transfert):
+        last = min(etat.date_fin, poste.fin) if poste.fin is not None else etat.date_fin
+        if evenement.date >= last:
+            raise _refus(poste.id, f"date : le transfert doit être daté avant le dernier jour financé du poste "
+                         f"({date_longue(last)}) : après, il ne reste rien à transférer.")
     recorded = EvenementPoste(seq=max((e.seq for e in etat.evenements), default=0) + 1, evenement=evenement,
                               source=source)
     others = tuple(e for e in etat.evenements if e.poste == poste.id)

@@ -36,6 +36,7 @@ from dossiers.entrypoints.cli_archive import archive, lien, purge, verify
 from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
 from dossiers.entrypoints.cli_jobs import job, jobs, submit, worker
 from dossiers.entrypoints.cli_pieces import dossier, validate
+from dossiers.entrypoints.cli_pilotage import pilotage
 from dossiers.entrypoints.cli_postes import poste
 from dossiers.entrypoints.cli_reemission import reissue, seed
 
@@ -211,7 +212,7 @@ def converter(size: int | None, port: int | None) -> None:
 
 
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive,
-                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste):
+                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage):
     cli.add_command(command)
 
 

@@ -216,12 +216,10 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
         vacant_depuis=situation.vacant_depuis, type_contrat=o.type_contrat if o else None,
         conseiller=o.conseiller if o else None, contrat_debut=o.debut if o else None,
         contrat_fin=o.fin_prevue if o else None, source=str(Source.TRANSFERT))
+    # every check of both sides before any document is rendered: a refusal leaves nothing behind
     sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
     resultat_a = appliquer(a, sortant, app.rules.get(a.regles))
-    issued_a = issue(courant, sortant, resultat_a, canonical, digest, app, today=today, now=now)
-    versions = [VersionAEnregistrer(issued_a.structure, a_id, courant.convention.vague, courant.convention.date_debut,
-                                    issued_a.version, app.catalog.find_demande(a_id, 1))]
-    dossier_id = None
+    courant_b = resultat_b = entrant = None
     if t.vers_structure is not None:
         b_id = _convention_of(app, t.vers_structure)
         if b_id is None:
@@ -233,6 +231,12 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
             raise ChangementRefuse(f"vers.structure_id : la convention {b_id} est close.", code=ErrorCode.CONVENTION_CLOSE)
         entrant = TransfertEntrant(t.request_id, arrivee, structure_a.denomination, version=courant_b.etat.version)
         resultat_b = appliquer(courant_b.etat, entrant, app.rules.get(courant_b.etat.regles))
+    issued_a = issue(courant, sortant, resultat_a, canonical, digest, app, today=today, now=now)
+    versions = [VersionAEnregistrer(issued_a.structure, a_id, courant.convention.vague, courant.convention.date_debut,
+                                    issued_a.version, app.catalog.find_demande(a_id, 1))]
+    dossier_id = None
+    if courant_b is not None and resultat_b is not None and entrant is not None:
+        b_id = courant_b.convention.id
         issued_b = issue(courant_b, entrant, resultat_b, canonical, digest, app, today=today, now=now)
         versions.append(VersionAEnregistrer(issued_b.structure, b_id, courant_b.convention.vague,
                                             courant_b.convention.date_debut, issued_b.version,

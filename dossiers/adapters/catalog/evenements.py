@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dossiers.adapters.catalog.mapping import normalize_version
-from dossiers.adapters.catalog.tables import ConventionRow, EvenementRow
+from dossiers.adapters.catalog.tables import ConventionRow, EvenementRow, StructureRow
 from dossiers.clock import Clock
 from dossiers.domain.evenements import evenement_from_json, evenement_to_json
 from dossiers.domain.model import ConventionVersion, Structure
@@ -73,6 +73,13 @@ class EvenementCatalog:
             for row in session.scalars(stmt):
                 found[row.convention_id].append(_from_row(row))
         return {cid: tuple(events) for cid, events in found.items()}
+
+    def structures_siret(self) -> dict[str, tuple[str, str]]:
+        """``structure id -> (siret, département)`` for every structure, in one query (the pilotage
+        import places its rows with it)."""
+        stmt = select(StructureRow.id, StructureRow.siret, StructureRow.departement)
+        with self._read("la lecture des structures") as session:  # type: ignore[attr-defined]
+            return {sid: (siret, departement) for sid, siret, departement in session.execute(stmt)}
 
     def find_evenement(self, convention_id: str, request_id: str) -> EvenementPoste | None:
         stmt = select(EvenementRow).where(EvenementRow.convention_id == convention_id,
