@@ -374,3 +374,42 @@ def test_a_large_signed_copy_is_accepted_and_an_oversized_one_is_a_413_page(site
                            files={"fichier": ("huge.pdf", b"%PDF-1.7\n" + b"0" * 52_000_000)})
         assert huge.status_code == 413 and "Fichier trop volumineux" in huge.text
         assert huge.headers["content-type"].startswith("text/html")
+
+
+# -- the postes' timelines ------------------------------------------------------------------------------
+
+def test_the_convention_page_shows_each_postes_timeline(page: Any, site: Site) -> None:
+    from dossiers.domain.postes import Source
+    from dossiers.services.postes import record_evenement
+
+    # Lucas Nguyen (CDD from 15 March 2024) resigns, the poste stays vacant a month, Awa Diallo is recruited
+    # and is absent without justification: dates inside the convention's period, whatever today's date
+    events = [
+        {"request_id": "web-1", "type": "fin_contrat", "date": "2025-01-31", "motif": "demission"},
+        {"request_id": "web-2", "type": "recrutement", "conseiller": {"prenom": "Awa", "nom": "Diallo"},
+         "contrat": {"type": "CDD", "date_debut": "2025-03-01", "date_fin": "2026-02-28"}},
+        {"request_id": "web-3", "type": "absence", "du": "2025-06-02", "au": "2025-06-13", "motif": "autre"},
+        {"request_id": "web-4", "type": "absence", "du": "2025-09-01", "au": "2025-09-05", "motif": "maladie",
+         "justifiee": True},
+    ]
+    for event in events:
+        record_evenement(C33, "P-1", event, site.app, source=Source.PORTAIL, today=site.app.clock.today(),
+                         now=datetime.now(UTC))
+    login(page, site, then=f"/conventions/{C33}")
+    page.goto(site.base + f"/conventions/{C33}")
+    section = page.locator("section", has=page.get_by_role("heading", name="Poste P-1"))
+    assert page.get_by_role("heading", name="Postes", level=2).is_visible()
+    table = section.get_by_role("table", name="Chronologie du poste P-1")
+    rows = [r.inner_text() for r in table.locator("tbody tr").all()]
+    assert any("Lucas Nguyen" in r and "du 15 mars 2024 au 31 janvier 2025" in r and "démission" in r for r in rows)
+    assert any(r.startswith("du 1er février 2025 au 28 février 2025") and "Vacant" in r and "Démission" in r
+               and "portail" in r for r in rows), rows
+    assert any("Occupé par Awa Diallo" in r and "du 1er mars 2025" in r and "CDD" in r for r in rows), rows
+    unjustified = table.locator("tbody tr", has_text="2 juin 2025")
+    assert "Autre motif" in unjustified.inner_text()
+    assert unjustified.locator(".fr-badge", has_text="Non justifiée").is_visible()
+    justified = table.locator("tbody tr", has_text="1er septembre 2025")
+    assert "justifiée" in justified.inner_text() and justified.locator(".fr-badge").count() == 0
+    assert "Financé du 15 mars 2024 au" in section.inner_text()
+    assert section.locator("p").first.inner_text().split()[0].lower() in ("occupé", "vacant")  # the situation today
+    check_page(page, "convention-postes")

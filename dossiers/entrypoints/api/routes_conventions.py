@@ -151,6 +151,10 @@ def get_postes(convention_id: str, request: Request, jeton: Jeton = Depends(requ
     ctx = ctx_of(request)
     ctx.convention_visible(jeton, convention_id)
     jour = date_situation or ctx.app.clock.today()
+    if not date(1900, 1, 1) <= jour <= date(2999, 12, 31):  # the timeline counts days after it (date.max: 500)
+        raise ApiError(422, "requete_invalide", "La requête est refusée :\n- date : hors des années 1900 à 2999",
+                       erreurs=[{"champ": "date", "code": "date_hors_limites",
+                                 "message": "la date doit être comprise entre 1900 et 2999"}])
     etat, timelines = chronologies_courantes(convention_id, ctx.app, jour=jour)
     return {"convention_id": convention_id, "version": etat.version, "date": jour.isoformat(),
             "postes": postes_json(etat, jour), "chronologies": [chronologie_json(c) for c in timelines.values()]}

@@ -25,7 +25,7 @@ from dossiers.entrypoints.web.session import (
     current_agent,
     safe_next,
 )
-from dossiers.errors import ConumError, ErrorCode
+from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["router"]
 
@@ -218,7 +218,58 @@ def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
     return {"convention": conv, "structure": structure, "versions": versions, "current": current,
             "figures": version_figures(convention_id, current, app), "archives": archives, "statut": statut,
             "statuts": STATUTS, "changing": bool(app.catalog.conventions_changing([convention_id])),
-            "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None}
+            "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None,
+            **_postes_context(app, convention_id)}
+
+
+MOTIFS_FIN = {"rupture_employeur": "rupture à l'initiative de l'employeur", "demission": "démission",
+              "fin_cdd": "contrat arrivé à son terme", "rupture_conventionnelle": "rupture conventionnelle",
+              "licenciement": "licenciement", "deces": "décès", "autre": "autre motif", "transfert": "transfert du poste",
+              "jamais_pourvu": "jamais pourvu"}
+MOTIFS_ABSENCE = {"maladie": "maladie", "maternite": "congé maternité", "parental": "congé parental",
+                  "autre": "autre motif"}
+SOURCES = {"demande": "demande", "contrat": "contrat (fin prévue atteinte)", "portail": "portail",
+           "cli": "ligne de commande", "pilotage": "pilotage", "transfert": "transfert",
+           "renouvellement": "renouvellement"}
+CONTRATS = {"CDI": "CDI", "CDD": "CDD", "PEC": "PEC", "contrat_de_projet": "contrat de projet"}
+
+
+def _postes_context(app: Any, convention_id: str) -> dict[str, Any]:
+    """Each poste's situation today and its timeline (occupations, vacancies, absences), for the
+    « Postes » section; ``postes_jour`` is the day of the situation."""
+    from dossiers.domain.model import EtatPoste
+    from dossiers.services.postes import chronologies_courantes
+
+    jour = app.clock.today()
+    try:
+        etat, timelines = chronologies_courantes(convention_id, app, jour=jour)
+    except (ChangementRefuse, DemandeInvalide):  # a state conum cannot rebuild (demonstration data): no section
+        return {"postes": None, "postes_jour": jour}
+    postes = []
+    for c in timelines.values():
+        situation = c.situation(jour)
+        faits: list[dict[str, Any]] = []
+        for o in c.occupations:
+            faits.append({"debut": o.debut, "fin": o.fin, "genre": "occupation", "conseiller": o.conseiller,
+                          "contrat": CONTRATS.get(str(o.type_contrat), str(o.type_contrat)) if o.type_contrat else None,
+                          "fin_prevue": o.fin_prevue, "motif": MOTIFS_FIN.get(str(o.motif_fin)) if o.motif_fin else None,
+                          "source": SOURCES.get(str(o.source), str(o.source)),
+                          "source_fin": SOURCES.get(str(o.source_fin), str(o.source_fin)) if o.source_fin else None})
+        for v in c.vacances:
+            faits.append({"debut": v.depuis, "fin": v.jusqu_au, "genre": "vacance",
+                          "motif": MOTIFS_FIN.get(v.motif, v.motif), "source": SOURCES.get(str(v.source), str(v.source))})
+        for a in c.absences:
+            faits.append({"debut": a.du, "fin": a.au, "genre": "absence", "motif": MOTIFS_ABSENCE.get(str(a.motif)),
+                          "justifiee": a.justifiee, "signalee": a.signalee,
+                          "source": SOURCES.get(str(a.source), str(a.source))})
+        rang = {"vacance": 0, "occupation": 1, "absence": 2}
+        faits.sort(key=lambda f: (f["debut"], rang[f["genre"]]))
+        fin_financement = c.fin_financement or c.poste.fin or etat.date_fin
+        postes.append({"id": c.poste.id, "etat": str(situation.etat), "situation": situation,
+                       "rendu_le": c.fin_financement if situation.etat is EtatPoste.RENDU else None,
+                       "transfere_le": c.transfere_le, "debut_financement": c.poste.debut,
+                       "fin_financement": fin_financement, "faits": faits})
+    return {"postes": postes, "postes_jour": jour}
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/document.{kind}")
