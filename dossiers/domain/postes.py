@@ -306,6 +306,12 @@ def chronologie(poste: PosteFinance, evenements: Iterable[EvenementPoste], jusqu
             raise _refus(poste.id, f"transféré le {date_longue(transfere_le)}, il ne peut plus recevoir d'événement "
                          f"({e.type} du {date_longue(day)}).")
         if isinstance(e, Prolongation):
+            ended = next((i for i, o in enumerate(occupations) if o.fin_prevue == e.contrat_fin
+                          and o.source_fin not in (None, Source.CONTRAT)), None)
+            if (current is None or current.fin_prevue != e.contrat_fin) and ended is not None:
+                # prolonged, then ended early by a declared end: the planned end moves, the real end stays
+                occupations[ended] = replace(occupations[ended], fin_prevue=e.date_fin)
+                continue
             if current is None or current.fin_prevue is None or current.fin_prevue != e.contrat_fin:
                 raise _refus(poste.id, "aucun contrat à durée déterminée en cours à prolonger.")
             if e.date_fin is not None and e.date_fin <= current.fin_prevue:

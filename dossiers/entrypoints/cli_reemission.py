@@ -90,7 +90,7 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
                  csv_path: Path | None) -> None:
     """Calcule l'impact sur chaque convention active ; n'écrit que le plan (avec son identifiant)."""
     from dossiers.bootstrap import App
-    from dossiers.services.reemission import plan, report_csv
+    from dossiers.services.reemission import cible, plan, report_csv
 
     started = time.perf_counter()
     try:
@@ -98,14 +98,19 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
             jour = _day(as_of) or app.clock.today()
             recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
             items = app.catalog.plan_items(recorded.id) if csv_path else []
+            gestion = cible(app, regles=regles, modele=modele).gestion
+            avertissements = list(gestion.avertissements) if gestion is not None else []
     except ConumError as exc:
         fail(exc, as_json, EXIT_REFUSED if exc.code in (ErrorCode.REGLES_INTROUVABLES, ErrorCode.REGLES_INVALIDES,
                                                         ErrorCode.MODELE_INTROUVABLE) else EXIT_FAILED)
     seconds = round(time.perf_counter() - started, 2)
     if csv_path:
         csv_path.write_text(report_csv(items), encoding="utf-8")
+    for note in avertissements:
+        click.echo(f"attention : {note}", err=True)
     if as_json:
-        click.echo(json.dumps({**recorded.to_dict(), "secondes": seconds}, ensure_ascii=False))
+        click.echo(json.dumps({**recorded.to_dict(), "secondes": seconds, "avertissements": avertissements},
+                              ensure_ascii=False))
         return
     console = Console()
     t = recorded.totaux["total"]

@@ -12,6 +12,19 @@ Mix: 60 % publique (communes, départements, EPCI), 40 % privée (associations);
 and vague 2 (2023–2025); 1 to 10 postes, three in four occupied (CDI, CDD, PEC, contrat de projet
 for the public ones), the others vacant since a day spread over the period, so that some are over
 the 6-month rule; 10 % amended once.
+
+Then each convention's postes live (``_evenements``, events recorded with source ``pilotage`` in
+one call per convention, every one checked by ``dossiers.domain.postes.verifier`` first and dropped
+if it would not fold): a fixed-term contract (CDD, PEC, contrat de projet) is prolonged for about
+one in five, ends early for one in five (démission, rupture conventionnelle, licenciement…), else
+at its planned end (declared as ``fin_cdd`` half the time, else left to the timeline); a CDI ends
+early for about one in seven. A vacant poste (vacant in the demande, added by an avenant, or left
+by a conseiller) is filled 1 to 5 months later for most, around the 6-month limit (one day short,
+on it, one day over) for a few, 7 to 14 months later for some, and never for the rest; a
+recruitment starts a new contract which lives the same way. About one occupation in five has an
+absence (maladie, maternité, parental: justified; a few unjustified ones). Every event is dated on
+or before ``as_of`` and the period's last day. The events are drawn from their own random stream
+per structure, so the conventions, versions and payments are the same as without them.
 """
 
 from __future__ import annotations
@@ -24,12 +37,16 @@ from typing import Any
 
 from stdnum import luhn
 
+from dossiers.adapters.catalog.evenements import NouvelEvenement
 from dossiers.domain.avenants import appliquer
 from dossiers.domain.changements import etat_initial
+from dossiers.domain.dates import add_months
 from dossiers.domain.demande import validate_demande
 from dossiers.domain.echeancier import annees_convention, figures
-from dossiers.domain.etat import AjoutPostes, ChangementNature, Paiement
-from dossiers.domain.model import ConventionVersion, Nature, Tranche, convention_id_for
+from dossiers.domain.etat import AjoutPostes, ChangementNature, EtatConvention, Paiement, PosteFinance
+from dossiers.domain.evenements import parse_evenement
+from dossiers.domain.model import ConventionVersion, Nature, Tranche, TypeContrat, convention_id_for
+from dossiers.domain.postes import EvenementPoste, Source, verifier
 from dossiers.domain.rules import calculer
 from dossiers.services.generation import demande_digest
 from dossiers.errors import ChangementRefuse
@@ -57,6 +74,7 @@ class Seeded:
     skipped: int  # already in the catalog
     versions: int
     paiements: int
+    evenements: int = 0
 
 
 def _siret(rng: random.Random, prefix: str) -> str:
@@ -110,12 +128,13 @@ def seed_demande(rng: random.Random, index: int, seed_value: int) -> dict[str, A
 
 
 def seed(app: Any, *, structures: int, seed: int = 1, as_of: date | None = None,
-         progress: Callable[[int], None] | None = None) -> Seeded:
-    """Write ``structures`` seeded conventions (and their payments up to ``as_of``) to the catalog."""
+         progress: Callable[[int], None] | None = None, evenements: bool = True) -> Seeded:
+    """Write ``structures`` seeded conventions (their payments and, unless ``evenements`` is False,
+    their postes' events, up to ``as_of``: the seed's "today") to the catalog."""
     rng = random.Random(seed)
     as_of = as_of or date(2026, 11, 1)
     now = datetime(as_of.year, as_of.month, as_of.day, 9, tzinfo=UTC)
-    written = skipped = versions = paiements = 0
+    written = skipped = versions = paiements = recorded = 0
     for index in range(structures):
         payload = seed_demande(rng, index, seed)
         amend_roll, pay_rolls = rng.random(), [rng.random() for _ in range(4)]  # drawn even when skipped
@@ -147,13 +166,155 @@ def seed(app: Any, *, structures: int, seed: int = 1, as_of: date | None = None,
                 if montant > 0:
                     app.catalog.record_paiement(cid, etat.date_debut, Paiement(annee, paid_on, montant))
                     paiements += 1
+        final = etat
         if amend_roll < 0.1:
-            versions += _amend(app, cid, demande.vague, etat, v1, demande.structure, canonical, regles, amend_roll, now)
-    return Seeded(written, skipped, versions, paiements)
+            amended = _amend(app, cid, demande.vague, etat, v1, demande.structure, canonical, regles, amend_roll, now)
+            if amended is not None:
+                versions, final = versions + 1, amended
+        if evenements:
+            nouveaux = _evenements(random.Random(f"{seed}:{index}:evenements"), final, as_of)
+            if nouveaux:
+                app.catalog.record_evenements(cid, nouveaux, _nothing_before)
+                recorded += len(nouveaux)
+    return Seeded(written, skipped, versions, paiements, recorded)
+
+
+def _nothing_before(existing: tuple[EvenementPoste, ...]) -> None:
+    """The seeded events were checked against a convention that had none: it must still have none."""
+    if existing:
+        raise ChangementRefuse(f"{len(existing)} événement(s) déjà enregistré(s) : la graine ne les rejoue pas.")
+
+
+_FINS_ANTICIPEES = ("demission", "demission", "rupture_conventionnelle", "rupture_conventionnelle", "licenciement",
+                    "rupture_employeur", "autre")
+
+
+class _Poste:
+    """One poste's life as the seed writes it: each event is checked (``verifier``) against the
+    convention with the events kept so far, and kept only if the timeline still folds."""
+
+    def __init__(self, rng: random.Random, etat: EtatConvention, poste: PosteFinance, last: date,
+                 kept: list[EvenementPoste], nouveaux: list[NouvelEvenement]) -> None:
+        self.rng, self.etat, self.poste, self.last, self.kept, self.nouveaux = rng, etat, poste, last, kept, nouveaux
+        self.count = 0
+
+    def emit(self, payload: dict[str, Any]) -> bool:
+        self.count += 1
+        payload = {"request_id": f"seed-{self.poste.id}-{self.count}", "poste": self.poste.id,
+                   **{k: v for k, v in payload.items() if v is not None}}
+        etat = replace(self.etat, evenements=tuple(self.kept))
+        try:
+            evenement, _ = verifier(etat, parse_evenement(payload), source=Source.PILOTAGE)
+        except ChangementRefuse:
+            return False
+        self.kept.append(EvenementPoste(len(self.kept) + 1, evenement, Source.PILOTAGE))
+        canonical = dict(sorted(payload.items()))
+        self.nouveaux.append(NouvelEvenement(self.etat.convention_id, evenement, canonical, demande_digest(canonical),
+                                             Source.PILOTAGE, self.etat.version))
+        return True
+
+    def absence(self, start: date, end: date) -> None:
+        """Perhaps one absence of the conseiller in post from ``start`` to ``end``."""
+        rng = self.rng
+        if rng.random() >= 0.2 or end < start:
+            return
+        du = _day(rng, start, end)
+        roll = rng.random()
+        if roll < 0.6:
+            motif, justifiee, days = "maladie", rng.random() < 0.9, rng.randrange(3, 60)
+        elif roll < 0.8:
+            motif, justifiee, days = "maternite", True, 112
+        elif roll < 0.9:
+            motif, justifiee, days = "parental", True, rng.randrange(60, 240)
+        else:
+            motif, justifiee, days = "autre", rng.random() < 0.3, rng.randrange(2, 20)
+        au = min(du + timedelta(days=days), end) if rng.random() < 0.9 else None
+        self.emit({"type": "absence", "du": du.isoformat(), "au": au.isoformat() if au else None, "motif": motif,
+                   "justifiee": justifiee})
+
+    def recruit(self, vacant_from: date) -> tuple[date, TypeContrat, date | None] | None:
+        """The recruitment ending a vacancy begun on ``vacant_from``, if any (and kept)."""
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.62:
+            day = vacant_from + timedelta(days=rng.randrange(30, 152))  # 1 to 5 months
+        elif roll < 0.70:  # last vacant day one day short of the limit, on it, one day over
+            day = add_months(vacant_from, 6) + timedelta(days=rng.randrange(3))
+        elif roll < 0.84:
+            day = vacant_from + timedelta(days=rng.randrange(213, 426))  # 7 to 14 months
+        else:
+            return None  # never
+        if day > self.last:
+            return None
+        kind = rng.choices((TypeContrat.CDI, TypeContrat.CDD, TypeContrat.PEC), weights=(3, 5, 2))[0]
+        fin = None if kind is TypeContrat.CDI else day + timedelta(days=rng.randrange(365, 1096))
+        contrat: dict[str, Any] = {"type": str(kind), "date_debut": day.isoformat()}
+        if fin is not None:
+            contrat["date_fin"] = fin.isoformat()
+        conseiller = {"prenom": rng.choice(_PRENOMS), "nom": rng.choice(_NOMS)}
+        if not self.emit({"type": "recrutement", "conseiller": conseiller, "contrat": contrat}):
+            return None
+        return day, kind, fin
+
+    def live(self) -> None:
+        rng, poste, last = self.rng, self.poste, self.last
+        contrat: tuple[date, TypeContrat | None, date | None] | None = None
+        vacant_from = poste.vacant_depuis or poste.debut
+        if poste.occupe_au_debut:
+            contrat = (poste.contrat_debut or poste.debut, poste.type_contrat, poste.contrat_fin)
+        for _cycle in range(6):
+            if contrat is None:
+                contrat = self.recruit(vacant_from)
+                if contrat is None:
+                    return
+            start, kind, fin_prevue = contrat
+            # a contract prolonged ends (early or not) after the planned end it moved: ending it before
+            # would leave the prolongation nothing to prolong, and the timeline would not fold
+            earliest = start + timedelta(days=60)
+            while True:
+                roll = rng.random()
+                if fin_prevue is None or not (roll < 0.2 and fin_prevue <= last):
+                    break
+                new_fin: date | None = fin_prevue + timedelta(days=rng.randrange(180, 541))
+                if rng.random() < 0.15:
+                    new_fin = None  # made a CDI
+                if not self.emit({"type": "prolongation", "date_fin": new_fin.isoformat() if new_fin else None,
+                                  "cdi": True if new_fin is None else None}):
+                    roll = 1.0  # not prolonged: it ends as planned
+                    break
+                earliest, fin_prevue = max(earliest, fin_prevue + timedelta(days=1)), new_fin
+                kind = kind if new_fin else TypeContrat.CDI
+            end: date | None = None
+            explicit: str | None = None
+            if fin_prevue is None:  # a CDI (or a contract without stated end)
+                if roll < 0.15:
+                    end = _day(rng, earliest + timedelta(days=30), earliest + timedelta(days=1400))
+                    explicit = rng.choice(_FINS_ANTICIPEES)
+            elif 0.2 <= roll < 0.4 and fin_prevue - earliest > timedelta(days=60):
+                end, explicit = _day(rng, earliest, fin_prevue - timedelta(days=1)), rng.choice(_FINS_ANTICIPEES)
+            else:
+                end = fin_prevue
+                explicit = "fin_cdd" if rng.random() < 0.5 else None
+            self.absence(start, min(end or last, last))
+            if end is None or end > last or end >= self.etat.date_fin:
+                return  # still in post on the seed's day (or to the period's end)
+            if explicit is not None and not self.emit({"type": "fin_contrat", "date": end.isoformat(), "motif": explicit}):
+                return
+            contrat, vacant_from = None, end + timedelta(days=1)
+
+
+def _evenements(rng: random.Random, etat: EtatConvention, as_of: date) -> list[NouvelEvenement]:
+    """The events of ``etat``'s postes up to ``as_of`` (and the period's last day), checked."""
+    last = min(as_of, etat.date_fin)
+    kept: list[EvenementPoste] = []
+    nouveaux: list[NouvelEvenement] = []
+    for poste in etat.postes_actifs:
+        _Poste(rng, etat, poste, last, kept, nouveaux).live()
+    return nouveaux
 
 
 def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, structure: Any, canonical: dict[str, Any],
-           regles: Any, roll: float, now: datetime) -> int:
+           regles: Any, roll: float, now: datetime) -> EtatConvention | None:
     """An avenant for one in ten: a poste added six months in, or (a public one) a change of nature."""
     paiements = app.catalog.list_paiements(cid, etat.date_debut)
     etat = replace(etat, paiements=paiements)
@@ -165,7 +326,7 @@ def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, str
     try:
         resultat = appliquer(etat, change, regles)
     except ChangementRefuse:
-        return 0
+        return None
     v2 = ConventionVersion(
         convention_id=cid, numero=2, motif=resultat.motif, regles=resultat.regles.id, modele_version="2024.1",
         modele_sha256="0" * 64, demande_sha256=demande_digest({"seed": change.request_id, "convention": cid}),
@@ -180,4 +341,4 @@ def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, str
         structure = replace(structure, nature=resultat.etat.natures[-1][1])
     app.catalog.record_version(structure=structure, convention_id=cid, vague=vague, date_debut=etat.date_debut,
                                version=v2, demande_json=canonical)
-    return 1
+    return replace(resultat.etat, paiements=())

@@ -24,12 +24,13 @@ from sqlalchemy import func, select
 from dossiers.adapters.catalog.tables import VersionRow
 from dossiers.bootstrap import App
 from dossiers.domain.etat import EtatConvention, StatutConvention
-from dossiers.domain.model import EtatPoste, Nature
+from dossiers.domain.model import Nature
 from dossiers.domain.reemission import ItemStatut, request_id_for
 from dossiers.services import reemission
 from dossiers.services.avenants import amend
 from dossiers.services.seed import seed
 from dossiers.settings import Settings
+from tests.walk import expected_restitutions
 
 pytestmark = pytest.mark.libreoffice
 AS_OF = date(2026, 11, 26)
@@ -67,17 +68,6 @@ def anniversary(start: date, years: int) -> date:
         return start.replace(year=start.year + years, day=28)
 
 
-def six_months_after(day: date) -> date:
-    month = day.month + 6
-    year, month = day.year + (month - 1) // 12, (month - 1) % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError
-
-
 def due(etat: EtatConvention, ends: dict[str, date], amounts: dict[tuple[str, int], Decimal]) -> list[Decimal]:
     """Per year, Σ postes round_half_up(annual amount × funded days / days of the year)."""
     (nature,) = {n for _, n in etat.natures}
@@ -103,13 +93,7 @@ def expected_plan(app: App) -> dict[str, tuple[Decimal, Decimal, Decimal, tuple[
     for cid, _dep, _nature, _numero, _modele, etat in app.catalog.current_states():
         if etat.statut is not StatutConvention.ACTIVE or AS_OF > etat.date_fin or len(etat.natures) != 1:
             continue
-        ends = {}
-        for p in etat.postes:
-            if p.etat is EtatPoste.VACANT:
-                since = p.vacant_depuis or p.debut
-                if since <= etat.date_fin and AS_OF > six_months_after(since):
-                    end = max(since, p.debut) - timedelta(days=1)
-                    ends[p.id] = min(end, p.fin) if p.fin else end
+        ends, _cases = expected_restitutions(etat, AS_OF)  # the postes' lives walked day by day (tests.walk)
         if not ends:
             continue
         regles = app.rules.get(etat.regles)
@@ -237,10 +221,11 @@ def test_a_killed_worker_then_a_rerun_ends_with_each_convention_reissued_exactly
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
-    conum("seed", "--structures", "150", "--seed", "5")
+    conum("seed", "--structures", "200", "--seed", "5")
     plan = conum("reissue", "plan", "--rules", "regles-2025-05", "--as-of", AS_OF.isoformat())
     affected = plan["total"]["conventions"]
     assert affected >= 15
+    assert "arret_financement" in plan["avertissements"][0]  # the unsourced cut-off day is said each time
     submitted = conum("reissue", "run", plan["plan_id"], "--detach")
     assert submitted["soumises"] == affected and submitted["restantes"] == affected
 

@@ -124,6 +124,14 @@ def test_an_early_rupture_starts_the_6_month_clock_at_the_real_end():
                                            "date_fin": "2026-12-31"})
     assert postes_a_rendre(prolonged, date(2026, 12, 31), MAI_2025) == ()
     assert prolonged.evenements[-1].evenement.contrat_fin == date(2025, 6, 30)
+    # prolonged, then the conseiller resigns before the first planned end: the resignation is the real end
+    resigned = record(prolonged, {"request_id": "E-2", "type": "fin_contrat", "poste": "P-1", "date": "2025-06-15",
+                                  "motif": "demission"})
+    occupation = chronologie(resigned.postes[0], resigned.evenements, date(2025, 7, 1)).occupations[0]
+    assert (occupation.fin, occupation.fin_prevue, occupation.motif_fin) == (
+        date(2025, 6, 15), date(2026, 12, 31), MotifFin.DEMISSION)
+    assert postes_a_rendre(resigned, date(2025, 12, 16), MAI_2025) == ()  # vacant from 06-16: 6 months exactly
+    assert postes_a_rendre(resigned, date(2025, 12, 17), MAI_2025) == (RetraitPoste("P-1", date(2025, 6, 15)),)
 
 
 def test_a_maternity_leave_of_5_months_changes_no_money_and_an_unjustified_absence_is_flagged():
