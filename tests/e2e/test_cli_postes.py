@@ -121,3 +121,26 @@ def test_a_renewal_takes_running_contracts_and_asks_for_the_others(tmp_path: Pat
     assert "la première tranche de la nouvelle période n’est versée" in text
     assert "poste P-1 (Nora Petit, contrat à compter du 1er janvier 2027)" in text and "Karim Bouzid, contrat" not in text
     assert run(["amend", A, str(default), "--json"], tmp_path, pool_urls).returncode == 1  # the period moved on
+
+
+def test_a_transfer_to_a_structure_without_convention_opens_its_dossier_with_the_poste(tmp_path: Path,
+                                                                                      pool_urls: str):
+    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
+    nouvelle = demande(structure__id="STR-000777", structure__siret="21330063500017",
+                       structure__denomination="Commune de Rochefort", convention__date_debut="2025-04-01",
+                       convention__nombre_postes=1, postes=[])
+    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
+                 "vers": {"demande": nouvelle}}
+    wrong_start = transfert | {"request_id": "T-0", "vers": {"demande": demande(
+        structure__id="STR-000777", structure__siret="21330063500017", convention__date_debut="2025-05-01",
+        convention__nombre_postes=1, postes=[])}}
+    code, refused = poste(tmp_path, pool_urls, A, wrong_start)
+    assert code == 1 and "date_debut" in refused["error"]["message"]
+    code, out = poste(tmp_path, pool_urls, A, transfert)
+    assert code == 0, out
+    assert [(v["convention_id"], v["version"]) for v in out["avenants"]] == [(A, 2)] and out["dossier_id"]
+    shown = run(["dossier", "show", out["dossier_id"], "--json"], tmp_path, pool_urls)
+    dossier = json.loads(shown.stdout)
+    assert shown.returncode == 0, shown.stderr
+    # the poste arrives occupied (its conseiller's CDI goes with it): the dossier asks for that contract
+    assert '"kind": "contrat", "poste_id": "P-1"' in shown.stdout, dossier

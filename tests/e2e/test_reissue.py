@@ -221,10 +221,10 @@ def test_a_killed_worker_then_a_rerun_ends_with_each_convention_reissued_exactly
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
-    conum("seed", "--structures", "200", "--seed", "5")
+    conum("seed", "--structures", "600", "--seed", "5")  # about 56 conventions to re-issue
     plan = conum("reissue", "plan", "--rules", "regles-2025-05", "--as-of", AS_OF.isoformat())
     affected = plan["total"]["conventions"]
-    assert affected >= 15
+    assert affected >= 40  # enough for the kill to land mid-run
     assert "arret_financement" in plan["avertissements"][0]  # the unsourced cut-off day is said each time
     submitted = conum("reissue", "run", plan["plan_id"], "--detach")
     assert submitted["soumises"] == affected and submitted["restantes"] == affected
