@@ -11,6 +11,8 @@ PostgreSQL URLs use psycopg 3 (``postgres://`` and ``postgresql://`` are both ac
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = ["create_catalog_engine", "writer", "normalize_url"]
 
 _WRITE_OPTION = "conum_write"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+WAL_RETRY_S = 0.05
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -74,7 +77,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
             if not memory:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _set_wal(cursor)
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
@@ -85,6 +88,23 @@ def _create_sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _set_wal(cursor: Any) -> None:
+    """Put the file in WAL mode. The switch needs the file to itself and SQLite answers "database is
+    locked" at once, without its busy timeout, when another connection holds it (processes opening a
+    fresh catalog together): try again for up to the busy timeout. A file already in WAL needs nothing."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    for _ in range(int(SQLITE_BUSY_TIMEOUT_S / WAL_RETRY_S)):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(WAL_RETRY_S)
+    cursor.execute("PRAGMA journal_mode = WAL")  # the last try raises what SQLite says
 
 
 def writer(engine: Engine) -> Engine:
