@@ -14,53 +14,18 @@ first version and every avenant share one computation (``dossiers.domain.echeanc
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from dossiers.domain import etat as e
-from dossiers.domain.demande import error_path, french_message
-from dossiers.domain.model import Demande, EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import Demande, EtatPoste, Nature
+from dossiers.domain.requetes import ConseillerRequeteIn, ContratRequeteIn, Day, PosteId, Requetes, RequestId
 from dossiers.domain.rules import RuleSet, calculer
-from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
+from dossiers.errors import ErrorCode
 
-__all__ = ["etat_initial", "parse_changement", "changement_json_schema", "french_change_message", "Day", "PosteId", "RequestId"]
-
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)  # far around any convention of the programme
-
-
-def _iso_day(value: object) -> object:
-    """Only ``AAAA-MM-JJ`` strings: pydantic's lax mode would also take timestamps and datetimes;
-    and only plausible days (year 9999 would pass a check and overflow a computation)."""
-    if isinstance(value, str) and _ISO_DAY.match(value):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            raise PydanticCustomError("date_parsing", "doit être une date AAAA-MM-JJ") from None
-    if isinstance(value, date):
-        if not EARLIEST <= value <= LATEST:
-            raise PydanticCustomError("date_hors_limites", "doit être comprise entre le 1er janvier 1990 et le "
-                                      "31 décembre 2100")
-        return value
-    raise PydanticCustomError("date_parsing", "doit être une date AAAA-MM-JJ")
-
-
-Day = Annotated[date, BeforeValidator(_iso_day)]
-RequestId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
-PosteId = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+__all__ = ["etat_initial", "parse_changement", "changement_json_schema"]
 
 
 class _Change(BaseModel):
@@ -115,34 +80,11 @@ class NatureIn(_Change):
         return e.ChangementNature(self.request_id, self.nature, self.date_effet, self.version)
 
 
-class ConseillerRenouveleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    prenom: str = Field(min_length=1, max_length=100)
-    nom: str = Field(min_length=1, max_length=100)
-
-
-class ContratRenouveleIn(BaseModel):
+class ContratRenouveleIn(ContratRequeteIn):
     """A recruitment given with a renewal: the poste, its conseiller and contract."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     poste: PosteId
-    conseiller: ConseillerRenouveleIn
-    type: TypeContrat
-    date_debut: Day
-    date_fin: Day | None = None
-
-    @model_validator(mode="after")
-    def _dates(self) -> ContratRenouveleIn:
-        if self.type is not TypeContrat.CDI and self.date_fin is None:
-            raise PydanticCustomError("date_fin_manquante", "date_fin est obligatoire pour un contrat {t}",
-                                      {"t": self.type.value})
-        if self.type is TypeContrat.CDI and self.date_fin is not None:
-            raise PydanticCustomError("date_fin_cdi", "un CDI n'a pas de date de fin")
-        if self.date_fin is not None and self.date_fin < self.date_debut:
-            raise PydanticCustomError("dates_incoherentes", "date_fin est antérieure à date_debut")
-        return self
+    conseiller: ConseillerRequeteIn
 
 
 class RenouvellementIn(_Change):
@@ -161,8 +103,8 @@ class RenouvellementIn(_Change):
 
     def to_domain(self) -> e.Renouvellement:
         postes = tuple(self.postes) if self.postes is not None else None
-        contrats = tuple(e.ContratRenouvele(c.poste, f"{c.conseiller.prenom} {c.conseiller.nom}", c.type, c.date_debut,
-                                            c.date_fin) for c in self.contrats)
+        contrats = tuple(e.ContratRenouvele(c.poste, c.conseiller.nom_complet, c.type, c.date_debut, c.date_fin)
+                         for c in self.contrats)
         return e.Renouvellement(self.request_id, self.date_debut, postes, self.version, contrats)
 
 
@@ -208,54 +150,22 @@ _MODELS: dict[str, type[_Change]] = {
 }
 
 # Model-level checks are located on the model; name the field they are about.
-_FIELD_OF = {"poste_en_double": "postes", "date_fin_manquante": "date_fin", "date_fin_cdi": "date_fin", "date_effet_manquante": "date_effet", "reemission_vide": "regles"}
-
-
-def french_change_message(err: dict[str, Any]) -> str:
-    kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "greater_than_equal":
-        return f"doit être supérieur ou égal à {ctx.get('ge')} (reçu : {err.get('input')})"
-    if kind == "too_short":
-        return f"doit compter au moins {ctx.get('min_length')} élément(s)"
-    if kind == "string_too_short":
-        return "ne doit pas être vide"
-    if kind == "string_pattern_mismatch" and err["loc"][:1] == ("request_id",):
-        return "identifiant de requête invalide (lettres, chiffres, « . », « _ », « : » et « - » seulement)"
-    return french_message(err)
-
-
-def _refuse(errors: list[FieldError]) -> ChangementRefuse:
-    lines = "\n".join(f"- {error}" for error in errors)
-    return ChangementRefuse(
-        f"La modification est refusée ({len(errors)} erreur(s)) :\n{lines}", code=ErrorCode.CHANGEMENT_INVALIDE,
-        errors=errors,
-    )
+_REQUETES = Requetes(
+    models=_MODELS,
+    field_of={"poste_en_double": "postes", "date_effet_manquante": "date_effet", "reemission_vide": "regles"},
+    objet="la modification", refusee="La modification est refusée", genre="de modification",
+    code=ErrorCode.CHANGEMENT_INVALIDE,
+)
 
 
 def parse_changement(payload: Any) -> e.Changement:
     """Validate a decoded JSON change request and return the domain change."""
-    if not isinstance(payload, dict):
-        raise _refuse([FieldError("", "model_type", "la modification doit être un objet JSON")])
-    kind = payload.get("type")
-    model = _MODELS.get(kind) if isinstance(kind, str) else None
-    if model is None:
-        message = (
-            "champ obligatoire manquant" if kind is None
-            else f"type de modification inconnu « {kind} » (valeurs admises : {', '.join(_MODELS)})"
-        )
-        raise _refuse([FieldError("type", "type_inconnu" if kind is not None else "missing", message)])
-    try:
-        parsed = model.model_validate(payload)
-    except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            path = error_path(err)
-            suffix = _FIELD_OF.get(err["type"])
-            if suffix and not path.endswith(suffix):
-                path = f"{path}.{suffix}" if path else suffix
-            errors.append(FieldError(path, err["type"], french_change_message(err)))
-        raise _refuse(errors) from exc
-    return parsed.to_domain()  # type: ignore[attr-defined, no-any-return]
+    return _REQUETES.parse(payload)  # type: ignore[no-any-return]
+
+
+def changement_json_schema(ref_template: str) -> dict[str, Any]:
+    """JSON Schema of a change request (one of the types), for the HTTP API's OpenAPI document."""
+    return _REQUETES.json_schema(ref_template)
 
 
 def _generated_ids(taken: set[str], count: int) -> list[str]:
@@ -306,12 +216,3 @@ def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.Eta
         zone_prioritaire=demande.structure.zone_prioritaire,
         postes=tuple(postes),
     )
-
-
-
-def changement_json_schema(ref_template: str) -> dict[str, Any]:
-    """JSON Schema of a change request (one of the types), for the HTTP API's OpenAPI document."""
-    from pydantic import TypeAdapter
-
-    union = Union[tuple(_MODELS.values())]  # type: ignore[valid-type]  # noqa: UP007
-    return TypeAdapter(union).json_schema(ref_template=ref_template)

@@ -10,20 +10,17 @@ life (occupied, vacant, transferred…) is ``dossiers.domain.postes.verifier``'s
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from dossiers.domain import postes as p
-from dossiers.domain.changements import Day, PosteId, RequestId, french_change_message
-from dossiers.domain.demande import error_path
 from dossiers.domain.model import TypeContrat
-from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
+from dossiers.domain.requetes import ConseillerRequeteIn, ContratRequeteIn, Day, PosteId, Requetes, RequestId
+from dossiers.errors import ErrorCode, FieldError
 
 __all__ = ["parse_evenement", "evenement_to_json", "evenement_from_json", "evenement_json_schema"]
-
-Nom = Field(min_length=1, max_length=100)
 
 
 class _Event(BaseModel):
@@ -34,40 +31,14 @@ class _Event(BaseModel):
     version: int | None = Field(default=None, strict=True, ge=1)
 
 
-class ConseillerEvenementIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    prenom: str = Nom
-    nom: str = Nom
-
-
-class ContratEvenementIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    type: TypeContrat
-    date_debut: Day
-    date_fin: Day | None = None
-
-    @model_validator(mode="after")
-    def _dates(self) -> ContratEvenementIn:
-        if self.type is TypeContrat.CDI and self.date_fin is not None:
-            raise PydanticCustomError("date_fin_cdi", "un CDI n'a pas de date de fin")
-        if self.type is not TypeContrat.CDI and self.date_fin is None:
-            raise PydanticCustomError("date_fin_manquante", "date_fin est obligatoire pour un contrat {t}",
-                                      {"t": self.type.value})
-        if self.date_fin is not None and self.date_fin < self.date_debut:
-            raise PydanticCustomError("dates_incoherentes", "date_fin est antérieure à date_debut")
-        return self
-
-
 class RecrutementIn(_Event):
     type: Literal["recrutement"]
-    conseiller: ConseillerEvenementIn
-    contrat: ContratEvenementIn
+    conseiller: ConseillerRequeteIn
+    contrat: ContratRequeteIn
 
     def to_domain(self) -> p.Recrutement:
-        return p.Recrutement(self.request_id, self.poste, f"{self.conseiller.prenom} {self.conseiller.nom}",
-                             self.contrat.type, self.contrat.date_debut, self.contrat.date_fin, self.version)
+        return p.Recrutement(self.request_id, self.poste, self.conseiller.nom_complet, self.contrat.type,
+                             self.contrat.date_debut, self.contrat.date_fin, self.version)
 
 
 class FinContratIn(_Event):
@@ -152,43 +123,26 @@ _MODELS: dict[str, type[_Event]] = {
     "absence": AbsenceIn,
     "transfert": TransfertIn,
 }
-_FIELD_OF = {"date_fin_cdi": "date_fin", "date_fin_manquante": "date_fin", "prolongation_ambigue": "date_fin",
-             "vers_ambigu": "structure_id", "absence_dates_incoherentes": "au"}
-
-
-def _refuse(errors: list[FieldError]) -> ChangementRefuse:
-    lines = "\n".join(f"- {error}" for error in errors)
-    return ChangementRefuse(f"L'événement est refusé ({len(errors)} erreur(s)) :\n{lines}",
-                            code=ErrorCode.EVENEMENT_INVALIDE, errors=errors)
+_REQUETES = Requetes(
+    models=_MODELS,
+    field_of={"prolongation_ambigue": "date_fin", "vers_ambigu": "structure_id", "absence_dates_incoherentes": "au"},
+    objet="l'événement", refusee="L'événement est refusé", genre="d'événement", code=ErrorCode.EVENEMENT_INVALIDE,
+)
 
 
 def parse_evenement(payload: Any, *, poste: str | None = None) -> p.Evenement:
     """Validate a decoded JSON event; ``poste`` (from the URL) fills or must match ``"poste"``."""
-    if not isinstance(payload, dict):
-        raise _refuse([FieldError("", "model_type", "l'événement doit être un objet JSON")])
-    if poste is not None:
+    if poste is not None and isinstance(payload, dict):
         if "poste" in payload and payload["poste"] != poste:
-            raise _refuse([FieldError("poste", "poste_incoherent",
-                                      f"« {payload['poste']} » ne correspond pas au poste de l'adresse ({poste})")])
+            raise _REQUETES.refuse([FieldError(
+                "poste", "poste_incoherent", f"« {payload['poste']} » ne correspond pas au poste de l'adresse ({poste})")])
         payload = {**payload, "poste": poste}
-    kind = payload.get("type")
-    model = _MODELS.get(kind) if isinstance(kind, str) else None
-    if model is None:
-        message = ("champ obligatoire manquant" if kind is None
-                   else f"type d'événement inconnu « {kind} » (valeurs admises : {', '.join(_MODELS)})")
-        raise _refuse([FieldError("type", "type_inconnu" if kind is not None else "missing", message)])
-    try:
-        parsed = model.model_validate(payload)
-    except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            path = error_path(err)
-            suffix = _FIELD_OF.get(err["type"])
-            if suffix and not path.endswith(suffix):
-                path = f"{path}.{suffix}" if path else suffix
-            errors.append(FieldError(path, err["type"], french_change_message(err)))
-        raise _refuse(errors) from exc
-    return parsed.to_domain()  # type: ignore[attr-defined, no-any-return]
+    return _REQUETES.parse(payload)  # type: ignore[no-any-return]
+
+
+def evenement_json_schema(ref_template: str) -> dict[str, Any]:
+    """JSON Schema of a poste event (one of the types), for the HTTP API's OpenAPI document."""
+    return _REQUETES.json_schema(ref_template)
 
 
 # -- the catalog's form: every field, the resolved ones included ----------------------------------
@@ -232,11 +186,3 @@ def evenement_from_json(d: dict[str, Any]) -> p.Evenement:
                                  p.MotifAbsence(d["motif"]), bool(d["justifiee"]))
     return p.Transfert(rid, poste, date.fromisoformat(d["date"]), d.get("vers_structure"), d.get("vers_demande"),
                        d.get("derogation"))
-
-
-def evenement_json_schema(ref_template: str) -> dict[str, Any]:
-    """JSON Schema of a poste event (one of the types), for the HTTP API's OpenAPI document."""
-    from pydantic import TypeAdapter
-
-    union = Union[tuple(_MODELS.values())]  # type: ignore[valid-type]  # noqa: UP007
-    return TypeAdapter(union).json_schema(ref_template=ref_template)
