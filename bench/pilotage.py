@@ -76,7 +76,7 @@ def tableau(app: App, rows: int, bad: float, seed: int = 7) -> list[list[str]]:
             out.append(last)
         # what the catalog does not know yet
         open_ = timeline.occupations[-1] if timeline.occupations else None
-        quiet = not timeline.evenements  # no event of the catalog after a rupture the file adds
+        quiet = not any(e.poste == p.id for e in etat.evenements)  # no event of the catalog after a rupture the file adds
         running = open_ is not None and (open_.fin is None or open_.source_fin is Source.CONTRAT)
         if running and open_.fin_prevue is not None and open_.fin_prevue + timedelta(days=365) <= etat.date_fin \
                 and rng.random() < 0.3:

@@ -36,7 +36,7 @@ from dossiers.domain.etat import (
 )
 from dossiers.domain.formatting import date_longue
 from dossiers.domain.model import EtatPoste, Nature
-from dossiers.domain.postes import chronologie
+from dossiers.domain.postes import Source, chronologie, reporter
 from dossiers.domain.rules import RuleSet
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 
@@ -222,7 +222,7 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
                             "avant la nouvelle période.")
     # the postes whose contract runs into the new period (CDI, or CDD/PEC ending after its first day)
     timelines = {p.id: chronologie(p, etat.evenements, c.date_debut) for p in actifs.values()}
-    courants = {pid: s.occupation for pid, t in timelines.items()
+    courants = {pid: s for pid, t in timelines.items()
                 if (s := t.situation(c.date_debut)).occupation is not None and t.transfere_le is None}
     if c.postes is None:
         selected = [actifs[pid] for pid in actifs if pid in courants or pid in contrats]
@@ -267,11 +267,7 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
             if contrat.date_debut > c.date_debut:  # recruited after the first day: vacant until then
                 renewed[-1] = replace(renewed[-1], etat=EtatPoste.VACANT, vacant_depuis=c.date_debut)
         else:
-            o = courants[p.id]
-            renewed.append(replace(
-                p, debut=c.date_debut, fin=None, etat=EtatPoste.OCCUPE, vacant_depuis=None, conseiller=o.conseiller,
-                type_contrat=o.type_contrat, contrat_debut=o.debut, contrat_fin=o.fin_prevue, source="renouvellement",
-                piece_contrat_attendue=False))
+            renewed.append(reporter(p, courants[p.id], debut=c.date_debut, fin=None, source=Source.RENOUVELLEMENT))
     nature = etat.nature_at(etat.date_fin)
     fin = add_months(c.date_debut, regles.bareme(nature).duree_mois) - ONE_DAY
     postes = tuple(renewed)

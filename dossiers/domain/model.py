@@ -28,6 +28,7 @@ __all__ = [
     "ConventionVersion",
     "Convention",
     "convention_id_for",
+    "convention_ids_for",
 ]
 
 
@@ -215,3 +216,9 @@ class Convention:
 def convention_id_for(structure_id: str, vague: int) -> str:
     """One convention per structure and vague; avenants are versions of it."""
     return f"CN-V{vague}-{structure_id}"
+
+
+def convention_ids_for(structure_id: str) -> tuple[str, ...]:
+    """The ids a structure's conventions may have, the latest vague first: the first one the
+    catalog holds is the convention in force (a poste event, a pilotage row, a transfer go there)."""
+    return tuple(convention_id_for(structure_id, vague) for vague in (2, 1))

@@ -25,7 +25,7 @@ so recording an event is: fold the timeline with it, and keep it only if the fol
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -37,7 +37,7 @@ from dossiers.errors import ChangementRefuse, ErrorCode
 __all__ = [
     "TypeEvenement", "MotifFin", "MotifAbsence", "Source", "Recrutement", "FinContrat", "Prolongation",
     "AbsenceDeclaree", "Transfert", "Evenement", "EvenementPoste", "Occupation", "Vacance", "Absence",
-    "Situation", "Chronologie", "chronologie", "chronologies", "verifier", "evenement_jour",
+    "Situation", "Chronologie", "chronologie", "chronologies", "verifier", "evenement_jour", "reporter",
 ]
 
 ONE_DAY = timedelta(days=1)
@@ -243,8 +243,6 @@ class Chronologie:
     vacances: tuple[Vacance, ...]
     absences: tuple[Absence, ...]
     transfere_le: date | None = None
-    transfert: Transfert | None = None
-    evenements: tuple[EvenementPoste, ...] = field(default=())
 
     @property
     def fin_financement(self) -> date | None:
@@ -263,6 +261,19 @@ class Chronologie:
         vacance = next((v for v in self.vacances if v.depuis <= jour and (v.jusqu_au is None or jour <= v.jusqu_au)),
                        None)
         return Situation(EtatPoste.VACANT, vacant_depuis=vacance.depuis if vacance else None)
+
+
+def reporter(poste: PosteFinance, situation: Situation, *, debut: date, fin: date | None, source: Source
+             ) -> PosteFinance:
+    """The poste carried into another version from ``debut`` (a renewal, a transfer): funded from
+    ``debut`` to ``fin``, its facts those of ``situation`` (who holds it under which contract, or
+    since when it is vacant)."""
+    o = situation.occupation
+    return replace(
+        poste, debut=debut, fin=fin, etat=EtatPoste.OCCUPE if o is not None else EtatPoste.VACANT,
+        vacant_depuis=None if o is not None else situation.vacant_depuis, conseiller=o.conseiller if o else None,
+        type_contrat=o.type_contrat if o else None, contrat_debut=o.debut if o else None,
+        contrat_fin=o.fin_prevue if o else None, source=str(source), piece_contrat_attendue=False)
 
 
 def _refus(poste: str, message: str) -> ChangementRefuse:
@@ -288,7 +299,6 @@ def chronologie(poste: PosteFinance, evenements: Iterable[EvenementPoste], jusqu
         current = Occupation(poste.conseiller, poste.type_contrat, poste.contrat_debut or poste.debut,
                              poste.contrat_fin, source=Source(poste.source))
     transfere_le: date | None = None
-    transfert: Transfert | None = None
 
     def expire(day: date) -> None:
         """End the current contract when its planned end is before ``day``."""
@@ -346,7 +356,7 @@ def chronologie(poste: PosteFinance, evenements: Iterable[EvenementPoste], jusqu
                                               current.fin_prevue, day, MotifFin.TRANSFERT, current.source,
                                               recorded.source))
             current = None
-            transfere_le, transfert = day, e
+            transfere_le = day
     end = jusqu_au
     funding_end = poste.fin if poste.etat is EtatPoste.RENDU else None
     for limit in (funding_end, transfere_le):
@@ -359,7 +369,7 @@ def chronologie(poste: PosteFinance, evenements: Iterable[EvenementPoste], jusqu
     occupations.sort(key=lambda o: o.debut)
     return Chronologie(poste=poste, jusqu_au=jusqu_au, occupations=tuple(occupations),
                        vacances=_vacances(poste, occupations, end), absences=tuple(absences),
-                       transfere_le=transfere_le, transfert=transfert, evenements=tuple(own))
+                       transfere_le=transfere_le)
 
 
 def _vacances(poste: PosteFinance, occupations: Sequence[Occupation], end: date) -> tuple[Vacance, ...]:

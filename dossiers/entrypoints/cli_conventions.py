@@ -168,20 +168,28 @@ def _event_entry(recorded: Any) -> dict[str, Any]:
     from dossiers.domain.evenements import evenement_to_json
 
     data = evenement_to_json(recorded.evenement)
-    detail = {
-        "recrutement": lambda: f"{data['conseiller']} ({data['type_contrat']} du {data['date_debut']}"
-                               + (f" au {data['date_fin']})" if data["date_fin"] else ")"),
-        "fin_contrat": lambda: f"fin le {data['date']} ({data['motif']})",
-        "prolongation": lambda: f"jusqu'au {data['date_fin']}" if data["date_fin"] else "passage en CDI",
-        "absence": lambda: f"{data['motif']} du {data['du']}" + (f" au {data['au']}" if data["au"] else "")
-                           + ("" if data["justifiee"] else " (non justifiée)"),
-        "transfert": lambda: f"vers {data['vers_structure'] or 'une nouvelle structure'} après le {data['date']}"
-                             + (f" (dérogation {data['derogation']})" if data["derogation"] else ""),
-    }[data["type"]]()
     return {"seq": recorded.seq, "request_id": recorded.evenement.request_id, "type": data["type"],
-            "poste": data["poste"], "date": recorded.jour.isoformat(), "detail": detail, "source": str(recorded.source),
-            "version": recorded.version,
+            "poste": data["poste"], "date": recorded.jour.isoformat(), "detail": _detail(data),
+            "source": str(recorded.source), "version": recorded.version,
             "enregistre_le": recorded.recorded_at.isoformat() if recorded.recorded_at else None, "evenement": data}
+
+
+def _detail(data: dict[str, Any]) -> str:
+    """One line on an event (its catalog JSON), for the history table."""
+    match data["type"]:
+        case "recrutement":
+            fin = f" au {data['date_fin']}" if data["date_fin"] else ""
+            return f"{data['conseiller']} ({data['type_contrat']} du {data['date_debut']}{fin})"
+        case "fin_contrat":
+            return f"fin le {data['date']} ({data['motif']})"
+        case "prolongation":
+            return f"jusqu'au {data['date_fin']}" if data["date_fin"] else "passage en CDI"
+        case "absence":
+            au = f" au {data['au']}" if data["au"] else ""
+            return f"{data['motif']} du {data['du']}{au}" + ("" if data["justifiee"] else " (non justifiée)")
+        case _:  # transfert
+            derogation = f" (dérogation {data['derogation']})" if data["derogation"] else ""
+            return f"vers {data['vers_structure'] or 'une nouvelle structure'} après le {data['date']}{derogation}"
 
 
 @click.command()

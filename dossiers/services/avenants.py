@@ -10,7 +10,6 @@ the version records its request, rule set, state and figures. Earlier versions s
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -38,7 +37,14 @@ from dossiers.domain.etat import (
 )
 from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche
 from dossiers.errors import ChangementRefuse, ConventionConflict, ErrorCode
-from dossiers.services.generation import DOCX_TYPE, PDF_TYPE, demande_digest, document_key, store_once
+from dossiers.services.generation import (
+    DOCX_TYPE,
+    PDF_TYPE,
+    canonical_json,
+    demande_digest,
+    document_key,
+    store_once,
+)
 
 __all__ = [
     "Amended", "EtatCourant", "Issued", "issue", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
@@ -96,10 +102,6 @@ def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decim
     return paiement, app.catalog.record_paiement(convention_id, etat.date_debut, paiement)
 
 
-def _canonical(payload: Any) -> dict[str, Any]:
-    return json.loads(json.dumps(payload, sort_keys=True, ensure_ascii=False))
-
-
 def _date_effet(changement: Changement, avant: EtatConvention) -> date | None:
     if isinstance(changement, AjoutPostes | ChangementNature):
         return changement.date_effet
@@ -136,7 +138,7 @@ def _based_on(payload: Any) -> Any:
 
 def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datetime) -> Amended:
     changement = parse_changement(payload)
-    canonical = _canonical(payload)
+    canonical = canonical_json(payload)
     digest = demande_digest(canonical)
     done = app.catalog.find_version_by_request(convention_id, changement.request_id)
     if done is not None:

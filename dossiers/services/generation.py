@@ -54,6 +54,11 @@ def demande_digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def canonical_json(payload: Any) -> dict[str, Any]:
+    """A request as the catalog keeps it: a plain JSON copy with its keys sorted."""
+    return json.loads(json.dumps(payload, sort_keys=True, ensure_ascii=False))  # type: ignore[no-any-return]
+
+
 def document_key(convention_id: str, numero: int, demande_sha256: str, kind: str) -> str:
     """Where a version's document lives. The demande's digest is part of the key, so an attempt
     that crashed before reaching the catalog can only ever be reused for the very same demande."""

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import unicodedata
 import zipfile
 from collections import Counter, defaultdict
@@ -42,7 +41,7 @@ from dossiers.adapters.catalog.evenements import NouvelEvenement
 from dossiers.domain.etat import EtatConvention, StatutConvention
 from dossiers.domain.evenements import parse_evenement
 from dossiers.domain.formatting import date_longue
-from dossiers.domain.model import TypeContrat, convention_id_for
+from dossiers.domain.model import TypeContrat, convention_ids_for
 from dossiers.domain.postes import (
     Evenement,
     EvenementPoste,
@@ -53,7 +52,7 @@ from dossiers.domain.postes import (
     verifier,
 )
 from dossiers.errors import ChangementRefuse, ConumError, ErrorCode
-from dossiers.services.generation import demande_digest
+from dossiers.services.generation import canonical_json, demande_digest
 
 __all__ = ["COLONNES", "COLONNES_OBLIGATOIRES", "MAX_BYTES", "MAX_ROWS", "FichierRefuse", "Ligne", "Erreur",
            "Import", "lire_tableau", "importer"]
@@ -383,10 +382,6 @@ class Import:
         }
 
 
-def _canonical(payload: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(payload, sort_keys=True, ensure_ascii=False))
-
-
 def _rid(c: Contrat, kind: str, suffix: str = "") -> str:
     return f"pilotage:{c.poste}:{c.date_debut.isoformat()}:{kind}{suffix}"
 
@@ -452,11 +447,7 @@ class _Convention:
 def _placer(c: Contrat, conventions: dict[str, _Convention], structures: dict[str, tuple[str, str]],
             app: Any) -> _Convention:
     known = structures.get(c.structure_id)
-    conv = None
-    for vague in (2, 1):
-        conv = conventions.get(convention_id_for(c.structure_id, vague))
-        if conv is not None:
-            break
+    conv = next((conventions[cid] for cid in convention_ids_for(c.structure_id) if cid in conventions), None)
     if known is None or conv is None:
         raise _Refus(f"structure « {c.structure_id} » inconnue" + ("" if known is None else " (aucune convention)"))
     if known[0] != c.siret:
@@ -493,7 +484,7 @@ def _evaluer(c: Contrat, conv: _Convention, ligne: int, as_of: date) -> list[APo
     seq = max((e.seq for e in events), default=0)
     out: list[APoser] = []
     for payload in payloads:
-        canonical = _canonical(payload)
+        canonical = canonical_json(payload)
         digest = demande_digest(canonical)
         done = conv.request_ids.get(payload["request_id"])
         if done is not None:

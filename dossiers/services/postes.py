@@ -12,22 +12,33 @@ day) in one transaction; towards a structure without a convention it opens B's d
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from dossiers.adapters.catalog.evenements import NouvelEvenement, VersionAEnregistrer
-from dossiers.domain.avenants import appliquer
+from dossiers.domain.avenants import Resultat, appliquer
 from dossiers.domain.etat import EtatConvention, PosteFinance, StatutConvention, TransfertEntrant, TransfertSortant
+from dossiers.domain.demande import parse_demande
 from dossiers.domain.evenements import parse_evenement
 from dossiers.domain.formatting import date_longue
-from dossiers.domain.model import EtatPoste, convention_id_for
-from dossiers.domain.postes import Chronologie, Evenement, EvenementPoste, Source, Transfert, chronologie, verifier
-from dossiers.errors import ChangementRefuse, ErrorCode
+from dossiers.domain.model import EtatPoste, convention_ids_for
+from dossiers.domain.postes import (
+    Chronologie,
+    Evenement,
+    EvenementPoste,
+    Source,
+    Transfert,
+    chronologie,
+    chronologies,
+    reporter,
+    verifier,
+)
+from dossiers.errors import CatalogError, ChangementRefuse, ErrorCode
 from dossiers.services.avenants import EtatCourant, etat_courant, issue
-from dossiers.services.generation import demande_digest
+from dossiers.services.generation import canonical_json, demande_digest
 
 __all__ = ["Enregistrement", "record_evenement", "postes_json", "chronologies_courantes", "chronologie_json"]
 
@@ -50,7 +61,7 @@ class Enregistrement:
         out: dict[str, Any] = {
             "convention_id": self.convention_id, "poste": self.poste, "type": self.type,
             "enregistre": self.enregistre, "version": self.version, "date": self.jour.isoformat(),
-            "postes": postes_json(self.etat, self.jour),
+            "postes": postes_json(chronologies(self.etat, self.jour), self.jour),
         }
         if self.versions:
             out["avenants"] = [{"convention_id": v.convention_id, "version": v.numero, "motif": v.motif,
@@ -64,14 +75,15 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def postes_json(etat: EtatConvention, jour: date) -> list[dict[str, Any]]:
-    """Each poste's situation on ``jour``: état, vacant since, contract in force, absence."""
+def postes_json(timelines: dict[str, Chronologie], jour: date) -> list[dict[str, Any]]:
+    """Each poste's situation on ``jour`` (its timeline up to that day): état, vacant since, contract
+    in force, absence."""
     out = []
-    for poste in etat.postes:
-        s = chronologie(poste, etat.evenements, jour).situation(jour)
+    for poste_id, timeline in timelines.items():
+        s = timeline.situation(jour)
         o = s.occupation
         out.append({
-            "id": poste.id, "etat": str(s.etat), "vacant_depuis": _day(s.vacant_depuis),
+            "id": poste_id, "etat": str(s.etat), "vacant_depuis": _day(s.vacant_depuis),
             "contrat": None if o is None else {
                 "conseiller": o.conseiller, "type": str(o.type_contrat) if o.type_contrat else None,
                 "date_debut": o.debut.isoformat(), "date_fin": _day(o.fin_prevue)},
@@ -100,11 +112,7 @@ def chronologie_json(c: Chronologie) -> dict[str, Any]:
 
 def chronologies_courantes(convention_id: str, app: Any, *, jour: date) -> tuple[EtatConvention, dict[str, Chronologie]]:
     etat = etat_courant(convention_id, app).etat
-    return etat, {p.id: chronologie(p, etat.evenements, jour) for p in etat.postes}
-
-
-def _canonical(payload: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+    return etat, chronologies(etat, jour)
 
 
 def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app: Any, *, source: Source,
@@ -112,7 +120,7 @@ def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app
     """Record one poste event (``payload`` as a portal sends it; ``poste_id`` from the URL, or None
     to take the payload's). ``jour``: the day the returned situation is for (default ``today``)."""
     evenement = parse_evenement(payload, poste=poste_id)
-    canonical = _canonical({**payload, "poste": evenement.poste})
+    canonical = canonical_json({**payload, "poste": evenement.poste})
     digest = demande_digest(canonical)
     jour = jour or today
     done = app.catalog.find_evenement(convention_id, evenement.request_id)
@@ -137,11 +145,9 @@ def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app
     nouveau = NouvelEvenement(convention_id, resolved, canonical, digest, source, etat.version)
     try:
         recorded = app.catalog.record_evenements(convention_id, [nouveau], check)
-    except ChangementRefuse:
-        raise
-    except Exception:
+    except CatalogError:  # the same request id recorded meanwhile (unique constraint), or a real failure
         done = app.catalog.find_evenement(convention_id, evenement.request_id)
-        if done is None:  # not a race on the request id: a real failure
+        if done is None:
             raise
         return _again(convention_id, evenement, done, digest, app, jour)
     after = dataclasses.replace(etat, evenements=etat.evenements + tuple(recorded))
@@ -173,13 +179,9 @@ def _transfer_conventions(app: Any, convention_id: str, done: EvenementPoste) ->
 
 
 def _convention_of(app: Any, structure_id: str) -> str | None:
-    """The structure's convention in force (the latest vague's that is still active)."""
-    for vague in (2, 1):
-        cid = convention_id_for(structure_id, vague)
-        convention = app.catalog.get_convention(cid)
-        if convention is not None and convention.current is not None:
-            return cid
-    return None
+    """The structure's convention in force: the latest vague's the catalog holds."""
+    return next((cid for cid in convention_ids_for(structure_id)
+                 if (c := app.catalog.get_convention(cid)) is not None and c.current is not None), None)
 
 
 def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], digest: str, app: Any, *,
@@ -196,8 +198,6 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
                                    "sans convention, envoyez sa demande (vers.demande).",
                                    code=ErrorCode.CONVENTION_INTROUVABLE)
     else:
-        from dossiers.domain.demande import parse_demande
-
         structure_b = parse_demande(t.vers_demande).structure
     if structure_b.id == structure_a.id:
         raise ChangementRefuse("vers : un poste ne peut pas être transféré à sa propre structure.",
@@ -208,41 +208,29 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
             f"({structure_b.departement}) ne sont pas dans le même département ; les règles de gestion de mai 2025 "
             "ne le permettent qu'à titre exceptionnel : indiquez la dérogation (derogation.reference).",
             code=ErrorCode.REGLE_GESTION_2025)
-    fin_a = poste.fin if poste.fin is not None else a.date_fin
-    o = situation.occupation
-    arrivee = PosteFinance(
-        id="", debut=t.date + ONE_DAY, fin=fin_a,
-        etat=EtatPoste.OCCUPE if o is not None else EtatPoste.VACANT,
-        vacant_depuis=situation.vacant_depuis, type_contrat=o.type_contrat if o else None,
-        conseiller=o.conseiller if o else None, contrat_debut=o.debut if o else None,
-        contrat_fin=o.fin_prevue if o else None, source=str(Source.TRANSFERT))
+    arrivee = reporter(poste, situation, debut=t.date + ONE_DAY, fin=poste.fin if poste.fin is not None else a.date_fin,
+                       source=Source.TRANSFERT)
     # every check of both sides before any document is rendered: a refusal leaves nothing behind
     sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
     resultat_a = appliquer(a, sortant, app.rules.get(a.regles))
-    courant_b = resultat_b = entrant = None
     if t.vers_structure is not None:
-        b_id = _convention_of(app, t.vers_structure)
-        if b_id is None:
-            raise ChangementRefuse(f"vers.structure_id : la structure {t.vers_structure} n'a pas de convention ; "
-                                   "envoyez sa demande (vers.demande) pour ouvrir son dossier.",
-                                   code=ErrorCode.CONVENTION_INTROUVABLE)
-        courant_b = etat_courant(b_id, app)
-        if courant_b.etat.statut is not StatutConvention.ACTIVE:
-            raise ChangementRefuse(f"vers.structure_id : la convention {b_id} est close.", code=ErrorCode.CONVENTION_CLOSE)
-        entrant = TransfertEntrant(t.request_id, arrivee, structure_a.denomination, version=courant_b.etat.version)
-        resultat_b = appliquer(courant_b.etat, entrant, app.rules.get(courant_b.etat.regles))
+        accueil, demande_b = _accueil(t, arrivee, structure_a.denomination, app), None
+    else:
+        accueil, demande_b = None, _demande_accueil(t, arrivee)
     issued_a = issue(courant, sortant, resultat_a, canonical, digest, app, today=today, now=now)
     versions = [VersionAEnregistrer(issued_a.structure, a_id, courant.convention.vague, courant.convention.date_debut,
                                     issued_a.version, app.catalog.find_demande(a_id, 1))]
     dossier_id = None
-    if courant_b is not None and resultat_b is not None and entrant is not None:
-        b_id = courant_b.convention.id
+    if accueil is not None:
+        courant_b, entrant, resultat_b = accueil
         issued_b = issue(courant_b, entrant, resultat_b, canonical, digest, app, today=today, now=now)
-        versions.append(VersionAEnregistrer(issued_b.structure, b_id, courant_b.convention.vague,
+        versions.append(VersionAEnregistrer(issued_b.structure, courant_b.convention.id, courant_b.convention.vague,
                                             courant_b.convention.date_debut, issued_b.version,
-                                            app.catalog.find_demande(b_id, 1)))
+                                            app.catalog.find_demande(courant_b.convention.id, 1)))
     else:
-        dossier_id = _ouvrir_dossier(t, arrivee, app)
+        from dossiers.services.validation import open_dossier
+
+        dossier_id = str(open_dossier(demande_b, app).id)
 
     def check(existing: tuple[EvenementPoste, ...]) -> None:
         verifier(dataclasses.replace(a, evenements=existing), t, source=source)
@@ -254,12 +242,25 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
                           versions=tuple(v.version for v in versions), dossier_id=dossier_id)
 
 
-def _ouvrir_dossier(t: Transfert, arrivee: PosteFinance, app: Any) -> str:
-    """Open the dossier of a structure without a convention, with the poste it receives (its
-    conseiller and contract, or vacant) when the demande does not describe its postes."""
-    from dossiers.services.validation import open_dossier
+def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: Any
+             ) -> tuple[EtatCourant, TransfertEntrant, Resultat]:
+    """The receiving convention's side of a transfer: its state, the change and its result."""
+    b_id = _convention_of(app, str(t.vers_structure))
+    if b_id is None:
+        raise ChangementRefuse(f"vers.structure_id : la structure {t.vers_structure} n'a pas de convention ; "
+                               "envoyez sa demande (vers.demande) pour ouvrir son dossier.",
+                               code=ErrorCode.CONVENTION_INTROUVABLE)
+    courant_b = etat_courant(b_id, app)
+    if courant_b.etat.statut is not StatutConvention.ACTIVE:
+        raise ChangementRefuse(f"vers.structure_id : la convention {b_id} est close.", code=ErrorCode.CONVENTION_CLOSE)
+    entrant = TransfertEntrant(t.request_id, arrivee, depuis, version=courant_b.etat.version)
+    return courant_b, entrant, appliquer(courant_b.etat, entrant, app.rules.get(courant_b.etat.regles))
 
-    payload = json.loads(json.dumps(t.vers_demande))
+
+def _demande_accueil(t: Transfert, arrivee: PosteFinance) -> dict[str, Any]:
+    """The demande of a structure without a convention, with the poste it receives (its conseiller
+    and contract, or vacant) when the demande does not describe its postes."""
+    payload = copy.deepcopy(t.vers_demande)
     convention = payload.get("convention") if isinstance(payload.get("convention"), dict) else None
     if convention is not None and convention.get("date_debut") != arrivee.debut.isoformat():
         raise ChangementRefuse(
@@ -278,4 +279,4 @@ def _ouvrir_dossier(t: Transfert, arrivee: PosteFinance, app: Any) -> str:
         else:
             payload["postes"] = [{"id": "P-1", "etat": "vacant",
                                   "vacant_depuis": (arrivee.vacant_depuis or arrivee.debut).isoformat()}]
-    return str(open_dossier(payload, app).id)
+    return payload

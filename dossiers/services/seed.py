@@ -268,8 +268,8 @@ class _Poste:
                 if contrat is None:
                     return
             start, kind, fin_prevue = contrat
-            # a contract prolonged ends (early or not) after the planned end it moved: ending it before
-            # would leave the prolongation nothing to prolong, and the timeline would not fold
+            # a prolonged contract ends (early or not) after the planned end it moved: the seed's choice
+            # (a declared end before it is accepted too; the prolongation then only moves the planned end)
             earliest = start + timedelta(days=60)
             while True:
                 roll = rng.random()

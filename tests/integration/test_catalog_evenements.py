@@ -19,7 +19,7 @@ from dossiers.domain.etat import EtatConvention, PosteFinance
 from dossiers.domain.etat_codec import etat_to_json
 from dossiers.domain.model import EtatPoste, Nature, TypeContrat
 from dossiers.domain.postes import FinContrat, MotifFin, Recrutement, Source, chronologie
-from dossiers.errors import ChangementRefuse, ErrorCode
+from dossiers.errors import CatalogError, ChangementRefuse, ErrorCode
 from tests.integration.test_catalog import CID, STRUCTURE, make_version
 
 PERIODE = date(2024, 1, 1)
@@ -57,7 +57,7 @@ def test_events_are_recorded_in_order_once_per_request_id(catalog: Catalog) -> N
     assert listed[1].source is Source.PORTAIL and listed[1].recorded_at is not None
     assert catalog.find_evenement(CID, "E-2").evenement == recrue and catalog.find_evenement(CID, "E-3") is None
     assert catalog.evenements_by_convention() == {CID: listed}
-    with pytest.raises(Exception):  # the same request id twice: the unique constraint holds
+    with pytest.raises(CatalogError):  # the same request id twice: the unique constraint holds
         catalog.record_evenements(CID, [nouvel(fin, "b" * 64)], lambda existing: None)
     assert len(catalog.list_evenements(CID)) == 2
 

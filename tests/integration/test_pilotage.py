@@ -54,7 +54,7 @@ def _fixtures(app: App) -> dict[str, Any]:
         sid = cid.split("-", 2)[2]
         for p in etat.postes:
             t = chronologie(p, etat.evenements, AS_OF)
-            if t.evenements or t.transfere_le:
+            if t.transfere_le or any(e.poste == p.id for e in etat.evenements):
                 continue
             last = t.occupations[-1] if t.occupations else None
             if vacant is None and last is None and t.situation(AS_OF).etat is EtatPoste.VACANT:

@@ -120,7 +120,7 @@ async def post_evenement(convention_id: str, poste: PosteParam, request: Request
             _transfer_target_visible(ctx, jeton, vers)
         now, today = ctx.app.clock.read()
         done = record_evenement(convention_id, poste, payload, ctx.app, source=Source.PORTAIL, today=today, now=now)
-        return JSONResponse(jsonable(done.to_json()), status_code=201 if done.enregistre else 200)
+        return JSONResponse(done.to_json(), status_code=201 if done.enregistre else 200)
 
     return await run_in_threadpool(run)
 
@@ -144,26 +144,17 @@ def _transfer_target_visible(ctx: Any, jeton: Jeton, vers: dict[str, Any]) -> No
 @router.get("/conventions/{convention_id}/postes", responses=responses(403, 404),
             summary="Chronologie de chaque poste : conseillers, contrats, vacances, absences")
 def get_postes(convention_id: str, request: Request, jeton: Jeton = Depends(require(Droit.LIRE)),
-               date_situation: Annotated[date | None, Query(alias="date", description="Jour de la situation "
-                                                             "(défaut : aujourd'hui).")] = None) -> dict[str, Any]:
+               date_situation: Annotated[date | None, Query(
+                   alias="date", ge=date(1900, 1, 1), le=date(2999, 12, 31),
+                   description="Jour de la situation (défaut : aujourd'hui).")] = None) -> dict[str, Any]:
     from dossiers.services.postes import chronologie_json, chronologies_courantes, postes_json
 
     ctx = ctx_of(request)
     ctx.convention_visible(jeton, convention_id)
     jour = date_situation or ctx.app.clock.today()
-    if not date(1900, 1, 1) <= jour <= date(2999, 12, 31):  # the timeline counts days after it (date.max: 500)
-        raise ApiError(422, "requete_invalide", "La requête est refusée :\n- date : hors des années 1900 à 2999",
-                       erreurs=[{"champ": "date", "code": "date_hors_limites",
-                                 "message": "la date doit être comprise entre 1900 et 2999"}])
     etat, timelines = chronologies_courantes(convention_id, ctx.app, jour=jour)
     return {"convention_id": convention_id, "version": etat.version, "date": jour.isoformat(),
-            "postes": postes_json(etat, jour), "chronologies": [chronologie_json(c) for c in timelines.values()]}
-
-
-def jsonable(value: Any) -> Any:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(value)
+            "postes": postes_json(timelines, jour), "chronologies": [chronologie_json(c) for c in timelines.values()]}
 
 
 @router.get("/conventions", response_model=schemas.ConventionsPage, responses=responses(403),
