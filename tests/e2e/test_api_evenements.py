@@ -1,7 +1,7 @@
 """The poste events over HTTP: ``POST /v1/conventions/{id}/postes/{poste}/evenements`` and
 ``GET /v1/conventions/{id}/postes``, against the app served by uvicorn on loopback (SQLite catalog,
-local storage; a converter that returns a small PDF instead of LibreOffice, so a transfer's avenants
-are issued in the request).
+local storage, the warm LibreOffice pool of the test session: a transfer's avenants are converted
+during the request, as the deployed `web` process does with CONVERTER_URLS).
 
 The server's clock is fixed on 15 June 2025 (the day of every returned situation); each test works on
 conventions of its own (structures generated for it, from 1 January 2024 to 31 December 2026), so the
@@ -11,8 +11,6 @@ tests do not depend on one another nor on today's date.
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,10 +25,10 @@ from dossiers.clock import Clock
 from dossiers.services.acces import create_token
 from dossiers.services.generation import generate_convention
 from dossiers.settings import Settings
-from tests.conftest import _free_port
-from tests.e2e.test_api_schemathesis import FixedPdfConverter
+from tests.conftest import _free_port, serve_asgi
 from tests.factories import demande
 
+pytestmark = pytest.mark.libreoffice
 NOW = datetime(2025, 6, 15, 10, 0, tzinfo=UTC)
 TODAY = "2025-06-15"
 _numbers = itertools.count(200)
@@ -69,32 +67,18 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    import uvicorn
-
+def server(tmp_path_factory: pytest.TempPathFactory, pool: Any) -> Iterator[Server]:
     from dossiers.entrypoints.api import create_app
 
     settings = Settings(var_dir=tmp_path_factory.mktemp("evenements"), api_rate_limit=100_000, api_rate_burst=10_000)
-    with App(settings, converter=FixedPdfConverter(), clock=Clock(fixed=NOW)) as app:
+    with App(settings, converter=pool, clock=Clock(fixed=NOW)) as app:
         tokens = {}
         for name, role, deps in (("portail", "portail", ()), ("portail33", "portail", ("33",)),
                                  ("portail75", "portail", ("75",)), ("instr33", "instructeur", ("33",)),
                                  ("instr75", "instructeur", ("75",)), ("admin", "admin", ())):
             tokens[name], _ = create_token(app, role=role, departements=deps, nom=name, now=NOW)
-        port = _free_port()
-        uv = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=uv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not uv.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn n'a pas démarré"
-            time.sleep(0.05)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                yield Server(app, client, tokens)
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
+        with serve_asgi(create_app(app), _free_port()) as base, httpx.Client(base_url=base, timeout=60) as client:
+            yield Server(app, client, tokens)
 
 
 def poste(body: dict[str, Any], poste_id: str) -> dict[str, Any]:

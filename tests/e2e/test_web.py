@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,7 +31,7 @@ from dossiers.services.reemission import plan as make_plan
 from dossiers.services.seed import seed
 from dossiers.services.validation import add_piece, open_dossier
 from dossiers.settings import ROOT, Settings
-from tests.conftest import _free_port, _missing_service
+from tests.conftest import _free_port, _missing_service, serve_asgi
 from tests.factories import demande, example
 from tests.fixtures.contrat import add_signature_fields
 from tests.fixtures.sirene import avis_sirene_pdf
@@ -62,7 +60,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, pool: Any) -> Iterator[Site]:
         _missing_service("DSFR ou axe-core absents : lancez `make static test-assets`")
     if os.environ.get("BROKER_URL"):
         pytest.skip("jobs run in process here")
-    import uvicorn
     from oidc_provider_mock import User, run_server_in_thread
 
     from dossiers.entrypoints.api import create_app
@@ -94,18 +91,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, pool: Any) -> Iterator[Site]:
             assert any(i.departement == "33" for i in impacts)  # the agent has something to follow
             save_agent(app, EMAIL, role="instructeur", departements=["33"], now=now)
             runtime.use_app(app)
-            server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
-            thread = threading.Thread(target=server.run, daemon=True)
-            thread.start()
-            deadline = time.monotonic() + 30
-            while not server.started:
-                assert time.monotonic() < deadline and thread.is_alive(), "uvicorn n'a pas démarré"
-                time.sleep(0.05)
             try:
-                yield Site(f"http://127.0.0.1:{port}", app, issuer)
+                with serve_asgi(create_app(app), port) as base:
+                    yield Site(base, app, issuer)
             finally:
-                server.should_exit = True
-                thread.join(timeout=10)
                 runtime.use_app(None)
 
 
