@@ -28,6 +28,7 @@ bench: system-deps system-test-deps venv uno
 	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/reissue.py
+	$(BIN)/python bench/pilotage.py
 
 # Debian packages, installed only when a command is missing (apt-get update once, then install).
 system-deps:
