@@ -610,11 +610,20 @@ def parties(w: Writer) -> None:
     )
     w.p("les statuts de la Structure ;", "Liste à tirets")
     w.tag("{%p endif %}")
+    # A renewal is not an attribution: the comité de sélection did not examine it.
+    w.tag("{%p if renouvellement.convention_id %}")
+    w.p(
+        "la convention n° {{ renouvellement.convention_id }} conclue entre la CDC et la Structure pour la période "
+        "{{ renouvellement.periode }}, que la présente convention renouvelle.",
+        "Liste à tirets",
+    )
+    w.tag("{%p else %}")
     w.p(
         "la décision du comité de sélection réuni par l'Agence nationale de la cohésion des territoires (ANCT) "
         "attribuant à la Structure le ou les postes de conseiller numérique mentionnés en annexe 1.",
         "Liste à tirets",
     )
+    w.tag("{%p endif %}")
 
 
 def preambule(w: Writer) -> None:
@@ -645,12 +654,23 @@ def preambule(w: Writer) -> None:
         "le compte de l'État, de conclure les conventions de subvention avec les structures d'accueil et de "
         "verser les subventions correspondantes."
     )
+    w.tag("{%p if renouvellement.convention_id %}")
+    w.p(
+        "La Structure a bénéficié de la convention n° {{ renouvellement.convention_id }} pour la période "
+        "{{ renouvellement.periode }}. À son terme, la Structure est éligible à une nouvelle convention de "
+        "subvention pour les postes de conseiller numérique qu'elle emploie : la présente convention renouvelle "
+        "{{ convention.nombre_postes_lettres }} ({{ convention.nombre_postes }}) poste" + PLURIEL_POSTES + ", "
+        "dont la liste figure en annexe 1. Ces postes sont reconduits ; ils ne font pas l'objet d'une nouvelle "
+        "attribution."
+    )
+    w.tag("{%p else %}")
     w.p(
         "La demande de la Structure a été examinée par le comité de sélection réuni par l'ANCT, après avis du "
         "préfet de département. Au vu de cet examen, la Structure a été retenue pour "
         "{{ convention.nombre_postes_lettres }} ({{ convention.nombre_postes }}) "
         "poste" + PLURIEL_POSTES + " de conseiller numérique, dont la liste figure en annexe 1."
     )
+    w.tag("{%p endif %}")
     w.p("Les Parties sont en conséquence convenues de ce qui suit.")
 
 
@@ -708,6 +728,20 @@ def articles(w: Writer) -> None:
         "ville (QPV) ou d'une zone de revitalisation rurale (ZRR), ce montant comprend une bonification de "
         "{{ montants.bonification_par_poste }} par poste, soit {{ montants.bonification_total }} pour "
         "l'ensemble des postes."
+    )
+    w.tag("{%p endif %}")
+    # The closed period's balance is settled under the convention it belongs to, never in these amounts.
+    w.tag("{%p if renouvellement.convention_id %}")
+    w.p(
+        "Le solde de la convention n° {{ renouvellement.convention_id }} est arrêté et réglé au titre de cette "
+        "convention ; il ne s'impute pas sur le montant de la présente subvention. {{ renouvellement.solde }}"
+    )
+    w.tag("{%p endif %}")
+    w.tag("{%p if renouvellement.contrats_attendus %}")
+    w.p(
+        "Pour chacun des postes suivants, la première tranche n'est versée qu'après production du contrat de "
+        "travail du conseiller recruté pour la période de la présente convention : "
+        "{{ renouvellement.contrats_attendus }}."
     )
     w.tag("{%p endif %}")
 

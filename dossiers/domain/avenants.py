@@ -80,7 +80,7 @@ class Resultat:
     apres: Figures
     motif: str
     articles: tuple[str, ...]
-    document: str  # "avenant" | "resiliation"
+    document: str  # "avenant" | "resiliation" | "convention" (a renouvellement: version 1 of a new convention)
     regles: RuleSet  # the rule set of the new state (the renewal's for a renouvellement)
 
 
@@ -277,8 +277,8 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
         date_resiliation=None,
     )
     quoi = "1 poste" if len(postes) == 1 else f"{len(postes)} postes"
-    motif = (f"Renouvellement : nouvelle période du {date_longue(c.date_debut)} au {date_longue(fin)} "
-             f"pour {quoi} ({_postes([p.id for p in postes])})")
+    motif = (f"Renouvellement de la convention {etat.convention_id} : période du {date_longue(c.date_debut)} au "
+             f"{date_longue(fin)} pour {quoi} ({_postes([p.id for p in postes])})")
     return new, motif, {ARTICLE_DUREE, *_ARTICLES_POSTES}
 
 
@@ -331,13 +331,17 @@ def _reemission(etat: EtatConvention, c: Reemission, regles: RuleSet, nouvelles:
 
 def appliquer(
     etat: EtatConvention, changement: Changement, regles: RuleSet, *, regles_renouvellement: RuleSet | None = None,
-    regles_reemission: RuleSet | None = None,
+    regles_reemission: RuleSet | None = None, renouvellement_id: str | None = None,
 ) -> Resultat:
     """The next version of ``etat`` after ``changement`` (version + 1), with figures before and after.
 
     ``regles`` funds ``etat``'s period; ``regles_renouvellement`` (vague 2) is needed for a
     renouvellement only and funds the new period; ``regles_reemission`` is the rule set a
     réémission moves the convention to (None: the same, only the text is issued again).
+
+    A renouvellement is a new convention, not a version of this one: its result is version 1 of
+    convention ``renouvellement_id`` (document ``convention``), ``avant`` the figures of the period
+    it follows (whose balance is settled under that convention, never mixed into the new amounts).
     """
     if etat.statut is not StatutConvention.ACTIVE:
         closed = date_longue(etat.date_resiliation) if etat.date_resiliation else "une date antérieure"
@@ -367,6 +371,8 @@ def appliquer(
         if regles_renouvellement is None:
             raise RulesError("un renouvellement nécessite le jeu de règles de la nouvelle période (vague 2)",
                              code=ErrorCode.REGLES_INTROUVABLES)
+        if not renouvellement_id or renouvellement_id == etat.convention_id:
+            raise ValueError("un renouvellement est une nouvelle convention : son identifiant est requis")
         new, motif, articles = _renouvellement(etat, changement, regles_renouvellement)
         regles_apres = regles_renouvellement
     elif isinstance(changement, Resiliation):
@@ -378,11 +384,15 @@ def appliquer(
         raise TypeError(f"changement inconnu : {type(changement).__name__}")
     if new == etat and not isinstance(changement, Reemission):  # safety net: each branch refuses its own no-ops
         raise _sans_effet("Modification sans effet : la convention resterait inchangée.")
-    new = replace(new, version=etat.version + 1)
+    if isinstance(changement, Renouvellement):
+        new = replace(new, convention_id=renouvellement_id, version=1, evenements=())
+    else:
+        new = replace(new, version=etat.version + 1)
     apres = figures(new, regles_apres)
     if apres.total_a_reverser > 0:
         articles = articles | {ARTICLE_REVERSEMENT}
-    document = "resiliation" if isinstance(changement, Resiliation) else "avenant"
+    document = ("resiliation" if isinstance(changement, Resiliation)
+                else "convention" if isinstance(changement, Renouvellement) else "avenant")
     return Resultat(
         etat=new, avant=avant, apres=apres, motif=motif, articles=tuple(a for a in _ORDER if a in articles),
         document=document, regles=regles_apres,

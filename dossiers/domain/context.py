@@ -113,6 +113,8 @@ def convention_context(
         },
         "structure": structure_context(s),
         "representant": representant_context(s),
+        # dossiers.domain.context_renouvellement fills it for a renewal (convention_id "": not one)
+        "renouvellement": {"convention_id": "", "periode": "", "solde": "", "contrats_attendus": ""},
         "postes": [_poste(n, p) for n, p in enumerate(demande.postes, start=1)],
         "postes_a_pourvoir": demande.nombre_postes - len(demande.postes),
         "montants": {

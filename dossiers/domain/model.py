@@ -5,6 +5,7 @@ Pure Python: no I/O, no framework. Amounts are ``Decimal`` euros, dates ``dateti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,7 +29,7 @@ __all__ = [
     "ConventionVersion",
     "Convention",
     "convention_id_for",
-    "convention_ids_for",
+    "convention_en_vigueur",
 ]
 
 
@@ -207,18 +208,27 @@ class Convention:
     vague: int
     date_debut: date
     versions: tuple[ConventionVersion, ...] = field(default=())
+    # a renewal is a new convention (its own id, v1, its period): the one it renews, the one renewing it
+    renouvelle: str | None = None
+    renouvelee_par: str | None = None
 
     @property
     def current(self) -> ConventionVersion | None:
         return max(self.versions, key=lambda v: v.numero, default=None)
 
 
-def convention_id_for(structure_id: str, vague: int) -> str:
-    """One convention per structure and vague; avenants are versions of it."""
-    return f"CN-V{vague}-{structure_id}"
+def convention_id_for(structure_id: str, vague: int, rang: int = 1) -> str:
+    """One convention per structure and vague, avenants being versions of it; a renewal under the same
+    vague as the convention it renews (a vague-2 period renewed under vague 2) is the ``rang``-th."""
+    if rang < 1:
+        raise ValueError(f"rang de convention invalide : {rang}")
+    return f"CN-V{vague}-{structure_id}" + (f"-R{rang}" if rang > 1 else "")
 
 
-def convention_ids_for(structure_id: str) -> tuple[str, ...]:
-    """The ids a structure's conventions may have, the latest vague first: the first one the
-    catalog holds is the convention in force (a poste event, a pilotage row, a transfer go there)."""
-    return tuple(convention_id_for(structure_id, vague) for vague in (2, 1))
+def convention_en_vigueur(periodes: Iterable[tuple[str, date]], jour: date) -> str | None:
+    """Of a structure's conventions (id, first day of its period), the one in force on ``jour`` (a
+    poste event, a pilotage row, a transfer go there): the last one begun on or before ``jour`` (a
+    renewal takes over from the convention it renews on its first day), else the first to begin."""
+    ordered = sorted(periodes, key=lambda item: (item[1], item[0]))
+    begun = [cid for cid, debut in ordered if debut <= jour]
+    return begun[-1] if begun else (ordered[0][0] if ordered else None)

@@ -106,7 +106,7 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
         with App(settings()) as app:
             now, today = app.clock.read()
             amended = apply_change(convention_id, payload, app, today=today, now=now)
-            fig = version_figures(convention_id, amended.version, app)
+            fig = version_figures(amended.version.convention_id, amended.version, app)
             paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     except DemandeInvalide as exc:  # unreadable JSON file
         fail(ChangementRefuse(exc.message, code=ErrorCode.CHANGEMENT_INVALIDE), as_json, EXIT_REFUSED)
@@ -120,7 +120,13 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
         return
     console = Console()
     state = "émise" if amended.created else "déjà émise pour cette demande (inchangée)"
-    console.print(f"{escape(convention_id)} version {amended.version.numero} {state} : {escape(amended.version.motif)}")
+    issued_id = amended.version.convention_id
+    if issued_id != convention_id:  # a renouvellement: a new convention, version 1
+        console.print(f"Nouvelle convention {escape(issued_id)} (renouvellement de {escape(convention_id)}) {state} : "
+                      f"{escape(amended.version.motif)}")
+    else:
+        console.print(f"{escape(convention_id)} version {amended.version.numero} {state} : "
+                      f"{escape(amended.version.motif)}")
     console.print(_figures_table(fig, "Échéancier"))
     console.print(f"  DOCX : {result['docx']}\n  PDF  : {result['pdf']}")
 
@@ -132,11 +138,13 @@ def history(convention_id: str, as_json: bool) -> None:
     """Liste les versions d'une convention : motif, règles, montants et documents."""
     from dossiers.bootstrap import App
     from dossiers.services.avenants import history as read_history
+    from dossiers.services.avenants import liens as read_liens
 
     try:
         with App(settings()) as app:
             versions = read_history(convention_id, app)
             evenements = app.catalog.list_evenements(convention_id)
+            chaine = read_liens(convention_id, app)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
@@ -144,9 +152,18 @@ def history(convention_id: str, as_json: bool) -> None:
     events = [_event_entry(e) for e in evenements]
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions],
-                               "evenements": events}, ensure_ascii=False))
+                               "evenements": events, **_liens_json(chaine)}, ensure_ascii=False))
         return
     console = Console()
+    if chaine.renouvelle and chaine.periode_precedente and chaine.solde_precedent:
+        debut, fin = chaine.periode_precedente
+        sens, amount = chaine.solde_precedent
+        solde = {"reverser": f"{montant(amount)} à reverser par la structure",
+                 "verser": f"{montant(amount)} restant à verser par la CDC", "nul": "nul"}[sens]
+        console.print(f"Renouvelle la convention {escape(chaine.renouvelle)} (du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}) ; "
+                      f"solde de cette période, réglé au titre de celle-ci et hors des montants ci-dessous : {solde}")
+    if chaine.renouvelee_par:
+        console.print(f"Renouvelée par la convention {escape(chaine.renouvelee_par)}")
     for version, fig in versions:
         console.print(f"[bold]Version {version.numero}[/bold] du {version.created_at:%d/%m/%Y} — {escape(version.motif)} "
                       f"(règles {version.regles})")
@@ -161,6 +178,19 @@ def history(convention_id: str, as_json: bool) -> None:
             table.add_row(f"{datetime.fromisoformat(e['date']):%d/%m/%Y}", escape(e["poste"]), e["type"],
                           escape(e["detail"]), e["source"], escape(e["request_id"]))
         console.print(table)
+
+
+def _liens_json(chaine: Any) -> dict[str, Any]:
+    """``renouvelle`` (with the closed period and its balance today) and ``renouvelee_par``."""
+    renouvelle = None
+    if chaine.renouvelle:
+        renouvelle = {"convention_id": chaine.renouvelle}
+        if chaine.periode_precedente and chaine.solde_precedent:
+            sens, amount = chaine.solde_precedent
+            renouvelle |= {"date_debut": chaine.periode_precedente[0].isoformat(),
+                           "date_fin": chaine.periode_precedente[1].isoformat(),
+                           "solde": {"sens": sens, "montant_eur": montant_json(amount)}}
+    return {"renouvelle": renouvelle, "renouvelee_par": chaine.renouvelee_par}
 
 
 def _event_entry(recorded: Any) -> dict[str, Any]:

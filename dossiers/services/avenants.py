@@ -18,7 +18,7 @@ from typing import Any
 from dossiers.domain.avenants import Resultat, appliquer
 from dossiers.domain.changements import etat_initial, parse_changement
 from dossiers.domain.context_avenant import Modification, avenant_context, resiliation_context
-from dossiers.domain.demande import parse_demande
+from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.echeancier import annees_convention, figures
 from dossiers.domain.gestion import avenant_restitution
 from dossiers.domain.etat import (
@@ -35,8 +35,9 @@ from dossiers.domain.etat import (
     TransfertEntrant,
     TransfertSortant,
 )
-from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche
-from dossiers.errors import ChangementRefuse, ConventionConflict, ErrorCode
+from dossiers.domain.context_renouvellement import demande_renouvellement, renouvellement_context, solde
+from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche, convention_id_for
+from dossiers.errors import ChangementRefuse, ConventionConflict, DemandeInvalide, ErrorCode
 from dossiers.services.generation import (
     DOCX_TYPE,
     PDF_TYPE,
@@ -47,7 +48,7 @@ from dossiers.services.generation import (
 )
 
 __all__ = [
-    "Amended", "EtatCourant", "Issued", "issue", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
+    "Amended", "EtatCourant", "Issued", "Liens", "issue", "liens", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
 ]
 
 CENT = Decimal("0.01")
@@ -141,23 +142,19 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
     canonical = canonical_json(payload)
     digest = demande_digest(canonical)
     done = app.catalog.find_version_by_request(convention_id, changement.request_id)
-    if done is not None:
-        if done.demande_sha256 != digest:
-            raise ChangementRefuse(
-                f"La demande {changement.request_id} a déjà produit la version {done.numero} avec un autre contenu : "
-                "une nouvelle modification demande un nouvel identifiant.", code=ErrorCode.REQUETE_CONFLIT)
-        return Amended(done, created=False)
+    if done is not None:  # (a renewal issued before revision 0011 is a version of the convention it renewed)
+        return Amended(_same_request(done, changement.request_id, digest), created=False)
+    if isinstance(changement, Renouvellement):
+        return _renouveler(convention_id, changement, canonical, digest, app, today=today, now=now)
 
     courant = etat_courant(convention_id, app)
     avant = courant.etat
     regles = app.rules.get(avant.regles)
-    renouvellement = app.rules.for_vague(2) if isinstance(changement, Renouvellement) else None
     reemission = None
     if isinstance(changement, Reemission):
         reemission = app.rules.get(changement.regles) if changement.regles else None
         _check_modele(app, changement.modele)
-    resultat = appliquer(avant, changement, regles, regles_renouvellement=renouvellement,
-                         regles_reemission=reemission)
+    resultat = appliquer(avant, changement, regles, regles_reemission=reemission)
     issued = issue(courant, changement, resultat, canonical, digest, app, today=today, now=now)
     try:
         recorded = app.catalog.record_version(
@@ -170,6 +167,108 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
             f"La convention {convention_id} a reçu une autre modification pendant le traitement "
             f"(version {issued.version.numero}) : renvoyez la demande sur la version courante.",
             code=ErrorCode.VERSION_PERIMEE) from exc
+    return Amended(recorded, created=True, resultat=resultat)
+
+
+def _same_request(done: ConventionVersion, request_id: str, digest: str) -> ConventionVersion:
+    if done.demande_sha256 != digest:
+        raise ChangementRefuse(
+            f"La demande {request_id} a déjà produit la version {done.numero} de la convention {done.convention_id} "
+            "avec un autre contenu : une nouvelle modification demande un nouvel identifiant.",
+            code=ErrorCode.REQUETE_CONFLIT)
+    return done
+
+
+MAX_RANG = 50  # renewals of one structure under one vague: far above a programme's life
+
+
+def _renouvellement_existant(convention: Convention, request_id: str, digest: str, app: Any) -> ConventionVersion:
+    """The first version of the convention that already renews ``convention``, if the request is the
+    same; otherwise the request is refused (a convention is renewed once)."""
+    renewal = app.catalog.get_convention(convention.renouvelee_par)
+    first = renewal.versions[0] if renewal is not None and renewal.versions else None
+    if first is not None and first.request_id == request_id:
+        return _same_request(first, request_id, digest)
+    raise ChangementRefuse(
+        f"La convention {convention.id} est déjà renouvelée par la convention {convention.renouvelee_par} : "
+        "modifiez celle-ci.", code=ErrorCode.CONVENTION_CLOSE)
+
+
+def _identifiant_renouvellement(app: Any, structure_id: str, vague: int) -> str:
+    """The first free id for a new convention of the structure under ``vague`` (CN-V2-X, then CN-V2-X-R2…)."""
+    for rang in range(1, MAX_RANG + 1):
+        candidate = convention_id_for(structure_id, vague, rang)
+        if app.catalog.get_convention(candidate) is None:
+            return candidate
+    raise ConventionConflict(f"La structure {structure_id} a déjà {MAX_RANG} conventions de la vague {vague}.")
+
+
+def _demande_json(structure: Structure, etat: EtatConvention) -> dict[str, Any]:
+    """The renewal's state restated as the demande it amounts to (what version 1 of a convention keeps)."""
+    demande = demande_renouvellement(structure, etat)
+    s = demande.structure
+    payload: dict[str, Any] = {
+        "structure": {"id": s.id, "siret": s.siret, "denomination": s.denomination, "nature": str(s.nature),
+                      "categorie_juridique": s.categorie_juridique, "departement": s.departement,
+                      "adresse": s.adresse, "zone_prioritaire": s.zone_prioritaire,
+                      "representant": dataclasses.asdict(s.representant)},
+        "convention": {"vague": demande.vague, "date_debut": demande.date_debut.isoformat(),
+                       "nombre_postes": demande.nombre_postes},
+        "postes": [
+            {"id": p.id, "etat": str(p.etat)}
+            | ({"conseiller": {"prenom": p.conseiller.prenom, "nom": p.conseiller.nom}} if p.conseiller else {})
+            | ({"contrat": {"type": str(p.contrat.type), "date_debut": p.contrat.date_debut.isoformat(),
+                            "date_fin": p.contrat.date_fin.isoformat() if p.contrat.date_fin else None}}
+               if p.contrat else {})
+            | ({"vacant_depuis": p.vacant_depuis.isoformat()} if p.vacant_depuis else {})
+            for p in demande.postes
+        ],
+    }
+    try:
+        return validate_demande(payload).model_dump(mode="json")
+    except DemandeInvalide:  # a fact the demande format refuses (kept in the state): the postes stay there
+        return validate_demande(payload | {"postes": []}).model_dump(mode="json")
+
+
+def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[str, Any], digest: str, app: Any,
+                *, today: date, now: datetime) -> Amended:
+    """A renouvellement issues a new convention (version 1 under the vague-2 rules) renewing this one."""
+    courant = etat_courant(convention_id, app)
+    if courant.convention.renouvelee_par:
+        return Amended(_renouvellement_existant(courant.convention, changement.request_id, digest, app), created=False)
+    avant = courant.etat
+    nouvelles = app.rules.for_vague(2)
+    new_id = _identifiant_renouvellement(app, courant.convention.structure_id, nouvelles.vague)
+    resultat = appliquer(avant, changement, app.rules.get(avant.regles), regles_renouvellement=nouvelles,
+                         renouvellement_id=new_id)
+    etat = resultat.etat
+    structure = dataclasses.replace(app.catalog.get_structure(courant.convention.structure_id),
+                                    nature=etat.natures[0][1])
+    template, info = app.template("convention")
+    context = renouvellement_context(structure, etat, nouvelles, renouvelee=avant, figures_renouvelee=resultat.avant,
+                                     modele_version=info.version, date_edition=today)
+    docx_ref, docx = store_once(app.storage, document_key(new_id, 1, digest, "docx"),
+                                lambda: template.render(context), DOCX_TYPE)
+    title = f"Convention de subvention {new_id} — version 1 (renouvellement de {convention_id})"
+    pdf_ref, _ = store_once(
+        app.storage, document_key(new_id, 1, digest, "pdf"),
+        lambda: app.pdf(docx, convention_id=new_id, version=1, docx_sha256=docx_ref.sha256, title=title), PDF_TYPE)
+    version = ConventionVersion(
+        convention_id=new_id, numero=1, motif=resultat.motif, regles=nouvelles.id, modele_version=info.version,
+        modele_sha256=template.sha256, demande_sha256=digest, montant_total=resultat.apres.total_du,
+        echeancier=_tranches(resultat.apres), created_at=now, documents=(docx_ref, pdf_ref),
+        request_id=changement.request_id, document_type="convention", changement=canonical, etat=etat,
+        figures=resultat.apres,
+    )
+    try:
+        recorded = app.catalog.record_version(
+            structure=structure, convention_id=new_id, vague=nouvelles.vague, date_debut=etat.date_debut,
+            version=version, demande_json=_demande_json(structure, etat), renouvelle=convention_id)
+    except ConventionConflict:  # renewed meanwhile (the same request sent twice at once, or another one)
+        convention = app.catalog.get_convention(convention_id)
+        if convention is None or not convention.renouvelee_par:
+            raise
+        return Amended(_renouvellement_existant(convention, changement.request_id, digest, app), created=False)
     return Amended(recorded, created=True, resultat=resultat)
 
 
@@ -251,6 +350,29 @@ def history(convention_id: str, app: Any) -> list[tuple[ConventionVersion, Figur
     if convention is None:
         raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
     return [(v, version_figures(convention_id, v, app)) for v in convention.versions]
+
+
+@dataclass(frozen=True)
+class Liens:
+    """A convention's place in its structure's succession of conventions, and the closed period's balance
+    (a line of the renewing convention's report, never added to its amounts)."""
+
+    renouvelle: str | None
+    renouvelee_par: str | None
+    periode_precedente: tuple[date, date] | None = None
+    solde_precedent: tuple[str, Decimal] | None = None  # ("reverser" | "verser" | "nul", amount) today
+
+
+def liens(convention_id: str, app: Any) -> Liens:
+    convention = app.catalog.get_convention(convention_id)
+    if convention is None:
+        raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
+    if convention.renouvelle is None:
+        return Liens(None, convention.renouvelee_par)
+    precedente = etat_courant(convention.renouvelle, app).etat
+    fig = figures(precedente, app.rules.get(precedente.regles))
+    return Liens(convention.renouvelle, convention.renouvelee_par, (precedente.date_debut, precedente.date_fin),
+                 solde(fig))
 
 
 def restitutions(

@@ -41,7 +41,7 @@ from dossiers.adapters.catalog.evenements import NouvelEvenement
 from dossiers.domain.etat import EtatConvention, StatutConvention
 from dossiers.domain.evenements import parse_evenement
 from dossiers.domain.formatting import date_longue
-from dossiers.domain.model import TypeContrat, convention_ids_for
+from dossiers.domain.model import TypeContrat, convention_en_vigueur
 from dossiers.domain.postes import (
     Evenement,
     EvenementPoste,
@@ -445,9 +445,11 @@ class _Convention:
 
 
 def _placer(c: Contrat, conventions: dict[str, _Convention], structures: dict[str, tuple[str, str]],
-            app: Any) -> _Convention:
+            periodes: dict[str, list[tuple[str, date]]], app: Any) -> _Convention:
     known = structures.get(c.structure_id)
-    conv = next((conventions[cid] for cid in convention_ids_for(c.structure_id) if cid in conventions), None)
+    # the convention in force when the contract starts (a renewal from its first day)
+    cid = convention_en_vigueur([p for p in periodes.get(c.structure_id, []) if p[0] in conventions], c.date_debut)
+    conv = conventions[cid] if cid is not None else None
     if known is None or conv is None:
         raise _Refus(f"structure « {c.structure_id} » inconnue" + ("" if known is None else " (aucune convention)"))
     if known[0] != c.siret:
@@ -517,6 +519,7 @@ def importer(path: Path, app: Any, *, as_of: date, dry_run: bool = False) -> Imp
     kind, lignes = lire_tableau(path)
     result = Import(fichier=str(path), format=kind, as_of=as_of, dry_run=dry_run, lignes=len(lignes))
     structures = app.catalog.structures_siret()
+    periodes = app.catalog.conventions_par_structure()
     conventions: dict[str, _Convention] = {}
     for cid, departement, _nature, _numero, _modele, etat in app.catalog.current_states():
         conv = _Convention(cid, departement, etat)
@@ -529,7 +532,7 @@ def importer(path: Path, app: Any, *, as_of: date, dry_run: bool = False) -> Imp
     for ligne in lignes:
         try:
             c = _contrat(ligne, as_of)
-            contrats.append((ligne, c, _placer(c, conventions, structures, app)))
+            contrats.append((ligne, c, _placer(c, conventions, structures, periodes, app)))
         except _Refus as exc:
             result.erreurs.append(Erreur(ligne.numero, ligne.structure_id, ligne.poste, str(exc)))
     # within a poste, contracts in order of their start (then of the file)

@@ -24,7 +24,7 @@ from dossiers.domain.etat import EtatConvention, PosteFinance, StatutConvention,
 from dossiers.domain.demande import parse_demande
 from dossiers.domain.evenements import parse_evenement
 from dossiers.domain.formatting import date_longue
-from dossiers.domain.model import EtatPoste, convention_ids_for
+from dossiers.domain.model import EtatPoste, convention_en_vigueur
 from dossiers.domain.postes import (
     Chronologie,
     Evenement,
@@ -172,16 +172,16 @@ def _transfer_conventions(app: Any, convention_id: str, done: EvenementPoste) ->
         return []
     ids = [convention_id]
     if done.evenement.vers_structure:
-        target = _convention_of(app, done.evenement.vers_structure)
+        target = _convention_of(app, done.evenement.vers_structure, done.evenement.date + timedelta(days=1))
         if target is not None:
             ids.append(target)
     return ids
 
 
-def _convention_of(app: Any, structure_id: str) -> str | None:
-    """The structure's convention in force: the latest vague's the catalog holds."""
-    return next((cid for cid in convention_ids_for(structure_id)
-                 if (c := app.catalog.get_convention(cid)) is not None and c.current is not None), None)
+def _convention_of(app: Any, structure_id: str, jour: date) -> str | None:
+    """The structure's convention in force on ``jour`` (a renewal from its first day)."""
+    return convention_en_vigueur(((c.id, c.date_debut) for c in app.catalog.conventions_of_structure(structure_id)
+                                  if c.current is not None), jour)
 
 
 def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], digest: str, app: Any, *,
@@ -245,7 +245,7 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
 def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: Any
              ) -> tuple[EtatCourant, TransfertEntrant, Resultat]:
     """The receiving convention's side of a transfer: its state, the change and its result."""
-    b_id = _convention_of(app, str(t.vers_structure))
+    b_id = _convention_of(app, str(t.vers_structure), arrivee.debut)
     if b_id is None:
         raise ChangementRefuse(f"vers.structure_id : la structure {t.vers_structure} n'a pas de convention ; "
                                "envoyez sa demande (vers.demande) pour ouvrir son dossier.",

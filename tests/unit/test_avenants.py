@@ -193,14 +193,17 @@ def test_nature_change_refusals_and_same_day_correction():
 
 
 def test_renewal_keeps_the_cdi_postes_by_default_and_starts_a_new_36_month_period():
-    r = appliquer(base(), Renouvellement("R-4", date(2027, 1, 1)), V2, regles_renouvellement=V2)
+    r = appliquer(base(), Renouvellement("R-4", date(2027, 1, 1)), V2, regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     new = r.etat
-    assert (new.date_debut, new.date_fin, new.version, new.paiements) == (date(2027, 1, 1), date(2029, 12, 31), 2, ())
+    # a new convention: its own id, version 1, no payment, no event carried
+    assert (new.convention_id, new.version, new.evenements, r.document) == ("CN-V2-RENOUV", 1, (), "convention")
+    assert (new.date_debut, new.date_fin, new.paiements) == (date(2027, 1, 1), date(2029, 12, 31), ())
     assert [(p.id, p.debut, p.fin) for p in new.postes] == [("P-2", date(2027, 1, 1), None)]
     assert dus(r.apres) == [D("17500.00"), D("12500.00"), D("12500.00")]
     assert r.apres.total_reste_a_verser == D("42500.00")
     assert r.avant.total_du == D("127500.00") and r.avant.total_reste_a_verser == D("37500.00")
-    assert r.motif == "Renouvellement : nouvelle période du 1er janvier 2027 au 31 décembre 2029 pour 1 poste (P-2)"
+    assert r.motif == ("Renouvellement de la convention CN-V2-STR-000123 : période du 1er janvier 2027 au "
+                       "31 décembre 2029 pour 1 poste (P-2)")
     assert r.articles == (ARTICLE_DUREE, ARTICLE_MONTANT, ARTICLE_VERSEMENT, ANNEXE_POSTES, ANNEXE_ECHEANCIER)
 
 
@@ -209,14 +212,14 @@ def test_renewal_of_listed_postes_from_vague_1_moves_to_vague_2_rules():
     # Both contracts (PEC and CDD) end on 2023-05-31, the last day of the period: the postes are
     # renewed only with the new contracts, and their pieces are awaited before the first tranche.
     bare = {"request_id": "R-4", "type": "renouvellement", "date_debut": "2023-06-01", "postes": ["P-1", "P-2"]}
-    err = refused(v1, parse_changement(bare), V1, regles_renouvellement=V2)
+    err = refused(v1, parse_changement(bare), V1, regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "P-1 n'a pas de contrat en cours" in err.message
     assert "contrats" in err.message
     contrats = [{"poste": "P-1", "conseiller": {"prenom": "Sophie", "nom": "Durand"}, "type": "CDD",
                  "date_debut": "2023-06-01", "date_fin": "2026-05-31"},
                 {"poste": "P-2", "conseiller": {"prenom": "Éric", "nom": "Lambert"}, "type": "CDI",
                  "date_debut": "2023-06-01"}]
-    r = appliquer(v1, parse_changement(bare | {"contrats": contrats}), V1, regles_renouvellement=V2)
+    r = appliquer(v1, parse_changement(bare | {"contrats": contrats}), V1, regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert (r.etat.vague, r.etat.regles, r.etat.date_fin, r.regles) == (2, "vague-2", date(2026, 5, 31), V2)
     assert [(p.id, p.conseiller, p.type_contrat, p.contrat_fin, p.piece_contrat_attendue) for p in r.etat.postes] == [
         ("P-1", "Sophie Durand", TypeContrat.CDD, date(2026, 5, 31), True),
@@ -230,7 +233,7 @@ def test_renewal_takes_the_nature_in_force_at_the_end_of_the_old_period():
     # P-1's CDD ended on 2025-06-30: renewed with a new recruitment
     recrue = ContratRenouvele("P-1", "Inès Témoin-Lefèvre", TypeContrat.CDD, date(2027, 1, 1), date(2029, 12, 31))
     r = appliquer(private, Renouvellement("R", date(2027, 1, 1), ("P-1",), contrats=(recrue,)), V2,
-                  regles_renouvellement=V2)
+                  regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert r.etat.natures == ((date(2027, 1, 1), Nature.PRIVEE),)
     assert dus(r.apres) == [D("20000.00"), D("14000.00"), D("10000.00")]
 
@@ -238,16 +241,16 @@ def test_renewal_takes_the_nature_in_force_at_the_end_of_the_old_period():
 def test_renewal_refusals():
     state = base()
     no_cdi = dataclasses.replace(state, postes=tuple(p for p in state.postes if p.id != "P-2"))
-    err = refused(no_cdi, Renouvellement("R", date(2027, 1, 1)), regles_renouvellement=V2)
+    err = refused(no_cdi, Renouvellement("R", date(2027, 1, 1)), regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert err.code is ErrorCode.CHANGEMENT_SANS_EFFET and "aucun poste n'a de contrat en cours" in err.message
-    err = refused(state, Renouvellement("R", date(2027, 1, 1), ("P-1", "P-2")), regles_renouvellement=V2)
+    err = refused(state, Renouvellement("R", date(2027, 1, 1), ("P-1", "P-2")), regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "le poste P-1 n'a pas de contrat en cours" in err.message
-    err = refused(state, Renouvellement("R", date(2027, 1, 1), ("P-9",)), regles_renouvellement=V2)
+    err = refused(state, Renouvellement("R", date(2027, 1, 1), ("P-9",)), regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "P-9" in err.message
     given_back = appliquer(state, RetraitPostes("R", (RetraitPoste("P-1", date(2025, 3, 31)),)), V2).etat
-    err = refused(given_back, Renouvellement("R", date(2027, 1, 1), ("P-1",)), regles_renouvellement=V2)
+    err = refused(given_back, Renouvellement("R", date(2027, 1, 1), ("P-1",)), regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "rendu" in err.message
-    err = refused(state, Renouvellement("R", date(2024, 1, 1)), regles_renouvellement=V2)
+    err = refused(state, Renouvellement("R", date(2024, 1, 1)), regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
     assert err.code is ErrorCode.CHANGEMENT_INVALIDE and "1er janvier 2027" in err.message
     with pytest.raises(RulesError):
         appliquer(state, Renouvellement("R", date(2027, 1, 1)), V2)

@@ -135,7 +135,8 @@ def test_any_sequence_of_changes_stays_within_the_rules_and_forms_one_chain(init
             continue
         change = a_change(data, etat)
         try:
-            result = appliquer(etat, change, regles, regles_renouvellement=V2)
+            result = appliquer(etat, change, regles, regles_renouvellement=V2,
+                               renouvellement_id=f"{etat.convention_id}-R")
         except ChangementRefuse as refused:
             event(f"{type(change).__name__}: {refused.code}")
             if etat.statut is not StatutConvention.ACTIVE:
@@ -145,7 +146,11 @@ def test_any_sequence_of_changes_stays_within_the_rules_and_forms_one_chain(init
             continue
         event(f"{type(change).__name__}: appliqué")
         assert change.version in (None, etat.version) and etat.statut is StatutConvention.ACTIVE
-        assert result.etat.version == etat.version + 1
+        if isinstance(change, Renouvellement):  # a new convention: its version 1, its own chain
+            assert (result.etat.convention_id, result.etat.version, result.document) == (
+                f"{etat.convention_id}-R", 1, "convention")
+        else:
+            assert (result.etat.convention_id, result.etat.version) == (etat.convention_id, etat.version + 1)
         assert result.avant == figures(etat, regles)
         assert result.apres == figures(result.etat, result.regles)
         if isinstance(change, Renouvellement):
@@ -153,6 +158,6 @@ def test_any_sequence_of_changes_stays_within_the_rules_and_forms_one_chain(init
         else:
             assert result.etat.paiements == etat.paiements and result.etat.date_debut == etat.date_debut
         etat, regles = result.etat, result.regles
-        chain.append(etat.version)
+        chain = [etat.version] if isinstance(change, Renouvellement) else [*chain, etat.version]
         check(etat, regles)
     assert chain == list(range(chain[0], chain[0] + len(chain)))

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -98,8 +98,17 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
     def migrate(self) -> None:
         """Upgrade the schema to head (under a lock: concurrent starters migrate once)."""
         with self._translate("la migration du schéma"), self._writer.connect() as connection:
-            with connection.begin():
-                migrations.upgrade(connection)
+            sqlite_fk = connection.dialect.name == "sqlite"
+            if sqlite_fk:  # SQLite rebuilds a table to drop a constraint: keys are checked after the copy
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with connection.begin():
+                    migrations.upgrade(connection)
+                    if sqlite_fk and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                        raise CatalogError(f"Migration refusée : clés étrangères rompues ({broken[:5]}).")
+            finally:
+                if sqlite_fk:
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
     def current_revision(self) -> str | None:
         with self._translate("la lecture de la révision du schéma"), self._engine.connect() as connection:
@@ -133,8 +142,12 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         date_debut: date,
         version: ConventionVersion,
         demande_json: dict[str, Any],
+        renouvelle: str | None = None,
     ) -> ConventionVersion:
-        """Record a version and its documents in one transaction; return what the catalog holds."""
+        """Record a version and its documents in one transaction; return what the catalog holds.
+
+        ``renouvelle``: for the first version of a renewal, the convention it renews (linked both ways
+        from then on; a convention is renewed once)."""
         label = f"la version {version.numero} de la convention {convention_id}"
         if version.convention_id != convention_id:
             raise CatalogError(
@@ -146,20 +159,28 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
             raise CatalogError(f"Impossible d'enregistrer {label} : {exc}.") from exc
         with self._translate(f"l'enregistrement de {label}"):
             try:
-                return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json)
+                return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json,
+                                            renouvelle)
             except IntegrityError as exc:
                 # Lost a race, or a constraint refused the write: decide from what is stored now.
                 stored = self.find_version(convention_id, version.numero)
                 if stored is not None:
                     return _same_or_conflict(stored, version)
                 with self._read(f"la vérification de la convention {convention_id}") as session:
-                    _check_convention(session, structure.id, convention_id, vague)
+                    _check_convention(session, structure.id, convention_id, vague, renouvelle)
                 raise CatalogError(f"Le catalogue a refusé {label} : {_describe(exc)}.") from exc
 
     def get_convention(self, convention_id: str) -> Convention | None:
         with self._read(f"la lecture de la convention {convention_id}") as session:
             row = session.get(ConventionRow, convention_id)
-            return convention_from_row(row) if row is not None else None
+            return _with_links(session, [row])[0] if row is not None else None
+
+    def conventions_of_structure(self, structure_id: str) -> list[Convention]:
+        """A structure's conventions (its first ones and their renewals), the oldest period first."""
+        with self._read(f"la lecture des conventions de la structure {structure_id}") as session:
+            rows = session.scalars(select(ConventionRow).where(ConventionRow.structure_id == structure_id)
+                                   .order_by(ConventionRow.date_debut, ConventionRow.id)).all()
+            return _with_links(session, list(rows))
 
     def find_version(self, convention_id: str, numero: int) -> ConventionVersion | None:
         with self._read(f"la lecture de la version {numero} de la convention {convention_id}") as session:
@@ -187,7 +208,7 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
                 StructureRow.departement == departement
             )
         with self._read("la liste des conventions") as session:
-            return [convention_from_row(row) for row in session.scalars(stmt)]
+            return _with_links(session, list(session.scalars(stmt)))
 
     # -- internals --------------------------------------------------------------------------
 
@@ -199,23 +220,25 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         date_debut: date,
         version: ConventionVersion,
         demande_json: dict[str, Any],
+        renouvelle: str | None = None,
     ) -> ConventionVersion:
         with Session(self._writer) as session, session.begin():
             return self._insert_version_in(session, structure, convention_id, vague, date_debut, version,
-                                           demande_json)
+                                           demande_json, renouvelle)
 
     def _insert_version_in(self, session: Session, structure: Structure, convention_id: str, vague: int,
-                           date_debut: date, version: ConventionVersion, demande_json: dict[str, Any]
-                           ) -> ConventionVersion:
+                           date_debut: date, version: ConventionVersion, demande_json: dict[str, Any],
+                           renouvelle: str | None = None) -> ConventionVersion:
         now = self._clock.now()
         existing = session.get(VersionRow, (convention_id, version.numero))
         if existing is not None:
             return _same_or_conflict(version_from_row(existing), version)
         self._upsert_structure(session, structure, now)
-        _check_convention(session, structure.id, convention_id, vague)
+        _check_convention(session, structure.id, convention_id, vague, renouvelle)
         session.execute(
             self._insert(ConventionRow)
-            .values(id=convention_id, structure_id=structure.id, vague=vague, date_debut=date_debut, created_at=now)
+            .values(id=convention_id, structure_id=structure.id, vague=vague, date_debut=date_debut, created_at=now,
+                    renouvelle=renouvelle)
             .on_conflict_do_nothing(index_elements=["id"])
         )
         session.add(version_row(version, demande_json))
@@ -247,15 +270,38 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
             raise CatalogError(f"Catalogue : échec de {action} ({_describe(exc)}).") from exc
 
 
-def _check_convention(session: Session, structure_id: str, convention_id: str, vague: int) -> None:
-    """Raise ``ConventionConflict`` if the convention, or another of the same structure and vague,
-    says otherwise."""
-    for row_id, row_structure, row_vague in session.execute(
-        select(ConventionRow.id, ConventionRow.structure_id, ConventionRow.vague).where(
-            (ConventionRow.id == convention_id)
-            | ((ConventionRow.structure_id == structure_id) & (ConventionRow.vague == vague))
-        )
+def _with_links(session: Session, rows: list[ConventionRow]) -> list[Convention]:
+    """Conventions with the renewal that took over from each (one query for all of them)."""
+    ids = [row.id for row in rows]
+    par: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        par.update((renewed, renewing) for renewing, renewed in session.execute(
+            select(ConventionRow.id, ConventionRow.renouvelle).where(ConventionRow.renouvelle.in_(ids[start:start + 500]))))
+    return [convention_from_row(row, renouvelee_par=par.get(row.id)) for row in rows]
+
+
+def _check_convention(session: Session, structure_id: str, convention_id: str, vague: int,
+                      renouvelle: str | None = None) -> None:
+    """Raise ``ConventionConflict`` if the convention, or another of the same structure and vague made
+    from a demande (not a renewal), says otherwise; or if the convention renewed is renewed already."""
+    same = (ConventionRow.renouvelle == renouvelle if renouvelle is not None else
+            (ConventionRow.structure_id == structure_id) & (ConventionRow.vague == vague)
+            & ConventionRow.renouvelle.is_(None))
+    for row_id, row_structure, row_vague, row_renouvelle in session.execute(
+        select(ConventionRow.id, ConventionRow.structure_id, ConventionRow.vague, ConventionRow.renouvelle).where(
+            or_(ConventionRow.id == convention_id, same))
     ):
+        if row_id != convention_id and row_renouvelle is not None and row_renouvelle == renouvelle:
+            raise ConventionConflict(
+                f"La convention {renouvelle} est déjà renouvelée par la convention {row_id} : "
+                f"la convention {convention_id} ne peut pas être créée."
+            )
+        if row_id == convention_id and renouvelle is not None and row_renouvelle != renouvelle:
+            raise ConventionConflict(
+                f"La convention {convention_id} existe déjà"
+                + (f" (renouvellement de {row_renouvelle})" if row_renouvelle else " (issue d'une demande)")
+                + " : elle ne peut pas être créée de nouveau."
+            )
         if row_id != convention_id:
             raise ConventionConflict(
                 f"La structure {structure_id} a déjà la convention {row_id} pour la vague {vague} : "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +81,16 @@ class EvenementCatalog:
         stmt = select(StructureRow.id, StructureRow.siret, StructureRow.departement)
         with self._read("la lecture des structures") as session:  # type: ignore[attr-defined]
             return {sid: (siret, departement) for sid, siret, departement in session.execute(stmt)}
+
+    def conventions_par_structure(self) -> dict[str, list[tuple[str, date]]]:
+        """``structure id -> [(convention id, first day of its period)]`` for every convention, in one
+        query (a pilotage row goes to the convention in force on its date)."""
+        stmt = select(ConventionRow.structure_id, ConventionRow.id, ConventionRow.date_debut)
+        out: dict[str, list[tuple[str, date]]] = {}
+        with self._read("la lecture des conventions") as session:  # type: ignore[attr-defined]
+            for sid, cid, debut in session.execute(stmt):
+                out.setdefault(sid, []).append((cid, debut))
+        return out
 
     def find_evenement(self, convention_id: str, request_id: str) -> EvenementPoste | None:
         stmt = select(EvenementRow).where(EvenementRow.convention_id == convention_id,

@@ -171,11 +171,13 @@ def version_from_row(row: VersionRow) -> ConventionVersion:
     )
 
 
-def convention_from_row(row: ConventionRow) -> Convention:
+def convention_from_row(row: ConventionRow, *, renouvelee_par: str | None = None) -> Convention:
     return Convention(
         id=row.id,
         structure_id=row.structure_id,
         vague=row.vague,
         date_debut=row.date_debut,
         versions=tuple(version_from_row(v) for v in row.versions),
+        renouvelle=row.renouvelle,
+        renouvelee_par=renouvelee_par,
     )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -64,13 +65,19 @@ class StructureRow(Base):
 
 class ConventionRow(Base):
     __tablename__ = "conventions"
-    __table_args__ = (UniqueConstraint("structure_id", "vague"),)
+    # One convention per structure and vague from a demande; a renewal (``renouvelle``) is another
+    # convention of the same structure, possibly of the same vague, and renews one convention only.
+    __table_args__ = (
+        Index("uq_conventions_structure_id_vague_initiale", "structure_id", "vague", unique=True,
+              sqlite_where=text("renouvelle IS NULL"), postgresql_where=text("renouvelle IS NULL")),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     structure_id: Mapped[str] = mapped_column(ID, ForeignKey("structures.id"))
     vague: Mapped[int] = mapped_column(Integer)
     date_debut: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renouvelle: Mapped[str | None] = mapped_column(ID, ForeignKey("conventions.id"), nullable=True, unique=True)
 
     versions: Mapped[list[VersionRow]] = relationship(
         order_by="VersionRow.numero", lazy="selectin", viewonly=True
