@@ -69,7 +69,7 @@ def _documents(version: Any) -> dict[str, str]:
 
 
 @dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=(DemandeInvalide, ConventionConflict,
-                RulesError, TemplateError), **_RETRY)
+                ChangementRefuse, RulesError, TemplateError), **_RETRY)
 def generate_convention(demande_key: str) -> dict[str, Any]:
     from dossiers.services.generation import generate_convention as generate
 

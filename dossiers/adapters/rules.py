@@ -26,6 +26,7 @@ class RulesRepository:
         self.directory = directory
         self._cache: dict[str, RuleSet] = {}
         self._gestion: dict[str, ReglesGestion] = {}
+        self._gestions: list[ReglesGestion] | None = None
 
     def ids(self) -> list[str]:
         return sorted(p.stem for p in self.directory.glob("*.toml"))
@@ -69,6 +70,13 @@ class RulesRepository:
         rules = ReglesGestion.from_mapping(rule_id, self._load(rule_id))
         self._gestion[rule_id] = rules
         return rules
+
+    def gestions(self) -> list[ReglesGestion]:
+        """Every set of management rules in the directory (``type = "gestion"``), the oldest first."""
+        if self._gestions is None:
+            found = [self.gestion(i) for i in self.ids() if self._load(i).get("type") == TYPE_GESTION]
+            self._gestions = sorted(found, key=lambda r: r.date_application)
+        return list(self._gestions)
 
     def for_vague(self, vague: int) -> RuleSet:
         return self.get(f"vague-{vague}")

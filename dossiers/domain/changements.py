@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from dossiers.domain import etat as e
+from dossiers.domain.demande import DerogationIn
 from dossiers.domain.model import Demande, EtatPoste, Nature
 from dossiers.domain.requetes import ConseillerRequeteIn, ContratRequeteIn, Day, PosteId, Requetes, RequestId
 from dossiers.domain.rules import RuleSet, calculer
@@ -39,9 +40,11 @@ class AjoutIn(_Change):
     type: Literal["ajout_postes"]
     date_effet: Day
     nombre: int = Field(strict=True, ge=1, le=50)
+    derogation: DerogationIn | None = None  # required from 14 May 2025 (regles-2025-05, « limites »)
 
     def to_domain(self) -> e.AjoutPostes:
-        return e.AjoutPostes(self.request_id, self.date_effet, self.nombre, self.version)
+        derogation = self.derogation.to_domain() if self.derogation else None
+        return e.AjoutPostes(self.request_id, self.date_effet, self.nombre, self.version, derogation)
 
 
 class RetraitPosteIn(BaseModel):

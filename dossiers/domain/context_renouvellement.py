@@ -58,10 +58,10 @@ def _phrase(renouvelee: EtatConvention, figures: Figures, date_edition: date) ->
     sens, amount = solde(figures)
     when = f"À la date d’émission de la présente convention, le {date_longue(date_edition)}"
     if sens == "reverser":
-        return (f"{when}, ce solde s'établit à {montant(amount)} ({montant_en_lettres(amount)}) à reverser par "
+        return (f"{when}, ce solde s’établit à {montant(amount)} ({montant_en_lettres(amount)}) à reverser par "
                 "la Structure, au vu des versements enregistrés.")
     if sens == "verser":
-        return (f"{when}, ce solde s'établit à {montant(amount)} ({montant_en_lettres(amount)}) restant à verser "
+        return (f"{when}, ce solde s’établit à {montant(amount)} ({montant_en_lettres(amount)}) restant à verser "
                 "par la CDC, au vu des versements enregistrés.")
     return f"{when}, ce solde est nul au vu des versements enregistrés."
 

@@ -26,7 +26,7 @@ from stdnum.fr import siret as stdnum_siret
 from dossiers.domain import model
 from dossiers.errors import DemandeInvalide, FieldError
 
-__all__ = ["DemandeIn", "parse_demande", "validate_demande", "french_message", "error_path"]
+__all__ = ["DemandeIn", "DerogationIn", "parse_demande", "validate_demande", "french_message", "error_path"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
@@ -153,10 +153,22 @@ class PosteIn(_Strict):
         return self
 
 
+class DerogationIn(_Strict):
+    """A derogation the ANCT granted to a management rule: its reference and the day it was granted."""
+
+    reference: Short
+    date: date
+
+    def to_domain(self) -> model.Derogation:
+        return model.Derogation(self.reference, self.date)
+
+
 class DemandeIn(_Strict):
     structure: StructureIn
     convention: ConventionIn
     postes: list[PosteIn] = Field(default_factory=list, max_length=500)
+    # since 14 May 2025 a structure new to the programme needs one (regles-2025-05, « limites »)
+    derogation: DerogationIn | None = None
 
     @model_validator(mode="after")
     def _postes(self) -> DemandeIn:
@@ -206,7 +218,8 @@ class DemandeIn(_Strict):
         )
         c = self.convention
         return model.Demande(
-            structure=structure, vague=c.vague, date_debut=c.date_debut, nombre_postes=c.nombre_postes, postes=postes
+            structure=structure, vague=c.vague, date_debut=c.date_debut, nombre_postes=c.nombre_postes, postes=postes,
+            derogation=self.derogation.to_domain() if self.derogation else None,
         )
 
 

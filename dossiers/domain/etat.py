@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import Derogation, EtatPoste, Nature, TypeContrat
 
 if TYPE_CHECKING:
     from dossiers.domain.postes import EvenementPoste
@@ -169,6 +169,7 @@ class AjoutPostes:
     date_effet: date
     nombre: int
     version: int | None = None  # the version the request is based on, when the caller says it
+    derogation: Derogation | None = None  # to the May 2025 limits (dossiers.domain.gestion.limiter)
     type: TypeChangement = TypeChangement.AJOUT_POSTES
 
 

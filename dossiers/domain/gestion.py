@@ -22,9 +22,12 @@ from dossiers.domain.etat import (
     StatutConvention,
 )
 from dossiers.domain.postes import Chronologie, Vacance, chronologie
-from dossiers.errors import ErrorCode, RulesError
+from dossiers.domain.formatting import date_longue
+from dossiers.domain.model import Derogation
+from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 
-__all__ = ["TYPE_GESTION", "ARRET_VEILLE_VACANCE", "ARRET_FIN_DELAI", "ReglesGestion", "avenant_restitution",
+__all__ = ["TYPE_GESTION", "ARRET_VEILLE_VACANCE", "ARRET_FIN_DELAI", "AJOUT_POSTES", "NOUVELLE_STRUCTURE", "LIMITES",
+           "ReglesGestion", "avenant_restitution", "limiter",
            "postes_a_rendre", "vacance_depassee"]
 
 TYPE_GESTION = "gestion"
@@ -32,6 +35,10 @@ ONE_DAY = timedelta(days=1)
 ARRET_VEILLE_VACANCE = "veille_vacance"  # funding stops the day before the vacancy (the contract's last day)
 ARRET_FIN_DELAI = "fin_delai"  # funding stops on the last day of the replacement delay
 ARRETS = (ARRET_VEILLE_VACANCE, ARRET_FIN_DELAI)
+NOUVELLE_STRUCTURE = "nouvelle_structure"  # a first convention for a structure new to the programme
+AJOUT_POSTES = "ajout_postes"  # postes added to a convention
+LIMITES = {NOUVELLE_STRUCTURE: "aucune nouvelle convention n'est conclue avec une structure nouvelle dans le dispositif",
+           AJOUT_POSTES: "aucun poste n'est ajouté à une convention"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class ReglesGestion:
     source: str
     arret_financement: str = ARRET_VEILLE_VACANCE  # the last funded day of a poste given back
     non_source: tuple[str, ...] = ()  # settings no public source states (warned about)
+    limites: tuple[str, ...] = ()  # what is no longer issued from date_application without a derogation
 
     @property
     def avertissements(self) -> tuple[str, ...]:
@@ -84,13 +92,30 @@ class ReglesGestion:
         arret = data.get("arret_financement", ARRET_VEILLE_VACANCE)
         if arret not in ARRETS:
             raise fail(f"arret_financement inconnu {arret!r} (valeurs admises : {', '.join(ARRETS)})")
+        limites = data.get("limites", [])
+        if not isinstance(limites, list) or not all(k in LIMITES for k in limites):
+            raise fail(f"limites doit lister parmi : {', '.join(LIMITES)}")
         non_source = data.get("non_source", [])
         if not isinstance(non_source, list) or not all(isinstance(k, str) and k in data for k in non_source):
             raise fail("non_source doit lister des clés de ce fichier (les réglages sans source publique)")
         return cls(
             id=rule_id, libelle=str(data.get("libelle", rule_id)), date_application=applied,
             delai_remplacement_mois=delai, source=source, arret_financement=str(arret), non_source=tuple(non_source),
+            limites=tuple(limites),
         )
+
+
+def limiter(regles: ReglesGestion, limite: str, jour: date, derogation: Derogation | None) -> None:
+    """Refuse (``regle_gestion_2025``) what the rules no longer allow from ``date_application`` (a
+    ``limite``: a new structure's first convention, an ajout de postes) when it takes effect on ``jour``
+    on or after that date without a derogation. The effect date decides, not the day conum is asked:
+    a convention concluded before the rules (its period begun before) is recorded as it was signed."""
+    if limite not in regles.limites or jour < regles.date_application or derogation is not None:
+        return
+    raise ChangementRefuse(
+        f"Règles de gestion « {regles.libelle} » (en vigueur depuis le {date_longue(regles.date_application)}) : "
+        f"{LIMITES[limite]} sans dérogation ; la demande (effet au {date_longue(jour)}) doit porter la dérogation "
+        "accordée par l'ANCT : derogation.reference et derogation.date.", code=ErrorCode.REGLE_GESTION_2025)
 
 
 def _arret(regles: ReglesGestion, poste: PosteFinance, vacance: Vacance) -> date:

@@ -22,6 +22,7 @@ __all__ = [
     "Contrat",
     "Poste",
     "Demande",
+    "Derogation",
     "MontantAnnuel",
     "Tranche",
     "Calcul",
@@ -99,6 +100,14 @@ class Poste:
 
 
 @dataclass(frozen=True)
+class Derogation:
+    """A derogation the ANCT granted to a management rule (its reference and the day it was granted)."""
+
+    reference: str
+    date: date
+
+
+@dataclass(frozen=True)
 class Demande:
     """A validated request for a convention (see DESIGN.md, "The demande")."""
 
@@ -107,6 +116,7 @@ class Demande:
     date_debut: date
     nombre_postes: int
     postes: tuple[Poste, ...] = ()
+    derogation: Derogation | None = None  # to the May 2025 limits (dossiers.domain.gestion.limiter)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
-from dossiers.errors import ConumError, ConventionConflict, DemandeInvalide
+from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide
 from dossiers.entrypoints._common import (
     EXAMPLES,
     EXIT_FAILED,
@@ -92,7 +92,7 @@ def generate(demande: Path, out: Path, as_json: bool) -> None:
         with App(_settings()) as app:
             generated = _generate(app, payload)
             paths = _export(app, generated, out)
-    except (DemandeInvalide, ConventionConflict) as exc:
+    except (DemandeInvalide, ConventionConflict, ChangementRefuse) as exc:
         _fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         _fail(exc, as_json, EXIT_FAILED)

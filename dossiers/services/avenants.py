@@ -20,7 +20,7 @@ from dossiers.domain.changements import etat_initial, parse_changement
 from dossiers.domain.context_avenant import Modification, avenant_context, resiliation_context
 from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.echeancier import annees_convention, figures
-from dossiers.domain.gestion import avenant_restitution
+from dossiers.domain.gestion import AJOUT_POSTES, avenant_restitution, limiter
 from dossiers.domain.etat import (
     AjoutPostes,
     Changement,
@@ -147,6 +147,9 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
     if isinstance(changement, Renouvellement):
         return _renouveler(convention_id, changement, canonical, digest, app, today=today, now=now)
 
+    if isinstance(changement, AjoutPostes):  # May 2025: no poste added without a derogation
+        for gestion in app.rules.gestions():
+            limiter(gestion, AJOUT_POSTES, changement.date_effet, changement.derogation)
     courant = etat_courant(convention_id, app)
     avant = courant.etat
     regles = app.rules.get(avant.regles)

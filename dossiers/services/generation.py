@@ -20,6 +20,7 @@ from dossiers.domain.changements import etat_initial
 from dossiers.domain.context import convention_context
 from dossiers.domain.demande import validate_demande
 from dossiers.domain.echeancier import figures
+from dossiers.domain.gestion import NOUVELLE_STRUCTURE, limiter
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ConventionConflict, ObjectExists
@@ -96,6 +97,9 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
                 "une modification passe par un avenant"
             )
         return Generated(demande, calcul, regles, existing, created=False)
+    if not app.catalog.structure_connue(demande.structure.id, demande.structure.siret):
+        for gestion in app.rules.gestions():  # May 2025: no new structure without a derogation
+            limiter(gestion, NOUVELLE_STRUCTURE, demande.date_debut, demande.derogation)
 
     template, info = app.template("convention")
 

@@ -116,11 +116,17 @@ def test_a_renewal_takes_running_contracts_and_asks_for_the_others(tmp_path: Pat
     renewed = run(["amend", A, str(with_contract), "--out", "v2", "--json"], tmp_path, pool_urls)
     assert renewed.returncode == 0, renewed.stdout + renewed.stderr
     out = json.loads(renewed.stdout)
+    # a new convention of the same vague: the structure's second vague-2 convention, version 1
+    assert (out["convention_id"], out["version"], out["document"]) == (f"{A}-R2", 1, "convention")
     assert out["motif"].endswith("pour 2 postes (P-1, P-2)")
     text = docx_text(Path(out["docx"]).read_bytes())
-    assert "la première tranche de la nouvelle période n’est versée" in text
-    assert "poste P-1 (Nora Petit, contrat à compter du 1er janvier 2027)" in text and "Karim Bouzid, contrat" not in text
-    assert run(["amend", A, str(default), "--json"], tmp_path, pool_urls).returncode == 1  # the period moved on
+    assert ("la première tranche n’est versée qu’après production du contrat de travail du conseiller recruté pour "
+            "la période de la présente convention : P-1 (Nora Petit, contrat à compter du 1er janvier 2027)") in text
+    assert "Karim Bouzid, contrat" not in text
+    again = run(["amend", A, str(default), "--json"], tmp_path, pool_urls)  # renewed once, by R-3
+    assert again.returncode == 1 and json.loads(again.stdout)["error"]["code"] == "convention_close"
+    links = json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)
+    assert (links["renouvelle"], links["renouvelee_par"]) == (None, f"{A}-R2")
 
 
 def test_a_transfer_to_a_structure_without_convention_opens_its_dossier_with_the_poste(tmp_path: Path,

@@ -175,6 +175,14 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
             row = session.get(ConventionRow, convention_id)
             return _with_links(session, [row])[0] if row is not None else None
 
+    def structure_connue(self, structure_id: str, siret: str) -> bool:
+        """Whether the programme already funds the structure: a convention of this structure id, or of a
+        structure with this SIRET."""
+        stmt = (select(ConventionRow.id).join(StructureRow, StructureRow.id == ConventionRow.structure_id)
+                .where(or_(StructureRow.id == structure_id, StructureRow.siret == siret)).limit(1))
+        with self._read(f"la recherche des conventions de la structure {structure_id}") as session:
+            return session.scalar(stmt) is not None
+
     def conventions_of_structure(self, structure_id: str) -> list[Convention]:
         """A structure's conventions (its first ones and their renewals), the oldest period first."""
         with self._read(f"la lecture des conventions de la structure {structure_id}") as session:
