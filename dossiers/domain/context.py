@@ -113,6 +113,7 @@ def convention_context(
         },
         "structure": structure_context(s),
         "representant": representant_context(s),
+        "regles": {"delai_reversement": regles.delai_reversement_libelle()},
         "postes": [_poste(n, p) for n, p in enumerate(demande.postes, start=1)],
         "postes_a_pourvoir": demande.nombre_postes - len(demande.postes),
         "montants": {
