@@ -191,3 +191,18 @@ def test_a_majoration_outre_mer_is_added_to_each_year_per_poste():
     calcul = calculer(parse_demande(payload), rules)
     # 25 000 + 1 000 then 25 000 + 500: 51 500 per poste.
     assert [a.par_poste for a in calcul.annees] == [Decimal("26000.00"), Decimal("25500.00")]
+
+
+def test_generation_warns_of_a_pec_poste_in_vague_1_public_and_of_an_unsourced_outre_mer_majoration():
+    from dossiers.services.generation import Generated
+
+    payload = demande()
+    payload["convention"].update(vague=1, date_debut="2021-06-01")
+    payload["postes"][0]["contrat"] = {"type": "PEC", "date_debut": "2021-06-01", "date_fin": "2022-05-31"}
+    d = parse_demande(payload)
+    warnings = Generated(d, compute(payload), RULES.get("vague-1"), version=None, created=True).warnings  # type: ignore[arg-type]
+    assert any("contrats CDI, CDD, contrat_de_projet" in w and d.postes[0].id in w for w in warnings)
+    outre_mer = demande(structure__departement="974")
+    warnings = Generated(parse_demande(outre_mer), compute(outre_mer), RULES.get("vague-2"), version=None,  # type: ignore[arg-type]
+                         created=True).warnings
+    assert any("majoration outre-mer du département 974" in w for w in warnings)
