@@ -61,6 +61,7 @@ class ErrorCode(StrEnum):
     DEMANDE_INVALIDE = "demande_invalide"
     REGLES_INTROUVABLES = "regles_introuvables"
     REGLES_INVALIDES = "regles_invalides"
+    MAJORATION_OUTRE_MER_MANQUANTE = "majoration_outre_mer_manquante"
     MODELE_INTROUVABLE = "modele_introuvable"
     MODELE_INVALIDE = "modele_invalide"
     CONVERSION_DELAI = "conversion_delai_depasse"

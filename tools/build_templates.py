@@ -968,9 +968,9 @@ def articles(w: Writer) -> None:
     )
     w.p(
         "La CDC notifie à la Structure le montant à reverser et ses motifs ; la Structure dispose d'un délai de "
-        "trente (30) jours pour présenter ses observations. Les sommes dues sont reversées dans un délai de trente "
-        "(30) jours à compter de la notification de la décision de reversement. La CDC peut également les "
-        "déduire des tranches restant à verser."
+        "trente (30) jours pour présenter ses observations. Les sommes dues sont reversées dans un délai de "
+        "{{ regles.delai_reversement }} à compter de la notification de la décision de reversement. La CDC peut "
+        "également les déduire des tranches restant à verser."
     )
 
     # Article 7 ---------------------------------------------------------------------------------
@@ -1456,14 +1456,13 @@ def avenant_articles(w: Writer) -> None:
     )
     w.tag("{%p if reversement.du %}")
     w.sub("Reversement du trop-perçu")
-    # non sourcé: the two months from the titre de recette. No public text of the programme gives this
-    # delay; it differs from the 30 days of article 6.3 of the convention (itself unsourced): the legal
-    # team must settle one delay for both documents.
+    # non sourcé: the repayment delay is the rule set's ([reversement]), the same phrase as the
+    # convention's article 6.3, so the avenant and the convention it amends state one delay.
     w.p(
         "La Structure reverse à la CDC la somme de **{{ reversement.montant }}** "
         "({{ reversement.montant_lettres }}), correspondant aux sommes versées au-delà des montants dus "
-        "(trop-perçu). Ce reversement intervient dans un délai de deux (2) mois à compter de la réception du "
-        "titre de recette émis à cet effet. Conformément à l'article 6.3 de la convention, la CDC peut également "
+        "(trop-perçu). Ce reversement intervient dans un délai de {{ regles.delai_reversement }} à compter de "
+        "la réception du titre de recette émis à cet effet. Conformément à l'article 6.3 de la convention, la CDC peut également "
         "déduire tout ou partie de cette somme des tranches restant à verser."
     )
     w.tag("{%p endif %}")
@@ -1573,12 +1572,12 @@ def resiliation_articles(w: Writer) -> None:
         "par la Structure ({{ montants.total_a_reverser }}) se compensent à due concurrence."
     )
     w.tag("{%p endif %}")
-    # non sourcé: the two months from the titre de recette (see the avenant, article 5).
+    # non sourcé: the repayment delay is the rule set's ([reversement]), as in the convention and the avenant.
     w.tag("{%p if solde.sens == 'reverser' %}")
     w.p(
         "La Structure reverse à la CDC la somme de **{{ solde.montant }}** ({{ solde.montant_lettres }}), dans "
-        "un délai de deux (2) mois à compter de la réception du titre de recette émis à cet effet, par virement "
-        "sur le compte indiqué sur ce titre."
+        "un délai de {{ regles.delai_reversement }} à compter de la réception du titre de recette émis à cet "
+        "effet, par virement sur le compte indiqué sur ce titre."
     )
     w.tag("{%p endif %}")
     w.tag("{%p if solde.sens == 'verser' %}")

@@ -218,4 +218,5 @@ def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.Eta
         natures=((debut, demande.structure.nature),),
         zone_prioritaire=demande.structure.zone_prioritaire,
         postes=tuple(postes),
+        departement=demande.structure.departement,
     )

@@ -115,6 +115,7 @@ def convention_context(
         "representant": representant_context(s),
         # dossiers.domain.context_renouvellement fills it for a renewal (convention_id "": not one)
         "renouvellement": {"convention_id": "", "periode": "", "solde": "", "contrats_attendus": ""},
+        "regles": {"delai_reversement": regles.delai_reversement_libelle()},
         "postes": [_poste(n, p) for n, p in enumerate(demande.postes, start=1)],
         "postes_a_pourvoir": demande.nombre_postes - len(demande.postes),
         "montants": {

@@ -53,6 +53,8 @@ Keys shared by both contexts::
     solde.sens                         "reverser" | "verser" | "nul": the net of à reverser − reste à verser
     solde.montant, .montant_lettres    the net, in absolute value
     solde.compensation                 bool: both à reverser and reste à verser are non-zero
+    regles.delai_reversement           the repayment delay of the rule set, "trente (30) jours" (the same
+                                       phrase as the convention's article 6.3)
 
 Avenant only::
 
@@ -92,6 +94,7 @@ from dossiers.domain.formatting import (
     montant_en_lettres,
 )
 from dossiers.domain.model import EtatPoste, Structure
+from dossiers.domain.rules import RuleSet
 
 __all__ = ["Modification", "avenant_context", "resiliation_context"]
 
@@ -192,6 +195,7 @@ class Modification:
     modele_version: str
     date_edition: date
     date_effet: date | None
+    regles: RuleSet  # the rule set of ``apres``: the repayment delay the documents state
 
 
 def _base(m: Modification) -> dict[str, Any]:
@@ -286,6 +290,7 @@ def _base(m: Modification) -> dict[str, Any]:
             "montant_lettres": montant_en_lettres(abs(net)),
             "compensation": figures_apres.total_a_reverser > ZERO and figures_apres.total_reste_a_verser > ZERO,
         },
+        "regles": {"delai_reversement": m.regles.delai_reversement_libelle()},
     }
 
 

@@ -11,7 +11,13 @@ conventions written in ``dossiers.domain.etat`` (README, "Conventions de calcul"
   ``Fraction``, then the poste's year rounded once to the cent half up. Rounding per poste and per
   year (not per share, not per convention) keeps a poste's amount independent of the other postes,
   and a poste funded the whole year gets exactly the bareme's figure, so an initial state gives
-  ``calculer``'s totals to the cent.
+  ``calculer``'s totals to the cent;
+- a day under a nature is paid at that nature's **own daily rate** for convention year k: its year-k
+  figure over the days of its own year k, counted on its own schedule from ``date_debut`` with its own
+  ``duree_mois`` (vague 1: a private year 2 is 6 months, a public year 2 is 12 months). The period keeps
+  the length of the convention signed; a day beyond the nature's own period (or a year k it does not
+  have) is paid at the rate of its last own year. The nature the convention was signed with has its
+  own years equal to the convention years, so unchanged natures give exactly the bareme's figures.
 """
 
 from __future__ import annotations
@@ -70,7 +76,8 @@ def _segments(etat: EtatConvention, first: date, last: date) -> Iterator[tuple[N
 
 
 def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int) -> Decimal:
-    """A whole year's amount per poste for a nature: base, plus the bonus for a public priority zone."""
+    """A whole year's amount per poste for a nature: base, plus the bonus for a public priority zone,
+    plus the outre-mer majoration (``RulesError`` when the rule set has none for the département)."""
     bareme = regles.bareme(nature)
     if annee > len(bareme.annees):
         raise RulesError(
@@ -81,7 +88,20 @@ def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee
     amount = bareme.annees[annee - 1]
     if nature is Nature.PUBLIQUE and etat.zone_prioritaire and bareme.bonification is not None:
         amount += bareme.bonification[annee - 1]
+    if (majoration := regles.majoration_outre_mer(nature, etat.departement)) is not None:
+        amount += majoration.annees[annee - 1]
     return amount
+
+
+def _taux_journalier(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int) -> Fraction:
+    """What one funded day of convention year ``annee`` is worth per poste under ``nature``: that nature's
+    amount for its own year over the days of its own year, on its own schedule (from ``date_debut``, its
+    own ``duree_mois``). A year the nature does not have is priced at its last own year."""
+    bareme = regles.bareme(nature)
+    own = min(annee, len(bareme.annees))
+    start = add_months(etat.date_debut, 12 * (own - 1))
+    end = min(add_months(etat.date_debut, 12 * own), add_months(etat.date_debut, bareme.duree_mois)) - ONE_DAY
+    return Fraction(_montant_annuel(etat, regles, nature, own)) / ((end - start).days + 1)
 
 
 def montant_poste(
@@ -91,10 +111,8 @@ def montant_poste(
     funded = jours_finances(poste, etat, debut, fin)
     if funded is None:
         return ZERO
-    days_in_year = (fin - debut).days + 1
     exact = sum(
-        (Fraction(_montant_annuel(etat, regles, nature, annee)) * days / days_in_year
-         for nature, days in _segments(etat, *funded)),
+        (_taux_journalier(etat, regles, nature, annee) * days for nature, days in _segments(etat, *funded)),
         Fraction(0),
     )
     return arrondi_centime(exact)

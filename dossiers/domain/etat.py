@@ -98,6 +98,9 @@ class EtatConvention:
     # the postes' events recorded since (dossiers.domain.postes): facts, like payments, held by the
     # catalog beside the versions and attached when the state is read
     evenements: tuple[EvenementPoste, ...] = ()
+    # the structure's département: outre-mer (971–976) amounts carry the rule set's majoration; None in
+    # states recorded before it was kept (all in métropole: conum refused outre-mer without a majoration)
+    departement: str | None = None
 
     def nature_at(self, day: date) -> Nature:
         current = self.natures[0][1]

@@ -46,6 +46,7 @@ def etat_to_json(etat: EtatConvention) -> dict[str, Any]:
         "paiements": [{"annee": p.annee, "date": p.date.isoformat(), "montant": amount_json(p.montant)}
                       for p in etat.paiements],
         "statut": str(etat.statut), "date_resiliation": _day(etat.date_resiliation),
+        **({"departement": etat.departement} if etat.departement is not None else {}),
     }
 
 
@@ -69,6 +70,7 @@ def etat_from_json(data: dict[str, Any]) -> EtatConvention:
         paiements=tuple(Paiement(int(p["annee"]), date.fromisoformat(p["date"]), Decimal(p["montant"]))
                         for p in data["paiements"]),
         statut=StatutConvention(data["statut"]), date_resiliation=_from_day(data["date_resiliation"]),
+        departement=data.get("departement"),
     )
 
 

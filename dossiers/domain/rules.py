@@ -14,12 +14,16 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from dossiers.domain.dates import add_months
-from dossiers.domain.model import Calcul, Demande, MontantAnnuel, Nature, Tranche
+from dossiers.domain.formatting import en_lettres
+from dossiers.domain.model import Calcul, Demande, MontantAnnuel, Nature, Tranche, TypeContrat
 from dossiers.errors import ErrorCode, RulesError
 
-__all__ = ["Bareme", "RuleSet", "calculer"]
+__all__ = ["Bareme", "DelaiReversement", "MajorationOutreMer", "RuleSet", "calculer", "OUTRE_MER"]
 
 CENT = Decimal("0.01")
+# Départements d'outre-mer (codes INSEE 971 à 976) : la subvention y est « majorée selon les dispositions
+# réglementaires en vigueur » (aide.conseiller-numerique.gouv.fr), d'un montant qu'aucune source ne donne.
+OUTRE_MER = ("971", "972", "973", "974", "975", "976")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,36 @@ class Bareme:
     bonification: tuple[Decimal, ...] | None
     source: str
     non_source: bool
+    total: Decimal | None = None  # the sourced total per poste, when the source gives a total (not a split)
+    # the contract types the figure is sourced for (None: all); a poste on another type is warned about
+    types_contrat: tuple[TypeContrat, ...] | None = None
+
+
+@dataclass(frozen=True)
+class MajorationOutreMer:
+    """The outre-mer increase per poste and per convention year, for one nature and a group of départements."""
+
+    departements: tuple[str, ...]
+    nature: Nature
+    annees: tuple[Decimal, ...]
+    source: str
+    non_source: bool
+
+
+@dataclass(frozen=True)
+class DelaiReversement:
+    """The delay to repay a trop-perçu, the same in the convention, the avenants and the résiliations."""
+
+    valeur: int
+    unite: str  # "jours" | "mois"
+    source: str
+    non_source: bool
+
+    @property
+    def libelle(self) -> str:
+        """As the documents write it: "trente (30) jours", "deux (2) mois"."""
+        unite = "jour" if self.unite == "jours" and self.valeur == 1 else self.unite
+        return f"{en_lettres(self.valeur)} ({self.valeur}) {unite}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +74,9 @@ class RuleSet:
     vague: int
     baremes: Mapping[Nature, Bareme]
     sources: tuple[str, ...] = ()
+    delai_reversement: DelaiReversement | None = None  # always set by from_mapping ([reversement] required)
+    # None: the rule set says nothing of outre-mer, and refuses to price a structure there
+    majorations_outre_mer: tuple[MajorationOutreMer, ...] | None = None
 
     @property
     def non_source(self) -> bool:
@@ -54,6 +91,32 @@ class RuleSet:
                 f"le jeu de règles « {self.id} » ne prévoit pas de montant pour une structure {nature}",
                 code=ErrorCode.REGLES_INVALIDES,
             ) from None
+
+    def delai_reversement_libelle(self) -> str:
+        """The repayment delay as every document writes it ("trente (30) jours")."""
+        if self.delai_reversement is None:
+            raise RulesError(f"le jeu de règles « {self.id} » ne fixe pas le délai de reversement ([reversement])",
+                             code=ErrorCode.REGLES_INVALIDES)
+        return self.delai_reversement.libelle
+
+    def majoration_outre_mer(self, nature: Nature, departement: str | None) -> MajorationOutreMer | None:
+        """The outre-mer increase for a structure of ``nature`` in ``departement``; None in métropole.
+
+        Raises ``RulesError`` (``majoration_outre_mer_manquante``) for a département 971–976 the rule set
+        gives no amount for: conum never prices an outre-mer poste at the métropole figure by default."""
+        if departement not in OUTRE_MER:
+            return None
+        for majoration in self.majorations_outre_mer or ():
+            if majoration.nature is nature and departement in majoration.departements:
+                return majoration
+        raise RulesError(
+            f"le jeu de règles « {self.id} » ne fixe pas la majoration outre-mer de la subvention pour une "
+            f"structure {nature} du département {departement} : la subvention y est « majorée selon les "
+            "dispositions réglementaires en vigueur » et aucun montant sourcé n'est connu. Ajoutez au jeu de "
+            "règles une entrée [[majoration_outre_mer]] (departements, nature, annees, source) avant d'émettre "
+            "cette convention.",
+            code=ErrorCode.MAJORATION_OUTRE_MER_MANQUANTE,
+        )
 
     @classmethod
     def from_mapping(cls, rule_id: str, data: Mapping[str, object]) -> RuleSet:
@@ -111,23 +174,92 @@ class RuleSet:
             source = section.get("source")
             if not isinstance(source, str) or not source.strip():
                 raise fail(f"montants.{key}.source manque : chaque chiffre doit avoir sa source")
+            total = None
+            if "total" in section:
+                total = amounts([section["total"]], f"montants.{key}.total")[0]
+                if sum(annees, Decimal("0.00")) != total:
+                    raise fail(f"montants.{key}.annees : la somme {sum(annees)} n'est pas le total {total}")
+            types = section.get("types_contrat")
+            if types is not None:
+                try:
+                    if not isinstance(types, list) or not types:
+                        raise ValueError
+                    types = tuple(TypeContrat(t) for t in types)
+                except ValueError:
+                    raise fail(f"montants.{key}.types_contrat : liste de types parmi "
+                               f"{', '.join(t.value for t in TypeContrat)}") from None
             baremes[nature] = Bareme(
                 duree_mois=duree,
                 annees=annees,
                 bonification=bonus,
                 source=source,
                 non_source=bool(section.get("non_source")) or versement_non_source,
+                total=total,
+                types_contrat=types,
             )
         vague = data.get("vague")
         if not isinstance(vague, int):
             raise fail("vague manquante")
         sources = data.get("sources", [])
+
+        def source_of(section: Mapping[str, object], where: str) -> tuple[str, bool]:
+            source = section.get("source")
+            if not isinstance(source, str) or not source.strip():
+                raise fail(f"{where}.source manque : chaque chiffre doit avoir sa source")
+            non_source = section.get("non_source", False)
+            if not isinstance(non_source, bool):
+                raise fail(f"{where}.non_source doit valoir true ou false")
+            return source, non_source
+
+        reversement = data.get("reversement")
+        if not isinstance(reversement, Mapping):
+            raise fail("la section [reversement] manque (delai, unite, source) : le délai de reversement du "
+                       "trop-perçu que citent la convention, les avenants et les résiliations")
+        valeur, unite = reversement.get("delai"), reversement.get("unite")
+        if not isinstance(valeur, int) or isinstance(valeur, bool) or valeur <= 0:
+            raise fail("reversement.delai doit être un nombre entier positif (ex. 30)")
+        if unite not in ("jours", "mois"):
+            raise fail(f"reversement.unite : {unite!r} (attendu : \"jours\" ou \"mois\")")
+        delai = DelaiReversement(valeur, str(unite), *source_of(reversement, "reversement"))
+
+        majorations = None
+        raw_majorations = data.get("majoration_outre_mer")
+        if raw_majorations is not None:
+            if not isinstance(raw_majorations, list):
+                raise fail("majoration_outre_mer doit être une liste de tables [[majoration_outre_mer]]")
+            seen: set[tuple[str, Nature]] = set()
+            parsed = []
+            for n, entry in enumerate(raw_majorations, start=1):
+                where = f"majoration_outre_mer[{n}]"
+                if not isinstance(entry, Mapping):
+                    raise fail(f"{where} doit être une table")
+                try:
+                    nature = Nature(str(entry.get("nature")))
+                except ValueError:
+                    raise fail(f"{where}.nature : {entry.get('nature')!r} (attendu : publique, privee)") from None
+                if nature not in baremes:
+                    raise fail(f"{where}.nature : aucun montant [montants.{nature}] à majorer")
+                departements = entry.get("departements")
+                if (not isinstance(departements, list) or not departements
+                        or any(d not in OUTRE_MER for d in departements)):
+                    raise fail(f"{where}.departements doit lister des codes parmi {', '.join(OUTRE_MER)}")
+                for departement in departements:
+                    if (departement, nature) in seen:
+                        raise fail(f"{where} : le département {departement} ({nature}) a déjà une majoration")
+                    seen.add((departement, nature))
+                values = amounts(entry.get("annees"), f"{where}.annees")
+                if len(values) != len(baremes[nature].annees):
+                    raise fail(f"{where}.annees doit avoir {len(baremes[nature].annees)} montants")
+                parsed.append(MajorationOutreMer(tuple(departements), nature, values, *source_of(entry, where)))
+            majorations = tuple(parsed)
         return cls(
             id=rule_id,
             libelle=str(data.get("libelle", rule_id)),
             vague=vague,
             baremes=baremes,
             sources=tuple(str(s) for s in sources) if isinstance(sources, list) else (),
+            delai_reversement=delai,
+            majorations_outre_mer=majorations,
         )
 
 
@@ -135,6 +267,7 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
     """Amounts per poste per convention year, bonus, total and échéancier for a demande."""
     structure = demande.structure
     bareme = regles.bareme(structure.nature)
+    majoration = regles.majoration_outre_mer(structure.nature, structure.departement)
     bonifie = structure.zone_prioritaire and bareme.bonification is not None
     debut = demande.date_debut
     fin = add_months(debut, bareme.duree_mois) - timedelta(days=1)
@@ -148,7 +281,7 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
                 annee=index + 1,
                 debut=year_start,
                 fin=year_end,
-                base_par_poste=base,
+                base_par_poste=base + (majoration.annees[index] if majoration else Decimal("0.00")),
                 bonification_par_poste=bonus,
                 nombre_postes=demande.nombre_postes,
             )

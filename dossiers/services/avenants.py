@@ -300,6 +300,7 @@ def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, cano
         figures_apres=resultat.apres, motif=resultat.motif, articles=resultat.articles,
         avenants_precedents=previous, date_signature_initiale=courant.convention.versions[0].created_at.date(),
         modele_version=info.version, date_edition=today, date_effet=_date_effet(changement, avant),
+        regles=app.rules.get(resultat.etat.regles),
     )
     if resultat.document == "resiliation":
         motif = changement.motif if isinstance(changement, Resiliation) else None

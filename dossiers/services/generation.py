@@ -41,12 +41,25 @@ class Generated:
 
     @property
     def warnings(self) -> list[str]:
+        warnings = []
         if self.regles.non_source:
-            return [
+            warnings.append(
                 f"le jeu de règles « {self.regles.id} » contient des montants sans source publique "
                 "(marqués NON SOURCÉ dans config/rules) : à confirmer avant signature"
-            ]
-        return []
+            )
+        structure = self.demande.structure
+        majoration = self.regles.majoration_outre_mer(structure.nature, structure.departement)
+        if majoration is not None and majoration.non_source:
+            warnings.append(f"majoration outre-mer du département {structure.departement} : {majoration.source}")
+        types = self.regles.bareme(structure.nature).types_contrat
+        hors = [p.id for p in self.demande.postes if p.contrat is not None and types and p.contrat.type not in types]
+        if hors:
+            warnings.append(
+                f"le montant du jeu de règles « {self.regles.id} » est sourcé pour les contrats "
+                f"{', '.join(t.value for t in types or ())} ; poste(s) {', '.join(hors)} sous un autre contrat "
+                "(montant à confirmer)"
+            )
+        return warnings
 
 
 def demande_digest(payload: dict[str, Any]) -> str:

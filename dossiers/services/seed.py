@@ -95,6 +95,8 @@ def seed_demande(rng: random.Random, index: int, seed_value: int) -> dict[str, A
     ville = rng.choice(_VILLES)
     categorie, denomination, qualite = rng.choice(_PUBLIQUES if publique else _PRIVEES)
     vague = 1 if rng.random() < 0.4 else 2
+    if departement.startswith("97"):  # vague 1 has no outre-mer majoration: conum refuses such a convention
+        vague = 2
     first, last = (date(2021, 3, 1), date(2022, 6, 1)) if vague == 1 else (date(2023, 1, 1), date(2025, 6, 1))
     debut = _day(rng, first, last).replace(day=1)
     count = min(10, max(1, int(rng.expovariate(1 / 2.5)) + 1))

@@ -40,7 +40,10 @@ from dossiers.domain.etat import (
 from dossiers.domain.formatting import NBSP
 from dossiers.domain.model import EtatPoste, Nature, Representant, Structure
 from dossiers.entrypoints.cli import cli
+from dossiers.adapters.rules import RulesRepository
 from dossiers.settings import ROOT
+from tests.factories import demande
+from tests.unit.test_docx_template import context as convention_ctx
 
 TEMPLATES = ROOT / "templates"
 D = Decimal
@@ -75,13 +78,14 @@ def figures(*rows: tuple[str, str]) -> Figures:
     return Figures(tuple(annees))
 
 
+V2 = RulesRepository(ROOT / "config" / "rules").get("vague-2")
 FIGURES_V2 = figures(("52500.00", "52500.00"), ("37500.00", "37500.00"), ("37500.00", "0.00"))
 
 
 def common(**changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "structure": STRUCTURE, "avenants_precedents": [PRECEDENT], "date_signature_initiale": date(2024, 1, 10),
-        "modele_version": "2024.1", "date_edition": date(2025, 7, 15),
+        "modele_version": "2024.1", "date_edition": date(2025, 7, 15), "regles": V2,
     }
     values.update(changes)
     return values
@@ -215,7 +219,7 @@ def test_retrait_avenant_states_the_change_the_figures_and_the_trop_percu(avenan
     assert_says(flat, "Année 1\n1er janvier 2024", "Année 2\n1er janvier 2025", "Année 3\n1er janvier 2026")
     assert_says(text, *amounts("6 301,37 €"))
     assert_says(flat, "Reversement du trop-perçu. La Structure reverse à la CDC la somme de 6 301,37 € "
-                      "(six mille trois cent un euros et trente-sept centimes)", "deux (2) mois",
+                      "(six mille trois cent un euros et trente-sept centimes)", "trente (30) jours à compter de la réception du titre de recette",
                 "titre de recette")
     assert_says(flat, "prend effet le 30 juin 2025", "Fait en deux exemplaires originaux",
                 "Pour la Caisse des Dépôts et Consignations", "Pour la Structure", "Mme Camille Exemple",
@@ -281,3 +285,17 @@ def test_renouvellement_says_so_and_gives_the_new_period(avenant):
     assert_says(flat, "Renouvellement de la convention", "nouvelle période de trente-six (36) mois, courant du "
                 "1er janvier 2024 au 31 décembre 2026", "fixé à 85 000,00 €", "courue du 1er mai 2021 au 30 avril 2023",
                 "soit un trop-perçu de 5 000,00 €", "la somme de 5 000,00 €", "non reconduit")
+
+
+def test_convention_avenant_and_resiliation_state_the_same_repayment_delay(avenant, resiliation):
+    """One delay, the rule set's, in the three documents (the convention's article 6.3 included)."""
+    delai = V2.delai_reversement_libelle()
+    assert delai == "trente (30) jours"
+    convention = plain(text_of(PreparedTemplate(ROOT / "templates" / "convention.docx").render(convention_ctx(demande()))))
+    assert_says(convention, f"reversées dans un délai de {delai} à compter de la notification de la décision")
+    assert_says(plain(text_of(avenant.render(retrait_context()))),
+                f"intervient dans un délai de {delai} à compter de la réception du titre de recette")
+    assert_says(plain(text_of(resiliation.render(resiliation_ctx()))),
+                f"dans un délai de {delai} à compter de la réception du titre de recette")
+    for flat in (convention, plain(text_of(avenant.render(retrait_context())))):
+        assert "deux (2) mois à compter de la réception" not in flat

@@ -30,7 +30,7 @@ from dossiers.domain.etat import (
     StatutConvention,
 )
 from dossiers.domain.model import EtatPoste, Nature, TypeContrat
-from dossiers.domain.rules import RuleSet
+from dossiers.domain.rules import Bareme, RuleSet
 from dossiers.errors import ChangementRefuse, ErrorCode
 from dossiers.settings import ROOT
 
@@ -42,19 +42,25 @@ ONE_DAY = timedelta(days=1)
 
 
 def upper_bound(etat: EtatConvention, regles: RuleSet) -> list[Decimal]:
-    """Per year, computed without echeancier: for each poste, the highest yearly amount any nature
-    can give (bonus included) × the poste's funded days / the year's days, + 1 cent of rounding."""
-    best = [
-        max(b.annees[k] + (b.bonification[k] if b.bonification else ZERO) for b in regles.baremes.values())
-        for k in range(len(next(iter(regles.baremes.values())).annees))
-    ]
+    """Per year, computed without echeancier: for each poste, the highest daily rate any nature can
+    give (bonus included; a nature's year-k amount over the days of its own year k, its last year past
+    its own period) × the poste's funded days, + 1 cent of rounding."""
+
+    def rate(b: Bareme, annee: int) -> Fraction:
+        k = min(annee, len(b.annees))
+        start = add_months(etat.date_debut, 12 * (k - 1))
+        end = min(add_months(etat.date_debut, 12 * k), add_months(etat.date_debut, b.duree_mois)) - ONE_DAY
+        amount = b.annees[k - 1] + (b.bonification[k - 1] if b.bonification else ZERO)
+        return Fraction(amount) / ((end - start).days + 1)
+
     bounds = []
     for annee, debut, fin in annees_convention(etat):
+        best = max(rate(b, annee) for b in regles.baremes.values())
         total = Fraction(0)
         for p in etat.postes:
             first, last = max(p.debut, debut), min(p.fin or etat.date_fin, fin)
             days = max(0, (last - first).days + 1)
-            total += Fraction(best[annee - 1]) * days / ((fin - debut).days + 1) + Fraction(1, 100)
+            total += best * days + Fraction(1, 100)
         bounds.append(Decimal(total.numerator) / Decimal(total.denominator))
     return bounds
 

@@ -4,6 +4,7 @@ examples whose arithmetic is written beside them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -126,15 +127,65 @@ def test_vague_1_public_is_two_years_of_25_000_and_a_poste_ended_early_is_prorat
 
 
 def test_vague_1_private_short_last_year_prorates_over_its_own_days():
-    # 18 months from 2021-06-01: year 2 = 2022-06-01..2022-11-30 = 30+31+31+30+31+30 = 183 days, worth 10 666.67.
-    # Ended 2022-08-31: 92 days → 10 666.67 × 92 / 183 = 981 333.64 / 183 = 5 362.4789… → 5 362.48.
+    # 18 months from 2021-06-01: year 2 = 2022-06-01..2022-11-30 = 30+31+31+30+31+30 = 183 days, worth 13 333.33.
+    # Ended 2022-08-31: 92 days → 13 333.33 × 92 / 183 = 1 226 666.36 / 183 = 6 703.0948… → 6 703.09.
     natures = ((date(2021, 6, 1), Nature.PRIVEE),)
     full = etat(poste(1, debut=date(2021, 6, 1)), debut=date(2021, 6, 1), fin=date(2022, 11, 30), vague=1,
                 natures=natures)
-    assert dus(figures(full, V1)) == [D("21333.33"), D("10666.67")]
+    assert dus(figures(full, V1)) == [D("26666.67"), D("13333.33")]
     ended = etat(poste(1, debut=date(2021, 6, 1), fin=date(2022, 8, 31)), debut=date(2021, 6, 1),
                  fin=date(2022, 11, 30), vague=1, natures=natures)
-    assert dus(figures(ended, V1)) == [D("21333.33"), D("5362.48")]
+    assert dus(figures(ended, V1)) == [D("26666.67"), D("6703.09")]
+
+
+def test_vague_1_private_to_public_prices_the_short_year_2_at_the_public_daily_rate():
+    # Private, 18 months from 2021-06-01; public from 2022-06-01 (all of year 2: 2022-06-01..2022-11-30, 183 days).
+    # The public year 2 is its own 12 months (2022-06-01..2023-05-31, 365 days) worth 25 000:
+    # 25 000 × 183 / 365 = 12 534.2465… → 12 534.25 (before: the full 25 000 for 6 months).
+    natures = ((date(2021, 6, 1), Nature.PRIVEE), (date(2022, 6, 1), Nature.PUBLIQUE))
+    state = etat(poste(1, debut=date(2021, 6, 1)), debut=date(2021, 6, 1), fin=date(2022, 11, 30), vague=1,
+                 natures=natures)
+    assert dus(figures(state, V1)) == [D("26666.67"), D("12534.25")]
+
+
+def test_vague_1_public_to_private_prices_the_long_year_2_at_the_private_daily_rate():
+    # Public, 24 months from 2021-06-01; private from 2022-06-01 (all of year 2: 2022-06-01..2023-05-31, 365 days).
+    # The private year 2 is its own 6 months (2022-06-01..2022-11-30, 183 days) worth 13 333.33; the 182 days
+    # after the private period (2022-12-01..2023-05-31) keep that last rate, as the period keeps its 24 months:
+    # 13 333.33 × 365 / 183 = 4 866 665.45 / 183 = 26 593.7989… → 26 593.80 (before: 10 666.67 for 12 months).
+    natures = ((date(2021, 6, 1), Nature.PUBLIQUE), (date(2022, 6, 1), Nature.PRIVEE))
+    state = etat(poste(1, debut=date(2021, 6, 1)), debut=date(2021, 6, 1), fin=date(2023, 5, 31), vague=1,
+                 natures=natures)
+    assert dus(figures(state, V1)) == [D("25000.00"), D("26593.80")]
+
+
+def test_vague_1_days_beyond_the_other_natures_period_keep_its_last_rate():
+    # Public, 24 months from 2021-06-01; private from 2022-12-01, i.e. after month 18 (the end of a private period).
+    # Year 2 (365 days): 2022-06-01..2022-11-30 public, 183 days × 25 000 / 365 = 12 534.2465…;
+    # 2022-12-01..2023-05-31 private, 182 days at the private year-2 rate 13 333.33 / 183 → 13 260.4699…;
+    # total 25 794.7165… → 25 794.72.
+    natures = ((date(2021, 6, 1), Nature.PUBLIQUE), (date(2022, 12, 1), Nature.PRIVEE))
+    state = etat(poste(1, debut=date(2021, 6, 1)), debut=date(2021, 6, 1), fin=date(2023, 5, 31), vague=1,
+                 natures=natures)
+    assert dus(figures(state, V1)) == [D("25000.00"), D("25794.72")]
+
+
+def test_unchanged_nature_and_vague_2_changes_give_the_bareme_figures():
+    # Vague 2: both natures have 36 months, so a change prices each day over the same 365-day year as before.
+    # Public 2024, private from 2025-07-01: year 2 = 12 500 × 181/365 + 14 000 × 184/365 = 6 198.63… + 7 057.53… = 13 256.16.
+    natures = ((date(2024, 1, 1), Nature.PUBLIQUE), (date(2025, 7, 1), Nature.PRIVEE))
+    assert dus(figures(etat(poste(1), natures=natures), V2)) == [D("17500.00"), D("13256.16"), D("10000.00")]
+
+
+def test_an_outre_mer_state_needs_the_majoration_of_its_rule_set():
+    # Vague 2 writes an explicit 0 € majoration for 971–976: same figures as in métropole.
+    state = etat(poste(1))
+    assert dus(figures(replace(state, departement="974"), V2)) == [D("17500.00"), D("12500.00"), D("12500.00")]
+    # Vague 1 has none: refused, never priced at the métropole figure.
+    v1 = etat(poste(1, debut=date(2021, 6, 1)), debut=date(2021, 6, 1), fin=date(2023, 5, 31), vague=1)
+    with pytest.raises(RulesError) as err:
+        figures(replace(v1, departement="972"), V1)
+    assert err.value.code == "majoration_outre_mer_manquante"
 
 
 def test_payments_give_paid_still_due_and_to_repay_per_year():

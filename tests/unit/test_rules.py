@@ -10,6 +10,7 @@ import pytest
 from dossiers.adapters.rules import RulesRepository
 from dossiers.domain.demande import parse_demande
 from dossiers.domain.dates import add_months
+from dossiers.domain.model import Nature
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import RulesError
 from dossiers.settings import ROOT
@@ -110,8 +111,98 @@ def test_vague_1_private_is_18_months_with_the_configured_figures():
     assert calcul.duree_mois == 18
     assert calcul.date_fin == date(2023, 2, 28)
     assert [(t.date, t.montant) for t in calcul.echeancier] == [
-        (date(2021, 9, 1), Decimal("21333.33")),
-        (date(2022, 9, 1), Decimal("10666.67")),
+        (date(2021, 9, 1), Decimal("26666.67")),  # 40 000 × 12/18
+        (date(2022, 9, 1), Decimal("13333.33")),  # 40 000 × 6/18
     ]
     assert calcul.annees[1].fin == date(2023, 2, 28)
-    assert calcul.total == Decimal("32000.00")
+    assert calcul.total == Decimal("40000.00")  # the help centre's figure for a private structure
+
+
+def _mapping(**extra):  # type: ignore[no-untyped-def]
+    data = {"vague": 1, "duree_mois": 24,
+            "montants": {"publique": {"annees": ["25000.00", "25000.00"], "total": "50000.00", "source": "x"}},
+            "reversement": {"delai": 2, "unite": "mois", "source": "x"}}
+    data.update(extra)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"montants": {"publique": {"annees": ["25000.00", "24000.00"], "total": "50000.00", "source": "x"}}},
+         "montants.publique.annees : la somme 49000.00 n'est pas le total 50000.00"),
+        ({"reversement": None}, "la section [reversement] manque"),
+        ({"reversement": {"delai": 30, "unite": "semaines", "source": "x"}}, "reversement.unite"),
+        ({"reversement": {"delai": 30, "unite": "jours"}}, "reversement.source manque"),
+        ({"majoration_outre_mer": [{"departements": ["974"], "nature": "publique", "annees": ["1.00"],
+                                    "source": "x"}]}, "majoration_outre_mer[1].annees doit avoir 2 montants"),
+        ({"majoration_outre_mer": [{"departements": ["75"], "nature": "publique", "annees": ["1.00", "1.00"],
+                                    "source": "x"}]}, "majoration_outre_mer[1].departements"),
+        ({"majoration_outre_mer": [{"departements": ["974"], "nature": "privee", "annees": ["1.00", "1.00"],
+                                    "source": "x"}]}, "aucun montant [montants.privee]"),
+        ({"montants": {"publique": {"annees": ["1.00", "1.00"], "types_contrat": ["CDD", "interim"], "source": "x"}}},
+         "montants.publique.types_contrat"),
+    ],
+)
+def test_new_rule_fields_are_parsed_strictly_with_the_key_named(changes, needle):
+    data = _mapping(**changes)
+    if data.get("reversement") is None:
+        del data["reversement"]
+    with pytest.raises(RulesError) as err:
+        RuleSet.from_mapping("essai", data)
+    assert needle in err.value.message
+
+
+def test_the_repayment_delay_is_one_french_phrase_from_the_rule_set():
+    assert RuleSet.from_mapping("essai", _mapping()).delai_reversement_libelle() == "deux (2) mois"
+    assert RULES.get("vague-1").delai_reversement_libelle() == "trente (30) jours"
+    assert RULES.get("vague-2").delai_reversement_libelle() == "trente (30) jours"
+
+
+def test_vague_1_amounts_carry_their_sourced_totals():
+    v1 = RULES.get("vague-1")
+    publique, privee = (v1.bareme(Nature(n)) for n in ("publique", "privee"))
+    assert (publique.total, privee.total) == (Decimal("50000.00"), Decimal("40000.00"))
+    assert "aide.conseiller-numerique.gouv.fr" in privee.source and "NON SOURCÉE" in privee.source
+
+
+def test_an_outre_mer_structure_is_refused_in_vague_1_without_a_majoration():
+    payload = demande(structure__departement="974")
+    payload["convention"].update(vague=1, date_debut="2021-06-01")
+    with pytest.raises(RulesError) as err:
+        compute(payload)
+    assert err.value.code == "majoration_outre_mer_manquante"
+    assert "département 974" in err.value.message and "[[majoration_outre_mer]]" in err.value.message
+
+
+def test_an_outre_mer_structure_gets_the_explicit_vague_2_majoration_of_zero():
+    # 3 postes × (17 500 + 0) in year 1 = 52 500, as in métropole.
+    calcul = compute(demande(structure__departement="971"))
+    assert calcul.annees[0].total == Decimal("52500.00")
+
+
+def test_a_majoration_outre_mer_is_added_to_each_year_per_poste():
+    data = _mapping(majoration_outre_mer=[{"departements": ["972", "973"], "nature": "publique",
+                                            "annees": ["1000.00", "500.00"], "source": "texte de test"}])
+    rules = RuleSet.from_mapping("essai", data)
+    payload = demande(structure__departement="973")
+    payload["convention"].update(vague=1, date_debut="2021-06-01", nombre_postes=1)
+    payload["postes"] = payload["postes"][:1]
+    calcul = calculer(parse_demande(payload), rules)
+    # 25 000 + 1 000 then 25 000 + 500: 51 500 per poste.
+    assert [a.par_poste for a in calcul.annees] == [Decimal("26000.00"), Decimal("25500.00")]
+
+
+def test_generation_warns_of_a_pec_poste_in_vague_1_public_and_of_an_unsourced_outre_mer_majoration():
+    from dossiers.services.generation import Generated
+
+    payload = demande()
+    payload["convention"].update(vague=1, date_debut="2021-06-01")
+    payload["postes"][0]["contrat"] = {"type": "PEC", "date_debut": "2021-06-01", "date_fin": "2022-05-31"}
+    d = parse_demande(payload)
+    warnings = Generated(d, compute(payload), RULES.get("vague-1"), version=None, created=True).warnings  # type: ignore[arg-type]
+    assert any("contrats CDI, CDD, contrat_de_projet" in w and d.postes[0].id in w for w in warnings)
+    outre_mer = demande(structure__departement="974")
+    warnings = Generated(parse_demande(outre_mer), compute(outre_mer), RULES.get("vague-2"), version=None,  # type: ignore[arg-type]
+                         created=True).warnings
+    assert any("majoration outre-mer du département 974" in w for w in warnings)

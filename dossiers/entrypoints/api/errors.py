@@ -7,7 +7,8 @@ status a client acts on, and never a stack trace.
     409 conflicts              convention_conflit, requete_conflit, version_perimee, dossier_incomplet…
     413 trop_volumineux        body over the limit (checked while it streams in)
     415 type_non_accepte       the file's content (sniffed, not its name) is not accepted here
-    422 requete_invalide, demande_invalide, changement_invalide: with ``erreurs`` per field
+    422 requete_invalide, demande_invalide, changement_invalide: with ``erreurs`` per field;
+        majoration_outre_mer_manquante: a structure in 971–976 and no outre-mer amount in the rule set
     429 trop_de_requetes       rate limit of the token (Retry-After)
     503 transient              catalog, storage, broker unreachable (Retry-After): try again
 """
@@ -38,7 +39,8 @@ _CONFLICT = {ErrorCode.CONVENTION_CONFLIT, ErrorCode.REQUETE_CONFLIT, ErrorCode.
              ErrorCode.OBJET_VERROUILLE}
 _UNPROCESSABLE = {ErrorCode.DEMANDE_INVALIDE, ErrorCode.CHANGEMENT_INVALIDE, ErrorCode.POSTE_INCONNU,
                   ErrorCode.PIECE_INVALIDE, ErrorCode.PAIEMENT_INVALIDE, ErrorCode.EVENEMENT_INVALIDE,
-                  ErrorCode.REGLE_GESTION_2025, ErrorCode.PILOTAGE_INVALIDE}
+                  ErrorCode.REGLE_GESTION_2025, ErrorCode.PILOTAGE_INVALIDE,
+                  ErrorCode.MAJORATION_OUTRE_MER_MANQUANTE}
 _TRANSIENT = {ErrorCode.STOCKAGE_INDISPONIBLE, ErrorCode.CATALOGUE, ErrorCode.CONVERTISSEUR_INDISPONIBLE,
               ErrorCode.CONVERSION_DELAI, ErrorCode.ANTIVIRUS_INDISPONIBLE, ErrorCode.INSPECTION_INDISPONIBLE,
               ErrorCode.SOMME_CONTROLE}
