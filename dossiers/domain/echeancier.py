@@ -69,8 +69,9 @@ def _segments(etat: EtatConvention, first: date, last: date) -> Iterator[tuple[N
         yield etat.nature_at(start), (end - start).days + 1
 
 
-def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int) -> Decimal:
-    """A whole year's amount per poste for a nature: base, plus the bonus for a public priority zone."""
+def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int, prioritaire: bool) -> Decimal:
+    """A whole year's amount per poste for a nature: base, plus the bonus for a public structure's
+    poste in a priority zone (``prioritaire``: ``etat.en_zone_prioritaire(poste)``)."""
     bareme = regles.bareme(nature)
     if annee > len(bareme.annees):
         raise RulesError(
@@ -79,7 +80,7 @@ def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee
             code=ErrorCode.REGLES_INVALIDES,
         )
     amount = bareme.annees[annee - 1]
-    if nature is Nature.PUBLIQUE and etat.zone_prioritaire and bareme.bonification is not None:
+    if nature is Nature.PUBLIQUE and prioritaire and bareme.bonification is not None:
         amount += bareme.bonification[annee - 1]
     return amount
 
@@ -93,7 +94,7 @@ def montant_poste(
         return ZERO
     days_in_year = (fin - debut).days + 1
     exact = sum(
-        (Fraction(_montant_annuel(etat, regles, nature, annee)) * days / days_in_year
+        (Fraction(_montant_annuel(etat, regles, nature, annee, etat.en_zone_prioritaire(poste))) * days / days_in_year
          for nature, days in _segments(etat, *funded)),
         Fraction(0),
     )

@@ -40,7 +40,8 @@ def etat_to_json(etat: EtatConvention) -> dict[str, Any]:
             {"id": p.id, "debut": p.debut.isoformat(), "fin": _day(p.fin), "etat": str(p.etat),
              "vacant_depuis": _day(p.vacant_depuis), "type_contrat": str(p.type_contrat) if p.type_contrat else None,
              "conseiller": p.conseiller, "contrat_debut": _day(p.contrat_debut), "contrat_fin": _day(p.contrat_fin),
-             "source": p.source, "piece_contrat_attendue": p.piece_contrat_attendue}
+             "source": p.source, "piece_contrat_attendue": p.piece_contrat_attendue,
+             "zone_prioritaire": p.zone_prioritaire}
             for p in etat.postes
         ],
         "paiements": [{"annee": p.annee, "date": p.date.isoformat(), "montant": amount_json(p.montant)}
@@ -63,6 +64,8 @@ def etat_from_json(data: dict[str, Any]) -> EtatConvention:
                 type_contrat=TypeContrat(p["type_contrat"]) if p["type_contrat"] else None, conseiller=p["conseiller"],
                 contrat_debut=_from_day(p.get("contrat_debut")), contrat_fin=_from_day(p.get("contrat_fin")),
                 source=p.get("source", "demande"), piece_contrat_attendue=bool(p.get("piece_contrat_attendue")),
+                # a state stored before the bonus was per poste: the structure's flag alone decides
+                zone_prioritaire=bool(p.get("zone_prioritaire", False)),
             )
             for p in data["postes"]
         ),

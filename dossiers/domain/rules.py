@@ -2,7 +2,7 @@
 
 A rule set is data (``config/rules/<id>.toml``) parsed here from a plain mapping; reading the
 file is the adapter's job. ``calculer`` turns a demande and a rule set into the amounts per poste
-per convention year, the zone_prioritaire bonus, the total and the échéancier. Amounts are
+per convention year, the QPV/ZRR bonus of the postes in such a zone, the total and the échéancier. Amounts are
 ``Decimal`` euros rounded to the cent; nothing here touches a float.
 """
 
@@ -135,7 +135,10 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
     """Amounts per poste per convention year, bonus, total and échéancier for a demande."""
     structure = demande.structure
     bareme = regles.bareme(structure.nature)
-    bonifie = structure.zone_prioritaire and bareme.bonification is not None
+    # the bonus belongs to each poste in a QPV or a ZRR (its lieu de permanence), when the rule set
+    # has one for the structure's nature
+    postes_bonifies = demande.postes_en_zone_prioritaire if bareme.bonification is not None else 0
+    bonifie = postes_bonifies > 0
     debut = demande.date_debut
     fin = add_months(debut, bareme.duree_mois) - timedelta(days=1)
     annees = []
@@ -151,6 +154,7 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
                 base_par_poste=base,
                 bonification_par_poste=bonus,
                 nombre_postes=demande.nombre_postes,
+                postes_bonifies=postes_bonifies,
             )
         )
     echeancier = tuple(
@@ -166,4 +170,5 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
         annees=tuple(annees),
         echeancier=echeancier,
         bonification=bonifie,
+        postes_bonifies=postes_bonifies,
     )
