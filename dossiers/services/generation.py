@@ -18,7 +18,7 @@ from typing import Any
 
 from dossiers.domain.changements import etat_initial
 from dossiers.domain.context import convention_context
-from dossiers.domain.demande import validate_demande
+from dossiers.domain.demande import avertissements_demande, validate_demande
 from dossiers.domain.echeancier import figures
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
 from dossiers.domain.rules import RuleSet, calculer
@@ -40,12 +40,13 @@ class Generated:
 
     @property
     def warnings(self) -> list[str]:
+        warnings = avertissements_demande(self.demande)
         if self.regles.non_source:
-            return [
+            warnings.append(
                 f"le jeu de règles « {self.regles.id} » contient des montants sans source publique "
                 "(marqués NON SOURCÉ dans config/rules) : à confirmer avant signature"
-            ]
-        return []
+            )
+        return warnings
 
 
 def demande_digest(payload: dict[str, Any]) -> str:
