@@ -104,12 +104,13 @@ class RepresentantIn(_Strict):
     qualite: Short
 
 
+# A poste's lieu de permanence: the commune (INSEE code) and whether it is in a QPV or a ZRR (a comment,
+# not a docstring: pydantic would publish it in English as the OpenAPI description).
 class LieuIn(_Strict):
-    """A poste's lieu de permanence: the commune (INSEE code) and whether it is in a QPV or a ZRR."""
-
-    commune: Annotated[str, Field(max_length=10), AfterValidator(_commune)]
-    qpv: bool = False
-    zrr: bool = False
+    commune: Annotated[str, Field(max_length=10, description="Code INSEE de la commune (ex. 59512, 2A004)."),
+                       AfterValidator(_commune)]
+    qpv: bool = Field(default=False, description="Lieu situé dans un quartier prioritaire de la politique de la ville.")
+    zrr: bool = Field(default=False, description="Lieu situé dans une zone de revitalisation rurale.")
 
 
 class StructureIn(_Strict):
@@ -122,7 +123,9 @@ class StructureIn(_Strict):
     adresse: Text
     # deprecated: the bonus belongs to each poste (postes[].lieu); kept for older demandes, it puts
     # every poste in a priority zone
-    zone_prioritaire: bool = False
+    zone_prioritaire: bool = Field(default=False, json_schema_extra={"deprecated": True}, description=(
+        "Obsolète : la bonification QPV/ZRR suit le lieu de permanence de chaque poste (postes[].lieu). "
+        "À true, elle s'applique à tous les postes, avec un avertissement ; refusé avec postes[].lieu."))
     representant: RepresentantIn
 
 
@@ -164,7 +167,8 @@ class PosteIn(_Strict):
     conseiller: ConseillerIn | None = None
     contrat: ContratIn | None = None
     vacant_depuis: date | None = None
-    lieu: LieuIn | None = None
+    lieu: LieuIn | None = Field(default=None, description=(
+        "Lieu de permanence du poste : la bonification QPV/ZRR lui revient s'il est en QPV ou en ZRR."))
 
     @model_serializer(mode="wrap")
     def _without_absent_lieu(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
