@@ -200,7 +200,7 @@ def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.Eta
                 conseiller=f"{poste.conseiller.prenom} {poste.conseiller.nom}" if poste.conseiller else None,
                 contrat_debut=poste.contrat.date_debut if poste.contrat else None,
                 contrat_fin=poste.contrat.date_fin if poste.contrat else None,
-                zone_prioritaire=poste.lieu is not None and poste.lieu.zone_prioritaire,
+                lieu=poste.lieu,
             )
         )
     # a poste not described has no lieu: only the structure's (deprecated) flag gives it the bonus

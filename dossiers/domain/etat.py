@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import EtatPoste, Lieu, Nature, TypeContrat
 
 if TYPE_CHECKING:
     from dossiers.domain.postes import EvenementPoste
@@ -59,9 +59,14 @@ class PosteFinance:
     contrat_fin: date | None = None  # its planned end (None: CDI, or not stated)
     source: str = "demande"  # where these facts come from (dossiers.domain.postes.Source)
     piece_contrat_attendue: bool = False  # renewed on a contract whose piece is still to come
-    # its lieu de permanence is in a QPV or a ZRR (the demande's postes[].lieu): it carries the
-    # bonification; False for a poste without lieu, which only the structure's flag can put there
-    zone_prioritaire: bool = False
+    # its lieu de permanence (the demande's postes[].lieu): in a QPV or a ZRR, the poste carries the
+    # bonification; None when not known (a poste added, transferred here, or from an older demande),
+    # which only the structure's flag can put in a priority zone
+    lieu: Lieu | None = None
+
+    @property
+    def zone_prioritaire(self) -> bool:
+        return self.lieu is not None and self.lieu.zone_prioritaire
 
     @property
     def occupe_au_debut(self) -> bool:

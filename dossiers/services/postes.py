@@ -212,7 +212,7 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
                        source=Source.TRANSFERT)
     # its lieu de permanence there is not known: the poste leaves its QPV/ZRR bonus behind (the
     # receiving structure's own flag, if it has one, still covers every poste it holds)
-    arrivee = dataclasses.replace(arrivee, zone_prioritaire=False)
+    arrivee = dataclasses.replace(arrivee, lieu=None)
     # every check of both sides before any document is rendered: a refusal leaves nothing behind
     sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
     resultat_a = appliquer(a, sortant, app.rules.get(a.regles))

@@ -37,7 +37,7 @@ from dossiers.domain.etat import (
     RetraitPostes,
     StatutConvention,
 )
-from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import EtatPoste, Lieu, Nature, TypeContrat
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 from dossiers.settings import ROOT
 from tests.factories import demande, example
@@ -395,7 +395,7 @@ def test_a_poste_in_a_qpv_keeps_its_bonus_through_a_renewal_and_added_postes_hav
     payload["postes"][1]["lieu"] = {"commune": "33063", "qpv": True}
     state = dataclasses.replace(etat_initial("CN-V2-STR-000123", parse_demande(payload), V2), paiements=PAYES_1_ET_2)
     renewed = appliquer(state, Renouvellement("R-4", date(2027, 1, 1)), V2, regles_renouvellement=V2)
-    assert [(p.id, p.zone_prioritaire) for p in renewed.etat.postes] == [("P-2", True)]
+    assert [(p.id, p.lieu) for p in renewed.etat.postes] == [("P-2", Lieu("33063", qpv=True))]
     assert dus(renewed.apres) == [D("20000.00"), D("17500.00"), D("12500.00")]
     # A poste added by avenant has no lieu: no bonus. Year 1: 3 × 17 500 + 2 500 = 55 000; from
     # 2025-01-01 one poste more: year 2 3 × 12 500 + 5 000 + 12 500 = 55 000, year 3 4 × 12 500 = 50 000.

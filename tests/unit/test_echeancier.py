@@ -18,7 +18,7 @@ from dossiers.domain.demande import parse_demande
 from dossiers.domain.echeancier import annees_convention, arrondi_centime, figures
 from dossiers.domain.etat import EtatConvention, Paiement, PosteFinance
 from dossiers.domain.etat_codec import etat_from_json, etat_to_json
-from dossiers.domain.model import EtatPoste, Nature
+from dossiers.domain.model import EtatPoste, Lieu, Nature
 from dossiers.domain.rules import calculer
 from dossiers.errors import RulesError
 from dossiers.settings import ROOT
@@ -182,7 +182,7 @@ def test_initial_state_figures_equal_calculer_on_every_example(path):
 def test_the_bonus_is_per_poste_in_a_state():
     # P-1 in a QPV, P-2 not, public: P-1 gets 20 000 / 17 500 / 12 500, P-2 17 500 / 12 500 / 12 500.
     # Years: 37 500, 30 000, 25 000 = 92 500 = 2 × 42 500 + 7 500.
-    state = etat(replace(poste(1), zone_prioritaire=True), poste(2))
+    state = etat(replace(poste(1), lieu=Lieu("59512", qpv=True)), poste(2))
     assert dus(figures(state, V2)) == [D("37500.00"), D("30000.00"), D("25000.00")]
     # The same state stored and read back keeps the poste's flag.
     assert dus(figures(etat_from_json(etat_to_json(state)), V2)) == [D("37500.00"), D("30000.00"), D("25000.00")]
