@@ -720,9 +720,21 @@ def articles(w: Writer) -> None:
     w.p(
         "Le montant total de la subvention est fixé à **{{ montants.total }}** ({{ montants.total_lettres }}) "
         "pour {{ convention.nombre_postes_lettres }} ({{ convention.nombre_postes }}) poste" + PLURIEL_POSTES + ", "
-        "soit **{{ montants.par_poste }}** par poste pour la durée de la convention."
+        "soit **{% if montants.bonification_partielle %}{{ montants.base_par_poste }}{% else %}{{ montants.par_poste }}"
+        "{% endif %}** par poste pour la durée de la convention{% if montants.bonification_partielle %}, "
+        "bonification non comprise{% endif %}."
     )
-    w.tag("{%p if montants.bonification %}")
+    w.tag("{%p if montants.bonification_partielle %}")
+    w.p(
+        "Au titre de l'intervention de la Structure au bénéfice d'un quartier prioritaire de la politique de la "
+        "ville (QPV) ou d'une zone de revitalisation rurale (ZRR), {% if montants.postes_bonifies == '1' %}le poste "
+        "dont le lieu de permanence y est situé, signalé en annexe 1, bénéficie{% else %}les "
+        "{{ montants.postes_bonifies_lettres }} ({{ montants.postes_bonifies }}) postes dont le lieu de permanence "
+        "y est situé, signalés en annexe 1, bénéficient{% endif %} d'une bonification de "
+        "{{ montants.bonification_par_poste }} par poste, soit au total {{ montants.bonification_total }}, comprise "
+        "dans ce montant."
+    )
+    w.tag("{%p elif montants.bonification %}")
     w.p(
         "Au titre de l'intervention de la Structure au bénéfice d'un quartier prioritaire de la politique de la "
         "ville (QPV) ou d'une zone de revitalisation rurale (ZRR), ce montant comprend une bonification de "
@@ -747,7 +759,27 @@ def articles(w: Writer) -> None:
 
     w.sub("3.2 Répartition annuelle")
     w.p("Le montant de la subvention se répartit par année d'exécution de la convention comme suit :", keep_next=True)
-    w.tag("{%p if montants.bonification %}")
+    w.tag("{%p if montants.bonification_partielle %}")
+    w.table(
+        [1.5, 6.0, 2.6, 3.0, 2.9],
+        ["Année", "Période", "Montant par poste", "Bonification par poste en QPV/ZRR", "Total"],
+        [
+            ("tr", "{%tr for annee in montants.annees %}"),
+            [
+                "{{ annee.annee }}",
+                "{{ annee.periode }}",
+                "{{ annee.base_par_poste }}",
+                "{{ annee.bonification_par_poste }}",
+                "{{ annee.total }}",
+            ],
+            ("tr", "{%tr endfor %}"),
+            ("total", ["Total", "", "{{ montants.base_par_poste }}", "{{ montants.bonification_par_poste }}",
+                       "{{ montants.total }}"]),
+        ],
+        ["c", "l", "r", "r", "r"],
+        keep_together=True,
+    )
+    w.tag("{%p elif montants.bonification %}")
     w.table(
         [1.5, 6.0, 3.0, 2.6, 2.9],
         ["Année", "Période", "Montant par poste", "dont bonification", "Total"],

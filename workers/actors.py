@@ -78,7 +78,7 @@ def generate_convention(demande_key: str) -> dict[str, Any]:
     generated = generate(_json(demande_key), app, today=today, now=now)
     v = generated.version
     return {"convention_id": v.convention_id, "version": v.numero, "documents": _documents(v),
-            "total_eur": str(v.montant_total), "nouvelle": generated.created}
+            "total_eur": str(v.montant_total), "nouvelle": generated.created, "avertissements": generated.warnings}
 
 
 @dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DossierError, DemandeInvalide, PieceRefusee),

@@ -203,8 +203,10 @@ def etat_initial(convention_id: str, demande: Demande, regles: RuleSet) -> e.Eta
                 conseiller=f"{poste.conseiller.prenom} {poste.conseiller.nom}" if poste.conseiller else None,
                 contrat_debut=poste.contrat.date_debut if poste.contrat else None,
                 contrat_fin=poste.contrat.date_fin if poste.contrat else None,
+                lieu=poste.lieu,
             )
         )
+    # a poste not described has no lieu: only the structure's (deprecated) flag gives it the bonus
     missing = demande.nombre_postes - len(postes)
     for poste_id in _generated_ids({p.id for p in postes}, missing):
         postes.append(e.PosteFinance(id=poste_id, debut=debut, etat=EtatPoste.VACANT, vacant_depuis=debut))

@@ -32,7 +32,18 @@ _CONTRATS = {
 DASH = "—"
 
 
-def _poste(numero: int, poste: Poste) -> dict[str, str]:
+def _lieu(poste: Poste, bonifie: bool) -> str:
+    """The annex's word on a poste's lieu de permanence, and whether it carries the bonification."""
+    if poste.lieu is None:
+        return ""
+    zones = " et ".join(z for z, on in (("QPV", poste.lieu.qpv), ("ZRR", poste.lieu.zrr)) if on)
+    if not zones:
+        return f"lieu de permanence : commune {poste.lieu.commune}"
+    suffix = " : bonification" if bonifie else ""
+    return f"lieu de permanence en {zones} (commune {poste.lieu.commune}){suffix}"
+
+
+def _poste(numero: int, poste: Poste, bonifie: bool = False) -> dict[str, str]:
     conseiller = f"{poste.conseiller.prenom} {poste.conseiller.nom}" if poste.conseiller else DASH
     contrat = DASH
     if poste.contrat:
@@ -44,6 +55,7 @@ def _poste(numero: int, poste: Poste) -> dict[str, str]:
     observation = ""
     if poste.etat is EtatPoste.VACANT:
         observation = f"vacant depuis le {date_longue(poste.vacant_depuis)}" if poste.vacant_depuis else "à pourvoir"
+    observation = " ; ".join(o for o in (observation, _lieu(poste, bonifie)) if o)
     return {
         "numero": str(numero),
         "id": poste.id,
@@ -116,15 +128,22 @@ def convention_context(
         # dossiers.domain.context_renouvellement fills it for a renewal (convention_id "": not one)
         "renouvellement": {"convention_id": "", "periode": "", "solde": "", "contrats_attendus": ""},
         "regles": {"delai_reversement": regles.delai_reversement_libelle()},
-        "postes": [_poste(n, p) for n, p in enumerate(demande.postes, start=1)],
+        "postes": [_poste(n, p, calcul.bonification and demande.en_zone_prioritaire(p))
+                   for n, p in enumerate(demande.postes, start=1)],
         "postes_a_pourvoir": demande.nombre_postes - len(demande.postes),
         "montants": {
             "total": montant(calcul.total),
             "total_lettres": montant_en_lettres(calcul.total),
             "par_poste": montant(calcul.par_poste),
+            "base_par_poste": montant(calcul.base_par_poste),
             "bonification": calcul.bonification,
             "bonification_total": montant(calcul.bonification_totale),
             "bonification_par_poste": montant(sum((a.bonification_par_poste for a in calcul.annees), Decimal("0.00"))),
+            # some postes only carry it (per lieu de permanence): the document names how many, and
+            # annex 1 which ones
+            "bonification_partielle": 0 < calcul.postes_bonifies < calcul.nombre_postes,
+            "postes_bonifies": str(calcul.postes_bonifies),
+            "postes_bonifies_lettres": en_lettres(calcul.postes_bonifies),
             "annees": [
                 {
                     "annee": str(a.annee),

@@ -38,8 +38,8 @@ def _poste(p: PosteFinance) -> Poste:
     if p.etat is EtatPoste.OCCUPE and p.conseiller and p.type_contrat is not None:
         prenom, _, nom = p.conseiller.partition(" ")
         contrat = Contrat(p.type_contrat, p.contrat_debut or p.debut, p.contrat_fin)
-        return Poste(p.id, EtatPoste.OCCUPE, Conseiller(prenom, nom or prenom), contrat)
-    return Poste(p.id, EtatPoste.VACANT, vacant_depuis=p.vacant_depuis or p.debut)
+        return Poste(p.id, EtatPoste.OCCUPE, Conseiller(prenom, nom or prenom), contrat, lieu=p.lieu)
+    return Poste(p.id, EtatPoste.VACANT, vacant_depuis=p.vacant_depuis or p.debut, lieu=p.lieu)
 
 
 def demande_renouvellement(structure: Structure, etat: EtatConvention) -> Demande:

@@ -15,8 +15,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -26,10 +28,12 @@ from stdnum.fr import siret as stdnum_siret
 from dossiers.domain import model
 from dossiers.errors import DemandeInvalide, FieldError
 
-__all__ = ["DemandeIn", "DerogationIn", "parse_demande", "validate_demande", "french_message", "error_path"]
+__all__ = ["DemandeIn", "DerogationIn", "parse_demande", "validate_demande", "french_message", "error_path",
+           "avertissements_demande"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+_COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
 
 def _text(value: str) -> str:
@@ -65,6 +69,18 @@ def _departement(value: str) -> str:
     return value
 
 
+def _commune(value: str) -> str:
+    value = value.strip().upper()
+    if not _COMMUNE.match(value):
+        raise PydanticCustomError(
+            "commune_invalide",
+            "le code commune « {v} » doit être un code INSEE à 5 caractères : chiffres, ou 2A/2B suivi de "
+            "3 chiffres pour la Corse (ex. 59512, 2A004)",
+            {"v": value},
+        )
+    return value
+
+
 def _categorie(value: str) -> str:
     if not re.fullmatch(r"\d{4}", value):
         raise PydanticCustomError(
@@ -89,6 +105,15 @@ class RepresentantIn(_Strict):
     qualite: Short
 
 
+# A poste's lieu de permanence: the commune (INSEE code) and whether it is in a QPV or a ZRR (a comment,
+# not a docstring: pydantic would publish it in English as the OpenAPI description).
+class LieuIn(_Strict):
+    commune: Annotated[str, Field(max_length=10, description="Code INSEE de la commune (ex. 59512, 2A004)."),
+                       AfterValidator(_commune)]
+    qpv: bool = Field(default=False, description="Lieu situé dans un quartier prioritaire de la politique de la ville.")
+    zrr: bool = Field(default=False, description="Lieu situé dans une zone de revitalisation rurale.")
+
+
 class StructureIn(_Strict):
     id: Ident
     siret: Annotated[str, AfterValidator(_siret)]
@@ -97,7 +122,11 @@ class StructureIn(_Strict):
     categorie_juridique: Annotated[str, AfterValidator(_categorie)]
     departement: Annotated[str, AfterValidator(_departement)]
     adresse: Text
-    zone_prioritaire: bool = False
+    # deprecated: the bonus belongs to each poste (postes[].lieu); kept for older demandes, it puts
+    # every poste in a priority zone
+    zone_prioritaire: bool = Field(default=False, json_schema_extra={"deprecated": True}, description=(
+        "Obsolète : la bonification QPV/ZRR suit le lieu de permanence de chaque poste (postes[].lieu). "
+        "À true, elle s'applique à tous les postes, avec un avertissement ; refusé avec postes[].lieu."))
     representant: RepresentantIn
 
 
@@ -139,6 +168,17 @@ class PosteIn(_Strict):
     conseiller: ConseillerIn | None = None
     contrat: ContratIn | None = None
     vacant_depuis: date | None = None
+    lieu: LieuIn | None = Field(default=None, description=(
+        "Lieu de permanence du poste : la bonification QPV/ZRR lui revient s'il est en QPV ou en ZRR."))
+
+    @model_serializer(mode="wrap")
+    def _without_absent_lieu(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A poste without lieu dumps as before the field existed: a demande's canonical form (and
+        so its digest, which makes generating it again a no-op) does not change."""
+        data: dict[str, Any] = handler(self)
+        if self.lieu is None:
+            data.pop("lieu", None)
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> PosteIn:
@@ -170,6 +210,14 @@ class DemandeIn(_Strict):
     # since 14 May 2025 a structure new to the programme needs one (regles-2025-05, « limites »)
     derogation: DerogationIn | None = None
 
+    @model_serializer(mode="wrap")
+    def _without_absent_derogation(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A demande without derogation dumps as before the field existed (same canonical form, same digest)."""
+        data: dict[str, Any] = handler(self)
+        if self.derogation is None:
+            data.pop("derogation", None)
+        return data
+
     @model_validator(mode="after")
     def _postes(self) -> DemandeIn:
         if len(self.postes) > self.convention.nombre_postes:
@@ -186,6 +234,12 @@ class DemandeIn(_Strict):
                         "le contrat de projet est réservé aux structures publiques",
                         {"i": index},
                     )
+        if self.structure.zone_prioritaire and any(p.lieu is not None for p in self.postes):
+            raise PydanticCustomError(
+                "zone_prioritaire_et_lieux",
+                "zone_prioritaire (obsolète) ne peut pas être combiné avec le lieu de permanence des postes "
+                "(postes[].lieu) : retirez-le et indiquez qpv ou zrr pour chaque poste concerné",
+            )
         seen: set[str] = set()
         for poste in self.postes:
             if poste.id in seen:
@@ -213,6 +267,7 @@ class DemandeIn(_Strict):
                 conseiller=model.Conseiller(**p.conseiller.model_dump()) if p.conseiller else None,
                 contrat=model.Contrat(**p.contrat.model_dump()) if p.contrat else None,
                 vacant_depuis=p.vacant_depuis,
+                lieu=model.Lieu(**p.lieu.model_dump()) if p.lieu else None,
             )
             for p in self.postes
         )
@@ -277,6 +332,7 @@ _FIELD_OF: dict[str, str] = {
     "conseiller_sur_poste_vacant": "conseiller",
     "contrat_sur_poste_vacant": "contrat",
     "contrat_reserve_au_public": "postes[{i}].contrat.type",
+    "zone_prioritaire_et_lieux": "structure.zone_prioritaire",
 }
 
 
@@ -290,6 +346,20 @@ def error_path(err: dict[str, Any]) -> str:
     if suffix and not path.endswith(suffix):
         path = f"{path}.{suffix}" if path else suffix
     return path
+
+
+ZONE_PRIORITAIRE_OBSOLETE = (
+    "structure.zone_prioritaire est obsolète : la bonification QPV/ZRR est attribuée à chaque poste selon son "
+    "lieu de permanence (postes[].lieu : commune, qpv, zrr) ; cette demande l'applique à tous ses postes, "
+    "vérifiez que chacun est bien situé en QPV ou en ZRR"
+)
+
+
+def avertissements_demande(demande: model.Demande) -> list[str]:
+    """What a valid demande still should change (French, for the person who sent it)."""
+    if demande.structure.zone_prioritaire:
+        return [ZONE_PRIORITAIRE_OBSOLETE]
+    return []
 
 
 def parse_demande(payload: Any) -> model.Demande:

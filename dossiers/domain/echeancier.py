@@ -75,9 +75,10 @@ def _segments(etat: EtatConvention, first: date, last: date) -> Iterator[tuple[N
         yield etat.nature_at(start), (end - start).days + 1
 
 
-def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int) -> Decimal:
-    """A whole year's amount per poste for a nature: base, plus the bonus for a public priority zone,
-    plus the outre-mer majoration (``RulesError`` when the rule set has none for the département)."""
+def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int, prioritaire: bool) -> Decimal:
+    """A whole year's amount per poste for a nature: base, plus the bonus for a public structure's
+    poste in a priority zone (``prioritaire``: ``etat.en_zone_prioritaire(poste)``), plus the outre-mer
+    majoration (``RulesError`` when the rule set has none for the département)."""
     bareme = regles.bareme(nature)
     if annee > len(bareme.annees):
         raise RulesError(
@@ -86,14 +87,15 @@ def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee
             code=ErrorCode.REGLES_INVALIDES,
         )
     amount = bareme.annees[annee - 1]
-    if nature is Nature.PUBLIQUE and etat.zone_prioritaire and bareme.bonification is not None:
+    if nature is Nature.PUBLIQUE and prioritaire and bareme.bonification is not None:
         amount += bareme.bonification[annee - 1]
     if (majoration := regles.majoration_outre_mer(nature, etat.departement)) is not None:
         amount += majoration.annees[annee - 1]
     return amount
 
 
-def _taux_journalier(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int) -> Fraction:
+def _taux_journalier(etat: EtatConvention, regles: RuleSet, nature: Nature, annee: int, prioritaire: bool
+                     ) -> Fraction:
     """What one funded day of convention year ``annee`` is worth per poste under ``nature``: that nature's
     amount for its own year over the days of its own year, on its own schedule (from ``date_debut``, its
     own ``duree_mois``). A year the nature does not have is priced at its last own year."""
@@ -101,7 +103,7 @@ def _taux_journalier(etat: EtatConvention, regles: RuleSet, nature: Nature, anne
     own = min(annee, len(bareme.annees))
     start = add_months(etat.date_debut, 12 * (own - 1))
     end = min(add_months(etat.date_debut, 12 * own), add_months(etat.date_debut, bareme.duree_mois)) - ONE_DAY
-    return Fraction(_montant_annuel(etat, regles, nature, own)) / ((end - start).days + 1)
+    return Fraction(_montant_annuel(etat, regles, nature, own, prioritaire)) / ((end - start).days + 1)
 
 
 def montant_poste(
@@ -112,7 +114,8 @@ def montant_poste(
     if funded is None:
         return ZERO
     exact = sum(
-        (_taux_journalier(etat, regles, nature, annee) * days for nature, days in _segments(etat, *funded)),
+        (_taux_journalier(etat, regles, nature, annee, etat.en_zone_prioritaire(poste)) * days
+         for nature, days in _segments(etat, *funded)),
         Fraction(0),
     )
     return arrondi_centime(exact)

@@ -10,8 +10,8 @@ Computation conventions (README, "Conventions de calcul"):
 - a poste is funded from ``PosteFinance.debut`` to ``PosteFinance.fin`` inclusive (``fin`` None: to
   the end of the period);
 - for each convention year, a poste funded the whole year gets that year's amount (base, plus the
-  bonification when the structure is public, in a priority zone, and the rule set has one), for the
-  nature in force; a part of a year gets the amount pro rata temporis by days over that convention
+  bonification when the structure is public, the poste's lieu de permanence in a QPV or a ZRR, or
+  the structure's deprecated flag set, and the rule set has one), for the nature in force; a part of a year gets the amount pro rata temporis by days over that convention
   year (actual days, 365 or 366), each nature's share computed exactly, the poste's year then
   rounded to the cent half up;
 - what is due for a year is the sum over postes; what was paid is the sum of the payments recorded
@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from dossiers.domain.model import Derogation, EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import Derogation, EtatPoste, Lieu, Nature, TypeContrat
 
 if TYPE_CHECKING:
     from dossiers.domain.postes import EvenementPoste
@@ -59,6 +59,14 @@ class PosteFinance:
     contrat_fin: date | None = None  # its planned end (None: CDI, or not stated)
     source: str = "demande"  # where these facts come from (dossiers.domain.postes.Source)
     piece_contrat_attendue: bool = False  # renewed on a contract whose piece is still to come
+    # its lieu de permanence (the demande's postes[].lieu): in a QPV or a ZRR, the poste carries the
+    # bonification; None when not known (a poste added, transferred here, or from an older demande),
+    # which only the structure's flag can put in a priority zone
+    lieu: Lieu | None = None
+
+    @property
+    def zone_prioritaire(self) -> bool:
+        return self.lieu is not None and self.lieu.zone_prioritaire
 
     @property
     def occupe_au_debut(self) -> bool:
@@ -90,6 +98,8 @@ class EtatConvention:
     date_debut: date
     date_fin: date  # last day of the period
     natures: tuple[tuple[date, Nature], ...]
+    # the structure-level flag (deprecated demandes, and every state stored before the bonus was
+    # per poste): every poste of the convention is in a priority zone
     zone_prioritaire: bool
     postes: tuple[PosteFinance, ...]
     paiements: tuple[Paiement, ...] = ()
@@ -108,6 +118,10 @@ class EtatConvention:
             if start <= day:
                 current = nature
         return current
+
+    def en_zone_prioritaire(self, poste: PosteFinance) -> bool:
+        """Whether the poste's lieu is in a QPV or a ZRR (the structure's flag puts every poste there)."""
+        return self.zone_prioritaire or poste.zone_prioritaire
 
     @property
     def postes_actifs(self) -> tuple[PosteFinance, ...]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from dossiers.domain.etat import AnneeFigures, EtatConvention, Figures, Paiement, PosteFinance, StatutConvention
-from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import EtatPoste, Lieu, Nature, TypeContrat
 
 __all__ = ["etat_to_json", "etat_from_json", "figures_to_json", "figures_from_json", "amount_json"]
 
@@ -30,6 +30,14 @@ def _from_day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _lieu_json(lieu: Lieu | None) -> dict[str, Any] | None:
+    return {"commune": lieu.commune, "qpv": lieu.qpv, "zrr": lieu.zrr} if lieu is not None else None
+
+
+def _lieu_from_json(data: dict[str, Any] | None) -> Lieu | None:
+    return Lieu(data["commune"], bool(data["qpv"]), bool(data["zrr"])) if data else None
+
+
 def etat_to_json(etat: EtatConvention) -> dict[str, Any]:
     return {
         "convention_id": etat.convention_id, "version": etat.version, "vague": etat.vague, "regles": etat.regles,
@@ -40,7 +48,8 @@ def etat_to_json(etat: EtatConvention) -> dict[str, Any]:
             {"id": p.id, "debut": p.debut.isoformat(), "fin": _day(p.fin), "etat": str(p.etat),
              "vacant_depuis": _day(p.vacant_depuis), "type_contrat": str(p.type_contrat) if p.type_contrat else None,
              "conseiller": p.conseiller, "contrat_debut": _day(p.contrat_debut), "contrat_fin": _day(p.contrat_fin),
-             "source": p.source, "piece_contrat_attendue": p.piece_contrat_attendue}
+             "source": p.source, "piece_contrat_attendue": p.piece_contrat_attendue,
+             "lieu": _lieu_json(p.lieu)}
             for p in etat.postes
         ],
         "paiements": [{"annee": p.annee, "date": p.date.isoformat(), "montant": amount_json(p.montant)}
@@ -64,6 +73,8 @@ def etat_from_json(data: dict[str, Any]) -> EtatConvention:
                 type_contrat=TypeContrat(p["type_contrat"]) if p["type_contrat"] else None, conseiller=p["conseiller"],
                 contrat_debut=_from_day(p.get("contrat_debut")), contrat_fin=_from_day(p.get("contrat_fin")),
                 source=p.get("source", "demande"), piece_contrat_attendue=bool(p.get("piece_contrat_attendue")),
+                # a state stored before the bonus was per poste has no lieu: the structure's flag decides
+                lieu=_lieu_from_json(p.get("lieu")),
             )
             for p in data["postes"]
         ),

@@ -20,6 +20,7 @@ __all__ = [
     "Structure",
     "Conseiller",
     "Contrat",
+    "Lieu",
     "Poste",
     "Demande",
     "Derogation",
@@ -91,12 +92,27 @@ class Contrat:
 
 
 @dataclass(frozen=True)
+class Lieu:
+    """A poste's lieu de permanence: the commune (INSEE code) where its conseiller works and whether
+    that place is in a QPV or a ZRR, which makes the poste eligible for the bonification."""
+
+    commune: str
+    qpv: bool = False
+    zrr: bool = False
+
+    @property
+    def zone_prioritaire(self) -> bool:
+        return self.qpv or self.zrr
+
+
+@dataclass(frozen=True)
 class Poste:
     id: str
     etat: EtatPoste
     conseiller: Conseiller | None = None
     contrat: Contrat | None = None
     vacant_depuis: date | None = None
+    lieu: Lieu | None = None  # None: not given (a demande from before the per-poste bonification)
 
 
 @dataclass(frozen=True)
@@ -118,25 +134,45 @@ class Demande:
     postes: tuple[Poste, ...] = ()
     derogation: Derogation | None = None  # to the May 2025 limits (dossiers.domain.gestion.limiter)
 
+    def en_zone_prioritaire(self, poste: Poste) -> bool:
+        """Whether the poste's lieu de permanence is in a QPV or a ZRR; the structure-level flag
+        (deprecated) puts every poste there."""
+        return self.structure.zone_prioritaire or (poste.lieu is not None and poste.lieu.zone_prioritaire)
+
+    @property
+    def postes_en_zone_prioritaire(self) -> int:
+        """How many of the ``nombre_postes`` postes are in a QPV or a ZRR: all of them under the
+        structure-level flag, else the described postes whose lieu is (a poste not described has no lieu)."""
+        if self.structure.zone_prioritaire:
+            return self.nombre_postes
+        return sum(1 for p in self.postes if self.en_zone_prioritaire(p))
+
 
 @dataclass(frozen=True)
 class MontantAnnuel:
-    """What one convention year is worth: per poste (base + bonus) and for all postes."""
+    """What one convention year is worth: per poste (base, plus the bonus for a poste in a QPV or
+    a ZRR) and for all postes (base × postes + bonus × postes_bonifies)."""
 
     annee: int
     debut: date
     fin: date
     base_par_poste: Decimal
-    bonification_par_poste: Decimal
+    bonification_par_poste: Decimal  # for each poste that carries it
     nombre_postes: int
+    postes_bonifies: int  # how many of the postes carry the bonus
 
     @property
     def par_poste(self) -> Decimal:
+        """A poste carrying the bonus (the base alone when none does)."""
         return self.base_par_poste + self.bonification_par_poste
 
     @property
+    def bonification(self) -> Decimal:
+        return self.bonification_par_poste * self.postes_bonifies
+
+    @property
     def total(self) -> Decimal:
-        return self.par_poste * self.nombre_postes
+        return self.base_par_poste * self.nombre_postes + self.bonification
 
 
 @dataclass(frozen=True)
@@ -160,15 +196,21 @@ class Calcul:
     nombre_postes: int
     annees: tuple[MontantAnnuel, ...]
     echeancier: tuple[Tranche, ...]
-    bonification: bool
+    bonification: bool  # at least one poste carries the bonus
+    postes_bonifies: int = 0
 
     @property
     def par_poste(self) -> Decimal:
+        """Over the convention, a poste carrying the bonus (the base alone when none does)."""
         return sum((a.par_poste for a in self.annees), Decimal("0.00"))
 
     @property
+    def base_par_poste(self) -> Decimal:
+        return sum((a.base_par_poste for a in self.annees), Decimal("0.00"))
+
+    @property
     def bonification_totale(self) -> Decimal:
-        return sum((a.bonification_par_poste * a.nombre_postes for a in self.annees), Decimal("0.00"))
+        return sum((a.bonification for a in self.annees), Decimal("0.00"))
 
     @property
     def total(self) -> Decimal:

@@ -2,7 +2,7 @@
 
 A rule set is data (``config/rules/<id>.toml``) parsed here from a plain mapping; reading the
 file is the adapter's job. ``calculer`` turns a demande and a rule set into the amounts per poste
-per convention year, the zone_prioritaire bonus, the total and the échéancier. Amounts are
+per convention year, the QPV/ZRR bonus of the postes in such a zone, the total and the échéancier. Amounts are
 ``Decimal`` euros rounded to the cent; nothing here touches a float.
 """
 
@@ -268,7 +268,10 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
     structure = demande.structure
     bareme = regles.bareme(structure.nature)
     majoration = regles.majoration_outre_mer(structure.nature, structure.departement)
-    bonifie = structure.zone_prioritaire and bareme.bonification is not None
+    # the bonus belongs to each poste in a QPV or a ZRR (its lieu de permanence), when the rule set
+    # has one for the structure's nature
+    postes_bonifies = demande.postes_en_zone_prioritaire if bareme.bonification is not None else 0
+    bonifie = postes_bonifies > 0
     debut = demande.date_debut
     fin = add_months(debut, bareme.duree_mois) - timedelta(days=1)
     annees = []
@@ -284,6 +287,7 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
                 base_par_poste=base + (majoration.annees[index] if majoration else Decimal("0.00")),
                 bonification_par_poste=bonus,
                 nombre_postes=demande.nombre_postes,
+                postes_bonifies=postes_bonifies,
             )
         )
     echeancier = tuple(
@@ -299,4 +303,5 @@ def calculer(demande: Demande, regles: RuleSet) -> Calcul:
         annees=tuple(annees),
         echeancier=echeancier,
         bonification=bonifie,
+        postes_bonifies=postes_bonifies,
     )

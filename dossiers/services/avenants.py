@@ -224,6 +224,7 @@ def _demande_json(structure: Structure, etat: EtatConvention) -> dict[str, Any]:
                             "date_fin": p.contrat.date_fin.isoformat() if p.contrat.date_fin else None}}
                if p.contrat else {})
             | ({"vacant_depuis": p.vacant_depuis.isoformat()} if p.vacant_depuis else {})
+            | ({"lieu": {"commune": p.lieu.commune, "qpv": p.lieu.qpv, "zrr": p.lieu.zrr}} if p.lieu else {})
             for p in demande.postes
         ],
     }

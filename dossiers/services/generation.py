@@ -18,7 +18,7 @@ from typing import Any
 
 from dossiers.domain.changements import etat_initial
 from dossiers.domain.context import convention_context
-from dossiers.domain.demande import validate_demande
+from dossiers.domain.demande import avertissements_demande, validate_demande
 from dossiers.domain.echeancier import figures
 from dossiers.domain.gestion import NOUVELLE_STRUCTURE, limiter
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
@@ -41,7 +41,7 @@ class Generated:
 
     @property
     def warnings(self) -> list[str]:
-        warnings = []
+        warnings = avertissements_demande(self.demande)
         if self.regles.non_source:
             warnings.append(
                 f"le jeu de règles « {self.regles.id} » contient des montants sans source publique "

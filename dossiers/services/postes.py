@@ -210,6 +210,9 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
             code=ErrorCode.REGLE_GESTION_2025)
     arrivee = reporter(poste, situation, debut=t.date + ONE_DAY, fin=poste.fin if poste.fin is not None else a.date_fin,
                        source=Source.TRANSFERT)
+    # its lieu de permanence there is not known: the poste leaves its QPV/ZRR bonus behind (the
+    # receiving structure's own flag, if it has one, still covers every poste it holds)
+    arrivee = dataclasses.replace(arrivee, lieu=None)
     # every check of both sides before any document is rendered: a refusal leaves nothing behind
     sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
     resultat_a = appliquer(a, sortant, app.rules.get(a.regles))

@@ -211,6 +211,22 @@ def test_a_portal_follows_its_own_jobs_only(env: Env) -> None:
     assert env.get("portail", "/v1/jobs/inconnue").status_code == 404
 
 
+def test_a_demande_with_the_structure_flag_is_accepted_with_a_warning(env: Env) -> None:
+    # deprecated: the bonification now follows each poste's lieu de permanence (postes[].lieu)
+    payload = demande(structure__id="STR-000333", structure__zone_prioritaire=True)
+    r = env.post("portail", "/v1/dossiers", json=payload)
+    assert r.status_code == 202, r.text
+    assert [w.split(" : ")[0] for w in r.json()["avertissements"]] == ["structure.zone_prioritaire est obsolète"]
+    payload = demande(structure__id="STR-000334")
+    payload["postes"][0]["lieu"] = {"commune": "33063", "qpv": True}
+    r = env.post("portail", "/v1/dossiers", json=payload)
+    assert r.status_code == 202 and "avertissements" not in r.json()
+    payload["structure"]["zone_prioritaire"] = True  # both: refused on the structure's flag
+    r = env.post("portail", "/v1/dossiers", json=payload)
+    assert r.status_code == 422
+    assert [e["champ"] for e in r.json()["erreurs"]] == ["structure.zone_prioritaire"]
+
+
 def test_an_idempotency_key_returns_the_same_job(env: Env) -> None:
     payload = example("departement-vague-1.json")
     first = env.post("portail", "/v1/dossiers", json=payload, headers={"Idempotency-Key": "ds-4242"}).json()

@@ -90,3 +90,32 @@ def test_demo_generates_every_sample_and_prints_where(tmp_path, pool_urls):
     assert "CN-V2-STR-000123-v1.pdf" in made
     assert "150 000,00 €" in result.stdout.replace("\xa0", " ")  # Roubaix, 3 postes in a QPV
     assert str(tmp_path / "var" / "storage") in result.stdout.replace("\n", "")
+
+
+@pytest.mark.libreoffice
+def test_generate_warns_in_french_about_the_structure_flag_and_bonifies_postes_by_their_lieu(tmp_path, pool_urls):
+    # The deprecated structure flag still works (3 postes × 50 000 = 150 000,00 €) and says so.
+    old = run(["generate", str(write(tmp_path, demande(structure__zone_prioritaire=True))), "--out", "out", "--json"],
+              tmp_path, pool_urls)
+    assert old.returncode == 0, old.stderr
+    out = json.loads(old.stdout)
+    assert out["total_eur"] == "150000.00"
+    assert len(out["avertissements"]) == 1
+    assert out["avertissements"][0].startswith("structure.zone_prioritaire est obsolète : la bonification QPV/ZRR "
+                                               "est attribuée à chaque poste selon son lieu de permanence")
+    # The same warning for a person reading the terminal.
+    again = run(["generate", str(write(tmp_path, demande(structure__zone_prioritaire=True)))], tmp_path, pool_urls)
+    assert again.returncode == 0, again.stderr
+    assert "avertissement : structure.zone_prioritaire est obsolète" in " ".join(again.stdout.split())
+    # Per-poste lieux: P-1 in a QPV only. 3 × 42 500 + 7 500 = 135 000,00 €; year 1: 3 × 17 500 + 2 500 = 55 000,
+    # year 2: 3 × 12 500 + 5 000 = 42 500, year 3: 37 500. No warning.
+    payload = demande(structure__id="STR-000124")
+    del payload["structure"]["zone_prioritaire"]
+    payload["postes"][0]["lieu"] = {"commune": "33063", "qpv": True}
+    payload["postes"][1]["lieu"] = {"commune": "33063", "qpv": False}
+    mixed = run(["generate", str(write(tmp_path, payload)), "--out", "out", "--json"], tmp_path, pool_urls)
+    assert mixed.returncode == 0, mixed.stderr
+    out = json.loads(mixed.stdout)
+    assert out["total_eur"] == "135000.00"
+    assert [t["montant_eur"] for t in out["echeancier"]] == ["55000.00", "42500.00", "37500.00"]
+    assert out["avertissements"] == []

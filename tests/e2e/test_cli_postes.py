@@ -4,6 +4,7 @@ of tests/unit/test_postes.py through the real command, on the embedded catalog a
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,29 @@ def test_a_transfer_issues_both_avenants_and_conserves_the_money(tmp_path: Path,
     code, late = poste(tmp_path, pool_urls, A, {"request_id": "E-9", "type": "fin_contrat", "poste": "P-2",
                                                 "date": "2025-06-30", "motif": "demission"})
     assert code == 1 and late["error"]["code"] == "evenement_invalide"
+
+
+def test_a_transferred_poste_leaves_its_qpv_bonus_behind(tmp_path: Path, pool_urls: str):
+    # A's P-2 works in a QPV (17 500 + 2 500, 12 500 + 5 000, 12 500); its lieu at B is not known, so
+    # from 2025-04-01 B funds it without the bonus (the conservative choice).
+    payload = demande()
+    payload["postes"][1]["lieu"] = {"commune": "33063", "qpv": True}
+    assert run(["generate", str(write(tmp_path, payload))], tmp_path, pool_urls).returncode == 0
+    other = demande(structure__id="STR-000999", structure__denomination="Commune de Bellevue",
+                    structure__siret="21330063500017")
+    assert run(["generate", str(write(tmp_path, other, "b.json"))], tmp_path, pool_urls).returncode == 0
+    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
+                 "vers": {"structure_id": "STR-000999"}}
+    code, out = poste(tmp_path, pool_urls, A, transfert, "--date", "2025-04-01")
+    assert code == 0, out
+    hist_a = json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)["versions"]
+    hist_b = json.loads(run(["history", B, "--json"], tmp_path, pool_urls).stdout)["versions"]
+    lost = [Decimal(x["du_eur"]) - Decimal(y["du_eur"]) for x, y in zip(hist_a[0]["annees"], hist_a[1]["annees"])]
+    gained = [Decimal(y["du_eur"]) - Decimal(x["du_eur"]) for x, y in zip(hist_b[0]["annees"], hist_b[1]["annees"])]
+    # year 2, 2025-04-01..12-31 = 275 days of 365: A loses 17 500 × 275/365 = 13 184.93 (bonus included),
+    # B gains 12 500 × 275/365 = 9 417.81 (no bonus); year 3 has no bonus: 12 500 both sides
+    assert lost == [Decimal("0.00"), Decimal("13184.93"), Decimal("12500.00")]
+    assert gained == [Decimal("0.00"), Decimal("9417.81"), Decimal("12500.00")]
 
 
 def test_a_transfer_to_another_departement_needs_a_derogation(tmp_path: Path, pool_urls: str):

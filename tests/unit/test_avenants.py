@@ -37,7 +37,7 @@ from dossiers.domain.etat import (
     RetraitPostes,
     StatutConvention,
 )
-from dossiers.domain.model import EtatPoste, Nature, TypeContrat
+from dossiers.domain.model import EtatPoste, Lieu, Nature, TypeContrat
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 from dossiers.settings import ROOT
 from tests.factories import demande, example
@@ -390,3 +390,18 @@ def test_invalid_payloads_are_refused_naming_each_field(payload, expected):
 def test_a_non_object_payload_is_refused_in_french():
     with pytest.raises(ChangementRefuse, match="objet JSON"):
         parse_changement(["ajout_postes"])
+
+
+def test_a_poste_in_a_qpv_keeps_its_bonus_through_a_renewal_and_added_postes_have_none():
+    # P-2 (CDI) works in a QPV: renewed on 2027-01-01 it still gets 17 500 + 2 500, 12 500 + 5 000, 12 500.
+    payload = demande()
+    payload["postes"][1]["lieu"] = {"commune": "33063", "qpv": True}
+    state = dataclasses.replace(etat_initial("CN-V2-STR-000123", parse_demande(payload), V2), paiements=PAYES_1_ET_2)
+    renewed = appliquer(state, Renouvellement("R-4", date(2027, 1, 1)), V2, regles_renouvellement=V2, renouvellement_id="CN-V2-RENOUV")
+    assert [(p.id, p.lieu) for p in renewed.etat.postes] == [("P-2", Lieu("33063", qpv=True))]
+    assert dus(renewed.apres) == [D("20000.00"), D("17500.00"), D("12500.00")]
+    # A poste added by avenant has no lieu: no bonus. Year 1: 3 × 17 500 + 2 500 = 55 000; from
+    # 2025-01-01 one poste more: year 2 3 × 12 500 + 5 000 + 12 500 = 55 000, year 3 4 × 12 500 = 50 000.
+    added = appliquer(state, parse_changement(
+        {"request_id": "R-1", "type": "ajout_postes", "date_effet": "2025-01-01", "nombre": 1}), V2)
+    assert dus(added.apres) == [D("55000.00"), D("55000.00"), D("50000.00")]

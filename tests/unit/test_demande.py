@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dossiers.domain.demande import parse_demande
-from dossiers.domain.model import Nature, TypeContrat
+from dossiers.domain.demande import avertissements_demande, parse_demande, validate_demande
+from dossiers.domain.model import Lieu, Nature, TypeContrat
 from dossiers.errors import DemandeInvalide
+from dossiers.services.generation import demande_digest
 from tests.factories import demande
 
 
@@ -121,3 +122,48 @@ def test_a_payload_that_is_not_an_object_is_refused():
     with pytest.raises(DemandeInvalide) as err:
         parse_demande(["not", "a", "demande"])
     assert err.value.errors[0].message == "la demande doit être un objet JSON"
+
+
+def test_a_poste_lieu_is_read_with_its_commune_code_normalised():
+    payload = demande()
+    payload["postes"][0]["lieu"] = {"commune": " 2a004 ", "zrr": True}
+    payload["postes"][1]["lieu"] = {"commune": "59512", "qpv": True}
+    d = parse_demande(payload)
+    assert d.postes[0].lieu == Lieu("2A004", qpv=False, zrr=True)
+    assert d.postes[1].lieu.zone_prioritaire and d.postes[2].lieu is None
+    assert avertissements_demande(d) == []
+
+
+@pytest.mark.parametrize("code", ["5951", "595120", "2C004", "ABCDE"])
+def test_a_commune_code_that_is_not_insee_is_refused_on_that_field(code):
+    payload = demande()
+    payload["postes"][1]["lieu"] = {"commune": code, "qpv": True}
+    errors = refusal(payload)
+    assert list(errors) == ["postes[1].lieu.commune"]
+    assert "code INSEE à 5 caractères" in errors["postes[1].lieu.commune"]
+
+
+def test_the_structure_flag_and_per_poste_lieux_together_are_refused():
+    payload = demande(structure__zone_prioritaire=True)
+    payload["postes"][0]["lieu"] = {"commune": "59512", "qpv": True}
+    errors = refusal(payload)
+    assert list(errors) == ["structure.zone_prioritaire"]
+    assert "obsolète" in errors["structure.zone_prioritaire"]
+
+
+def test_the_structure_flag_is_accepted_with_a_deprecation_warning_in_french():
+    d = parse_demande(demande(structure__zone_prioritaire=True))
+    assert [w.split(" : ")[0] for w in avertissements_demande(d)] == ["structure.zone_prioritaire est obsolète"]
+    assert avertissements_demande(parse_demande(demande())) == []
+
+
+def test_a_demande_without_lieux_keeps_its_canonical_form_and_digest():
+    # demandes issued before postes[].lieu existed must hash the same (generating them again is a no-op)
+    canonical = validate_demande(demande()).model_dump(mode="json")
+    assert all("lieu" not in p for p in canonical["postes"])
+    # the digest the test factory's demande had before the field was added
+    assert demande_digest(canonical) == "33146eb87b963b5e85d7a7d3bf02c62efa09d72c6b97c2a1b911680425e62239"
+    with_lieu = demande()
+    with_lieu["postes"][0]["lieu"] = {"commune": "59512", "qpv": True}
+    assert validate_demande(with_lieu).model_dump(mode="json")["postes"][0]["lieu"] == {
+        "commune": "59512", "qpv": True, "zrr": False}

@@ -138,3 +138,19 @@ def test_committed_template_is_what_its_build_script_makes(tmp_path: Path):
     subprocess.run([sys.executable, str(ROOT / "tools" / "build_templates.py"), str(tmp_path / "c.docx")], check=True,
                    capture_output=True)
     assert (tmp_path / "c.docx").read_bytes() == (TEMPLATES / "convention.docx").read_bytes()
+
+
+def test_the_document_says_which_postes_carry_the_bonus(prepared):
+    # 4 public postes, P-1 in a QPV, P-2 in a ZRR: 4 × 42 500 + 2 × 7 500 = 185 000,00 €, of which
+    # 2 × 7 500 = 15 000,00 € of bonification; the annex marks P-1 and P-2, not P-3.
+    text = text_of(prepared.render(context(example("intercommunalite-postes-qpv-zrr.json")))).replace("\xa0", " ")
+    assert "185 000,00 € (cent quatre-vingt-cinq mille euros) pour quatre (4) postes" in text
+    assert "soit 42 500,00 € par poste pour la durée de la convention, bonification non comprise" in text
+    assert ("les deux (2) postes dont le lieu de permanence y est situé, signalés en annexe 1, bénéficient d’une "
+            "bonification de 7 500,00 € par poste, soit au total 15 000,00 €") in text
+    assert "lieu de permanence en QPV (commune 47323) : bonification" in text
+    assert "lieu de permanence en ZRR (commune 47175) : bonification" in text
+    assert "vacant depuis le 1er juillet 2024 ; lieu de permanence : commune 47001" in text
+    # the structure-level flag (deprecated) keeps its wording: every poste carries the bonus
+    old = text_of(prepared.render(context(example("commune-qpv-3-postes.json")))).replace("\xa0", " ")
+    assert "soit 50 000,00 € par poste" in old and "soit 22 500,00 € pour l’ensemble des postes" in old

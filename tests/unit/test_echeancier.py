@@ -17,7 +17,8 @@ from dossiers.domain.changements import etat_initial
 from dossiers.domain.demande import parse_demande
 from dossiers.domain.echeancier import annees_convention, arrondi_centime, figures
 from dossiers.domain.etat import EtatConvention, Paiement, PosteFinance
-from dossiers.domain.model import EtatPoste, Nature
+from dossiers.domain.etat_codec import etat_from_json, etat_to_json
+from dossiers.domain.model import EtatPoste, Lieu, Nature
 from dossiers.domain.rules import calculer
 from dossiers.errors import RulesError
 from dossiers.settings import ROOT
@@ -226,3 +227,47 @@ def test_initial_state_figures_equal_calculer_on_every_example(path):
     state = etat_initial("CN", demande, regles)
     assert dus(figures(state, regles)) == [a.total for a in calculer(demande, regles).annees]
     assert len(state.postes) == demande.nombre_postes
+
+
+def test_the_bonus_is_per_poste_in_a_state():
+    # P-1 in a QPV, P-2 not, public: P-1 gets 20 000 / 17 500 / 12 500, P-2 17 500 / 12 500 / 12 500.
+    # Years: 37 500, 30 000, 25 000 = 92 500 = 2 × 42 500 + 7 500.
+    state = etat(replace(poste(1), lieu=Lieu("59512", qpv=True)), poste(2))
+    assert dus(figures(state, V2)) == [D("37500.00"), D("30000.00"), D("25000.00")]
+    # The same state stored and read back keeps the poste's flag.
+    assert dus(figures(etat_from_json(etat_to_json(state)), V2)) == [D("37500.00"), D("30000.00"), D("25000.00")]
+
+
+def test_a_state_stored_before_the_per_poste_bonus_computes_as_before():
+    # JSON as older versions stored it: the structure's flag, no flag on the postes. Every poste of
+    # the public structure in the zone gets the bonus: 2 × 20 000, 2 × 17 500, 2 × 12 500.
+    stored = {
+        "convention_id": "CN-V2-OLD", "version": 2, "vague": 2, "regles": "vague-2",
+        "date_debut": "2024-01-01", "date_fin": "2026-12-31", "natures": [["2024-01-01", "publique"]],
+        "zone_prioritaire": True,
+        "postes": [
+            {"id": "P-1", "debut": "2024-01-01", "fin": None, "etat": "occupe", "vacant_depuis": None,
+             "type_contrat": "CDI", "conseiller": "Inès Témoin", "contrat_debut": "2023-10-01", "contrat_fin": None,
+             "source": "demande", "piece_contrat_attendue": False},
+            # added by an avenant on 2025-07-01: 17 500 × 184/365 = 8 821.9178… → 8 821.92 in year 2
+            {"id": "P-2", "debut": "2025-07-01", "fin": None, "etat": "vacant", "vacant_depuis": "2025-07-01",
+             "type_contrat": None, "conseiller": None},
+        ],
+        "paiements": [], "statut": "active", "date_resiliation": None,
+    }
+    state = etat_from_json(stored)
+    assert not any(p.zone_prioritaire for p in state.postes)
+    # year 2: 17 500 + 8 821.92 = 26 321.92; year 3: 2 × 12 500 = 25 000
+    assert dus(figures(state, V2)) == [D("20000.00"), D("26321.92"), D("25000.00")]
+
+
+def test_a_mixed_demande_gives_its_postes_their_flag_and_calculer_totals():
+    # examples/demandes/intercommunalite-postes-qpv-zrr.json: 4 public postes, P-1 in a QPV, P-2 in a
+    # ZRR, P-3 outside, P-4 not described (generated, no lieu): 4 × 42 500 + 2 × 7 500 = 185 000,00 €.
+    demande = parse_demande(json.loads((EXAMPLES / "intercommunalite-postes-qpv-zrr.json").read_text("utf-8")))
+    state = etat_initial("CN", demande, V2)
+    assert {p.id: p.zone_prioritaire for p in state.postes} == {"P-1": True, "P-2": True, "P-3": False, "P-4": False}
+    assert not state.zone_prioritaire
+    # year 1: 4 × 17 500 + 2 × 2 500 = 75 000; year 2: 4 × 12 500 + 2 × 5 000 = 60 000; year 3: 50 000
+    assert dus(figures(state, V2)) == [D("75000.00"), D("60000.00"), D("50000.00")]
+    assert figures(state, V2).total_du == calculer(demande, V2).total == D("185000.00")

@@ -206,3 +206,61 @@ def test_generation_warns_of_a_pec_poste_in_vague_1_public_and_of_an_unsourced_o
     warnings = Generated(parse_demande(outre_mer), compute(outre_mer), RULES.get("vague-2"), version=None,  # type: ignore[arg-type]
                          created=True).warnings
     assert any("majoration outre-mer du département 974" in w for w in warnings)
+
+
+def _lieux(payload, **lieux):
+    """Give postes a lieu de permanence: ``P_1={"commune": "59512", "qpv": True}``."""
+    for poste in payload["postes"]:
+        lieu = lieux.get(poste["id"].replace("-", "_"))
+        if lieu is not None:
+            poste["lieu"] = lieu
+    return payload
+
+
+def test_the_bonus_goes_only_to_the_postes_whose_lieu_is_in_a_qpv():
+    # 3 public postes, vague 2, P-1 in a QPV (Roubaix), P-2 and P-3 outside:
+    # 3 × 42 500 + 1 × (2 500 + 5 000) = 127 500 + 7 500 = 135 000,00 €.
+    # Year 1: 3 × 17 500 + 2 500 = 55 000; year 2: 3 × 12 500 + 5 000 = 42 500; year 3: 3 × 12 500 = 37 500.
+    calcul = compute(_lieux(demande(), P_1={"commune": "59512", "qpv": True}, P_2={"commune": "59350"}))
+    assert calcul.total == Decimal("135000.00")
+    assert [t.montant for t in calcul.echeancier] == [Decimal("55000.00"), Decimal("42500.00"), Decimal("37500.00")]
+    assert calcul.postes_bonifies == 1 and calcul.bonification
+    assert calcul.bonification_totale == Decimal("7500.00")
+    assert calcul.base_par_poste == Decimal("42500.00")  # what a poste outside a zone gets
+    assert calcul.par_poste == Decimal("50000.00")  # what the QPV poste gets
+
+
+def test_a_poste_in_a_zrr_gets_the_bonus_like_one_in_a_qpv():
+    # P-3 (vacant) in a ZRR, P-1 and P-2 outside: 3 × 42 500 + 7 500 = 135 000,00 €.
+    calcul = compute(_lieux(demande(), P_3={"commune": "2A004", "zrr": True}))
+    assert calcul.total == Decimal("135000.00")
+    assert calcul.postes_bonifies == 1
+
+
+def test_postes_not_described_have_no_lieu_and_no_bonus():
+    # nombre_postes 5, 3 described, P-1 and P-2 in a QPV: the 2 generated vacant postes have no lieu.
+    # 5 × 42 500 + 2 × 7 500 = 212 500 + 15 000 = 227 500,00 €.
+    payload = _lieux(demande(), P_1={"commune": "59512", "qpv": True}, P_2={"commune": "59512", "qpv": True})
+    payload["convention"]["nombre_postes"] = 5
+    calcul = compute(payload)
+    assert calcul.total == Decimal("227500.00")
+    assert calcul.postes_bonifies == 2
+
+
+def test_the_deprecated_structure_flag_still_gives_every_poste_the_bonus():
+    # zone_prioritaire on the structure, 4 postes of which 3 described: all 4 carry it.
+    # 4 × (42 500 + 7 500) = 200 000,00 €.
+    payload = demande(structure__zone_prioritaire=True)
+    payload["convention"]["nombre_postes"] = 4
+    calcul = compute(payload)
+    assert calcul.total == Decimal("200000.00")
+    assert calcul.postes_bonifies == 4
+
+
+def test_a_private_structure_gets_no_bonus_even_with_its_postes_in_a_qpv():
+    # Private vague 2: 3 × 44 000 = 132 000,00 €, no bonification in the rule set for privée.
+    payload = _lieux(demande(structure__nature="privee", structure__categorie_juridique="9220"),
+                     P_1={"commune": "59512", "qpv": True}, P_2={"commune": "59512", "zrr": True})
+    calcul = compute(payload)
+    assert calcul.total == Decimal("132000.00")
+    assert not calcul.bonification and calcul.postes_bonifies == 0

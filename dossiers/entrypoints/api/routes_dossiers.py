@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from dossiers.domain.acces import Droit, Jeton
-from dossiers.domain.demande import validate_demande
+from dossiers.domain.demande import avertissements_demande, validate_demande
 from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.pieces import PieceKind, safe_filename
 from dossiers.entrypoints.api import schemas
@@ -99,7 +99,8 @@ async def post_dossier(request: Request, jeton: Jeton = Depends(require(Droit.SO
         # opening a dossier is also a read of its state: each submission runs, unless an Idempotency-Key says
         job = ctx.submit(jeton, "dossier", {"demande_key": key, "dossier_id": dossier_id},
                          idempotency=idempotency, key=None if idempotency else str(uuid.uuid4()))
-        return submitted(job, dossier_id=dossier_id)
+        avertissements = avertissements_demande(demande.to_domain())
+        return submitted(job, dossier_id=dossier_id, avertissements=avertissements or None)
 
     return await run_in_threadpool(run)
 

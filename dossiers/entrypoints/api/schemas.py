@@ -49,6 +49,8 @@ class TacheSoumise(_Out):
     dossier_id: str | None = None
     convention_id: str | None = None
     sha256: str | None = Field(default=None, description="SHA-256 du fichier reçu, pour un dépôt.")
+    avertissements: list[str] | None = Field(
+        default=None, description="Ce que la demande, acceptée, devrait encore changer (ex. un champ obsolète).")
 
 
 class Tache(_Out):
