@@ -1198,10 +1198,10 @@ def annexes(w: Writer) -> None:
     )
     w.table(
         [6.0, 5.5, 4.5],
-        ["Tranche", "Date prévisionnelle", "Montant"],
+        ["Tranche", "Échéance", "Montant"],
         [
             ("tr", "{%tr for tranche in echeancier %}"),
-            ["{{ tranche.numero }} — {{ tranche.libelle }}", "{{ tranche.date }}", "{{ tranche.montant }}"],
+            ["{{ tranche.numero }} — {{ tranche.libelle }}", "{{ tranche.echeance }}", "{{ tranche.montant }}"],
             ("tr", "{%tr endfor %}"),
             ("total", ["Total", "", "{{ montants.total }}"]),
         ],
@@ -1275,13 +1275,15 @@ def vu_avenant(w: Writer, *, articles_vises: str) -> None:
     w.p("Vu", "Heading 2")
     convention = (
         "la convention de subvention n° {{ convention.id }} conclue entre la CDC et la Structure au titre du "
-        "dispositif Conseiller numérique, signée le {{ convention.date_signature }} (ci-après « la convention »)"
+        "dispositif Conseiller numérique, émise le {{ convention.date_emission }}{% if convention.date_signature %} "
+        "et signée le {{ convention.date_signature }}{% endif %} (ci-après « la convention »)"
     )
     w.tag("{%p if avenants_precedents %}")
     w.dash(convention + ", modifiée par :")
     w.tag("{%p for precedent in avenants_precedents %}")
-    nested_dash(w, "l'avenant n° {{ precedent.numero }} signé le {{ precedent.date }}, ayant pour objet : "
-                   "{{ precedent.motif }} ;")
+    nested_dash(w, "l'avenant n° {{ precedent.numero }} émis le {{ precedent.date_emission }}"
+                   "{% if precedent.date_signature %} et signé le {{ precedent.date_signature }}{% endif %}, "
+                   "ayant pour objet : {{ precedent.motif }} ;")
     w.tag("{%p endfor %}")
     w.tag("{%p else %}")
     w.dash(convention + ", qui n'a fait l'objet d'aucun avenant avant le présent avenant ;")
@@ -1377,6 +1379,12 @@ def avenant_articles(w: Writer) -> None:
         ],
         ["l", "l", "l", "l", "l"],
     )
+    w.p(
+        "L'état de chaque poste est celui qui ressort des contrats de travail et des fins de contrat déclarés, à la "
+        "date d'édition du présent avenant ou, lorsque le financement du poste a pris fin auparavant, au dernier "
+        "jour de ce financement.",
+        "Note",
+    )
     w.tag("{%p if avenant.retrait_postes %}")
     w.p(
         "Pour chaque poste rendu, la période financée prend fin à la date à laquelle le contrat de travail du "
@@ -1464,7 +1472,7 @@ def avenant_articles(w: Writer) -> None:
         ["Année", "Échéance", "Montant dû", "Déjà versé", "Reste à verser", "À reverser"],
         [
             ("tr", "{%tr for tranche in echeancier %}"),
-            ["{{ tranche.libelle }}", "{{ tranche.date }}", "{{ tranche.du }}", "{{ tranche.verse }}",
+            ["{{ tranche.libelle }}", "{{ tranche.echeance }}", "{{ tranche.du }}", "{{ tranche.verse }}",
              "{{ tranche.reste_a_verser }}", "{{ tranche.a_reverser }}"],
             ("tr", "{%tr endfor %}"),
             ("total", ["Total", "", "{{ montants.total_apres }}", "{{ montants.total_verse }}",
@@ -1563,8 +1571,27 @@ def resiliation_articles(w: Writer) -> None:
         ["l", "l", "l", "l", "l"],
     )
     w.p(
+        "L'état de chaque poste est celui qui ressort des contrats de travail et des fins de contrat déclarés, à la "
+        "date d'édition du présent avenant ou, lorsque le financement du poste a pris fin auparavant, au dernier "
+        "jour de ce financement.",
+        "Note",
+    )
+    w.p(
         "Aucune somme n'est due au titre d'un poste pour la période postérieure à la fin de son financement."
     )
+    w.tag("{%p if resiliation.nombre_non_pourvus == '1' %}")
+    w.p(
+        "Le poste {{ resiliation.postes_non_pourvus }} n'ayant été occupé par aucun conseiller pendant sa période "
+        "de financement, aucune somme n'est due à son titre ; les sommes versées pour ce poste sont à reverser, "
+        "dans les conditions de l'article 4."
+    )
+    w.tag("{%p elif resiliation.nombre_non_pourvus != '0' %}")
+    w.p(
+        "Les postes {{ resiliation.postes_non_pourvus }} n'ayant été occupés par aucun conseiller pendant leur "
+        "période de financement, aucune somme n'est due à leur titre ; les sommes versées pour ces postes sont à "
+        "reverser, dans les conditions de l'article 4."
+    )
+    w.tag("{%p endif %}")
 
     # Article 3 ---------------------------------------------------------------------------------
     w.h1("Article 3 — Solde financier")

@@ -7,13 +7,15 @@ kept only as a trace, never stored).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from dossiers.domain.findings import Finding
 
-__all__ = ["ArchiveRecord", "STATUTS_ARCHIVES"]
+__all__ = ["ArchiveRecord", "STATUTS_ARCHIVES", "date_signature"]
 
 STATUTS_ARCHIVES = ("archive", "a_verifier")  # the statuses whose copy is stored under lock
 
@@ -49,3 +51,28 @@ class ArchiveRecord:
             "archived_at": iso(self.archived_at), "findings": [f.to_dict() for f in self.findings],
             "fields": self.fields,
         }
+
+
+_ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T|$)")
+
+
+def date_signature(records: Iterable[ArchiveRecord], version: int) -> date | None:
+    """The day version ``version`` was signed, as conum knows it: the latest signature date read from
+    its signed copies whose signatures were verified (statut ``archive``); the last signer completes
+    the signature. None when no such copy carries a dated signature (not received, à vérifier — a scan
+    signed by hand —, or a date the PDF wrote in no readable form): then no document states one.
+
+    The day is the signer's, as the PDF wrote it (``2024-03-12T23:30:00+01:00`` is 12 March)."""
+    days = []
+    for record in records:
+        if record.version != version or record.statut != "archive":
+            continue
+        for signature in record.fields.get("signatures") or ():
+            m = _ISO_DAY.match(str(signature.get("date") or ""))
+            if m is None:
+                continue
+            try:
+                days.append(date.fromisoformat(m.group(1)))
+            except ValueError:
+                continue
+    return max(days, default=None)

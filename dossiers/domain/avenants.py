@@ -282,6 +282,32 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
     return new, motif, {ARTICLE_DUREE, *_ARTICLES_POSTES}
 
 
+def _jamais_pourvu(etat: EtatConvention, poste: PosteFinance, fin: date) -> bool:
+    """No conseiller held the poste on any day of its funding up to ``fin`` (its timeline: the
+    version's facts and the events recorded since). A poste already given back keeps what the avenant
+    that gave it back fixed."""
+    debut = max(poste.debut, etat.date_debut)
+    if poste.etat is EtatPoste.RENDU or fin < debut:
+        return False
+    if not poste.occupe_au_debut and poste.vacant_depuis is not None and poste.vacant_depuis > debut:
+        return False  # its version says it fell vacant after its first funded day: someone held it before
+    timeline = chronologie(poste, etat.evenements, fin)
+    return not any(o.debut <= fin and (o.fin is None or o.fin >= debut) for o in timeline.occupations)
+
+
+def _sans_titulaire(etat: EtatConvention, postes: list[PosteFinance]) -> list[PosteFinance]:
+    """A résiliation settles the balance: a poste vacant throughout its funded period is owed nothing
+    (its funding ends the day before its first day, like a poste given back before it began), so what
+    was paid for it is to be repaid."""
+    result = []
+    for p in postes:
+        last = min(p.fin or etat.date_fin, etat.date_fin)
+        if _jamais_pourvu(etat, p, last):
+            p = replace(p, fin=p.debut - ONE_DAY)
+        result.append(p)
+    return result
+
+
 def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, str, set[str]]:
     if c.motif is MotifResiliation.NATURELLE:
         if c.date_effet is not None and c.date_effet != etat.date_fin:
@@ -289,9 +315,11 @@ def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, 
                 f"date_effet : une résiliation naturelle prend effet au terme de la convention, le "
                 f"{date_longue(etat.date_fin)} (reçu : {date_longue(c.date_effet)})."
             )
-        new = replace(etat, statut=StatutConvention.TERMINEE, date_resiliation=etat.date_fin)
+        postes = tuple(_sans_titulaire(etat, list(etat.postes)))
+        new = replace(etat, postes=postes, statut=StatutConvention.TERMINEE, date_resiliation=etat.date_fin)
         motif = f"Fin de la convention à son terme, le {date_longue(etat.date_fin)}, sans renouvellement"
-        return new, motif, {ARTICLE_VERSEMENT, ARTICLE_RESILIATION, ANNEXE_ECHEANCIER}
+        articles = {ARTICLE_VERSEMENT, ARTICLE_RESILIATION, ANNEXE_ECHEANCIER}
+        return new, motif, articles | ({ARTICLE_MONTANT} if postes != etat.postes else set())
     if c.date_effet is None:
         raise _invalide(f"date_effet : obligatoire pour une résiliation {c.motif.value}.")
     _dans_la_periode(etat, c.date_effet, "date_effet")
@@ -301,7 +329,8 @@ def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, 
         fin = p.fin
         if c.date_effet < (p.fin if p.fin is not None else etat.date_fin):
             fin = max(c.date_effet, p.debut - ONE_DAY)
-        postes.append(replace(p, fin=fin, etat=EtatPoste.RENDU if integrale else p.etat))
+        postes.append(replace(p, fin=fin))
+    postes = [replace(p, etat=EtatPoste.RENDU) if integrale else p for p in _sans_titulaire(etat, postes)]
     new = replace(etat, postes=tuple(postes), statut=StatutConvention.RESILIEE, date_resiliation=c.date_effet)
     if integrale:
         motif = (f"Résiliation intégrale de la convention au {date_longue(c.date_effet)}, "

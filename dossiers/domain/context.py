@@ -20,7 +20,7 @@ from dossiers.domain.formatting import (
 from dossiers.domain.model import Calcul, Demande, EtatPoste, Nature, Poste, Structure, TypeContrat
 from dossiers.domain.rules import RuleSet
 
-__all__ = ["convention_context", "structure_context", "representant_context", "NATURE_LIBELLES"]
+__all__ = ["convention_context", "structure_context", "representant_context", "echeance", "NATURE_LIBELLES"]
 
 _ORDINAUX = ("première", "deuxième", "troisième", "quatrième", "cinquième", "sixième")
 _CONTRATS = {
@@ -64,6 +64,18 @@ def _poste(numero: int, poste: Poste, bonifie: bool = False) -> dict[str, str]:
         "contrat": contrat,
         "observation": observation,
     }
+
+
+def echeance(jour: date, date_edition: date, *, reste: bool = True) -> str:
+    """What the échéancier says of a tranche due on ``jour`` in a document issued on ``date_edition``:
+    the date itself when still ahead; once passed, « payable à la signature » with the date it was
+    initially due (a document issued long after the period began never promises a date in the past).
+    ``reste``: something is still to pay for it; when not (paid in full), « échue le … »."""
+    if jour >= date_edition:
+        return date_longue(jour)
+    if not reste:
+        return f"échue le {date_longue(jour)}"
+    return f"payable à la signature (échéance initiale : {date_longue(jour)})"
 
 
 NATURE_LIBELLES = {Nature.PUBLIQUE: "personne morale de droit public", Nature.PRIVEE: "personne morale de droit privé"}
@@ -161,6 +173,8 @@ def convention_context(
                 "numero": str(t.numero),
                 "libelle": f"{_ORDINAUX[t.numero - 1]} tranche" if t.numero <= len(_ORDINAUX) else f"tranche {t.numero}",
                 "date": date_longue(t.date),
+                "echue": t.date < date_edition,
+                "echeance": echeance(t.date, date_edition),
                 "montant": montant(t.montant),
             }
             for t in calcul.echeancier

@@ -12,7 +12,9 @@ Keys shared by both contexts::
     convention.version                 version the document creates ("3"): avant.version + 1
     convention.version_precedente      version it amends ("2"): avant.version
     convention.vague                   "2"
-    convention.date_signature          signature date of version 1: "15 janvier 2024"
+    convention.date_emission           issue date of version 1: "15 janvier 2024"
+    convention.date_signature          signature date of version 1, "" when conum never saw it (no signed
+                                       copy with verified signatures: dossiers.domain.archive.date_signature)
     convention.date_debut, .date_fin   period after the change: "1er janvier 2024"
     convention.duree_mois, .duree_lettres          months of that period: "36", "trente-six"
     convention.nombre_postes, .nombre_postes_lettres              postes not rendus, after
@@ -31,16 +33,26 @@ Keys shared by both contexts::
     avenant.nature_libelle             "personne morale de droit public|privé", the last nature of ``apres``
     avenant.nature_depuis              date the last nature applies from ("" if no change)
     articles[].libelle                 "Article 2 — Nombre de postes", as given
-    avenants_precedents[].numero, .date, .motif     motif without final full stop
+    avenants_precedents[].numero, .motif            motif without final full stop
+    avenants_precedents[].date_emission, .date_signature   as for the convention ("" when unknown)
     structure.id, .denomination, .siret (lisible), .siren, .categorie_juridique, .departement,
              .adresse, .est_publique (bool), .zone_prioritaire (bool), .nature_libelle
     representant.civilite, .prenom, .nom, .qualite, .nom_complet
     postes[]                           every poste of ``avant`` then the new ones of ``apres``:
         .numero, .id, .conseiller ("—" if none)
-        .etat_avant, .etat_apres       "occupé" | "vacant" | "rendu"; "—" when absent from that state
-        .etat                          "occupé", "occupé → rendu", "nouveau poste, vacant", "non reconduit"
+        .etat_avant, .etat_apres       "occupé" | "vacant" | "rendu"; "—" when absent from that state;
+                                       .etat_apres "vacant depuis le 1er juillet 2025" when known
+        .etat                          "occupé", "occupé → rendu", "occupé → vacant depuis le …",
+                                       "nouveau poste, vacant depuis le …", "non reconduit"
+                                       The states are read from each poste's timeline (its version's facts
+                                       and the events recorded since, ``postes.chronologie``) on
+                                       date_edition, clamped to the poste's funded period in that state;
+                                       a poste rendu in that state is "rendu".
+        .conseiller                    who holds the poste then ("—" when vacant; for a poste rendu, the
+                                       conseiller its version names)
         .periode_avant, .periode_apres "du 1er janvier 2024 au 31 décembre 2026", or "—"
-        .debut, .fin                   first and last funded day after the change (else before)
+        .debut, .fin                   first and last funded day after the change (else before); a poste
+                                       owed nothing: "—", "non financé" (and .periode_*: "non financé")
     postes_ajoutes, postes_rendus      counts, "1"
     montants.total_avant, .total_apres, .total_apres_lettres
     montants.variation                 "une diminution de 5 000,00 €" | "une augmentation de …" | "" (equal)
@@ -59,7 +71,11 @@ Keys shared by both contexts::
 Avenant only::
 
     echeancier[]                       per year of ``apres``: .annee, .libelle, .date (year start),
-                                       .du, .verse, .reste_a_verser, .a_reverser
+                                       .du, .verse, .reste_a_verser, .a_reverser,
+                                       .echue (bool: the year started before date_edition),
+                                       .echeance: the date, or once passed « payable à la signature
+                                       (échéance initiale : 1er janvier 2025) », « échue le … » if nothing
+                                       remains to pay
     periode_precedente.debut, .fin, .total_du, .total_verse, .total_a_reverser, .trop_percu (bool)
                                        the closed period of a renouvellement (``avant``)
 
@@ -68,6 +84,9 @@ Résiliation only::
     resiliation.type                   "anticipee" | "naturelle" | "integrale"
     resiliation.libelle                "résiliation anticipée" | "arrivée à terme" | "résiliation intégrale"
     resiliation.date                   last funded day: date_resiliation, else date_effet, else date_fin
+    resiliation.postes_non_pourvus     "P-2, P-3": postes no conseiller held during their funded period,
+                                       owed nothing by this document (their payments are to be repaid); ""
+    resiliation.nombre_non_pourvus     their count, "0"
 """
 
 from __future__ import annotations
@@ -78,7 +97,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from dossiers.domain.context import DASH, NATURE_LIBELLES, representant_context, structure_context
+from dossiers.domain.context import DASH, NATURE_LIBELLES, echeance, representant_context, structure_context
 from dossiers.domain.dates import add_months
 from dossiers.domain.etat import (
     EtatConvention,
@@ -94,9 +113,10 @@ from dossiers.domain.formatting import (
     montant_en_lettres,
 )
 from dossiers.domain.model import EtatPoste, Structure
+from dossiers.domain.postes import Situation, chronologie
 from dossiers.domain.rules import RuleSet
 
-__all__ = ["Modification", "avenant_context", "resiliation_context"]
+__all__ = ["AvenantPrecedent", "Modification", "avenant_context", "resiliation_context"]
 
 ZERO = Decimal("0.00")
 _ETATS = {EtatPoste.OCCUPE: "occupé", EtatPoste.VACANT: "vacant", EtatPoste.RENDU: "rendu"}
@@ -124,7 +144,12 @@ def _debut(poste: PosteFinance, etat: EtatConvention) -> date:
     return max(poste.debut, etat.date_debut)
 
 
+NON_FINANCE = "non financé"
+
+
 def _periode(debut: date, fin: date) -> str:
+    if fin < debut:  # funding ends the day before it starts: the poste is owed nothing
+        return NON_FINANCE
     return f"du {date_longue(debut)} au {date_longue(fin)}"
 
 
@@ -138,34 +163,65 @@ def _incise(sentence: str) -> str:
     return text
 
 
-def _postes(avant: EtatConvention, apres: EtatConvention) -> list[dict[str, str]]:
+def _situation(poste: PosteFinance, etat: EtatConvention, jour: date) -> Situation:
+    """The poste's state by its timeline (the version's facts and the events recorded since) on the
+    document's date, or on its last funded day when that came first (a closed period, a résiliation),
+    or on its first when still ahead (a poste added from a later date): a CDD ended, a contract
+    declared over, a recruitment declared show here, not the state fixed when the version was issued.
+    A poste the document gives back (or gave back before) is « rendu »."""
+    if poste.etat is EtatPoste.RENDU:
+        return Situation(EtatPoste.RENDU)
+    debut, fin = _debut(poste, etat), _fin(poste, etat)
+    if fin < debut:  # never funded (a résiliation before its first day, or vacant throughout)
+        return Situation(EtatPoste.VACANT, vacant_depuis=poste.vacant_depuis)
+    day = max(debut, min(jour, fin))
+    return chronologie(poste, etat.evenements, day).situation(day)
+
+
+def _libelle(situation: Situation) -> str:
+    if situation.etat is EtatPoste.VACANT and situation.vacant_depuis is not None:
+        return f"vacant depuis le {date_longue(situation.vacant_depuis)}"
+    return _ETATS[situation.etat]
+
+
+def _postes(avant: EtatConvention, apres: EtatConvention, jour: date) -> list[dict[str, str]]:
     before = {p.id: p for p in avant.postes}
     after = {p.id: p for p in apres.postes}
     ids = [p.id for p in avant.postes] + [p.id for p in apres.postes if p.id not in before]
     rows = []
     for numero, poste_id in enumerate(ids, start=1):
         old, new = before.get(poste_id), after.get(poste_id)
-        if old is None:
-            etat = f"nouveau poste, {_ETATS[new.etat]}"
-        elif new is None:
+        was = _situation(old, avant, jour) if old is not None else None
+        now = _situation(new, apres, jour) if new is not None else None
+        if was is None and now is not None:
+            etat = f"nouveau poste, {_libelle(now)}"
+        elif now is None:
             etat = "non reconduit"
-        elif old.etat is new.etat:
-            etat = _ETATS[new.etat]
+        elif was is not None and was.etat is now.etat:
+            etat = _libelle(now)
         else:
-            etat = f"{_ETATS[old.etat]} → {_ETATS[new.etat]}"
+            etat = f"{_ETATS[was.etat]} → {_libelle(now)}"
         shown, state = (new, apres) if new is not None else (old, avant)
+        funded: tuple[date, date] | None = (_debut(shown, state), _fin(shown, state))
+        if funded[1] < funded[0]:
+            funded = None
+        current = now or was
         conseiller = (new and new.conseiller) or (old and old.conseiller) or DASH
+        if current is not None and current.occupation is not None:
+            conseiller = current.occupation.conseiller or conseiller
+        elif current is not None and current.etat is EtatPoste.VACANT:
+            conseiller = DASH
         rows.append({
             "numero": str(numero),
             "id": poste_id,
             "conseiller": conseiller,
-            "etat_avant": _ETATS[old.etat] if old else DASH,
-            "etat_apres": _ETATS[new.etat] if new else DASH,
+            "etat_avant": _ETATS[was.etat] if was else DASH,
+            "etat_apres": _libelle(now) if now else DASH,
             "etat": etat,
             "periode_avant": _periode(_debut(old, avant), _fin(old, avant)) if old else DASH,
             "periode_apres": _periode(_debut(new, apres), _fin(new, apres)) if new else DASH,
-            "debut": date_longue(_debut(shown, state)),
-            "fin": date_longue(_fin(shown, state)),
+            "debut": DASH if funded is None else date_longue(funded[0]),
+            "fin": NON_FINANCE if funded is None else date_longue(funded[1]),
         })
     return rows
 
@@ -179,9 +235,21 @@ def _variation(avant: Decimal, apres: Decimal) -> str:
 
 
 @dataclass(frozen=True)
+class AvenantPrecedent:
+    """An earlier avenant as a later one cites it: its number, motif, the day conum issued it and,
+    only when a signed copy told it, the day it was signed."""
+
+    numero: int
+    motif: str
+    date_emission: date
+    date_signature: date | None = None
+
+
+@dataclass(frozen=True)
 class Modification:
     """What an avenant or a résiliation states: the structure, the state before and after, their
-    figures, why, which articles change, the earlier avenants (numéro, date, motif), and dates."""
+    figures, why, which articles change, the earlier avenants, and dates. A signature date is None
+    unless conum read it from a signed copy: the documents never present an issue date as one."""
 
     structure: Structure
     avant: EtatConvention
@@ -190,8 +258,9 @@ class Modification:
     figures_apres: Figures
     motif: str
     articles: Sequence[str]
-    avenants_precedents: Sequence[tuple[int, date, str]]
-    date_signature_initiale: date
+    avenants_precedents: Sequence[AvenantPrecedent]
+    date_signature_initiale: date | None
+    date_emission_initiale: date
     modele_version: str
     date_edition: date
     date_effet: date | None
@@ -222,7 +291,8 @@ def _base(m: Modification) -> dict[str, Any]:
             "version": str(avant.version + 1),
             "version_precedente": str(avant.version),
             "vague": str(apres.vague),
-            "date_signature": date_longue(date_signature_initiale),
+            "date_emission": date_longue(m.date_emission_initiale),
+            "date_signature": date_longue(date_signature_initiale) if date_signature_initiale else "",
             "date_debut": date_longue(apres.date_debut),
             "date_fin": date_longue(apres.date_fin),
             "duree_mois": str(_mois(apres.date_debut, apres.date_fin)),
@@ -250,11 +320,13 @@ def _base(m: Modification) -> dict[str, Any]:
         },
         "articles": [{"libelle": a} for a in articles],
         "avenants_precedents": [
-            {"numero": str(n), "date": date_longue(d), "motif": _incise(m)} for n, d, m in avenants_precedents
+            {"numero": str(p.numero), "motif": _incise(p.motif), "date_emission": date_longue(p.date_emission),
+             "date_signature": date_longue(p.date_signature) if p.date_signature else ""}
+            for p in avenants_precedents
         ],
         "structure": structure_context(structure),
         "representant": representant_context(structure),
-        "postes": _postes(avant, apres),
+        "postes": _postes(avant, apres, date_edition),
         "postes_ajoutes": str(len(ajoutes)),
         "postes_rendus": str(len(rendus)),
         "montants": {
@@ -303,6 +375,8 @@ def avenant_context(m: Modification) -> dict[str, Any]:
             "annee": str(a.annee),
             "libelle": f"Année {a.annee}",
             "date": date_longue(a.debut),
+            "echue": a.debut < m.date_edition,
+            "echeance": echeance(a.debut, m.date_edition, reste=a.reste_a_verser > ZERO),
             "du": montant(a.du),
             "verse": montant(a.verse),
             "reste_a_verser": montant(a.reste_a_verser),
@@ -341,5 +415,12 @@ def resiliation_context(m: Modification, *, type_resiliation: MotifResiliation |
     last = apres.date_resiliation or m.date_effet or apres.date_fin
     if kind is MotifResiliation.NATURELLE:
         last = apres.date_fin
-    context["resiliation"] = {"type": str(kind), "libelle": _RESILIATIONS[kind], "date": date_longue(last)}
+    before = {p.id: p for p in m.avant.postes}
+    # funded before, owed nothing now though it started before the end: vacant throughout (avenants._sans_titulaire)
+    non_pourvus = [p.id for p in apres.postes if (old := before.get(p.id)) is not None
+                   and _fin(old, m.avant) >= _debut(old, m.avant) and _fin(p, apres) < _debut(p, apres) <= last]
+    context["resiliation"] = {
+        "type": str(kind), "libelle": _RESILIATIONS[kind], "date": date_longue(last),
+        "postes_non_pourvus": ", ".join(non_pourvus), "nombre_non_pourvus": str(len(non_pourvus)),
+    }
     return context

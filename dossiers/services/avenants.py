@@ -17,7 +17,8 @@ from typing import Any
 
 from dossiers.domain.avenants import Resultat, appliquer
 from dossiers.domain.changements import etat_initial, parse_changement
-from dossiers.domain.context_avenant import Modification, avenant_context, resiliation_context
+from dossiers.domain.archive import date_signature
+from dossiers.domain.context_avenant import AvenantPrecedent, Modification, avenant_context, resiliation_context
 from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.echeancier import annees_convention, figures
 from dossiers.domain.gestion import AJOUT_POSTES, avenant_restitution, limiter
@@ -294,12 +295,17 @@ def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, cano
     structure = dataclasses.replace(structure, nature=resultat.etat.natures[-1][1])
 
     template, info = app.template(resultat.document)
+    # a signature date only from a signed copy whose signatures were read; the issue date is a fact
+    archives = app.catalog.find_archives(convention_id=convention_id)
+    versions = courant.convention.versions
     # avenant n° k is version k + 1
-    previous = [(v.numero - 1, v.created_at.date(), v.motif) for v in courant.convention.versions if v.numero > 1]
+    previous = [AvenantPrecedent(v.numero - 1, v.motif, v.created_at.date(), date_signature(archives, v.numero))
+                for v in versions if v.numero > 1]
     modification = Modification(
         structure=structure, avant=avant, apres=resultat.etat, figures_avant=resultat.avant,
         figures_apres=resultat.apres, motif=resultat.motif, articles=resultat.articles,
-        avenants_precedents=previous, date_signature_initiale=courant.convention.versions[0].created_at.date(),
+        avenants_precedents=previous, date_signature_initiale=date_signature(archives, versions[0].numero),
+        date_emission_initiale=versions[0].created_at.date(),
         modele_version=info.version, date_edition=today, date_effet=_date_effet(changement, avant),
         regles=app.rules.get(resultat.etat.regles),
     )

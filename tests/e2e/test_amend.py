@@ -115,3 +115,29 @@ def test_the_may_2025_rules_give_back_a_poste_vacant_for_more_than_6_months(app:
     _, again = restitutions(CID, app, jour=date(2025, 6, 1), regles_id="regles-2025-05", apply=True,
                             today=TODAY, now=NOW)
     assert again is None or not again.created
+
+
+def test_documents_state_a_signature_date_only_from_a_verified_signed_copy(app: App) -> None:
+    """Convention issued 2 January 2024, its signed copy archived with signatures of 10 and 12 January;
+    avenant n° 1 issued 15 April 2025 whose copy went to a human (à vérifier); a résiliation au 30 septembre
+    2025 issued on 6 December 2026 cites the convention's signature, not the avenant's, and dates neither
+    by its own issue date. P-1's CDD ended on 30 June 2025: « vacant » at the résiliation's last day."""
+    from dossiers.domain.archive import ArchiveRecord
+
+    amend(CID, RETRAIT, app, today=TODAY, now=NOW)
+
+    def copy(version: int, statut: str, *dates: str) -> None:
+        app.catalog.record_received(ArchiveRecord(
+            convention_id=CID, version=version, sha256=f"{version}" * 64, sha256_emis="e" * 64, statut=statut,
+            findings=(), received_at=NOW,
+            fields={"signatures": [{"champ": f"S{i}", "signataire": "X", "date": d} for i, d in enumerate(dates)]}))
+
+    copy(1, "archive", "2024-01-10T09:00:00+01:00", "2024-01-12T17:45:00+01:00")
+    copy(2, "a_verifier", "2025-04-20T10:00:00+02:00")
+    ended = amend(CID, {"request_id": "R-5", "type": "resiliation", "date_effet": "2025-09-30", "motif": "anticipee"},
+                  app, today=date(2026, 12, 6), now=datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
+    text = pdf_text(app, ended.version)
+    for expected in ("émise le 2 janvier 2024 et signée le 12 janvier 2024",
+                     "l'avenant n° 1 émis le 15 avril 2025, ayant", "P-1 — vacant depuis le 1er juillet 2025"):
+        assert expected in text.replace("’", "'"), expected
+    assert "6 décembre 2026" in text and "signée le 6 décembre" not in text and "signé le" not in text

@@ -405,3 +405,63 @@ def test_a_poste_in_a_qpv_keeps_its_bonus_through_a_renewal_and_added_postes_hav
     added = appliquer(state, parse_changement(
         {"request_id": "R-1", "type": "ajout_postes", "date_effet": "2025-01-01", "nombre": 1}), V2)
     assert dus(added.apres) == [D("55000.00"), D("55000.00"), D("50000.00")]
+
+
+# -- a poste nobody ever held is owed nothing at the balance -------------------------------------
+
+
+def deux_postes(paiements: tuple[Paiement, ...]) -> EtatConvention:
+    """Public vague-2 convention from 2024-01-01, 2 postes: P-1 held under a CDI from the first day,
+    P-2 never filled (vacant from the first day)."""
+    payload = demande(convention__nombre_postes=2, postes=[
+        {"id": "P-1", "etat": "occupe", "conseiller": {"prenom": "Karim", "nom": "Bouzid"},
+         "contrat": {"type": "CDI", "date_debut": "2023-10-01"}},
+        {"id": "P-2", "etat": "vacant", "vacant_depuis": "2024-01-01"},
+    ])
+    state = etat_initial("CN-V2-STR-000123", parse_demande(payload), V2)
+    return dataclasses.replace(state, paiements=paiements)
+
+
+PAYES_2_POSTES = (Paiement(1, date(2024, 1, 15), D("35000.00")), Paiement(2, date(2025, 1, 15), D("25000.00")))
+
+
+def test_early_termination_pays_nothing_for_a_poste_vacant_throughout():
+    # Paid: year 1 2 × 17 500 = 35 000, year 2 2 × 12 500 = 25 000 (60 000).
+    # Résiliation au 30 juin 2025: year 2 funded 2025-01-01..06-30 = 31+28+31+30+31+30 = 181 days.
+    # P-1: year 1 17 500; year 2 12 500 × 181 / 365 = 2 262 500 / 365 = 6 198.630… → 6 198.63.
+    # P-2, nobody ever held it: nothing. Due 17 500 + 6 198.63 = 23 698.63.
+    # To repay: year 1 35 000 − 17 500 = 17 500; year 2 25 000 − 6 198.63 = 18 801.37; total 36 301.37.
+    # (Paying P-2 like P-1 would have left 47 397.26 due and only 12 602.74 to repay.)
+    r = appliquer(deux_postes(PAYES_2_POSTES), Resiliation("R", MotifResiliation.ANTICIPEE, date(2025, 6, 30)), V2)
+    assert dus(r.apres) == [D("17500.00"), D("6198.63"), D("0.00")]
+    assert [a.a_reverser for a in r.apres.annees] == [D("17500.00"), D("18801.37"), D("0.00")]
+    assert (r.apres.total_du, r.apres.total_a_reverser, r.apres.total_reste_a_verser) == (
+        D("23698.63"), D("36301.37"), D("0.00"))
+    p1, p2 = r.etat.postes
+    assert (p1.fin, p2.fin, p2.etat) == (date(2025, 6, 30), date(2023, 12, 31), EtatPoste.VACANT)
+
+
+def test_a_poste_filled_before_the_termination_is_paid_its_days():
+    # P-2 recruited on 2025-04-01 (recorded event): held on a funded day, so funded like P-1 to 2025-06-30:
+    # year 1 2 × 17 500 = 35 000, year 2 2 × 6 198.63 = 12 397.26 (due 47 397.26, to repay 12 602.74).
+    from dossiers.domain.postes import EvenementPoste, Recrutement, Source
+    recrute = EvenementPoste(1, Recrutement("E-1", "P-2", "Léa Roux", TypeContrat.CDI, date(2025, 4, 1)),
+                             Source.PORTAIL)
+    state = dataclasses.replace(deux_postes(PAYES_2_POSTES), evenements=(recrute,))
+    r = appliquer(state, Resiliation("R", MotifResiliation.ANTICIPEE, date(2025, 6, 30)), V2)
+    assert dus(r.apres) == [D("35000.00"), D("12397.26"), D("0.00")]
+    assert r.apres.total_a_reverser == D("12602.74")
+    # ... but recruited after the résiliation's date it was still vacant throughout: nothing for it.
+    late = EvenementPoste(1, Recrutement("E-1", "P-2", "Léa Roux", TypeContrat.CDI, date(2025, 7, 1)), Source.PORTAIL)
+    r = appliquer(dataclasses.replace(state, evenements=(late,)),
+                  Resiliation("R", MotifResiliation.ANTICIPEE, date(2025, 6, 30)), V2)
+    assert r.apres.total_du == D("23698.63")
+
+
+def test_natural_end_pays_nothing_for_a_poste_vacant_throughout():
+    # At term (2026-12-31), P-2 never held: P-1 alone is due 17 500 + 12 500 + 12 500 = 42 500.
+    # Paid 35 000 + 25 000: year 1 17 500 and year 2 12 500 to repay (30 000), year 3 12 500 still due.
+    r = appliquer(deux_postes(PAYES_2_POSTES), Resiliation("R", MotifResiliation.NATURELLE), V2)
+    assert dus(r.apres) == [D("17500.00"), D("12500.00"), D("12500.00")]
+    assert (r.apres.total_a_reverser, r.apres.total_reste_a_verser) == (D("30000.00"), D("12500.00"))
+    assert ARTICLE_MONTANT in r.articles and r.etat.statut is StatutConvention.TERMINEE

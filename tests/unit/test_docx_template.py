@@ -154,3 +154,29 @@ def test_the_document_says_which_postes_carry_the_bonus(prepared):
     # the structure-level flag (deprecated) keeps its wording: every poste carries the bonus
     old = text_of(prepared.render(context(example("commune-qpv-3-postes.json")))).replace("\xa0", " ")
     assert "soit 50 000,00 € par poste" in old and "soit 22 500,00 € pour l’ensemble des postes" in old
+
+
+def test_tranches_already_due_at_issue_are_payable_at_signature(prepared):
+    """A convention issued on 6 December 2026 for a period from 1 March 2024: its three tranches
+    (1 March 2024, 2025, 2026) fell due before; none is dated in the past."""
+    d = parse_demande(demande(convention__date_debut="2024-03-01"))
+    rules = RULES.for_vague(d.vague)
+
+    def rendered(edition: date) -> str:
+        return text_of(prepared.render(convention_context(
+            d, calculer(d, rules), rules, convention_id="CN-V2-STR-000123", version=1, modele_version="test",
+            date_edition=edition)))
+
+    late = rendered(date(2026, 12, 6))
+    for year in (2024, 2025, 2026):
+        assert f"payable à la signature (échéance initiale : 1er mars {year})" in late
+    assert "Édition du 6 décembre 2026" in late
+    # Issued before the period: each tranche keeps its date, none « payable à la signature ».
+    early = rendered(date(2024, 2, 15))
+    assert "payable à la signature" not in early
+    assert all(f"\n1er mars {year}\n" in early for year in (2024, 2025, 2026))
+    # Issued on the first tranche's day: that one is due that day, not already passed.
+    same_day = convention_context(d, calculer(d, rules), rules, convention_id="CN-V2-STR-000123", version=1,
+                                  modele_version="test", date_edition=date(2024, 3, 1))
+    assert [(t["echue"], t["echeance"]) for t in same_day["echeancier"]] == [
+        (False, "1er mars 2024"), (False, "1er mars 2025"), (False, "1er mars 2026")]
