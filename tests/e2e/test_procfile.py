@@ -276,10 +276,13 @@ def done_job(app: Any, job_id: str) -> Any:
 
 def dated_demande(today: date) -> dict[str, Any]:
     """Commune d'Exempleville (33), vague 2, started about 11 months ago: P-1 a CDD already ended, P-2 a
-    CDI, P-3 vacant for more than 6 months (what the May 2025 rules give back)."""
+    CDI, P-3 vacant for more than 6 months (what the May 2025 rules give back). A structure new to the
+    programme after 14 May 2025: it carries the ANCT's derogation (regles-2025-05, limites)."""
     start = (today - timedelta(days=330)).replace(day=1)
     vacant = (start + timedelta(days=31)).replace(day=1)
-    return demande(convention__date_debut=start.isoformat(), postes=[
+    return demande(convention__date_debut=start.isoformat(),
+                   derogation={"reference": "ANCT-DER-TEST", "date": (start - timedelta(days=10)).isoformat()},
+                   postes=[
         {"id": "P-1", "etat": "occupe", "conseiller": {"prenom": "Inès", "nom": "Témoin-Lefèvre"},
          "contrat": {"type": "CDD", "date_debut": start.isoformat(),
                      "date_fin": (start + timedelta(days=150)).isoformat()}},
