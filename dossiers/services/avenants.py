@@ -148,9 +148,6 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
     if isinstance(changement, Renouvellement):
         return _renouveler(convention_id, changement, canonical, digest, app, today=today, now=now)
 
-    if isinstance(changement, AjoutPostes):  # May 2025: no poste added without a derogation
-        for gestion in app.rules.gestions():
-            limiter(gestion, AJOUT_POSTES, changement.date_effet, changement.derogation)
     courant = etat_courant(convention_id, app)
     avant = courant.etat
     regles = app.rules.get(avant.regles)
@@ -159,6 +156,9 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
         reemission = app.rules.get(changement.regles) if changement.regles else None
         _check_modele(app, changement.modele)
     resultat = appliquer(avant, changement, regles, regles_reemission=reemission)
+    if isinstance(changement, AjoutPostes):  # May 2025: no poste added without a derogation
+        for gestion in app.rules.gestions():
+            limiter(gestion, AJOUT_POSTES, changement.date_effet, changement.derogation)
     issued = issue(courant, changement, resultat, canonical, digest, app, today=today, now=now)
     try:
         recorded = app.catalog.record_version(
