@@ -99,7 +99,7 @@ class VersIn(BaseModel):
         return self
 
 
-class DerogationIn(BaseModel):
+class DerogationTransfertIn(BaseModel):  # named apart from the demande's (reference and date): one OpenAPI document
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     reference: str = Field(min_length=3, max_length=100)
@@ -109,7 +109,7 @@ class TransfertIn(_Event):
     type: Literal["transfert"]
     date: Day
     vers: VersIn
-    derogation: DerogationIn | None = None
+    derogation: DerogationTransfertIn | None = None
 
     def to_domain(self) -> p.Transfert:
         return p.Transfert(self.request_id, self.poste, self.date, self.vers.structure_id, self.vers.demande,
