@@ -260,12 +260,12 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
     for p in selected:
         contrat = contrats.get(p.id)
         if contrat is not None:
+            later = contrat.date_debut > c.date_debut  # recruited after the first day: vacant until then
             renewed.append(replace(
-                p, debut=c.date_debut, fin=None, etat=EtatPoste.OCCUPE, vacant_depuis=None, conseiller=contrat.conseiller,
+                p, debut=c.date_debut, fin=None, etat=EtatPoste.VACANT if later else EtatPoste.OCCUPE,
+                vacant_depuis=c.date_debut if later else None, conseiller=contrat.conseiller,
                 type_contrat=contrat.type_contrat, contrat_debut=contrat.date_debut, contrat_fin=contrat.date_fin,
                 source="renouvellement", piece_contrat_attendue=True))
-            if contrat.date_debut > c.date_debut:  # recruited after the first day: vacant until then
-                renewed[-1] = replace(renewed[-1], etat=EtatPoste.VACANT, vacant_depuis=c.date_debut)
         else:
             renewed.append(reporter(p, courants[p.id], debut=c.date_debut, fin=None, source=Source.RENOUVELLEMENT))
     nature = etat.nature_at(etat.date_fin)

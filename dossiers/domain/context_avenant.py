@@ -284,7 +284,7 @@ def _base(m: Modification) -> dict[str, Any]:
     a_reverser = figures_apres.total_a_reverser
     if renouvellement:
         a_reverser += figures_avant.total_a_reverser
-    net = figures_apres.total_a_reverser - figures_apres.total_reste_a_verser
+    sens, net = figures_apres.solde
     return {
         "convention": {
             "id": apres.convention_id,
@@ -357,9 +357,9 @@ def _base(m: Modification) -> dict[str, Any]:
             "montant_lettres": montant_en_lettres(a_reverser),
         },
         "solde": {
-            "sens": "reverser" if net > ZERO else "verser" if net < ZERO else "nul",
-            "montant": montant(abs(net)),
-            "montant_lettres": montant_en_lettres(abs(net)),
+            "sens": sens,
+            "montant": montant(net),
+            "montant_lettres": montant_en_lettres(net),
             "compensation": figures_apres.total_a_reverser > ZERO and figures_apres.total_reste_a_verser > ZERO,
         },
         "regles": {"delai_reversement": m.regles.delai_reversement_libelle()},

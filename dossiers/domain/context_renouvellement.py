@@ -20,7 +20,6 @@ Keys added to ``dossiers.domain.context.convention_context`` (None for a convent
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from dossiers.domain.context import convention_context
@@ -29,9 +28,7 @@ from dossiers.domain.formatting import date_longue, montant, montant_en_lettres
 from dossiers.domain.model import Conseiller, Contrat, Demande, EtatPoste, Poste, Structure
 from dossiers.domain.rules import RuleSet, calculer
 
-__all__ = ["demande_renouvellement", "renouvellement_context", "solde"]
-
-ZERO = Decimal("0.00")
+__all__ = ["demande_renouvellement", "renouvellement_context"]
 
 
 def _poste(p: PosteFinance) -> Poste:
@@ -48,14 +45,8 @@ def demande_renouvellement(structure: Structure, etat: EtatConvention) -> Demand
                    nombre_postes=len(etat.postes), postes=tuple(_poste(p) for p in etat.postes))
 
 
-def solde(figures: Figures) -> tuple[str, Decimal]:
-    """The net balance of a period: ("reverser" | "verser" | "nul", amount)."""
-    net = figures.total_a_reverser - figures.total_reste_a_verser
-    return ("reverser" if net > ZERO else "verser" if net < ZERO else "nul"), abs(net)
-
-
-def _phrase(renouvelee: EtatConvention, figures: Figures, date_edition: date) -> str:
-    sens, amount = solde(figures)
+def _phrase(figures: Figures, date_edition: date) -> str:
+    sens, amount = figures.solde
     when = f"À la date d’émission de la présente convention, le {date_longue(date_edition)}"
     if sens == "reverser":
         return (f"{when}, ce solde s’établit à {montant(amount)} ({montant_en_lettres(amount)}) à reverser par "
@@ -78,7 +69,7 @@ def renouvellement_context(
     context["renouvellement"] = {
         "convention_id": renouvelee.convention_id,
         "periode": f"du {date_longue(renouvelee.date_debut)} au {date_longue(renouvelee.date_fin)}",
-        "solde": _phrase(renouvelee, figures_renouvelee, date_edition),
+        "solde": _phrase(figures_renouvelee, date_edition),
         "contrats_attendus": " ; ".join(
             f"{p.id} ({p.conseiller}, contrat à compter du {date_longue(p.contrat_debut)})"
             for p in etat.postes if p.piece_contrat_attendue and p.contrat_debut),

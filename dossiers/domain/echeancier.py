@@ -79,13 +79,7 @@ def _montant_annuel(etat: EtatConvention, regles: RuleSet, nature: Nature, annee
     """A whole year's amount per poste for a nature: base, plus the bonus for a public structure's
     poste in a priority zone (``prioritaire``: ``etat.en_zone_prioritaire(poste)``), plus the outre-mer
     majoration (``RulesError`` when the rule set has none for the département)."""
-    bareme = regles.bareme(nature)
-    if annee > len(bareme.annees):
-        raise RulesError(
-            f"le jeu de règles « {regles.id} » ne prévoit pas d'année {annee} pour une structure {nature} "
-            f"({len(bareme.annees)} année(s))",
-            code=ErrorCode.REGLES_INVALIDES,
-        )
+    bareme = regles.bareme(nature)  # ``annee`` is one of its own years (``_taux_journalier``)
     amount = bareme.annees[annee - 1]
     if nature is Nature.PUBLIQUE and prioritaire and bareme.bonification is not None:
         amount += bareme.bonification[annee - 1]

@@ -159,6 +159,12 @@ class Figures:
     def total_reste_a_verser(self) -> Decimal:
         return sum((a.reste_a_verser for a in self.annees), Decimal("0.00"))
 
+    @property
+    def solde(self) -> tuple[str, Decimal]:
+        """The net of à reverser − reste à verser: ("reverser" | "verser" | "nul", its absolute value)."""
+        net = self.total_a_reverser - self.total_reste_a_verser
+        return ("reverser" if net > 0 else "verser" if net < 0 else "nul"), abs(net)
+
 
 # -- change requests (the JSON a portal sends; parsed by dossiers.domain.changements) -------------
 

@@ -9,7 +9,7 @@ convention and a day, the postes the rule takes back; ``avenant_restitution`` tu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -105,12 +105,15 @@ class ReglesGestion:
         )
 
 
-def limiter(regles: ReglesGestion, limite: str, jour: date, derogation: Derogation | None) -> None:
-    """Refuse (``regle_gestion_2025``) what the rules no longer allow from ``date_application`` (a
-    ``limite``: a new structure's first convention, an ajout de postes) when it takes effect on ``jour``
-    on or after that date without a derogation. The effect date decides, not the day conum is asked:
-    a convention concluded before the rules (its period begun before) is recorded as it was signed."""
-    if limite not in regles.limites or jour < regles.date_application or derogation is not None:
+def limiter(gestions: Iterable[ReglesGestion], limite: str, jour: date, derogation: Derogation | None) -> None:
+    """Refuse (``regle_gestion_2025``) what one of the management rule sets no longer allows from its
+    ``date_application`` (a ``limite``: a new structure's first convention, an ajout de postes) when it
+    takes effect on ``jour`` on or after that date without a derogation. The effect date decides, not
+    the day conum is asked: a convention concluded before the rules is recorded as it was signed."""
+    if derogation is not None:
+        return
+    regles = next((r for r in gestions if limite in r.limites and jour >= r.date_application), None)
+    if regles is None:
         return
     raise ChangementRefuse(
         f"Règles de gestion « {regles.libelle} » (en vigueur depuis le {date_longue(regles.date_application)}) : "

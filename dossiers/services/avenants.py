@@ -36,17 +36,10 @@ from dossiers.domain.etat import (
     TransfertEntrant,
     TransfertSortant,
 )
-from dossiers.domain.context_renouvellement import demande_renouvellement, renouvellement_context, solde
+from dossiers.domain.context_renouvellement import demande_renouvellement, renouvellement_context
 from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche, convention_id_for
 from dossiers.errors import ChangementRefuse, ConventionConflict, DemandeInvalide, ErrorCode
-from dossiers.services.generation import (
-    DOCX_TYPE,
-    PDF_TYPE,
-    canonical_json,
-    demande_digest,
-    document_key,
-    store_once,
-)
+from dossiers.services.generation import canonical_json, demande_digest, store_documents
 
 __all__ = [
     "Amended", "EtatCourant", "Issued", "Liens", "issue", "liens", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
@@ -157,8 +150,7 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
         _check_modele(app, changement.modele)
     resultat = appliquer(avant, changement, regles, regles_reemission=reemission)
     if isinstance(changement, AjoutPostes):  # May 2025: no poste added without a derogation
-        for gestion in app.rules.gestions():
-            limiter(gestion, AJOUT_POSTES, changement.date_effet, changement.derogation)
+        limiter(app.rules.gestions(), AJOUT_POSTES, changement.date_effet, changement.derogation)
     issued = issue(courant, changement, resultat, canonical, digest, app, today=today, now=now)
     try:
         recorded = app.catalog.record_version(
@@ -200,9 +192,10 @@ def _renouvellement_existant(convention: Convention, request_id: str, digest: st
 
 def _identifiant_renouvellement(app: Any, structure_id: str, vague: int) -> str:
     """The first free id for a new convention of the structure under ``vague`` (CN-V2-X, then CN-V2-X-R2…)."""
+    taken = {c.id for c in app.catalog.conventions_of_structure(structure_id)}
     for rang in range(1, MAX_RANG + 1):
         candidate = convention_id_for(structure_id, vague, rang)
-        if app.catalog.get_convention(candidate) is None:
+        if candidate not in taken:
             return candidate
     raise ConventionConflict(f"La structure {structure_id} a déjà {MAX_RANG} conventions de la vague {vague}.")
 
@@ -252,16 +245,12 @@ def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[
     template, info = app.template("convention")
     context = renouvellement_context(structure, etat, nouvelles, renouvelee=avant, figures_renouvelee=resultat.avant,
                                      modele_version=info.version, date_edition=today)
-    docx_ref, docx = store_once(app.storage, document_key(new_id, 1, digest, "docx"),
-                                lambda: template.render(context), DOCX_TYPE)
-    title = f"Convention de subvention {new_id} — version 1 (renouvellement de {convention_id})"
-    pdf_ref, _ = store_once(
-        app.storage, document_key(new_id, 1, digest, "pdf"),
-        lambda: app.pdf(docx, convention_id=new_id, version=1, docx_sha256=docx_ref.sha256, title=title), PDF_TYPE)
+    documents = store_documents(app, lambda: template.render(context), new_id, 1, digest,
+                                f"Convention de subvention {new_id} — version 1 (renouvellement de {convention_id})")
     version = ConventionVersion(
         convention_id=new_id, numero=1, motif=resultat.motif, regles=nouvelles.id, modele_version=info.version,
         modele_sha256=template.sha256, demande_sha256=digest, montant_total=resultat.apres.total_du,
-        echeancier=_tranches(resultat.apres), created_at=now, documents=(docx_ref, pdf_ref),
+        echeancier=_tranches(resultat.apres), created_at=now, documents=documents,
         request_id=changement.request_id, document_type="convention", changement=canonical, etat=etat,
         figures=resultat.apres,
     )
@@ -307,28 +296,22 @@ def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, cano
         avenants_precedents=previous, date_signature_initiale=date_signature(archives, versions[0].numero),
         date_emission_initiale=versions[0].created_at.date(),
         modele_version=info.version, date_edition=today, date_effet=_date_effet(changement, avant),
-        regles=app.rules.get(resultat.etat.regles),
+        regles=resultat.regles,
     )
     if resultat.document == "resiliation":
         motif = changement.motif if isinstance(changement, Resiliation) else None
         context = resiliation_context(modification, type_resiliation=motif)
     else:
         context = avenant_context(modification)
-    docx_ref, docx = store_once(app.storage, document_key(convention_id, numero, digest, "docx"),
-                                lambda: template.render(context), DOCX_TYPE)
     label = "Résiliation" if resultat.document == "resiliation" else "Avenant"
-    title = f"{label} — convention {convention_id}, version {numero}"
-    pdf_ref, _ = store_once(
-        app.storage, document_key(convention_id, numero, digest, "pdf"),
-        lambda: app.pdf(docx, convention_id=convention_id, version=numero, docx_sha256=docx_ref.sha256, title=title),
-        PDF_TYPE,
-    )
+    documents = store_documents(app, lambda: template.render(context), convention_id, numero, digest,
+                                f"{label} — convention {convention_id}, version {numero}")
     etat = dataclasses.replace(resultat.etat, version=numero, evenements=())
     version = ConventionVersion(
         convention_id=convention_id, numero=numero, motif=resultat.motif, regles=resultat.regles.id,
         modele_version=info.version, modele_sha256=template.sha256, demande_sha256=digest,
         montant_total=resultat.apres.total_du, echeancier=_tranches(resultat.apres), created_at=now,
-        documents=(docx_ref, pdf_ref), request_id=changement.request_id, document_type=resultat.document,
+        documents=documents, request_id=changement.request_id, document_type=resultat.document,
         changement=canonical, etat=etat, figures=resultat.apres,
     )
     return Issued(version, structure)
@@ -383,7 +366,7 @@ def liens(convention_id: str, app: Any) -> Liens:
     precedente = etat_courant(convention.renouvelle, app).etat
     fig = figures(precedente, app.rules.get(precedente.regles))
     return Liens(convention.renouvelle, convention.renouvelee_par, (precedente.date_debut, precedente.date_fin),
-                 solde(fig))
+                 fig.solde)
 
 
 def restitutions(

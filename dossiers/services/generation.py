@@ -25,7 +25,8 @@ from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRe
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ConventionConflict, ObjectExists
 
-__all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents", "store_once"]
+__all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents", "store_documents",
+           "store_once"]
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -110,9 +111,8 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
                 "une modification passe par un avenant"
             )
         return Generated(demande, calcul, regles, existing, created=False)
-    if not app.catalog.structure_connue(demande.structure.id, demande.structure.siret):
-        for gestion in app.rules.gestions():  # May 2025: no new structure without a derogation
-            limiter(gestion, NOUVELLE_STRUCTURE, demande.date_debut, demande.derogation)
+    if not app.catalog.structure_connue(demande.structure.id, demande.structure.siret):  # May 2025 limits
+        limiter(app.rules.gestions(), NOUVELLE_STRUCTURE, demande.date_debut, demande.derogation)
 
     template, info = app.template("convention")
 
@@ -123,15 +123,8 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         )
         return template.render(context)
 
-    docx_ref, docx = store_once(app.storage, document_key(convention_id, 1, digest, "docx"), render, DOCX_TYPE)
-    title = f"Convention de subvention {convention_id} — version 1"
-    pdf_ref, _ = store_once(
-        app.storage,
-        document_key(convention_id, 1, digest, "pdf"),
-        lambda: app.pdf(docx, convention_id=convention_id, version=1, docx_sha256=docx_ref.sha256, title=title),
-        PDF_TYPE,
-    )
-    documents = (docx_ref, pdf_ref)
+    documents = store_documents(app, render, convention_id, 1, digest,
+                                f"Convention de subvention {convention_id} — version 1")
     etat = etat_initial(convention_id, demande, regles)
 
     version = ConventionVersion(
@@ -158,6 +151,18 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         demande_json=canonical,
     )
     return Generated(demande, calcul, regles, recorded, created=True)
+
+
+def store_documents(app: Any, render: Callable[[], bytes], convention_id: str, numero: int, digest: str,
+                    title: str) -> tuple[DocumentRef, DocumentRef]:
+    """Render a version's DOCX and convert it to PDF/A, each stored once under its key (``store_once``)."""
+    docx_ref, docx = store_once(app.storage, document_key(convention_id, numero, digest, "docx"), render, DOCX_TYPE)
+    pdf_ref, _ = store_once(
+        app.storage, document_key(convention_id, numero, digest, "pdf"),
+        lambda: app.pdf(docx, convention_id=convention_id, version=numero, docx_sha256=docx_ref.sha256, title=title),
+        PDF_TYPE,
+    )
+    return docx_ref, pdf_ref
 
 
 def store_once(storage: Any, key: str, make: Callable[[], bytes], content_type: str) -> tuple[DocumentRef, bytes]:

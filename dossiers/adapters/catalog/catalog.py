@@ -299,21 +299,15 @@ def _check_convention(session: Session, structure_id: str, convention_id: str, v
         select(ConventionRow.id, ConventionRow.structure_id, ConventionRow.vague, ConventionRow.renouvelle).where(
             or_(ConventionRow.id == convention_id, same))
     ):
-        if row_id != convention_id and row_renouvelle is not None and row_renouvelle == renouvelle:
-            raise ConventionConflict(
-                f"La convention {renouvelle} est déjà renouvelée par la convention {row_id} : "
-                f"la convention {convention_id} ne peut pas être créée."
-            )
-        if row_id == convention_id and renouvelle is not None and row_renouvelle != renouvelle:
+        if row_id != convention_id:  # the other convention ``same`` found
+            taken = (f"La convention {renouvelle} est déjà renouvelée par la convention {row_id}" if renouvelle
+                     else f"La structure {structure_id} a déjà la convention {row_id} pour la vague {vague}")
+            raise ConventionConflict(f"{taken} : la convention {convention_id} ne peut pas être créée.")
+        if renouvelle is not None and row_renouvelle != renouvelle:
             raise ConventionConflict(
                 f"La convention {convention_id} existe déjà"
                 + (f" (renouvellement de {row_renouvelle})" if row_renouvelle else " (issue d'une demande)")
                 + " : elle ne peut pas être créée de nouveau."
-            )
-        if row_id != convention_id:
-            raise ConventionConflict(
-                f"La structure {structure_id} a déjà la convention {row_id} pour la vague {vague} : "
-                f"la convention {convention_id} ne peut pas être créée."
             )
         if (row_structure, row_vague) != (structure_id, vague):
             raise ConventionConflict(

@@ -10,7 +10,7 @@ second is checked against the first. A transfer records its event and the two ve
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -64,11 +64,9 @@ class EvenementCatalog:
         with self._read(f"la lecture des événements de la convention {convention_id}") as session:  # type: ignore[attr-defined]
             return tuple(_from_row(r) for r in session.scalars(stmt))
 
-    def evenements_by_convention(self, ids: Iterable[str] | None = None) -> dict[str, tuple[EvenementPoste, ...]]:
-        """Every convention's events (or those of ``ids``), read in bulk."""
+    def evenements_by_convention(self) -> dict[str, tuple[EvenementPoste, ...]]:
+        """Every convention's events, read in bulk."""
         stmt = select(EvenementRow).order_by(EvenementRow.id)
-        if ids is not None:
-            stmt = stmt.where(EvenementRow.convention_id.in_(list(ids)))
         found: dict[str, list[EvenementPoste]] = defaultdict(list)
         with self._read("la lecture des événements des postes") as session:  # type: ignore[attr-defined]
             for row in session.scalars(stmt):
