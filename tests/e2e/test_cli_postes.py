@@ -57,25 +57,36 @@ def test_a_cdd_ended_and_not_replaced_for_7_months_is_given_back_through_the_cli
         ("E-P3", "recrutement", "P-3", "cli")]
 
 
+def a_and_b(tmp_path: Path, pool_urls: str, payload_a: dict, **b) -> dict:
+    """Generate A (``payload_a``) and B (Commune de Bellevue, varied by ``b``): the transfer of A's P-2 to B
+    after 2025-03-31."""
+    assert run(["generate", str(write(tmp_path, payload_a))], tmp_path, pool_urls).returncode == 0
+    other = demande(**{"structure__id": "STR-000999", "structure__denomination": "Commune de Bellevue",
+                       "structure__siret": "21330063500017", **b})
+    generated = run(["generate", str(write(tmp_path, other, "b.json"))], tmp_path, pool_urls)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    return {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
+            "vers": {"structure_id": "STR-000999"}}
+
+
+def moved(tmp_path: Path, pool_urls: str) -> tuple[list[Decimal], list[Decimal]]:
+    """Per convention year, what A lost and B gained between their versions 1 and 2."""
+    def change(cid: str) -> list[Decimal]:
+        v1, v2 = json.loads(run(["history", cid, "--json"], tmp_path, pool_urls).stdout)["versions"][:2]
+        return [Decimal(y["du_eur"]) - Decimal(x["du_eur"]) for x, y in zip(v1["annees"], v2["annees"])]
+    return [-d for d in change(A)], change(B)
+
+
 def test_a_transfer_issues_both_avenants_and_conserves_the_money(tmp_path: Path, pool_urls: str):
-    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
-    other = demande(structure__id="STR-000999", structure__denomination="Commune de Bellevue",
-                    structure__siret="21330063500017")
-    assert run(["generate", str(write(tmp_path, other, "b.json"))], tmp_path, pool_urls).returncode == 0
-    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
-                 "vers": {"structure_id": "STR-000999"}}
+    transfert = a_and_b(tmp_path, pool_urls, demande())
     code, out = poste(tmp_path, pool_urls, A, transfert, "--date", "2025-04-01")
     assert code == 0, out
     assert out["version"] == 2 and [(v["convention_id"], v["version"]) for v in out["avenants"]] == [(A, 2), (B, 2)]
     assert out["postes"][1]["etat"] == "rendu"
-    hist_a = json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)["versions"]
+    # A loses 12 500 × 275/365 = 9 417.81 (year 2, from 2025-04-01) + 12 500 (year 3); B gains exactly that
+    assert moved(tmp_path, pool_urls) == ([Decimal("0.00"), Decimal("9417.81"), Decimal("12500.00")],) * 2
     hist_b = json.loads(run(["history", B, "--json"], tmp_path, pool_urls).stdout)["versions"]
-    # A loses 9 417.81 (year 2, from 2025-04-01) + 12 500 (year 3); B gains exactly that
-    lost = [float(x["du_eur"]) - float(y["du_eur"]) for x, y in zip(hist_a[0]["annees"], hist_a[1]["annees"])]
-    gained = [float(y["du_eur"]) - float(x["du_eur"]) for x, y in zip(hist_b[0]["annees"], hist_b[1]["annees"])]
-    assert [round(v, 2) for v in lost] == [0.0, 9417.81, 12500.0] and [round(v, 2) for v in gained] == [
-        0.0, 9417.81, 12500.0]
-    assert Path(tmp_path / "var").exists() and hist_b[1]["pdf"] and "transfér" in hist_b[1]["motif"]
+    assert hist_b[1]["pdf"] and "transfér" in hist_b[1]["motif"]
     code, again = poste(tmp_path, pool_urls, A, transfert)
     assert code == 0 and again["enregistre"] is False and len(again["avenants"]) == 2
     # the transferred poste can no longer change in A
@@ -89,18 +100,10 @@ def test_a_transferred_poste_leaves_its_qpv_bonus_behind(tmp_path: Path, pool_ur
     # from 2025-04-01 B funds it without the bonus (the conservative choice).
     payload = demande()
     payload["postes"][1]["lieu"] = {"commune": "33063", "qpv": True}
-    assert run(["generate", str(write(tmp_path, payload))], tmp_path, pool_urls).returncode == 0
-    other = demande(structure__id="STR-000999", structure__denomination="Commune de Bellevue",
-                    structure__siret="21330063500017")
-    assert run(["generate", str(write(tmp_path, other, "b.json"))], tmp_path, pool_urls).returncode == 0
-    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
-                 "vers": {"structure_id": "STR-000999"}}
+    transfert = a_and_b(tmp_path, pool_urls, payload)
     code, out = poste(tmp_path, pool_urls, A, transfert, "--date", "2025-04-01")
     assert code == 0, out
-    hist_a = json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)["versions"]
-    hist_b = json.loads(run(["history", B, "--json"], tmp_path, pool_urls).stdout)["versions"]
-    lost = [Decimal(x["du_eur"]) - Decimal(y["du_eur"]) for x, y in zip(hist_a[0]["annees"], hist_a[1]["annees"])]
-    gained = [Decimal(y["du_eur"]) - Decimal(x["du_eur"]) for x, y in zip(hist_b[0]["annees"], hist_b[1]["annees"])]
+    lost, gained = moved(tmp_path, pool_urls)
     # year 2, 2025-04-01..12-31 = 275 days of 365: A loses 17 500 × 275/365 = 13 184.93 (bonus included),
     # B gains 12 500 × 275/365 = 9 417.81 (no bonus); year 3 has no bonus: 12 500 both sides
     assert lost == [Decimal("0.00"), Decimal("13184.93"), Decimal("12500.00")]
@@ -108,13 +111,8 @@ def test_a_transferred_poste_leaves_its_qpv_bonus_behind(tmp_path: Path, pool_ur
 
 
 def test_a_transfer_to_another_departement_needs_a_derogation(tmp_path: Path, pool_urls: str):
-    assert run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls).returncode == 0
-    far = demande(structure__id="STR-000999", structure__departement="75", structure__siret="21330063500017",
-                  structure__adresse="1 place de l'Hôtel de Ville, 75004 Paris")
-    generated = run(["generate", str(write(tmp_path, far, "b.json"))], tmp_path, pool_urls)
-    assert generated.returncode == 0, generated.stdout + generated.stderr
-    transfert = {"request_id": "T-1", "type": "transfert", "poste": "P-2", "date": "2025-03-31",
-                 "vers": {"structure_id": "STR-000999"}}
+    transfert = a_and_b(tmp_path, pool_urls, demande(), structure__departement="75",
+                        structure__adresse="1 place de l'Hôtel de Ville, 75004 Paris")
     code, refused = poste(tmp_path, pool_urls, A, transfert)
     assert code == 1 and refused["error"]["code"] == "regle_gestion_2025"
     assert json.loads(run(["history", A, "--json"], tmp_path, pool_urls).stdout)["evenements"] == []

@@ -226,4 +226,8 @@ def test_events_round_trip_through_their_catalog_form():
 def test_the_cut_off_day_is_a_named_unsourced_setting():
     assert MAI_2025.arret_financement == "veille_vacance" and MAI_2025.non_source == ("arret_financement",)
     assert any("non sourc" in note or "pas de source" in note for note in MAI_2025.avertissements)
-    assert MotifFin.TRANSFERT not in {m for m in MotifFin if m.value in ("demission", "fin_cdd")}
+    # the motif a transfer sets is never one a portal may send
+    with pytest.raises(ChangementRefuse) as refused:
+        parse_evenement({"request_id": "E", "type": "fin_contrat", "poste": "P-1", "date": "2025-03-31",
+                         "motif": "transfert"})
+    assert refused.value.code is ErrorCode.EVENEMENT_INVALIDE and "motif" in refused.value.message
