@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 from dossiers.domain.dates import add_months
-from dossiers.domain.echeancier import figures
+from dossiers.domain.echeancier import figures, figures_emises
 from dossiers.domain.etat import (
     AjoutPostes,
     Changement,
@@ -341,8 +342,14 @@ def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, 
     return new, motif, articles | ({ANNEXE_POSTES} if integrale else set())
 
 
-def _reemission(etat: EtatConvention, c: Reemission, regles: RuleSet, nouvelles: RuleSet | None
+def _dus(f: Figures) -> list[Decimal]:
+    return [a.du for a in f.annees]
+
+
+def _reemission(etat: EtatConvention, c: Reemission, regles: RuleSet, nouvelles: RuleSet | None, *, corrige: bool
                 ) -> tuple[EtatConvention, str, set[str]]:
+    """Another barème of the vague; or the same one, whose amounts were corrected since the version was
+    issued (``corrige``); or the current templates only (amounts unchanged)."""
     if nouvelles is not None and nouvelles.id != regles.id:
         if nouvelles.vague != regles.vague:
             raise _invalide(f"Les règles « {nouvelles.id} » sont celles de la vague {nouvelles.vague}, la convention "
@@ -353,14 +360,21 @@ def _reemission(etat: EtatConvention, c: Reemission, regles: RuleSet, nouvelles:
         if c.modele is not None:
             motif += f" et le modèle de convention version {c.modele}"
         return new, motif, articles
+    if corrige:
+        motif = (f"Réémission de la convention : montants recalculés selon les règles « {regles.libelle} » "
+                 "telles que corrigées depuis la version précédente")
+        if c.modele is not None:
+            return etat, motif + f", et selon le modèle de convention version {c.modele}", set(_ORDER)
+        return etat, motif, {ARTICLE_MONTANT, ARTICLE_VERSEMENT, ANNEXE_ECHEANCIER}
     if c.modele is None:
-        raise _sans_effet(f"La convention suit déjà les règles « {regles.id} » : rien à réémettre.")
+        raise _sans_effet(f"La convention suit déjà les règles « {regles.id} », dont les montants sont ceux de sa "
+                          "version courante : rien à réémettre.")
     return etat, f"Réémission de la convention selon le modèle version {c.modele}, montants inchangés", set(_ORDER)
 
 
 def appliquer(
     etat: EtatConvention, changement: Changement, regles: RuleSet, *, regles_renouvellement: RuleSet | None = None,
-    regles_reemission: RuleSet | None = None, renouvellement_id: str | None = None,
+    regles_reemission: RuleSet | None = None, renouvellement_id: str | None = None, emises: Figures | None = None,
 ) -> Resultat:
     """The next version of ``etat`` after ``changement`` (version + 1), with figures before and after.
 
@@ -371,6 +385,11 @@ def appliquer(
     A renouvellement is a new convention, not a version of this one: its result is version 1 of
     convention ``renouvellement_id`` (document ``convention``), ``avant`` the figures of the period
     it follows (whose balance is settled under that convention, never mixed into the new amounts).
+
+    ``emises``: the figures ``etat``'s version stated when it was issued (None: unknown, recomputed).
+    ``avant`` shows those, the amounts signed: when the rules were corrected since (a barème fixed in
+    place), the change shows in the new version's amounts, and a réémission under the same rules
+    issues the corrected amounts (refused as without effect when they are the same).
     """
     if etat.statut is not StatutConvention.ACTIVE:
         closed = date_longue(etat.date_resiliation) if etat.date_resiliation else "une date antérieure"
@@ -384,7 +403,8 @@ def appliquer(
             f"dont la version courante est la {etat.version} : relisez-la et renvoyez la demande.",
             code=ErrorCode.VERSION_PERIMEE,
         )
-    avant = figures(etat, regles)
+    recalcul = figures(etat, regles)
+    avant = (figures_emises(emises, etat) if emises is not None else None) or recalcul
     regles_apres = regles
     if isinstance(changement, AjoutPostes):
         new, motif, articles = _ajout(etat, changement)
@@ -407,7 +427,8 @@ def appliquer(
     elif isinstance(changement, Resiliation):
         new, motif, articles = _resiliation(etat, changement)
     elif isinstance(changement, Reemission):
-        new, motif, articles = _reemission(etat, changement, regles, regles_reemission)
+        new, motif, articles = _reemission(etat, changement, regles, regles_reemission,
+                                           corrige=_dus(avant) != _dus(recalcul))
         regles_apres = regles_reemission or regles
     else:
         raise TypeError(f"changement inconnu : {type(changement).__name__}")

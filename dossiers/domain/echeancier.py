@@ -33,7 +33,7 @@ from dossiers.domain.model import Nature
 from dossiers.domain.rules import RuleSet
 from dossiers.errors import ErrorCode, RulesError
 
-__all__ = ["annees_convention", "arrondi_centime", "figures", "jours_finances", "montant_poste"]
+__all__ = ["annees_convention", "arrondi_centime", "figures", "figures_emises", "jours_finances", "montant_poste"]
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -125,22 +125,29 @@ def figures(etat: EtatConvention, regles: RuleSet) -> Figures:
             code=ErrorCode.REGLES_INVALIDES,
         )
     years = annees_convention(etat)
+    dus = [sum((montant_poste(p, etat, regles, annee, debut, fin) for p in etat.postes), ZERO)
+           for annee, debut, fin in years]
+    return _avec_paiements(etat, years, dus)
+
+
+def figures_emises(emises: Figures, etat: EtatConvention) -> Figures | None:
+    """The amounts a version stated when it was issued (``emises``: its recorded figures), with the
+    payments recorded since (``etat.paiements``); None when its years are not ``etat``'s (a period
+    since changed). An avenant compares its new amounts with these, the ones signed, not with what
+    the current rules would have given: a barème corrected in place then shows as the change it is."""
+    years = annees_convention(etat)
+    if [(a.annee, a.debut, a.fin) for a in emises.annees] != years:
+        return None
+    return _avec_paiements(etat, years, [a.du for a in emises.annees])
+
+
+def _avec_paiements(etat: EtatConvention, years: list[tuple[int, date, date]], dus: list[Decimal]) -> Figures:
     unknown = sorted({p.annee for p in etat.paiements} - {annee for annee, _, _ in years})
     if unknown:  # a payment must belong to a year of this period: never drop money silently
         raise ValueError(f"paiement(s) pour une année hors de la période : {unknown} (années 1 à {len(years)})")
     annees = []
-    for annee, debut, fin in years:
-        du = sum((montant_poste(p, etat, regles, annee, debut, fin) for p in etat.postes), ZERO)
+    for (annee, debut, fin), du in zip(years, dus, strict=True):
         verse = sum((p.montant for p in etat.paiements if p.annee == annee), ZERO).quantize(CENT)
-        annees.append(
-            AnneeFigures(
-                annee=annee,
-                debut=debut,
-                fin=fin,
-                du=du,
-                verse=verse,
-                a_reverser=max(ZERO, verse - du),
-                reste_a_verser=max(ZERO, du - verse),
-            )
-        )
+        annees.append(AnneeFigures(annee=annee, debut=debut, fin=fin, du=du, verse=verse,
+                                   a_reverser=max(ZERO, verse - du), reste_a_verser=max(ZERO, du - verse)))
     return Figures(annees=tuple(annees))

@@ -6,6 +6,11 @@ A re-issue plan targets a rule set, a template version, or both:
   replacement delay on the plan's date are given back (a ``retrait_postes`` avenant);
 - ``regles`` that are a barème (amounts) of the convention's vague, other than the one it follows:
   the convention is issued again under it (a ``reemission`` avenant: new amounts);
+- ``regles`` that are the barème the convention already follows, corrected in place since its
+  current version was issued (an amount fixed in the TOML, a computation rule fixed in the code):
+  the convention is issued again when the amounts its version states (recorded when issued) are no
+  longer those the barème gives (a ``reemission`` avenant of the same rules: a *correction*), even
+  when its period is over, as long as it is not closed: its final balance follows its amounts;
 - ``modele`` alone: issued again under the current templates, amounts unchanged (wording only).
 
 ``impact`` applies the change with the same pure code as an avenant (``appliquer``) and returns the
@@ -23,16 +28,17 @@ from decimal import Decimal
 from typing import Any
 
 from dossiers.domain.avenants import appliquer
-from dossiers.domain.etat import EtatConvention, Reemission, StatutConvention
+from dossiers.domain.etat import EtatConvention, Figures, Reemission, StatutConvention
 from dossiers.domain.gestion import ReglesGestion, avenant_restitution
 from dossiers.domain.rules import RuleSet
 from dossiers.errors import ChangementRefuse
 
 __all__ = ["Cible", "Impact", "Totaux", "Plan", "PlanItem", "ItemStatut", "impact", "totaux", "request_id_for", "KIND_RESTITUTION",
-           "KIND_MONTANTS", "KIND_REDACTION"]
+           "KIND_MONTANTS", "KIND_CORRECTION", "KIND_REDACTION", "Anomalie"]
 
 KIND_RESTITUTION = "restitution"  # postes given back (management rules)
 KIND_MONTANTS = "montants"  # amounts under another barème
+KIND_CORRECTION = "correction"  # amounts of the same barème, corrected since the version was issued
 KIND_REDACTION = "redaction"  # wording only (template)
 ZERO = Decimal("0.00")
 
@@ -80,12 +86,30 @@ def request_id_for(plan_id: str) -> str:
     return f"reemission-{plan_id}"
 
 
+@dataclass(frozen=True)
+class Anomalie:
+    """A convention the plan could not assess (its barème cannot price it any more): to be seen to by hand."""
+
+    convention_id: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"convention_id": self.convention_id, "code": self.code, "message": self.message}
+
+
 def impact(etat: EtatConvention, regles: RuleSet, cible: Cible, *, jour: date, request_id: str,
-           modele_courant: str | None = None) -> Impact | None:
+           modele_courant: str | None = None, emises: Figures | None = None) -> Impact | None:
     """The change ``cible`` makes to the convention in ``etat`` (with its payments) on ``jour``, or
     None. ``regles`` is the barème ``etat`` follows; ``modele_courant`` the template version of its
-    current version (a template plan leaves alone those already on it)."""
-    if etat.statut is not StatutConvention.ACTIVE or jour > etat.date_fin:
+    current version (a template plan leaves alone those already on it); ``emises`` the figures its
+    current version stated when issued (a plan of its own barème compares them with the barème's).
+
+    Raises ``RulesError`` when ``regles`` can no longer price the convention (the caller reports it)."""
+    if etat.statut is not StatutConvention.ACTIVE:
+        return None
+    # a period over but not settled (not closed) is still corrected: its balance follows its amounts
+    if jour > etat.date_fin and not (cible.bareme is not None and cible.bareme.id == regles.id):
         return None
     postes: tuple[str, ...] = ()
     if cible.gestion is not None:
@@ -100,25 +124,30 @@ def impact(etat: EtatConvention, regles: RuleSet, cible: Cible, *, jour: date, r
         changement: Any = retrait
         bareme = None
     else:
-        bareme = cible.bareme if cible.bareme is not None and cible.bareme.id != regles.id else None
         if cible.bareme is not None and cible.bareme.vague != regles.vague:
             return None  # another vague's barème
+        bareme = cible.bareme if cible.bareme is not None and cible.bareme.id != regles.id else None
+        correction = cible.bareme is not None and bareme is None
         modele = cible.modele if cible.modele is not None and cible.modele != modele_courant else None
-        if bareme is None and modele is None:
+        if bareme is None and modele is None and not correction:
             return None
-        kind = KIND_MONTANTS if bareme is not None else KIND_REDACTION
-        changement = Reemission(request_id, bareme.id if bareme else None, modele, etat.version)
+        kind = KIND_MONTANTS if bareme is not None else KIND_CORRECTION if correction else KIND_REDACTION
+        changement = Reemission(request_id, cible.bareme.id if cible.bareme else None, modele, etat.version)
         change = {"type": "reemission", "request_id": request_id, "version": etat.version}
-        if bareme is not None:
-            change["regles"] = bareme.id
+        if cible.bareme is not None:
+            change["regles"] = cible.bareme.id
         if modele is not None:
             change["modele"] = modele
     try:
-        resultat = appliquer(etat, changement, regles, regles_reemission=bareme)
+        resultat = appliquer(etat, changement, regles, regles_reemission=bareme, emises=emises)
     except ChangementRefuse:
-        return None  # not applicable to this convention
+        return None  # not applicable to this convention (a correction: its amounts are already right)
     if kind == KIND_MONTANTS and "modele" not in change and resultat.apres == resultat.avant:
         return None  # the new barème gives this convention the very same amounts: nothing to issue
+    if kind == KIND_CORRECTION and resultat.apres == resultat.avant:
+        if modele is None:
+            return None  # issued with the amounts the barème gives today
+        kind = KIND_REDACTION
     return Impact(
         convention_id=etat.convention_id, base_version=etat.version, kind=kind, change=change,
         du_avant=resultat.avant.total_du, du_apres=resultat.apres.total_du,

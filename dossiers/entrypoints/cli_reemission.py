@@ -97,7 +97,7 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
         with App(settings()) as app:
             jour = _day(as_of) or app.clock.today()
             recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
-            items = app.catalog.plan_items(recorded.id) if csv_path else []
+            items = app.catalog.plan_items(recorded.id)
             gestion = cible(app, regles=regles, modele=modele).gestion
             avertissements = list(gestion.avertissements) if gestion is not None else []
     except ConumError as exc:
@@ -109,8 +109,8 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
     for note in avertissements:
         click.echo(f"attention : {note}", err=True)
     if as_json:
-        click.echo(json.dumps({**recorded.to_dict(), "secondes": seconds, "avertissements": avertissements},
-                              ensure_ascii=False))
+        click.echo(json.dumps({**recorded.to_dict(), "secondes": seconds, "avertissements": avertissements,
+                               "conventions": [i.to_dict() for i in items]}, ensure_ascii=False))
         return
     console = Console()
     t = recorded.totaux["total"]
@@ -126,7 +126,27 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
                           montant(_dec(row["du_apres_eur"])), montant(_dec(row["difference_eur"])),
                           montant(_dec(row["a_reverser_eur"])), str(row["postes_rendus"]))
         console.print(table)
+    if items:
+        table = Table("convention", "type", "version", "dû avant", "dû après", "écart", "à reverser", "postes rendus",
+                      title="conventions concernées")
+        for item in items[:PLAN_LIGNES]:
+            i = item.impact
+            table.add_row(i.convention_id, i.kind, str(i.base_version), montant(i.du_avant), montant(i.du_apres),
+                          montant(i.difference), montant(i.a_reverser), " ".join(i.postes_rendus))
+        console.print(table)
+        if len(items) > PLAN_LIGNES:
+            console.print(f"… et {len(items) - PLAN_LIGNES} autres : la liste entière avec --csv FICHIER ou --json")
+    for title, key in (("à examiner (le barème ne peut plus les chiffrer)", "anomalies"),
+                       ("émises contre les limites des règles de gestion", "hors_limites")):
+        found = recorded.totaux.get(key) or []
+        if found:
+            console.print(f"[bold]{len(found)} convention(s) {title}[/]")
+            for a in found:
+                console.print(f"  {escape(a['convention_id'])} — {a['code']} : {escape(a['message'])}")
     console.print(f"lancer : conum reissue run {recorded.id}")
+
+
+PLAN_LIGNES = 50  # conventions listed on screen (all of them in --csv and --json)
 
 
 def _dec(value: str) -> Any:

@@ -77,6 +77,8 @@ def etat_courant(convention_id: str, app: Any) -> EtatCourant:
     etat = current.etat if current.etat is not None else _initial(app, convention_id, current)
     paiements = app.catalog.list_paiements(convention_id, etat.date_debut)
     evenements = app.catalog.list_evenements(convention_id)
+    if etat.departement is None:  # a state stored before it kept its département (outre-mer is priced apart)
+        etat = dataclasses.replace(etat, departement=app.catalog.get_structure(convention.structure_id).departement)
     return EtatCourant(convention, current, dataclasses.replace(etat, version=current.numero, paiements=paiements,
                                                                 evenements=evenements))
 
@@ -148,7 +150,7 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
     if isinstance(changement, Reemission):
         reemission = app.rules.get(changement.regles) if changement.regles else None
         _check_modele(app, changement.modele)
-    resultat = appliquer(avant, changement, regles, regles_reemission=reemission)
+    resultat = appliquer(avant, changement, regles, regles_reemission=reemission, emises=courant.version.figures)
     if isinstance(changement, AjoutPostes):  # May 2025: no poste added without a derogation
         limiter(app.rules.gestions(), AJOUT_POSTES, changement.date_effet, changement.derogation)
     issued = issue(courant, changement, resultat, canonical, digest, app, today=today, now=now)
@@ -238,7 +240,7 @@ def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[
     nouvelles = app.rules.for_vague(2)
     new_id = _identifiant_renouvellement(app, courant.convention.structure_id, nouvelles.vague)
     resultat = appliquer(avant, changement, app.rules.get(avant.regles), regles_renouvellement=nouvelles,
-                         renouvellement_id=new_id)
+                         renouvellement_id=new_id, emises=courant.version.figures)
     etat = resultat.etat
     structure = dataclasses.replace(app.catalog.get_structure(courant.convention.structure_id),
                                     nature=etat.natures[0][1])

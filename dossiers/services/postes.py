@@ -215,7 +215,7 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
     arrivee = dataclasses.replace(arrivee, lieu=None)
     # every check of both sides before any document is rendered: a refusal leaves nothing behind
     sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
-    resultat_a = appliquer(a, sortant, app.rules.get(a.regles))
+    resultat_a = appliquer(a, sortant, app.rules.get(a.regles), emises=courant.version.figures)
     if t.vers_structure is not None:
         accueil, demande_b = _accueil(t, arrivee, structure_a.denomination, app), None
     else:
@@ -257,7 +257,8 @@ def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: Any
     if courant_b.etat.statut is not StatutConvention.ACTIVE:
         raise ChangementRefuse(f"vers.structure_id : la convention {b_id} est close.", code=ErrorCode.CONVENTION_CLOSE)
     entrant = TransfertEntrant(t.request_id, arrivee, depuis, version=courant_b.etat.version)
-    return courant_b, entrant, appliquer(courant_b.etat, entrant, app.rules.get(courant_b.etat.regles))
+    return courant_b, entrant, appliquer(courant_b.etat, entrant, app.rules.get(courant_b.etat.regles),
+                                         emises=courant_b.version.figures)
 
 
 def _demande_accueil(t: Transfert, arrivee: PosteFinance) -> dict[str, Any]:

@@ -18,7 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from dossiers.domain.etat import StatutConvention
 from dossiers.domain.reemission import (
+    Anomalie,
     Cible,
     Impact,
     ItemStatut,
@@ -65,19 +67,28 @@ def plan(app: Any, *, regles: str | None, modele: str | None, as_of: date, now: 
     request_id = request_id_for(plan_id)
     rulesets: dict[str, Any] = {}
     impacts: list[Impact] = []
+    anomalies: list[Anomalie] = []
     examinees = 0
+    # a barème plan compares the amounts each version stated when issued with the barème's today
+    emises = app.catalog.figures_emises() if target.bareme is not None else {}
     for cid, departement, nature, _numero, modele_courant, etat in app.catalog.current_states():
         examinees += 1
         if etat is None:  # a v1 from before états were stored: recomputed from its demande
             etat = etat_courant(cid, app).etat
-        if etat.regles not in rulesets:
-            rulesets[etat.regles] = app.rules.get(etat.regles)
-        found = impact(etat, rulesets[etat.regles], target, jour=as_of, request_id=request_id,
-                       modele_courant=modele_courant)
+        try:
+            if etat.regles not in rulesets:
+                rulesets[etat.regles] = app.rules.get(etat.regles)
+            found = impact(etat, rulesets[etat.regles], target, jour=as_of, request_id=request_id,
+                           modele_courant=modele_courant, emises=emises.get(cid))
+        except RulesError as exc:  # its barème can no longer price it (an outre-mer vague-1 convention…)
+            if etat.statut is StatutConvention.ACTIVE:
+                anomalies.append(Anomalie(cid, str(exc.code), exc.message))
+            continue
         if found is not None:
             impacts.append(replace(found, departement=departement, nature=nature))
-    recorded = Plan(id=plan_id, created_at=now, as_of=as_of, examinees=examinees, totaux=totaux(impacts),
-                    regles=regles, modele=modele)
+    constats = {"anomalies": [a.to_dict() for a in anomalies]}
+    recorded = Plan(id=plan_id, created_at=now, as_of=as_of, examinees=examinees,
+                    totaux={**totaux(impacts), **constats}, regles=regles, modele=modele)
     app.catalog.record_plan(recorded, impacts, now=now)
     return recorded, impacts
 
@@ -131,7 +142,8 @@ def _check(app: Any, item: PlanItem, plan_: Plan, courant: Any, *, today: date) 
                        f"{item.impact.base_version} (plan) à la version {courant.version.numero} : à replanifier.")
     target = cible(app, regles=plan_.regles, modele=plan_.modele)
     again = impact(courant.etat, app.rules.get(courant.etat.regles), target, jour=plan_.as_of,
-                   request_id=request_id_for(plan_.id), modele_courant=courant.version.modele_version)
+                   request_id=request_id_for(plan_.id), modele_courant=courant.version.modele_version,
+                   emises=courant.version.figures)
     if again is None:
         return Outcome(ItemStatut.OBSOLETE, message="La convention n'est plus concernée (paiements ou état changés).")
     if again.change != item.impact.change:

@@ -26,8 +26,8 @@ from dossiers.adapters.catalog.tables import (
     StructureRow,
     VersionRow,
 )
-from dossiers.domain.etat import EtatConvention, Paiement
-from dossiers.domain.etat_codec import etat_from_json
+from dossiers.domain.etat import EtatConvention, Figures, Paiement
+from dossiers.domain.etat_codec import etat_from_json, figures_from_json
 from dossiers.domain.reemission import ZERO, Impact, ItemStatut, Plan, PlanItem
 
 __all__ = ["ReemissionCatalog"]
@@ -65,8 +65,21 @@ class ReemissionCatalog:
             if etat_json is not None:
                 etat = etat_from_json(etat_json)
                 etat = replace(etat, version=numero, paiements=tuple(paiements.get((cid, etat.date_debut), ())),
-                               evenements=evenements.get(cid, ()))
+                               evenements=evenements.get(cid, ()),
+                               # a state stored before it kept its département: the structure's
+                               departement=etat.departement or departement)
             yield cid, departement, nature, numero, modele, etat
+
+    def figures_emises(self) -> dict[str, Figures | None]:
+        """Every convention's current version's figures as recorded when it was issued (None: a
+        version from before they were recorded), read in bulk."""
+        latest = (select(VersionRow.convention_id, func.max(VersionRow.numero).label("numero"))
+                  .group_by(VersionRow.convention_id).subquery())
+        stmt = (select(VersionRow.convention_id, VersionRow.figures)
+                .join(latest, and_(latest.c.convention_id == VersionRow.convention_id,
+                                   latest.c.numero == VersionRow.numero)))
+        with self._read("la lecture des montants émis") as session:  # type: ignore[attr-defined]
+            return {cid: figures_from_json(f) if f is not None else None for cid, f in session.execute(stmt)}
 
     def list_plans(self, *, limit: int = 50) -> list[Plan]:
         stmt = select(PlanRow).order_by(PlanRow.created_at.desc(), PlanRow.id).limit(limit)
