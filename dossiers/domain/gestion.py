@@ -5,6 +5,10 @@ again within 6 months; a poste vacant for longer must be given back.
 plain mapping; it holds no amounts, so it is not a ``RuleSet``. ``postes_a_rendre`` lists, for a
 convention and a day, the postes the rule takes back; ``avenant_restitution`` turns them into the
 ``RetraitPostes`` change that ``dossiers.domain.avenants.appliquer`` applies like any other.
+
+The rules also limit what is issued from ``date_application`` on without a derogation (``LIMITES``):
+``limiter`` refuses it at issue time; ``hors_limites`` lists what a catalog recorded against them
+before conum refused it, from each convention's ``HistoriqueLimites``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from dossiers.domain.dates import add_months
 from dossiers.domain.etat import (
@@ -27,8 +32,8 @@ from dossiers.domain.model import Derogation
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 
 __all__ = ["TYPE_GESTION", "ARRET_VEILLE_VACANCE", "ARRET_FIN_DELAI", "AJOUT_POSTES", "NOUVELLE_STRUCTURE", "LIMITES",
-           "ReglesGestion", "avenant_restitution", "limiter",
-           "postes_a_rendre", "vacance_depassee"]
+           "AjoutHistorique", "AvertissementLimite", "HistoriqueLimites", "ReglesGestion", "avenant_restitution",
+           "hors_limites", "limiter", "postes_a_rendre", "regles_limitant", "vacance_depassee"]
 
 TYPE_GESTION = "gestion"
 ONE_DAY = timedelta(days=1)
@@ -105,6 +110,12 @@ class ReglesGestion:
         )
 
 
+def regles_limitant(gestions: Iterable[ReglesGestion], limite: str, jour: date) -> ReglesGestion | None:
+    """The first of the management rule sets that has ``limite`` and binds on ``jour`` (from its
+    ``date_application`` on), or None."""
+    return next((r for r in gestions if limite in r.limites and jour >= r.date_application), None)
+
+
 def limiter(gestions: Iterable[ReglesGestion], limite: str, jour: date, derogation: Derogation | None) -> None:
     """Refuse (``regle_gestion_2025``) what one of the management rule sets no longer allows from its
     ``date_application`` (a ``limite``: a new structure's first convention, an ajout de postes) when it
@@ -112,13 +123,101 @@ def limiter(gestions: Iterable[ReglesGestion], limite: str, jour: date, derogati
     the day conum is asked: a convention concluded before the rules is recorded as it was signed."""
     if derogation is not None:
         return
-    regles = next((r for r in gestions if limite in r.limites and jour >= r.date_application), None)
+    regles = regles_limitant(gestions, limite, jour)
     if regles is None:
         return
     raise ChangementRefuse(
         f"Règles de gestion « {regles.libelle} » (en vigueur depuis le {date_longue(regles.date_application)}) : "
         f"{LIMITES[limite]} sans dérogation ; la demande (effet au {date_longue(jour)}) doit porter la dérogation "
         "accordée par l'ANCT : derogation.reference et derogation.date.", code=ErrorCode.REGLE_GESTION_2025)
+
+
+@dataclass(frozen=True)
+class AjoutHistorique:
+    """An ajout de postes avenant as the catalog recorded it: its version, its effect date (None: the
+    catalog does not hold it, e.g. an avenant seeded before the seed kept it) and whether it carried a
+    derogation."""
+
+    version: int
+    date_effet: date | None
+    derogation: bool
+
+
+@dataclass(frozen=True)
+class HistoriqueLimites:
+    """What one convention's recorded history says about the May 2025 limits: whether its version 1 was
+    the first convention of a structure new to the programme (no earlier convention of the structure
+    id or SIRET, and not a renewal), its start, whether that version 1 carried a derogation, and its
+    ajouts de postes."""
+
+    convention_id: str
+    structure_nouvelle: bool
+    date_debut: date
+    derogation_initiale: bool
+    ajouts: tuple[AjoutHistorique, ...] = ()
+
+
+@dataclass(frozen=True)
+class AvertissementLimite:
+    """A version issued against a limit of management rules (issued before conum refused it)."""
+
+    convention_id: str
+    version: int  # 1 for the convention itself, the avenant's numero for an ajout
+    limite: str  # a key of LIMITES
+    regles: str  # the id of the ReglesGestion whose limit it is
+    date_effet: date | None
+    message: str
+    code: str = ErrorCode.REGLE_GESTION_2025.value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"convention_id": self.convention_id, "version": self.version, "limite": self.limite,
+                "regles": self.regles, "date_effet": self.date_effet.isoformat() if self.date_effet else None,
+                "code": self.code, "message": self.message}
+
+
+def _avertissement(historique: HistoriqueLimites, version: int, limite: str, regles: ReglesGestion,
+                   quoi: str, date_effet: date | None, constat: str) -> AvertissementLimite:
+    message = (f"Convention {historique.convention_id}, version {version} ({quoi}) : règles de gestion "
+               f"« {regles.libelle} » en vigueur depuis le {date_longue(regles.date_application)} — "
+               f"{LIMITES[limite]} sans dérogation ; {constat}.")
+    return AvertissementLimite(convention_id=historique.convention_id, version=version, limite=limite,
+                               regles=regles.id, date_effet=date_effet, message=message)
+
+
+def hors_limites(historiques: Iterable[HistoriqueLimites],
+                 gestions: Iterable[ReglesGestion]) -> list[AvertissementLimite]:
+    """The versions recorded against a limit of one of ``gestions`` (what ``limiter`` refuses today but
+    a catalog may hold from before): a new structure's first convention starting on or after the
+    rules' ``date_application``, an ajout de postes taking effect on or after it, either without a
+    derogation. A renewal is not a new structure. An ajout whose effect date the catalog does not hold
+    is listed too, to be checked by hand. In the order of ``historiques``, each convention's version 1
+    first, then its ajouts by version."""
+    gestions = list(gestions)
+    found: list[AvertissementLimite] = []
+    for h in historiques:
+        if h.structure_nouvelle and not h.derogation_initiale:
+            regles = regles_limitant(gestions, NOUVELLE_STRUCTURE, h.date_debut)
+            if regles is not None:
+                found.append(_avertissement(
+                    h, 1, NOUVELLE_STRUCTURE, regles,
+                    f"première convention d'une structure nouvelle, début au {date_longue(h.date_debut)}",
+                    h.date_debut, "émise sans dérogation"))
+        for ajout in sorted(h.ajouts, key=lambda a: a.version):
+            if ajout.derogation:
+                continue
+            if ajout.date_effet is None:
+                regles = next((r for r in gestions if AJOUT_POSTES in r.limites), None)
+                if regles is not None:
+                    found.append(_avertissement(
+                        h, ajout.version, AJOUT_POSTES, regles, "ajout de postes, date d'effet absente du catalogue",
+                        None, "émise sans dérogation, date d'effet à vérifier"))
+                continue
+            regles = regles_limitant(gestions, AJOUT_POSTES, ajout.date_effet)
+            if regles is not None:
+                found.append(_avertissement(
+                    h, ajout.version, AJOUT_POSTES, regles, f"ajout de postes au {date_longue(ajout.date_effet)}",
+                    ajout.date_effet, "émise sans dérogation"))
+    return found
 
 
 def _arret(regles: ReglesGestion, poste: PosteFinance, vacance: Vacance) -> date:

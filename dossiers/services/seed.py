@@ -315,6 +315,16 @@ def _evenements(rng: random.Random, etat: EtatConvention, as_of: date) -> list[N
     return nouveaux
 
 
+def _changement_json(change: AjoutPostes | ChangementNature) -> dict[str, Any]:
+    """The change as a portal would have sent it (the catalog's ``changement``: its effect date is read
+    back, e.g. by the May 2025 limits)."""
+    data: dict[str, Any] = {"type": str(change.type), "request_id": change.request_id,
+                            "date_effet": change.date_effet.isoformat(), "version": change.version}
+    if isinstance(change, AjoutPostes):
+        return data | {"nombre": change.nombre}
+    return data | {"nature": str(change.nature)}
+
+
 def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, structure: Any, canonical: dict[str, Any],
            regles: Any, roll: float, now: datetime) -> EtatConvention | None:
     """An avenant for one in ten: a poste added six months in, or (a public one) a change of nature."""
@@ -336,7 +346,7 @@ def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, str
         echeancier=tuple(Tranche(numero=a.annee, annee=a.annee, date=a.debut, montant=a.du)
                          for a in resultat.apres.annees),
         created_at=now, request_id=change.request_id, document_type=resultat.document,
-        changement={"type": str(change.type), "request_id": change.request_id}, etat=resultat.etat,
+        changement=_changement_json(change), etat=resultat.etat,
         figures=resultat.apres,
     )
     if resultat.etat.natures[-1][1] is not structure.nature:

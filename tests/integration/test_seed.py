@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from dossiers.bootstrap import App
@@ -38,3 +39,14 @@ def test_the_same_seed_gives_the_same_population_and_seeding_again_adds_nothing(
         for e in states:
             for p in e.paiements:
                 assert p.montant > 0 and p.date >= e.date_debut
+
+
+def test_seeded_ajouts_keep_their_effect_date_for_the_may_2025_limits(tmp_path: Path) -> None:
+    # The seed records what conum now refuses (no limiter): the limits must be able to read it back.
+    with App(Settings(var_dir=tmp_path)) as app:
+        seed(app, structures=80, seed=4, evenements=False)
+        historiques = list(app.catalog.historiques_limites())
+    ajouts = [(h, a) for h in historiques for a in h.ajouts]
+    assert len(historiques) == 80 and ajouts
+    assert all(a.date_effet == h.date_debut + timedelta(days=183) and a.version == 2 for h, a in ajouts)
+    assert all(h.structure_nouvelle and not h.derogation_initiale for h in historiques)  # one convention each

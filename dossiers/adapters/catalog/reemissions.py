@@ -28,6 +28,7 @@ from dossiers.adapters.catalog.tables import (
 )
 from dossiers.domain.etat import EtatConvention, Figures, Paiement
 from dossiers.domain.etat_codec import etat_from_json, figures_from_json
+from dossiers.domain.gestion import AJOUT_POSTES, AjoutHistorique, HistoriqueLimites
 from dossiers.domain.reemission import ZERO, Impact, ItemStatut, Plan, PlanItem
 
 __all__ = ["ReemissionCatalog"]
@@ -80,6 +81,42 @@ class ReemissionCatalog:
                                    latest.c.numero == VersionRow.numero)))
         with self._read("la lecture des montants émis") as session:  # type: ignore[attr-defined]
             return {cid: figures_from_json(f) if f is not None else None for cid, f in session.execute(stmt)}
+
+    def historiques_limites(self) -> Iterator[HistoriqueLimites]:
+        """Every convention's history as the May 2025 limits read it, by convention id, in two queries
+        (conventions with their structure and version 1's derogation; the ajouts de postes), reading
+        only the JSON keys needed.
+
+        A convention is a new structure's first when it renews none and no other convention of its
+        structure id or of its structure's SIRET began earlier (same day: the smaller id is earlier)."""
+        derogation_v1 = VersionRow.demande[("derogation", "reference")].as_string()
+        conventions = (select(ConventionRow.id, ConventionRow.structure_id, StructureRow.siret,
+                              ConventionRow.date_debut, ConventionRow.renouvelle, derogation_v1)
+                       .join(StructureRow, StructureRow.id == ConventionRow.structure_id)
+                       .outerjoin(VersionRow, and_(VersionRow.convention_id == ConventionRow.id,
+                                                   VersionRow.numero == 1))
+                       .order_by(ConventionRow.id))
+        ajouts_stmt = (select(VersionRow.convention_id, VersionRow.numero,
+                              VersionRow.changement["date_effet"].as_string(),
+                              VersionRow.changement[("derogation", "reference")].as_string())
+                       .where(VersionRow.numero > 1, VersionRow.changement["type"].as_string() == AJOUT_POSTES)
+                       .order_by(VersionRow.convention_id, VersionRow.numero))
+        lecture = "la lecture des conventions et de leurs ajouts de postes"
+        with self._read(lecture) as session:  # type: ignore[attr-defined]
+            rows = session.execute(conventions).all()
+            ajouts: dict[str, list[AjoutHistorique]] = defaultdict(list)
+            for cid, numero, effet, reference in session.execute(ajouts_stmt):
+                ajouts[cid].append(AjoutHistorique(version=numero, date_effet=_jour(effet),
+                                                   derogation=bool(reference)))
+        premiere: dict[tuple[str, str], tuple[date, str]] = {}  # (structure id | SIRET) -> earliest (début, id)
+        for cid, structure_id, siret, debut, _renouvelle, _ref in rows:
+            for key in (("id", structure_id), ("siret", siret)):
+                premiere[key] = min(premiere.get(key, (debut, cid)), (debut, cid))
+        for cid, structure_id, siret, debut, renouvelle, reference in rows:
+            nouvelle = (renouvelle is None and premiere[("id", structure_id)] == (debut, cid)
+                        and premiere[("siret", siret)] == (debut, cid))
+            yield HistoriqueLimites(convention_id=cid, structure_nouvelle=nouvelle, date_debut=debut,
+                                    derogation_initiale=bool(reference), ajouts=tuple(ajouts.get(cid, ())))
 
     def list_plans(self, *, limit: int = 50) -> list[Plan]:
         stmt = select(PlanRow).order_by(PlanRow.created_at.desc(), PlanRow.id).limit(limit)
@@ -200,6 +237,14 @@ class ReemissionCatalog:
                     session.execute(update(PlanItemRow).where(
                         PlanItemRow.plan_id == plan_id, PlanItemRow.convention_id == cid).values(
                         job_id=job_id, updated_at=now))
+
+
+def _jour(value: str | None) -> date | None:
+    """An ajout's ``date_effet`` as recorded (AAAA-MM-JJ), None when absent or unreadable."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _item(row: PlanItemRow) -> PlanItem:
