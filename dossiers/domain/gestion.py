@@ -40,6 +40,7 @@ ONE_DAY = timedelta(days=1)
 ARRET_VEILLE_VACANCE = "veille_vacance"  # funding stops the day before the vacancy (the contract's last day)
 ARRET_FIN_DELAI = "fin_delai"  # funding stops on the last day of the replacement delay
 ARRETS = (ARRET_VEILLE_VACANCE, ARRET_FIN_DELAI)
+PERIODE_MAX_MOIS = 36  # the longest convention period of the programme (vague 2)
 NOUVELLE_STRUCTURE = "nouvelle_structure"  # a first convention for a structure new to the programme
 AJOUT_POSTES = "ajout_postes"  # postes added to a convention
 LIMITES = {NOUVELLE_STRUCTURE: "aucune nouvelle convention n'est conclue avec une structure nouvelle dans le dispositif",
@@ -207,7 +208,8 @@ def hors_limites(historiques: Iterable[HistoriqueLimites],
                 continue
             if ajout.date_effet is None:
                 regles = next((r for r in gestions if AJOUT_POSTES in r.limites), None)
-                if regles is not None:
+                # an ajout takes effect within the period, and no period is longer than 36 months
+                if regles is not None and add_months(h.date_debut, PERIODE_MAX_MOIS) > regles.date_application:
                     found.append(_avertissement(
                         h, ajout.version, AJOUT_POSTES, regles, "ajout de postes, date d'effet absente du catalogue",
                         None, "émise sans dérogation, date d'effet à vérifier"))

@@ -2,7 +2,9 @@
 
 ``plan`` reads every convention's current state in bulk, computes what the target (management
 rules, a barème, a template version) changes for each (``dossiers.domain.reemission.impact``), and
-records the plan and its items; nothing else is written. ``reissue_item`` is one job of the run: it
+records the plan and its items; nothing else is written. Beside its items a plan records what needs
+a person: the conventions its barème can no longer price (``anomalies``) and, for management rules
+with limits, the conventions and ajouts issued against them without a derogation (``hors_limites``). ``reissue_item`` is one job of the run: it
 re-checks the convention as it is now, and issues the avenant planned only if the convention is
 still at the version the plan saw and still needs it (else the item is ``obsolete``). The avenant's
 request id is the plan's, so a redelivered or re-run job returns the version already issued:
@@ -19,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dossiers.domain.etat import StatutConvention
+from dossiers.domain.gestion import hors_limites
 from dossiers.domain.reemission import (
     Anomalie,
     Cible,
@@ -86,7 +89,10 @@ def plan(app: Any, *, regles: str | None, modele: str | None, as_of: date, now: 
             continue
         if found is not None:
             impacts.append(replace(found, departement=departement, nature=nature))
-    constats = {"anomalies": [a.to_dict() for a in anomalies]}
+    constats: dict[str, Any] = {"anomalies": [a.to_dict() for a in anomalies]}
+    if target.gestion is not None and target.gestion.limites:  # issued against the limits before conum refused it
+        constats["hors_limites"] = [a.to_dict() for a in hors_limites(app.catalog.historiques_limites(),
+                                                                      [target.gestion])]
     recorded = Plan(id=plan_id, created_at=now, as_of=as_of, examinees=examinees,
                     totaux={**totaux(impacts), **constats}, regles=regles, modele=modele)
     app.catalog.record_plan(recorded, impacts, now=now)

@@ -90,6 +90,9 @@ def test_an_ajout_whose_date_the_catalog_lacks_is_listed_to_be_checked():
     assert "date d'effet absente du catalogue" in avertissement.message and "à vérifier" in avertissement.message
     assert avertissement.to_dict()["date_effet"] is None
     assert hors_limites([historique(date(2023, 1, 1), AjoutHistorique(2, None, True))], [MAI_2025]) == []
+    # a period begun on 2022-05-14 ends by 2025-05-13 at the latest (36 months): its ajout came before the rules
+    assert hors_limites([historique(date(2022, 5, 14), AjoutHistorique(2, None, False))], [MAI_2025]) == []
+    assert len(hors_limites([historique(date(2022, 5, 15), AjoutHistorique(2, None, False))], [MAI_2025])) == 1
 
 
 @pytest.mark.parametrize(("jour", "refuse"), [(VEILLE, False), (JOUR, True)])
