@@ -188,7 +188,7 @@ def test_manifest_check_passes():
 @pytest.mark.parametrize("name", ["avenant", "resiliation"])
 def test_manifest_lists_exactly_what_the_template_reads(name):
     info = load_manifest(TEMPLATES)[name]
-    assert info.version == "2024.1"
+    assert info.version == "2026.1"
     assert set(info.variables) == template_variables(PreparedTemplate(TEMPLATES / info.fichier))
 
 
