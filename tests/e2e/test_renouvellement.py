@@ -90,6 +90,27 @@ def test_a_renewal_issues_a_new_convention_linked_both_ways_with_the_old_balance
     assert code == 0 and (avenant["convention_id"], avenant["version"]) == ("CN-V2-STR-000007", 2)
 
 
+def test_a_vague_2_convention_renewed_takes_avenants_under_its_new_id(tmp_path: Path, pool_urls: str):
+    # CN-V2-STR-000123 comes from a demande (vague 2, 2024-01-01 to 2026-12-31); its renewal is
+    # CN-V2-STR-000123-R2 beside it, and an avenant of the renewal is its version 2 (not a conflict
+    # with the convention of the same structure and vague it renews)
+    assert run(["generate", str(write(tmp_path, example("commune-qpv-3-postes.json")))], tmp_path,
+               pool_urls).returncode == 0
+    code, r2 = cli(tmp_path, pool_urls, "amend", "CN-V2-STR-000123", str(write(tmp_path, {
+        "request_id": "renouv-2027", "type": "renouvellement", "date_debut": "2027-01-01",
+        "contrats": [{"poste": "P-1", "conseiller": {"prenom": "Sophie", "nom": "Durand"}, "type": "CDI",
+                      "date_debut": "2027-01-01"}]}, "r.json")))
+    assert code == 0, r2
+    assert (r2["convention_id"], r2["version"], r2["document"]) == ("CN-V2-STR-000123-R2", 1, "convention")
+    code, avenant = cli(tmp_path, pool_urls, "amend", "CN-V2-STR-000123-R2", str(write(tmp_path, {
+        "request_id": "retrait-r2", "type": "retrait_postes", "postes": [{"id": "P-1", "date_fin_contrat": "2028-05-31"}]},
+        "retrait.json")))
+    assert code == 0, avenant
+    assert (avenant["convention_id"], avenant["version"]) == ("CN-V2-STR-000123-R2", 2)
+    code, old = cli(tmp_path, pool_urls, "history", "CN-V2-STR-000123")
+    assert (old["renouvelee_par"], len(old["versions"])) == ("CN-V2-STR-000123-R2", 1)
+
+
 def test_a_catalog_made_before_renewals_were_conventions_keeps_its_renewal_readable(tmp_path: Path,
                                                                                    pool_urls: str):
     # tests/fixtures/catalogues/conum-0010.db was made by main at revision 0010 (9b9ea2b): CN-V1-STR-000007

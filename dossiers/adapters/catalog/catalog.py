@@ -295,10 +295,12 @@ def _check_convention(session: Session, structure_id: str, convention_id: str, v
     same = (ConventionRow.renouvelle == renouvelle if renouvelle is not None else
             (ConventionRow.structure_id == structure_id) & (ConventionRow.vague == vague)
             & ConventionRow.renouvelle.is_(None))
-    for row_id, row_structure, row_vague, row_renouvelle in session.execute(
+    rows = session.execute(
         select(ConventionRow.id, ConventionRow.structure_id, ConventionRow.vague, ConventionRow.renouvelle).where(
-            or_(ConventionRow.id == convention_id, same))
-    ):
+            or_(ConventionRow.id == convention_id, same))).all()
+    if any(row[0] == convention_id for row in rows):  # a version of an existing convention (a renewal's own
+        rows = [row for row in rows if row[0] == convention_id]  # avenant too): only it is checked
+    for row_id, row_structure, row_vague, row_renouvelle in rows:
         if row_id != convention_id:  # the other convention ``same`` found
             taken = (f"La convention {renouvelle} est déjà renouvelée par la convention {row_id}" if renouvelle
                      else f"La structure {structure_id} a déjà la convention {row_id} pour la vague {vague}")
