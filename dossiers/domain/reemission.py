@@ -33,8 +33,8 @@ from dossiers.domain.gestion import ReglesGestion, avenant_restitution
 from dossiers.domain.rules import RuleSet
 from dossiers.errors import ChangementRefuse
 
-__all__ = ["Cible", "Impact", "Totaux", "Plan", "PlanItem", "ItemStatut", "impact", "totaux", "request_id_for", "KIND_RESTITUTION",
-           "KIND_MONTANTS", "KIND_CORRECTION", "KIND_REDACTION", "Anomalie"]
+__all__ = ["Anomalie", "Cible", "Impact", "ItemStatut", "Plan", "PlanItem", "Totaux", "impact", "request_id_for",
+           "totaux", "KIND_CORRECTION", "KIND_MONTANTS", "KIND_REDACTION", "KIND_RESTITUTION"]
 
 KIND_RESTITUTION = "restitution"  # postes given back (management rules)
 KIND_MONTANTS = "montants"  # amounts under another barème

@@ -4,11 +4,12 @@
 rules, a barème, a template version) changes for each (``dossiers.domain.reemission.impact``), and
 records the plan and its items; nothing else is written. Beside its items a plan records what needs
 a person: the conventions its barème can no longer price (``anomalies``) and, for management rules
-with limits, the conventions and ajouts issued against them without a derogation (``hors_limites``). ``reissue_item`` is one job of the run: it
-re-checks the convention as it is now, and issues the avenant planned only if the convention is
-still at the version the plan saw and still needs it (else the item is ``obsolete``). The avenant's
-request id is the plan's, so a redelivered or re-run job returns the version already issued:
-a convention is never re-issued twice by one plan.
+with limits, the conventions and ajouts issued against them without a derogation (``hors_limites``).
+
+``reissue_item`` is one job of the run: it re-checks the convention as it is now, and issues the
+avenant planned only if the convention is still at the version the plan saw and still needs it (else
+the item is ``obsolete``). The avenant's request id is the plan's, so a redelivered or re-run job
+returns the version already issued: a convention is never re-issued twice by one plan.
 """
 
 from __future__ import annotations

@@ -135,6 +135,7 @@ def seed(app: Any, *, structures: int, seed: int = 1, as_of: date | None = None,
     their postes' events, up to ``as_of``: the seed's "today") to the catalog."""
     rng = random.Random(seed)
     as_of = as_of or date(2026, 11, 1)
+    modele = app.template("convention")[1].version  # the installed templates' (as a generation records it)
     now = datetime(as_of.year, as_of.month, as_of.day, 9, tzinfo=UTC)
     written = skipped = versions = paiements = recorded = 0
     for index in range(structures):
@@ -152,7 +153,7 @@ def seed(app: Any, *, structures: int, seed: int = 1, as_of: date | None = None,
         calcul = calculer(demande, regles)
         etat = etat_initial(cid, demande, regles)
         v1 = ConventionVersion(
-            convention_id=cid, numero=1, motif="convention initiale", regles=regles.id, modele_version=app.template("convention")[1].version,
+            convention_id=cid, numero=1, motif="convention initiale", regles=regles.id, modele_version=modele,
             modele_sha256="0" * 64, demande_sha256=demande_digest(canonical), montant_total=calcul.total,
             echeancier=calcul.echeancier, created_at=datetime.combine(demande.date_debut, datetime.min.time(), UTC),
             etat=etat, figures=figures(etat, regles),
@@ -340,7 +341,8 @@ def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, str
     except ChangementRefuse:
         return None
     v2 = ConventionVersion(
-        convention_id=cid, numero=2, motif=resultat.motif, regles=resultat.regles.id, modele_version=app.template("convention")[1].version,
+        convention_id=cid, numero=2, motif=resultat.motif, regles=resultat.regles.id,
+        modele_version=app.template("avenant")[1].version,
         modele_sha256="0" * 64, demande_sha256=demande_digest({"seed": change.request_id, "convention": cid}),
         montant_total=resultat.apres.total_du,
         echeancier=tuple(Tranche(numero=a.annee, annee=a.annee, date=a.debut, montant=a.du)
