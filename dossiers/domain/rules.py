@@ -111,7 +111,7 @@ class RuleSet:
                 return majoration
         raise RulesError(
             f"le jeu de règles « {self.id} » ne fixe pas la majoration outre-mer de la subvention pour une "
-            f"structure {nature} du département {departement} : la subvention y est « majorée selon les "
+            f"structure {'publique' if nature is Nature.PUBLIQUE else 'privée'} du département {departement} : la subvention y est « majorée selon les "
             "dispositions réglementaires en vigueur » et aucun montant sourcé n'est connu. Ajoutez au jeu de "
             "règles une entrée [[majoration_outre_mer]] (departements, nature, annees, source) avant d'émettre "
             "cette convention.",
