@@ -72,9 +72,9 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
         data = app.staging.get(key)
     except ObjectNotFound:  # already done by an earlier delivery, which emptied staging after it
         sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
-        done = app.catalog.find_archives(sha256=sha256, convention_id=convention_id)
-        if done and (done[0].archived_at is not None or done[0].statut not in STATUTS_ARCHIVES):
-            return done[0]
+        done = app.catalog.find_archives(sha256=sha256, convention_id=convention_id, version=version)
+        if done and (done[-1].archived_at is not None or done[-1].statut not in STATUTS_ARCHIVES):
+            return done[-1]
         raise
     sha256 = hashlib.sha256(data).hexdigest()
     emis = _emis(app, convention_id, version)

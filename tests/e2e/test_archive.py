@@ -67,6 +67,23 @@ def test_a_digitally_signed_copy_is_archived_under_retention_with_its_certificat
     assert (again.id, again.storage_key, again.retain_until) == (record.id, record.storage_key, record.retain_until)
 
 
+def test_a_copy_sent_for_the_wrong_version_is_archived_when_sent_again_for_its_own(app: App) -> None:
+    from dossiers.services.avenants import amend
+
+    v1 = issued_pdf(app)
+    amend(CID, {"request_id": "retrait", "type": "retrait_postes",
+                "postes": [{"id": "P-2", "date_fin_contrat": "2025-12-31"}]}, app, today=date(2026, 11, 10), now=NOW)
+    signed = add_signature_fields(v1, ["Camille Exemple"], date(2026, 11, 20))
+    wrong = archive_signed_copy(signed, CID, app, now=NOW)  # the current version is 2 now
+    assert (wrong.version, wrong.statut) == (2, "refuse")
+    assert "SIGNE_AUTRE_VERSION" in [f.code for f in wrong.findings] and wrong.storage_key is None
+    right = archive_signed_copy(signed, CID, app, version=1, now=NOW + timedelta(minutes=1))
+    assert (right.version, right.statut) == (1, "archive") and right.id != wrong.id, right.findings
+    assert app.archive.get(right.storage_key, sha256=right.sha256) == signed
+    again = archive_signed_copy(signed, CID, app, version=2, now=NOW + timedelta(minutes=2))
+    assert (again.id, again.statut) == (wrong.id, "refuse")  # each version keeps its own answer
+
+
 def test_verify_says_where_a_file_is_archived_or_that_conum_issued_it(app: App) -> None:
     signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
     record = archive_signed_copy(signed, CID, app, now=NOW)

@@ -28,14 +28,15 @@ class ArchiveCatalog:
     _insert: Any
 
     def record_received(self, record: ArchiveRecord) -> ArchiveRecord:
-        """Record a received copy (or return the row already there for the same file)."""
+        """Record a received copy (or return the row already there for the same file and version)."""
         values = {c: getattr(record, c) for c in _COLUMNS}
         values["findings"] = [f.to_dict() for f in record.findings]
         with self._translate(f"l'enregistrement d'une copie signée de {record.convention_id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(ArchiveRow).values(**values).on_conflict_do_nothing())
                 row = session.scalars(select(ArchiveRow).where(
-                    ArchiveRow.convention_id == record.convention_id, ArchiveRow.sha256 == record.sha256)).one()
+                    ArchiveRow.convention_id == record.convention_id, ArchiveRow.version == record.version,
+                    ArchiveRow.sha256 == record.sha256)).one()
                 return _record(row)
 
     def record_archived(self, record_id: int, *, storage_key: str, version_id: str | None, retain_until: datetime,
@@ -47,8 +48,11 @@ class ArchiveCatalog:
                                         certificat_key=certificat_key, certificat_sha256=certificat_sha256,
                                         archived_at=archived_at))
 
-    def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None) -> list[ArchiveRecord]:
+    def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None,
+                      version: int | None = None) -> list[ArchiveRecord]:
         stmt = select(ArchiveRow).order_by(ArchiveRow.id)
+        if version is not None:
+            stmt = stmt.where(ArchiveRow.version == version)
         if sha256 is not None:
             stmt = stmt.where(ArchiveRow.sha256 == sha256)
         if convention_id is not None:

@@ -232,10 +232,10 @@ class JobRow(Base):
 
 class ArchiveRow(Base):
     """A signed copy received for a convention version: archived under lock, or refused (kept as a
-    trace without a storage key). The same file for the same convention is one row."""
+    trace without a storage key). The same file sent for the same convention version is one row."""
 
     __tablename__ = "archives"
-    __table_args__ = (UniqueConstraint("convention_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("convention_id", "version", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     convention_id: Mapped[str] = mapped_column(ID, ForeignKey("conventions.id"), index=True)
