@@ -82,6 +82,8 @@ class ErrorCode(StrEnum):
     CONVENTION_CLOSE = "convention_close"
     PAIEMENT_INVALIDE = "paiement_invalide"
     DOSSIER_INTROUVABLE = "dossier_introuvable"
+    COPIE_INTROUVABLE = "copie_introuvable"
+    COPIE_NON_A_VERIFIER = "copie_non_a_verifier"
     TACHE_INTROUVABLE = "tache_introuvable"
     POSTE_INCONNU = "poste_inconnu"
     EVENEMENT_INVALIDE = "evenement_invalide"

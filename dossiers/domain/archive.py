@@ -17,7 +17,8 @@ from dossiers.domain.findings import Finding
 
 __all__ = ["ArchiveRecord", "STATUTS_ARCHIVES", "date_signature"]
 
-STATUTS_ARCHIVES = ("archive", "a_verifier")  # the statuses whose copy is stored under lock
+# the statuses whose copy is kept: ``archive`` under lock, ``a_verifier`` in staging until a human accepts it
+STATUTS_ARCHIVES = ("archive", "a_verifier")
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class ArchiveRecord:
             return value.isoformat() if value else None
 
         return {
-            "status": self.statut, "convention_id": self.convention_id, "version": self.version,
+            "id": self.id, "status": self.statut, "convention_id": self.convention_id, "version": self.version,
             "sha256": self.sha256, "sha256_emis": self.sha256_emis, "key": self.storage_key,
             "version_id": self.version_id, "retention_until": iso(self.retain_until),
             "certificat": self.certificat_key, "certificat_sha256": self.certificat_sha256,

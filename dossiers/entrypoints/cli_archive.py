@@ -1,7 +1,8 @@
 """``conum archive``, ``conum verify``, ``conum purge``: signed copies under retention, and the
 deletion of personal data once it is no longer needed.
 
-``archive`` exits 0 when the copy is archived, 1 when it is archived but à vérifier or refused.
+``archive`` exits 0 when the copy is archived, 1 when it waits for a human (à vérifier) or is refused;
+``accepter`` archives a copy à vérifier once an instructeur has read it.
 ``verify`` exits 0 when the file is known (archived or issued), 1 otherwise.
 """
 
@@ -17,12 +18,13 @@ import click
 from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
 from dossiers.errors import ChangementRefuse, ConumError
 
-__all__ = ["archive", "verify", "purge", "lien"]
+__all__ = ["archive", "accepter", "verify", "purge", "lien"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_SIGNED_BYTES = 50_000_000
-WORDS = {"archive": "archivée", "a_verifier": "archivée, à vérifier", "refuse": "refusée"}
+WORDS = {"archive": "archivée", "a_verifier": "à vérifier, en attente d'acceptation (non archivée)",
+         "refuse": "refusée"}
 
 
 def _read(path: Path) -> bytes:
@@ -60,8 +62,34 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
         if record.storage_key:
             click.echo(f"  archive : {record.storage_key} (version {record.version_id or '—'}), conservée jusqu'au "
                        f"{record.retain_until:%d/%m/%Y} ; certificat : {record.certificat_key}")
+    if record.statut == "a_verifier" and not as_json:
+        click.echo(f"  copie n° {record.id} : après lecture, l'accepter avec conum accepter {record.id} --par NOM")
     if record.statut != "archive":
         sys.exit(EXIT_REFUSED)
+
+
+@click.command()
+@click.argument("archive_id", type=click.IntRange(1))
+@click.option("--par", required=True, help="Nom de l'instructeur qui a lu la copie et l'accepte.")
+@_json
+def accepter(archive_id: int, par: str, as_json: bool) -> None:
+    """Accepte une copie signée à vérifier (lue par un instructeur) : elle est alors archivée sous verrou."""
+    from dossiers.bootstrap import App
+    from dossiers.services.archive import accepter_copie
+
+    try:
+        with App(settings()) as app:
+            record = accepter_copie(archive_id, app, par=par, now=app.clock.now())
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        return
+    click.echo(f"Copie signée n° {record.id} de {record.convention_id} v{record.version} acceptée par "
+               f"{record.fields['acceptation']['par']} : archivée sous {record.storage_key}, conservée jusqu'au "
+               f"{record.retain_until:%d/%m/%Y} ; certificat : {record.certificat_key}")
 
 
 @click.command()

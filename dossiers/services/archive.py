@@ -2,10 +2,12 @@
 
 A signed copy first goes to staging (write-once, content-addressed). It is then inspected in a
 limited child process and matched against the issued version (``domain.checks.signe``). A copy that
-is ours (``archive``) or that a human must confirm (``a_verifier``) is written to the archive under
-retention (object lock COMPLIANCE on S3, read-only and undeletable locally), read back and checked
-against its SHA-256, given its certificat d'archivage (also under retention), recorded in the
-catalog; only then is it removed from staging. A storage outage at any step raises a transient
+is ours (``archive``) is written to the archive under retention; one that a human must confirm
+(``a_verifier``) waits in staging, locked by nothing, until an instructeur accepts it
+(``accepter_copie``), and is then archived the same way: under retention (object lock COMPLIANCE
+on S3, read-only and undeletable locally), read back and checked against its SHA-256, given its
+certificat d'archivage (also under retention), recorded in the catalog; only then is it removed from
+staging. A storage outage at any step raises a transient
 error: the job is retried from the staged copy, and every write is idempotent (same key, same
 bytes; the retention date and certificate derive from the first reception), so nothing is lost or
 written twice. The signed file is never modified.
@@ -23,7 +25,7 @@ from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_
 from dossiers.domain.pieces import PieceKind
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
 
-__all__ = ["stage", "archive_staged", "archive_signed_copy", "verify_file", "purge_identite", "Verification",
+__all__ = ["stage", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite", "Verification",
            "staging_key", "document_link"]
 
 PDF_TYPE = "application/pdf"
@@ -84,13 +86,50 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
         convention_id=convention_id, version=emis.version, sha256=sha256, sha256_emis=emis.pdf_sha256,
         statut=statut_archivage(findings), findings=tuple(findings), fields=fields, received_at=now,
     ))
+    if record.statut == "a_verifier":  # nothing is locked before a human accepts it: it waits in staging
+        return record
     if record.statut in STATUTS_ARCHIVES and record.archived_at is None:
         record = _archive(app, record, data, now=now)
+    _release(app, key, sha256)
+    return record
+
+
+def _release(app: Any, key: str, sha256: str) -> None:
+    """Remove a staged copy once no received copy of these bytes waits on it (à vérifier)."""
+    if any(r.statut == "a_verifier" for r in app.catalog.find_archives(sha256=sha256)):
+        return
     try:
         app.staging.delete(key)
     except ObjectNotFound:
         pass
-    return record
+
+
+def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime) -> ArchiveRecord:
+    """An instructeur read a copy à vérifier (a scan signed by hand, a copy without a signature field…)
+    and accepts it as the signed convention: only now is it written under retention, with its
+    certificate (who accepted it, and when, are kept in its fields)."""
+    par = par.strip()
+    if not par:
+        raise ChangementRefuse("Indiquez qui accepte la copie (--par).", code=ErrorCode.COPIE_NON_A_VERIFIER)
+    record = app.catalog.get_archive(record_id)
+    if record is None:
+        raise ChangementRefuse(f"Copie signée n° {record_id} inconnue.", code=ErrorCode.COPIE_INTROUVABLE)
+    if record.statut != "a_verifier" and record.archived_at is not None:
+        return record  # accepted already (a second call changes nothing)
+    if record.statut != "a_verifier":
+        raise ChangementRefuse(f"La copie signée n° {record_id} est « {record.statut} » : seule une copie à vérifier "
+                               "s'accepte.", code=ErrorCode.COPIE_NON_A_VERIFIER)
+    key = staging_key(record.sha256)
+    data = app.staging.get(key)
+    if hashlib.sha256(data).hexdigest() != record.sha256:
+        raise ChangementRefuse(f"La copie en attente n° {record_id} ne correspond plus à son empreinte.",
+                               code=ErrorCode.COPIE_INTROUVABLE)
+    app.catalog.accept_archive(record_id, par=par, now=now)
+    accepted = app.catalog.get_archive(record_id)
+    if accepted.archived_at is None:
+        accepted = _archive(app, accepted, data, now=now)
+    _release(app, key, record.sha256)
+    return accepted
 
 
 def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:

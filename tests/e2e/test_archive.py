@@ -7,6 +7,7 @@ Real parts: LibreOffice (warm pool), child-process inspection, local storage wit
 from __future__ import annotations
 
 import hashlib
+import json
 import io
 import os
 from collections.abc import Iterator
@@ -82,6 +83,39 @@ def test_a_copy_sent_for_the_wrong_version_is_archived_when_sent_again_for_its_o
     assert app.archive.get(right.storage_key, sha256=right.sha256) == signed
     again = archive_signed_copy(signed, CID, app, version=2, now=NOW + timedelta(minutes=2))
     assert (again.id, again.statut) == (wrong.id, "refuse")  # each version keeps its own answer
+
+
+def test_a_copy_without_signature_is_locked_only_once_a_human_accepts_it(app: App, tmp_path: Path,
+                                                                         pool_urls: str) -> None:
+    # our own PDF sent back unsigned: SIGNE_SANS_SIGNATURE, à vérifier; nothing under retention yet
+    unsigned = issued_pdf(app)
+    sha = hashlib.sha256(unsigned).hexdigest()
+    record = archive_signed_copy(unsigned, CID, app, now=NOW)
+    assert record.statut == "a_verifier" and "SIGNE_SANS_SIGNATURE" in [f.code for f in record.findings]
+    assert record.storage_key is None and record.retain_until is None
+    assert not list(app.settings.effective_archive_dir.rglob("*.pdf"))  # nothing locked for ten years
+    assert app.staging.get(f"signes/{sha}.pdf") == unsigned  # kept, waiting for a human
+    # sent again: the same row, still waiting
+    assert archive_signed_copy(unsigned, CID, app, now=NOW + timedelta(minutes=1)).id == record.id
+
+    # the instructeur accepts it, as typed
+    from tests.e2e.test_cli import run
+
+    assert app.settings.var_dir == tmp_path / "var"  # the CLI below works on this catalog and storage
+    done = run(["accepter", str(record.id), "--par", "Claire Instructrice", "--json"], tmp_path, pool_urls)
+    assert done.returncode == 0, done.stdout + done.stderr
+    accepted = json.loads(done.stdout)
+    assert (accepted["id"], accepted["status"]) == (record.id, "archive")
+    assert accepted["fields"]["acceptation"]["par"] == "Claire Instructrice"
+    stored = app.catalog.get_archive(record.id)
+    assert stored.retain_until is not None and app.archive.get(stored.storage_key, sha256=sha) == unsigned
+    with pytest.raises(Exception):
+        app.archive.delete(stored.storage_key)  # now under retention
+    assert not app.staging.exists(f"signes/{sha}.pdf")
+    again = run(["accepter", str(record.id), "--par", "Autre", "--json"], tmp_path, pool_urls)
+    assert again.returncode == 0 and json.loads(again.stdout)["key"] == stored.storage_key  # changes nothing
+    unknown = run(["accepter", "999", "--par", "X", "--json"], tmp_path, pool_urls)
+    assert unknown.returncode == 1 and json.loads(unknown.stdout)["error"]["code"] == "copie_introuvable"
 
 
 def test_verify_says_where_a_file_is_archived_or_that_conum_issued_it(app: App) -> None:

@@ -48,6 +48,23 @@ class ArchiveCatalog:
                                         certificat_key=certificat_key, certificat_sha256=certificat_sha256,
                                         archived_at=archived_at))
 
+    def get_archive(self, record_id: int) -> ArchiveRecord | None:
+        with self._read(f"la lecture de la copie signée {record_id}") as session:  # type: ignore[attr-defined]
+            row = session.get(ArchiveRow, record_id)
+            return _record(row) if row is not None else None
+
+    def accept_archive(self, record_id: int, *, par: str, now: datetime) -> bool:
+        """A human accepted a copy à vérifier: it becomes ``archive`` (who and when in its fields). False
+        when it is not (or no longer) à vérifier."""
+        with self._translate(f"l'acceptation de la copie signée {record_id}"):  # type: ignore[attr-defined]
+            with Session(self._writer) as session, session.begin():
+                row = session.get(ArchiveRow, record_id, with_for_update=True)
+                if row is None or row.statut != "a_verifier" or row.archived_at is not None:
+                    return False
+                row.statut = "archive"
+                row.fields = {**row.fields, "acceptation": {"par": par, "date": now.isoformat()}}
+                return True
+
     def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None,
                       version: int | None = None) -> list[ArchiveRecord]:
         stmt = select(ArchiveRow).order_by(ArchiveRow.id)
