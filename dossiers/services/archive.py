@@ -7,10 +7,9 @@ is ours (``archive``) is written to the archive under retention; one that a huma
 (``accepter_copie``), and is then archived the same way: under retention (object lock COMPLIANCE
 on S3, read-only and undeletable locally), read back and checked against its SHA-256, given its
 certificat d'archivage (also under retention), recorded in the catalog; only then is it removed from
-staging. A storage outage at any step raises a transient
-error: the job is retried from the staged copy, and every write is idempotent (same key, same
-bytes; the retention date and certificate derive from the first reception), so nothing is lost or
-written twice. The signed file is never modified.
+staging. A storage outage at any step raises a transient error: the job is retried from the staged
+copy, and every write is idempotent (same key, same bytes; the retention date and certificate derive
+from the first reception), so nothing is lost or written twice. The signed file is never modified.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_
 from dossiers.domain.pieces import PieceKind
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
 
-__all__ = ["stage", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite", "Verification",
-           "staging_key", "document_link"]
+__all__ = ["stage", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite",
+           "Verification", "staging_key", "document_link"]
 
 PDF_TYPE = "application/pdf"
 
@@ -114,9 +113,10 @@ def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime) -> Arch
     record = app.catalog.get_archive(record_id)
     if record is None:
         raise ChangementRefuse(f"Copie signée n° {record_id} inconnue.", code=ErrorCode.COPIE_INTROUVABLE)
-    if record.statut != "a_verifier" and record.archived_at is not None:
-        return record  # accepted already (a second call changes nothing)
-    if record.statut != "a_verifier":
+    if record.archived_at is not None:
+        return record  # archived already (a second call changes nothing)
+    # "archive" not yet written: an acceptance (or an archiving) interrupted by a storage outage, resumed
+    if record.statut not in ("a_verifier", "archive"):
         raise ChangementRefuse(f"La copie signée n° {record_id} est « {record.statut} » : seule une copie à vérifier "
                                "s'accepte.", code=ErrorCode.COPIE_NON_A_VERIFIER)
     key = staging_key(record.sha256)

@@ -98,6 +98,17 @@ def test_a_copy_without_signature_is_locked_only_once_a_human_accepts_it(app: Ap
     # sent again: the same row, still waiting
     assert archive_signed_copy(unsigned, CID, app, now=NOW + timedelta(minutes=1)).id == record.id
 
+    # an outage while accepting leaves it accepted but not yet written: accepting again resumes
+    from dossiers.errors import StorageUnavailable
+    from dossiers.services.archive import accepter_copie
+
+    put = app.archive.put
+    app.archive.put = lambda *a, **k: (_ for _ in ()).throw(StorageUnavailable("panne simulée"))
+    with pytest.raises(StorageUnavailable):
+        accepter_copie(record.id, app, par="Claire Instructrice", now=NOW + timedelta(minutes=2))
+    app.archive.put = put
+    assert app.catalog.get_archive(record.id).archived_at is None
+
     # the instructeur accepts it, as typed
     from tests.e2e.test_cli import run
 
