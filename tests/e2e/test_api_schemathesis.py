@@ -92,7 +92,7 @@ def _seed(settings_: Settings) -> dict[str, list[str]]:
     from dossiers.bootstrap import App
     from dossiers.domain.jobs import Job, JobStatus
     from dossiers.domain.pieces import PieceKind
-    from dossiers.services.archive import archive_signed_copy
+    from dossiers.services.archive import accepter_copie, archive_signed_copy
     from dossiers.services.generation import generate_convention
     from dossiers.services.validation import add_piece, open_dossier
     from tests.fixtures.contrat import add_signature_fields
@@ -108,12 +108,14 @@ def _seed(settings_: Settings) -> dict[str, list[str]]:
             ids["dossiers"].append(open_dossier(payload, app).id)
         rib = rib_pdf(titulaire="COMMUNE D EXEMPLEVILLE", iban="FR7630006000011234567890189", bic="AGRIFRPP")
         add_piece(ids["dossiers"][0], rib, PieceKind.RIB, app, now=now, filename="rib.pdf")
-        # a signed copy archived with its certificat (convention 1: « à vérifier », a scan), a refused one (2)
+        # a signed copy archived with its certificat (convention 1: « à vérifier », accepted), a refused one (2)
         ref = app.catalog.get_convention(ids["conventions"][0]).current.document("pdf")
         issued = app.storage.get(ref.key, sha256=ref.sha256)
         signed = add_signature_fields(issued, ["Camille Exemple"], date(2024, 1, 20))
         record = archive_signed_copy(signed, ids["conventions"][0], app, filename="signee.pdf", now=now)
-        assert record.statut == "a_verifier" and record.certificat_key, record.findings
+        assert record.statut == "a_verifier" and record.certificat_key is None, record.findings
+        record = accepter_copie(record.id, app, par="Claire Instructrice", now=now)  # read by a human
+        assert record.statut == "archive" and record.certificat_key, record.findings
         refused = archive_signed_copy(rib, ids["conventions"][1], app, filename="rib.pdf", now=now)
         assert refused.statut == "refuse", refused
         for status, result, error in ((JobStatus.QUEUED, None, None),
@@ -249,10 +251,10 @@ def test_success_paths_conform_to_the_openapi_document(api_schema: Any, live_api
     for response in submitted:
         call("/v1/jobs/{job_id}", "GET", 200, path_parameters={"job_id": response.json()["job_id"]})
     call("/v1/conventions", "POST", 409, body={"dossier_id": dossier}, media_type="application/json")  # incomplet
-    # its signed copy is archived « à vérifier » (a scan, no digital signature): the convention is signée
+    # its signed copy (« à vérifier », then accepted by an instructeur) is archived: the convention is archivée
     read = call("/v1/conventions/{convention_id}", "GET", 200, path_parameters={"convention_id": convention}).json()
-    assert read["statut"] == "signee" and read["versions"][0]["copies_signees"][0]["certificat_url"], read
-    listed = call("/v1/conventions", "GET", 200, query={"statut": "signee", "limit": 10}).json()
+    assert read["statut"] == "archivee" and read["versions"][0]["copies_signees"][0]["certificat_url"], read
+    listed = call("/v1/conventions", "GET", 200, query={"statut": "archivee", "limit": 10}).json()
     assert [c["id"] for c in listed["items"]] == [convention], listed
     for kind in ("pdf", "docx"):
         call(f"/v1/conventions/{{convention_id}}/versions/{{numero}}/document.{kind}", "GET", 200,
