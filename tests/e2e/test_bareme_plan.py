@@ -1,12 +1,12 @@
 """The barème plan after the corrections of issue 16, on a catalog seeded by the code from before them.
 
-``tests/fixtures/catalogues/conum-seed-9b9ea2b.db`` was made by main at commit 9b9ea2b (before the
+``tests/fixtures/catalogues/conum-seed-9b9ea2b.sql`` was made by main at commit 9b9ea2b (before the
 vague-1 private amount went from 32 000 € to 40 000 €, before a change of nature was priced per day of
 each nature's own year, before outre-mer vague-1 conventions were refused):
 
     git worktree add /tmp/old 9b9ea2b && cd /tmp/old
     CONUM_VAR_DIR=/tmp/seed python -m dossiers.entrypoints seed --structures 150 --seed 16 --as-of 2026-11-01
-    (then ``PRAGMA journal_mode=delete; VACUUM``)
+    (then dumped as SQL text: ``tests/fixtures/catalogues``)
 
 ``conum reissue plan --rules vague-1`` (as typed, on the migrated copy) must list exactly the
 conventions whose issued amounts differ from an independent recomputation: a day-by-day walk over each
@@ -20,7 +20,7 @@ Real parts: the CLI in a subprocess, SQLite, local storage, the LibreOffice pool
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sqlite3
 import subprocess
 import sys
@@ -34,10 +34,11 @@ from typing import Any
 import pytest
 
 from dossiers.settings import ENV_VARS
+from tests.e2e.test_generate import docx_text
+from tests.fixtures.catalogues import restore
 
 pytestmark = pytest.mark.libreoffice
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT / "tests" / "fixtures" / "catalogues" / "conum-seed-9b9ea2b.db"
 CONUM = [sys.executable, "-m", "dossiers.entrypoints"]
 AS_OF = "2026-12-07"
 OUTRE_MER = ("971", "972", "973", "974", "975", "976")
@@ -118,23 +119,10 @@ def current_versions(db: Path, vague: int) -> dict[str, tuple[str, dict[str, Any
 
 @pytest.fixture
 def env(tmp_path: Path, pool_urls: str) -> dict[str, str]:
-    import os
-
-    (tmp_path / "var").mkdir()
-    shutil.copy(FIXTURE, tmp_path / "var" / "conum.db")
+    restore("conum-seed-9b9ea2b", tmp_path / "var" / "conum.db")
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     env.update({"CONUM_VAR_DIR": str(tmp_path / "var"), "CONVERTER_URLS": pool_urls, "PYTHONPATH": str(ROOT)})
     return env
-
-
-def docx_text(data: bytes) -> str:
-    import io
-    import zipfile
-
-    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode("utf-8")
-    import re
-
-    return re.sub(r"<[^>]+>", "", xml.replace("</w:p>", "\n")).replace("\u202f", " ").replace("\xa0", " ")
 
 
 def conum(env: dict[str, str], *args: str) -> dict[str, Any]:

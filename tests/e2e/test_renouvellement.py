@@ -4,18 +4,17 @@ runs it, on the embedded catalog and storage (issue 16, points 1 and 2)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_cli import run, write
+from tests.fixtures.catalogues import restore
 from tests.e2e.test_generate import docx_text
-from tests.factories import ROOT, demande, example
+from tests.factories import demande, example
 
 pytestmark = pytest.mark.libreoffice
 V1 = "CN-V1-STR-000007"
-FIXTURE_0010 = ROOT / "tests" / "fixtures" / "catalogues" / "conum-0010.db"
 RENOUVELLEMENT = {
     "request_id": "renouv-2023", "type": "renouvellement", "date_debut": "2023-06-01",
     "contrats": [
@@ -113,11 +112,10 @@ def test_a_vague_2_convention_renewed_takes_avenants_under_its_new_id(tmp_path: 
 
 def test_a_catalog_made_before_renewals_were_conventions_keeps_its_renewal_readable(tmp_path: Path,
                                                                                    pool_urls: str):
-    # tests/fixtures/catalogues/conum-0010.db was made by main at revision 0010 (9b9ea2b): CN-V1-STR-000007
+    # tests/fixtures/catalogues/conum-0010.sql was made by main at revision 0010 (9b9ea2b): CN-V1-STR-000007
     # generated, renewed in place (its version 2, vague-2 rules, 85 000,00 €), a poste added (version 3),
     # 35 000,00 € paid for year 1 of the renewed period; CN-V2-STR-000123 generated.
-    (tmp_path / "var").mkdir()
-    shutil.copy(FIXTURE_0010, tmp_path / "var" / "conum.db")
+    restore("conum-0010", tmp_path / "var" / "conum.db")
     code, old = cli(tmp_path, pool_urls, "history", V1)
     assert code == 0, old
     # version 3: a poste from 1 January 2024 in year 1 (1 June 2023 – 31 May 2024, 366 days): 17 500 × 152 / 366
