@@ -33,7 +33,7 @@ from dossiers.domain.gestion import ReglesGestion, avenant_restitution
 from dossiers.domain.rules import RuleSet
 from dossiers.errors import ChangementRefuse
 
-__all__ = ["Anomalie", "Cible", "Impact", "ItemStatut", "Plan", "PlanItem", "Totaux", "impact", "request_id_for",
+__all__ = ["Cible", "Impact", "ItemStatut", "Plan", "PlanItem", "Totaux", "impact", "request_id_for",
            "totaux", "KIND_CORRECTION", "KIND_MONTANTS", "KIND_REDACTION", "KIND_RESTITUTION"]
 
 KIND_RESTITUTION = "restitution"  # postes given back (management rules)
@@ -84,18 +84,6 @@ class Impact:
 
 def request_id_for(plan_id: str) -> str:
     return f"reemission-{plan_id}"
-
-
-@dataclass(frozen=True)
-class Anomalie:
-    """A convention the plan could not assess (its barème cannot price it any more): to be seen to by hand."""
-
-    convention_id: str
-    code: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"convention_id": self.convention_id, "code": self.code, "message": self.message}
 
 
 def impact(etat: EtatConvention, regles: RuleSet, cible: Cible, *, jour: date, request_id: str,

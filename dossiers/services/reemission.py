@@ -24,7 +24,6 @@ from typing import Any
 from dossiers.domain.etat import StatutConvention
 from dossiers.domain.gestion import hors_limites
 from dossiers.domain.reemission import (
-    Anomalie,
     Cible,
     Impact,
     ItemStatut,
@@ -71,7 +70,7 @@ def plan(app: Any, *, regles: str | None, modele: str | None, as_of: date, now: 
     request_id = request_id_for(plan_id)
     rulesets: dict[str, Any] = {}
     impacts: list[Impact] = []
-    anomalies: list[Anomalie] = []
+    anomalies: list[dict[str, Any]] = []  # conventions a person must see to, with the error's code and message
     examinees = 0
     # a barème plan compares the amounts each version stated when issued with the barème's today
     emises = app.catalog.figures_emises() if target.bareme is not None else {}
@@ -86,11 +85,11 @@ def plan(app: Any, *, regles: str | None, modele: str | None, as_of: date, now: 
                            modele_courant=modele_courant, emises=emises.get(cid))
         except RulesError as exc:  # its barème can no longer price it (an outre-mer vague-1 convention…)
             if etat.statut is StatutConvention.ACTIVE:
-                anomalies.append(Anomalie(cid, str(exc.code), exc.message))
+                anomalies.append({"convention_id": cid, **exc.to_dict()})
             continue
         if found is not None:
             impacts.append(replace(found, departement=departement, nature=nature))
-    constats: dict[str, Any] = {"anomalies": [a.to_dict() for a in anomalies]}
+    constats: dict[str, Any] = {"anomalies": anomalies}
     if target.gestion is not None and target.gestion.limites:  # issued against the limits before conum refused it
         constats["hors_limites"] = [a.to_dict() for a in hors_limites(app.catalog.historiques_limites(),
                                                                       [target.gestion])]
