@@ -11,7 +11,7 @@ UNO_VENV := .venv-uno
 BIN := $(VENV)/bin
 APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-crosextra-carlito \
 	fonts-crosextra-caladea fonts-liberation2 fonts-dejavu-core libmagic1 poppler-utils libjemalloc2
-APT_TEST_PACKAGES := postgresql clamav-daemon redis-server chromium
+APT_TEST_PACKAGES := postgresql clamav-daemon redis-server chromium softhsm2
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: demo test bench system-deps system-test-deps venv uno static test-assets clean
@@ -42,7 +42,8 @@ system-deps:
 
 system-test-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! test -x /usr/sbin/clamd \
-	    || ! command -v redis-server >/dev/null || ! test -x /usr/bin/chromium; then \
+	    || ! command -v redis-server >/dev/null || ! test -x /usr/bin/chromium \
+	    || ! command -v softhsm2-util >/dev/null; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
 	    --no-install-recommends $(APT_TEST_PACKAGES); \
 	fi

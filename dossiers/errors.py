@@ -17,6 +17,9 @@
     ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
     ├── RapportError                the rapport de contrôle cannot be drawn (no usable font)
     ├── InspectionUnavailable       transient: no inspection child process could run the file
+    ├── HorodatageUnavailable       transient: the time-stamping authority (TSA_URL) did not answer a token
+    ├── JetonInvalide               a stored timestamp token does not prove what it should
+    ├── SceauError                  the service's seal key (SEAL_PKCS12, SEAL_PKCS11_*) cannot be used
     └── AntivirusError              clamd refused the scan or answered something unexpected
         ├── AntivirusStreamTooLong  the file is over clamd's StreamMaxLength (configuration)
         └── AntivirusUnavailable    transient: clamd could not be reached in time
@@ -51,6 +54,9 @@ __all__ = [
     "DossierError",
     "RapportError",
     "InspectionUnavailable",
+    "HorodatageUnavailable",
+    "JetonInvalide",
+    "SceauError",
     "AntivirusError",
     "AntivirusStreamTooLong",
     "AntivirusUnavailable",
@@ -97,6 +103,9 @@ class ErrorCode(StrEnum):
     INSPECTION_INDISPONIBLE = "inspection_indisponible"
     NON_AUTHENTIFIE = "non_authentifie"
     JETON_INVALIDE = "jeton_invalide"
+    HORODATAGE_INDISPONIBLE = "horodatage_indisponible"
+    JETON_HORODATAGE_INVALIDE = "jeton_horodatage_invalide"
+    SCEAU_INDISPONIBLE = "sceau_indisponible"
 
 
 class ConumError(Exception):
@@ -232,6 +241,24 @@ class InspectionUnavailable(ConumError):
     """No child could be started, or the inspector is closed: not the file's fault (retry later)."""
 
     code = ErrorCode.INSPECTION_INDISPONIBLE
+
+
+class HorodatageUnavailable(ConumError):
+    """Transient: the TSA could not be reached, or answered an error or something that is not a token."""
+
+    code = ErrorCode.HORODATAGE_INDISPONIBLE
+
+
+class JetonInvalide(ConumError):
+    """A timestamp token that is not one, covers another digest, or whose signature or TSA fails."""
+
+    code = ErrorCode.JETON_HORODATAGE_INVALIDE
+
+
+class SceauError(ConumError):
+    """The seal's key or certificate cannot be loaded or used (configuration, token absent, wrong PIN)."""
+
+    code = ErrorCode.SCEAU_INDISPONIBLE
 
 
 class AntivirusError(ConumError):

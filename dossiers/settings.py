@@ -76,6 +76,18 @@ ENV_VARS: dict[str, str] = {
     "API_RATE_LIMIT": "api_rate_limit",
     "API_RATE_BURST": "api_rate_burst",
     "API_TRUSTED_PROXIES": "api_trusted_proxies",
+    "SIGNATURE_TRUST_ROOTS": "signature_trust_roots",
+    "TSA_URL": "tsa_url",
+    "TSA_TIMEOUT": "tsa_timeout",
+    "SEAL_PKCS12": "seal_pkcs12",
+    "SEAL_PKCS12_PASSWORD": "seal_pkcs12_password",
+    "SEAL_PKCS11_MODULE": "seal_pkcs11_module",
+    "SEAL_PKCS11_TOKEN": "seal_pkcs11_token",
+    "SEAL_PKCS11_PIN": "seal_pkcs11_pin",
+    "SEAL_PKCS11_KEY_LABEL": "seal_pkcs11_key_label",
+    "SEAL_PKCS11_CERT_LABEL": "seal_pkcs11_cert_label",
+    "SEAL_CHAIN": "seal_chain",
+    "LEDGER_ANCHOR_HOURS": "ledger_anchor_hours",
 }
 
 
@@ -154,6 +166,20 @@ class Settings(BaseModel):
     api_rate_burst: int = Field(default=120, ge=1, le=1_000_000)  # requests a token may send at once
     # proxies whose X-Forwarded-For/-Proto are believed (the audit log's address): comma separated, or *
     api_trusted_proxies: str = "127.0.0.1"
+    # signatures: the roots a returned copy's signer must chain to (a folder of PEM/DER certificates)
+    signature_trust_roots: Path | None = None
+    tsa_url: str | None = None  # RFC 3161 time-stamping authority (seal timestamps, ledger anchors)
+    tsa_timeout: float = Field(default=10.0, gt=0, le=300)
+    # the service's seal on every issued PDF: a PKCS#12 file, or a PKCS#11 token; neither: issued unsealed
+    seal_pkcs12: Path | None = None
+    seal_pkcs12_password: str | None = None
+    seal_pkcs11_module: Path | None = None  # e.g. /usr/lib/softhsm/libsofthsm2.so
+    seal_pkcs11_token: str | None = None  # token label
+    seal_pkcs11_pin: str | None = None
+    seal_pkcs11_key_label: str | None = None
+    seal_pkcs11_cert_label: str | None = None  # default: the key's label
+    seal_chain: Path | None = None  # PEM file of the seal certificate's issuers, embedded in every seal
+    ledger_anchor_hours: float = Field(default=24.0, gt=0, le=24 * 31)  # cadence of the ledger's timestamped heads
 
     @field_validator("converter_urls", mode="before")
     @classmethod

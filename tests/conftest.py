@@ -14,6 +14,8 @@
   tests/integration/conftest.py). No ``weed`` binary: skip, or fail in CI.
 - ``catalog_url`` (function, parametrized ``sqlite`` / ``postgresql``): the URL of a fresh, empty
   database: a SQLite file under ``tmp_path``, or a new database on ``postgres_server``.
+- ``pki`` (session): the test PKI of ``tests/pki.py``; ``tsa_url`` (session): a real RFC 3161 TSA on
+  127.0.0.1 signing with its TSA certificate.
 """
 
 from __future__ import annotations
@@ -238,3 +240,26 @@ def seaweedfs() -> Iterator[object]:
             stop_weed(process, ports)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The test PKI of tests/pki.py (root, intermediate, seal, signers, an expired and an untrusted one, TSA),
+    valid around the wall clock's now: certificates are made for the day the tests run."""
+    from datetime import UTC, datetime
+
+    from tests.pki import build
+
+    return build(tmp_path_factory.mktemp("pki"), datetime.now(UTC))
+
+
+@pytest.fixture(scope="session")
+def tsa_url(pki: Any) -> Iterator[str]:
+    """A real RFC 3161 TSA over HTTP on 127.0.0.1, signing with the test PKI's TSA certificate."""
+    from tests.pki import TsaServer
+
+    server = TsaServer(pki.tsa)
+    try:
+        yield server.url
+    finally:
+        server.close()
