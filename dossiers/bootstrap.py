@@ -51,6 +51,7 @@ class App:
         self._scanner = scanner
         self.policies = self.settings.policies()
         self._requises: PiecesRequises | None = None
+        self._racines: tuple[Any, ...] | None = None
         self._lock = threading.RLock()  # reentrant: an adapter may be built from another
 
     # -- adapters, built on first use --------------------------------------------------------
@@ -120,6 +121,16 @@ class App:
         from dossiers.adapters.pdf import build_converter
 
         return self._once("_converter", lambda: build_converter(self.settings))
+
+    @property
+    def racines_confiance(self) -> tuple[Any, ...]:
+        """The anchors a signature must chain to: every certificate of ``SIGNATURE_TRUST_ROOTS``, and the
+        seal's issuers (``SEAL_CHAIN``: a copy keeps conum's own seal, which must validate too)."""
+        from dossiers.adapters.signature.confiance import charger_certificats, racines
+
+        s = self.settings
+        return self._once("_racines", lambda: tuple(
+            racines(s.signature_trust_roots) + (charger_certificats(s.seal_chain) if s.seal_chain else [])))
 
     @property
     def inspector(self) -> Any:

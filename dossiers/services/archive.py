@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from dossiers.adapters.inspection import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
 from dossiers.domain.pieces import PieceKind
@@ -49,6 +50,14 @@ def stage(data: bytes, app: Any) -> str:
     return key
 
 
+def _representant(app: Any, convention_id: str, numero: int) -> str | None:
+    """« Prénom Nom » of the structure's legal representative, as the version's demande states it."""
+    demande = app.catalog.find_demande(convention_id, numero) or {}
+    rep = (demande.get("structure") or {}).get("representant") or {}
+    name = " ".join(str(rep.get(k) or "").strip() for k in ("prenom", "nom")).strip()
+    return name or None
+
+
 def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
     convention = app.catalog.get_convention(convention_id)
     if convention is None or convention.current is None:
@@ -63,7 +72,7 @@ def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
     facts = app.inspector.inspect(issued, policy=SIGNED_COPY_POLICY)
     return Emis(convention_id=convention_id, version=chosen.numero, docx_sha256=docx_ref.sha256 if docx_ref else "",
                 pdf_sha256=pdf_ref.sha256, pages=facts.pdf.pages if facts.pdf else 0,
-                text=facts.pdf.text if facts.pdf else "")
+                text=facts.pdf.text if facts.pdf else "", representant=_representant(app, convention_id, chosen.numero))
 
 
 def archive_staged(key: str, convention_id: str, app: Any, *, version: int | None = None,
@@ -79,7 +88,8 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
         raise
     sha256 = hashlib.sha256(data).hexdigest()
     emis = _emis(app, convention_id, version)
-    facts = app.inspector.inspect(data, policy=SIGNED_COPY_POLICY, declared_name=filename)
+    facts = app.inspector.inspect(data, policy=SIGNED_COPY_POLICY, declared_name=filename,
+                                  verification=VerificationSignatures(app.racines_confiance, now))
     findings, fields = check_signed_copy(facts, emis)
     record = app.catalog.record_received(ArchiveRecord(
         convention_id=convention_id, version=emis.version, sha256=sha256, sha256_emis=emis.pdf_sha256,
