@@ -9,12 +9,14 @@ on S3, read-only and undeletable locally), read back and checked against its SHA
 certificat d'archivage (also under retention), recorded in the catalog; only then is it removed from
 staging. A storage outage at any step raises a transient error: the job is retried from the staged
 copy, and every write is idempotent (same key, same bytes; the retention date and certificate derive
-from the first reception), so nothing is lost or written twice. The signed file is never modified.
+from the first reception; the certificate, sealed, differs at every making, so one already stored under
+its key is kept), so nothing is lost or written twice. The signed file is never modified.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +42,17 @@ def _put_once(store: Any, key: str, data: bytes, **options: Any) -> Any:
         return store.put(key, data, content_type=PDF_TYPE, **options)
     except ObjectExists:
         raise  # different bytes under a key derived from these bytes' hash: never overwrite
+
+
+def _issue_once(store: Any, key: str, make: Callable[[], bytes], **options: Any) -> Any:
+    """A document conum issues (sealed: a signing time and a timestamp make its bytes differ at every
+    making), stored once: a retry finds it under its key and keeps it instead of sealing another."""
+    if store.exists(key):
+        return store.head(key)
+    try:
+        return store.put(key, make(), content_type=PDF_TYPE, **options)
+    except ObjectExists:  # a concurrent delivery stored its own first: that one is the certificate
+        return store.head(key)
 
 
 def stage(data: bytes, app: Any) -> str:
@@ -149,13 +162,15 @@ def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> 
     base = f"conventions/{record.convention_id}/v{record.version}/signe-{record.sha256[:16]}"
     stored = _put_once(app.archive, f"{base}.pdf", data, retain_until=retain_until)
     app.archive.get(stored.key, sha256=record.sha256)  # read back: the archive holds these very bytes
-    certificat = certificat_archivage(
-        convention_id=record.convention_id, version=record.version, sha256_signe=record.sha256,
-        sha256_emis=record.sha256_emis, archived_at=record.received_at, retain_until=retain_until, key=stored.key,
-        version_id=stored.version_id, statut=record.statut, signatures=record.fields.get("signatures", []),
-        generated_at=record.received_at,
-    )
-    cert = _put_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
+    def certificat() -> bytes:
+        return app.sceller(certificat_archivage(
+            convention_id=record.convention_id, version=record.version, sha256_signe=record.sha256,
+            sha256_emis=record.sha256_emis, archived_at=record.received_at, retain_until=retain_until,
+            key=stored.key, version_id=stored.version_id, statut=record.statut,
+            signatures=record.fields.get("signatures", []), generated_at=record.received_at,
+        ))
+
+    cert = _issue_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
     app.catalog.record_archived(record.id, storage_key=stored.key, version_id=stored.version_id,
                                 retain_until=retain_until, certificat_key=cert.key, certificat_sha256=cert.sha256,
                                 archived_at=now)

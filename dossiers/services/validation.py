@@ -205,4 +205,4 @@ def rapport_dossier(dossier_id: str, app: Any, *, now: datetime) -> Rapport:
     from dossiers.adapters.pdf.rapport import rapport_controle, rapport_digest
 
     view = view_dossier(dossier_id, app)
-    return Rapport(view, rapport_controle(view, generated_at=now), rapport_digest(view, now))
+    return Rapport(view, app.sceller(rapport_controle(view, generated_at=now)), rapport_digest(view, now))
