@@ -139,3 +139,41 @@ def test_a_later_signature_in_a_field_added_after_the_first_is_not_a_modificatio
     both = signer(first, pki.agent_cdc, champ="ContreSignature", visible=False)
     record = archive_signed_copy(both, CID, app, now=NOW)
     assert record.statut == "archive", record.findings
+
+
+def test_a_sealed_convention_signed_in_its_fields_then_countersigned_is_archived_with_the_three_signatures(
+        tmp_path: Path, pool, pki, tsa_url: str) -> None:
+    """The whole life: conum seals what it issues (certification, timestamp), the structure signs in the field
+    conum provides, the CDC countersigns in its own; the copy's three signatures validate, the seal as
+    conum's certification; the seal is trusted even when SIGNATURE_TRUST_ROOTS does not list its root."""
+    from datetime import date, timedelta
+
+    from dossiers.services.generation import generate_convention
+    from dossiers.settings import Settings
+    from tests.factories import demande
+    from tests.pki import PASSWORD
+
+    settings = Settings(var_dir=tmp_path / "var", seal_pkcs12=pki.cachet, seal_pkcs12_password=PASSWORD.decode(),
+                        tsa_url=tsa_url, signature_trust_roots=pki.racines)
+    with App(settings, converter=pool) as sealed:
+        generate_convention(demande(), sealed, today=date(2026, 11, 2), now=NOW - timedelta(days=24))
+        issued = issued_pdf(sealed)
+        record = archive_signed_copy(copie_signee(issued, pki, tsa_url=tsa_url), CID, sealed, now=NOW)
+    assert record.statut == "archive", record.findings
+    seal, structure, cdc = record.fields["signatures"]
+    assert (seal["certification"], seal["signataire"], seal["integre"], seal["approuvee"]) == (
+        True, "conum — cachet de test", True, True)
+    assert seal["horodatage"] and seal["modifications"] == "remplissage"  # the parties signed in its fields
+    assert [(s["champ"], s["signataire"], s["approuvee"]) for s in (structure, cdc)] == [
+        ("SignatureStructure", "Camille Exemple", True), ("SignatureCDC", "Agent CDC", True)]
+
+    # trusting another root only (that of a structure's signer): conum's seal is still conum's own
+    other = tmp_path / "autre-racine"
+    other.mkdir()
+    (other / "autre.pem").write_bytes(pki.autre_racine.read_bytes())
+    with App(settings.model_copy(update={"signature_trust_roots": other}), converter=pool) as strangers:
+        record = archive_signed_copy(copie_signee(issued, pki, structure=pki.jean_inconnu, cdc=False), CID,
+                                     strangers, now=NOW)
+    assert [str(f.code) for f in record.findings] == ["SIGNATURE_SIGNATAIRE_DIFFERENT"]
+    assert [(s["signataire"], s["approuvee"]) for s in record.fields["signatures"]] == [
+        ("conum — cachet de test", True), ("Jean Inconnu", True)]
