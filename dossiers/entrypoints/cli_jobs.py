@@ -28,7 +28,7 @@ _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_UPLOAD_BYTES = 100_000_000
 TRANSIENT_CODES = {"stockage_indisponible", "catalogue", "conversion_echec", "conversion_delai_depasse",
                    "convertisseur_indisponible", "antivirus_indisponible", "inspection_indisponible", "erreur_interne",
-                   "delai_depasse"}
+                   "delai_depasse", "horodatage_indisponible"}
 
 
 def _print_job(j: Job, as_json: bool, *, short: bool = False) -> None:

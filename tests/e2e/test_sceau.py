@@ -79,7 +79,7 @@ def test_a_wrong_seal_password_stops_generate_with_its_code(tmp_path: Path, pool
 @pytest.fixture
 def app(tmp_path: Path, pool: Any, pki: Any, tsa_url: str) -> Iterator[App]:
     settings = Settings(var_dir=tmp_path / "var", seal_pkcs12=pki.cachet, seal_pkcs12_password=PASSWORD.decode(),
-                        tsa_url=tsa_url)
+                        tsa_url=tsa_url, signature_trust_roots=pki.racines)
     with App(settings, converter=pool) as application:
         generate_convention(demande(), application, today=date(2026, 11, 2), now=NOW - timedelta(days=1))
         yield application
@@ -96,7 +96,7 @@ def test_a_retried_archive_keeps_the_sealed_certificate_it_already_stored(app: A
     ref = app.catalog.get_convention(CID).current.document("pdf")
     issued = app.storage.get(ref.key, sha256=ref.sha256)
     assert embedded(issued) == [CHAMP_SCEAU]
-    signed = sign_in_field(issued, "SignatureStructure", pki.marie_dupont, pki)
+    signed = sign_in_field(issued, "SignatureStructure", pki.camille_exemple, pki)  # the representative
     key = stage(signed, app)
 
     # the certificate is stored under retention, then the catalog fails before recording it
