@@ -125,13 +125,15 @@ class RegistreCatalog:
 
 
 def _present(session: Session, inscriptions: Sequence[Inscription]) -> set[tuple[str, str, str]]:
-    """The (nature, key, sha256) of these inscriptions already in the ledger."""
-    keys = sorted({i.key for i in inscriptions})
+    """The (nature, key, sha256) of these inscriptions already in the ledger (looked up by nature and key:
+    the prefix of the unique index, so an append costs the same on an empty ledger and on millions of rows)."""
     found: set[tuple[str, str, str]] = set()
-    for start in range(0, len(keys), 500):
-        stmt = select(RegistreRow.nature, RegistreRow.key, RegistreRow.sha256).where(
-            RegistreRow.key.in_(keys[start:start + 500]))
-        found.update((str(n), str(k), str(s)) for n, k, s in session.execute(stmt))
+    for nature in sorted({str(i.nature) for i in inscriptions}):
+        keys = sorted({i.key for i in inscriptions if str(i.nature) == nature})
+        for start in range(0, len(keys), 500):
+            stmt = select(RegistreRow.nature, RegistreRow.key, RegistreRow.sha256).where(
+                RegistreRow.nature == nature, RegistreRow.key.in_(keys[start:start + 500]))
+            found.update((str(n), str(k), str(s)) for n, k, s in session.execute(stmt))
     return found
 
 
