@@ -51,6 +51,12 @@ class App:
         self._scanner = scanner
         self.policies = self.settings.policies()
         self._requises: PiecesRequises | None = None
+        self._racines: tuple[Any, ...] | None = None
+        self._sceau: Any = None  # the seal (adapters.signature.sceau.Sceau), or False when no key is configured
+        if self.settings.seal_pkcs12 is not None or self.settings.seal_pkcs11_module is not None:
+            from dossiers.adapters.signature.sceau import verifier_configuration
+
+            verifier_configuration(self.settings)  # two keys named: refused now, not at the first document
         self._lock = threading.RLock()  # reentrant: an adapter may be built from another
 
     # -- adapters, built on first use --------------------------------------------------------
@@ -122,6 +128,17 @@ class App:
         return self._once("_converter", lambda: build_converter(self.settings))
 
     @property
+    def racines_confiance(self) -> tuple[Any, ...]:
+        """The anchors a signature must chain to: every certificate of ``SIGNATURE_TRUST_ROOTS``, and conum's
+        own seal certificate with its issuers (``SEAL_CHAIN``): a copy keeps the seal, which must validate too."""
+        from dossiers.adapters.signature.confiance import charger_certificats, racines
+
+        s = self.settings
+        return self._once("_racines", lambda: tuple(
+            racines(s.signature_trust_roots) + (charger_certificats(s.seal_chain) if s.seal_chain else [])
+            + ([self.sceau.signer.signing_cert] if self.sceau is not None else [])))
+
+    @property
     def inspector(self) -> Any:
         """Child processes that parse untrusted files under time and memory limits (text of up to 60
         pages: a signed convention is compared with the issued one page by page)."""
@@ -164,13 +181,34 @@ class App:
         from dossiers.adapters.pdf import stamp_pdf
 
         pdf = self.converter.convert(docx)
-        return stamp_pdf(pdf, convention_id=convention_id, version=version, docx_sha256=docx_sha256, title=title)
+        stamped = stamp_pdf(pdf, convention_id=convention_id, version=version, docx_sha256=docx_sha256, title=title)
+        return self.sceller(stamped, signataires=True)
+
+    @property
+    def sceau(self) -> Any:
+        """The service's seal (SEAL_PKCS12 or SEAL_PKCS11_*), loaded on first use; None when no key is set."""
+        sceau = self._once("_sceau", self._build_sceau)
+        return sceau or None
+
+    def _build_sceau(self) -> Any:
+        from dossiers.adapters.signature.sceau import build_sceau
+
+        return build_sceau(self.settings, now=self.clock.now()) or False
+
+    def sceller(self, pdf: bytes, *, signataires: bool = False) -> bytes:
+        """``pdf`` sealed and timestamped (PAdES certification signature; with ``signataires``, the empty
+        fields where the structure and the CDC sign); unchanged when no seal key is configured."""
+        sceau = self.sceau
+        return pdf if sceau is None else sceau.sceller(pdf, signataires=signataires)
 
     def close(self) -> None:
         with self._lock:
             self._close()
 
     def _close(self) -> None:
+        if self._sceau:
+            self._sceau.close()
+            self._sceau = None
         if self._inspector is not None and self._owns_inspector:
             self._inspector.close()
             self._inspector = None

@@ -6,7 +6,8 @@ given, so that every test passes whatever today's date is):
 - ``racines/racine.pem``: the trusted root (the folder ``SIGNATURE_TRUST_ROOTS`` points to);
 - an intermediate CA under it, which issues: the service's seal (``cachet.p12``, « conum — cachet de
   test », O « Agence nationale de la cohésion des territoires (test) »), the structure's representative
-  (``marie-dupont.p12``, « Marie Dupont », O « Commune de Testville »), the CDC's agent
+  (``marie-dupont.p12``, « Marie Dupont », O « Commune de Testville »; ``camille-exemple.p12``, the
+  representative of ``tests.factories.demande()``), the CDC's agent
   (``agent-cdc.p12``), an expired signer (``paul-martin-expire.p12``: valid from 3 years to 1 year ago)
   and the TSA's certificate (``tsa.p12``, extended key usage timeStamping, critical);
 - ``autre-racine.pem`` and ``jean-inconnu.p12``: a signer whose chain reaches a root nobody trusts.
@@ -43,14 +44,26 @@ PASSWORD = b"conum-test"
 @dataclass(frozen=True)
 class Pki:
     folder: Path
+    now: datetime  # the instant the certificates' validity is built around
     racines: Path  # the trust roots folder (SIGNATURE_TRUST_ROOTS)
     cachet: Path
     marie_dupont: Path
+    camille_exemple: Path
     agent_cdc: Path
     paul_martin_expire: Path
     jean_inconnu: Path
     tsa: Path
     autre_racine: Path
+
+    def signataire(self, cn: str, org: str) -> Path:
+        """A new signer under the intermediate CA (e.g. the representative of a given demande)."""
+        key, cert, chain = pkcs12.load_key_and_certificates((self.folder / "ac.p12").read_bytes(), PASSWORD)
+        assert key is not None and cert is not None
+        leaf_key = _key()
+        leaf = _cert(_name(cn, org), leaf_key, cert.subject, key, start=self.now - timedelta(days=30),
+                     end=self.now + timedelta(days=3 * 365))
+        name = "".join(c if c.isalnum() else "-" for c in cn.lower())
+        return _p12(self.folder / f"{name}.p12", cn, leaf_key, leaf, [cert, *chain])
 
     def signer(self, p12: Path):  # noqa: ANN201 - a pyhanko SimpleSigner
         from pyhanko.sign import signers
@@ -113,6 +126,7 @@ def build(folder: Path, now: datetime) -> Pki:
     inter_key, inter_name = _key(), _name("conum test — AC signature", "conum (test)")
     inter = _cert(inter_name, inter_key, root_name, root_key, start=now - 5 * year, end=now + 10 * year, ca=True)
     chain = [inter, root]
+    _p12(folder / "ac.p12", "conum test — AC signature", inter_key, inter, [root])  # for Pki.signataire
 
     def leaf(file: str, cn: str, org: str, *, start: datetime = now - year, end: datetime = now + 3 * year,
              tsa: bool = False) -> Path:
@@ -126,9 +140,10 @@ def build(folder: Path, now: datetime) -> Pki:
     stranger = _cert(_name("Jean Inconnu", "Commune de Testville"), stranger_key, other_name, other_key,
                      start=now - year, end=now + 3 * year)
     return Pki(
-        folder=folder, racines=(_pem(folder / "racines" / "racine.pem", root)).parent,
+        folder=folder, now=now, racines=(_pem(folder / "racines" / "racine.pem", root)).parent,
         cachet=leaf("cachet.p12", "conum — cachet de test", "Agence nationale de la cohésion des territoires (test)"),
         marie_dupont=leaf("marie-dupont.p12", "Marie Dupont", "Commune de Testville"),
+        camille_exemple=leaf("camille-exemple.p12", "Camille Exemple", "Commune d'Exemple"),
         agent_cdc=leaf("agent-cdc.p12", "Agent CDC", "Caisse des Dépôts (test)"),
         paul_martin_expire=leaf("paul-martin-expire.p12", "Paul Martin", "Commune de Testville",
                                 start=now - 3 * year, end=now - year),

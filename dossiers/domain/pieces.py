@@ -16,7 +16,7 @@ from dossiers.domain.findings import Finding, Statut, statut_of
 
 __all__ = [
     "PieceKind", "MIME_PDF", "MIME_JPEG", "MIME_PNG", "KindPolicy", "DEFAULT_POLICIES",
-    "Signature", "PdfFacts", "ImageFacts", "Probleme", "FileFacts", "Contexte", "PieceResult", "safe_filename",
+    "Signature", "SignatureVerifiee", "PdfFacts", "ImageFacts", "Probleme", "FileFacts", "Contexte", "PieceResult", "safe_filename",
 ]
 
 MIME_PDF = "application/pdf"
@@ -81,6 +81,34 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class SignatureVerifiee:
+    """What the cryptographic validation of one embedded signature found (``adapters.inspection.signatures``).
+
+    ``modifications``: what later revisions changed, by pyHanko's difference analysis (``aucune``,
+    ``horodatage``, ``remplissage`` (form filling, later signatures), ``annotations``, ``autres``);
+    ``chaine_hors_validite``: for a signature not approved only because of its certificate's dates,
+    whether its chain reaches a trusted root within them (None when not asked)."""
+
+    champ: str
+    integre: bool
+    approuvee: bool
+    certification: bool = False
+    signataire: str | None = None
+    organisation: str | None = None
+    emetteur: str | None = None
+    numero_serie: str | None = None
+    valide_du: str | None = None
+    valide_au: str | None = None
+    date: str | None = None
+    horodatage: str | None = None
+    couverture: str | None = None
+    modifications: str | None = None
+    docmdp_ok: bool | None = None
+    chaine_hors_validite: bool | None = None
+    erreur: str | None = None
+
+
+@dataclass(frozen=True)
 class PdfFacts:
     pages: int
     text: str  # text layer of the first pages, at most ``text_limit`` characters
@@ -94,6 +122,8 @@ class PdfFacts:
     conum_docx_sha256: str | None = None
     active_content: tuple[str, ...] = ()  # "javascript", "launch", "fichier_joint", "formulaire_xfa"...
     signatures: tuple[Signature, ...] = ()
+    # the cryptographic validation of the signed fields; None when it was not asked for (or none is signed)
+    verifications: tuple[SignatureVerifiee, ...] | None = None
 
     @property
     def has_text(self) -> bool:

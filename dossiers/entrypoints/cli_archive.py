@@ -60,6 +60,8 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
         click.echo(f"Copie signée de {convention_id} v{record.version} : {WORDS[record.statut]}")
         for f in record.findings:
             click.echo(f"  {f.severity} {f.message} ({f.code})")
+        for line in _signature_lines(record.fields.get("signatures") or []):
+            click.echo(f"  {line}")
         if record.storage_key:
             click.echo(f"  archive : {record.storage_key} (version {record.version_id or '—'}), conservée jusqu'au "
                        f"{record.retain_until:%d/%m/%Y} ; certificat : {record.certificat_key}")
@@ -67,6 +69,23 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
         click.echo(f"  copie n° {record.id} : après lecture, l'accepter avec conum accepter {record.id} --par NOM")
     if record.statut != "archive":
         sys.exit(EXIT_REFUSED)
+
+
+def _signature_lines(signatures: list[dict]) -> list[str]:
+    """One line per signature: who, issued by whom, when, and what its validation found."""
+    lines = []
+    for s in signatures:
+        who = s.get("signataire") or "signataire inconnu"
+        if s.get("organisation"):
+            who += f" ({s['organisation']})"
+        when = s.get("horodatage") or s.get("date")
+        state = ("non vérifiée" if "integre" not in s else "INVALIDE" if not s.get("integre")
+                 else "intègre, autorité reconnue" if s.get("approuvee") else "intègre, autorité non reconnue")
+        lines.append(f"signature « {s.get('champ')} »{' (cachet)' if s.get('certification') else ''} : {who}"
+                     + (f", certificat de {s['emetteur']}" if s.get("emetteur") else "")
+                     + (f", {'horodatée' if s.get('horodatage') else 'datée'} du {when[:16].replace('T', ' ')}"
+                        if when else "") + f" — {state}")
+    return lines
 
 
 @click.command()

@@ -9,16 +9,19 @@ on S3, read-only and undeletable locally), read back and checked against its SHA
 certificat d'archivage (also under retention), recorded in the catalog; only then is it removed from
 staging. A storage outage at any step raises a transient error: the job is retried from the staged
 copy, and every write is idempotent (same key, same bytes; the retention date and certificate derive
-from the first reception), so nothing is lost or written twice. The signed file is never modified.
+from the first reception; the certificate, sealed, differs at every making, so one already stored under
+its key is kept), so nothing is lost or written twice. The signed file is never modified.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from dossiers.adapters.inspection import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
 from dossiers.domain.pieces import PieceKind
@@ -43,12 +46,31 @@ def _put_once(store: Any, key: str, data: bytes, **options: Any) -> Any:
         raise  # different bytes under a key derived from these bytes' hash: never overwrite
 
 
+def _issue_once(store: Any, key: str, make: Callable[[], bytes], **options: Any) -> Any:
+    """A document conum issues (sealed: a signing time and a timestamp make its bytes differ at every
+    making), stored once: a retry finds it under its key and keeps it instead of sealing another."""
+    if store.exists(key):
+        return store.head(key)
+    try:
+        return store.put(key, make(), content_type=PDF_TYPE, **options)
+    except ObjectExists:  # a concurrent delivery stored its own first: that one is the certificate
+        return store.head(key)
+
+
 def stage(data: bytes, app: Any) -> str:
     """Keep the upload in staging until its archive write is confirmed; returns the staging key."""
     key = staging_key(hashlib.sha256(data).hexdigest())
     if not app.staging.exists(key):
         _put_once(app.staging, key, data)
     return key
+
+
+def _representant(app: Any, convention_id: str, numero: int) -> str | None:
+    """« Prénom Nom » of the structure's legal representative, as the version's demande states it."""
+    demande = app.catalog.find_demande(convention_id, numero) or {}
+    rep = (demande.get("structure") or {}).get("representant") or {}
+    name = " ".join(str(rep.get(k) or "").strip() for k in ("prenom", "nom")).strip()
+    return name or None
 
 
 def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
@@ -65,7 +87,7 @@ def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
     facts = app.inspector.inspect(issued, policy=SIGNED_COPY_POLICY)
     return Emis(convention_id=convention_id, version=chosen.numero, docx_sha256=docx_ref.sha256 if docx_ref else "",
                 pdf_sha256=pdf_ref.sha256, pages=facts.pdf.pages if facts.pdf else 0,
-                text=facts.pdf.text if facts.pdf else "")
+                text=facts.pdf.text if facts.pdf else "", representant=_representant(app, convention_id, chosen.numero))
 
 
 def archive_staged(key: str, convention_id: str, app: Any, *, version: int | None = None,
@@ -81,7 +103,8 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
         raise
     sha256 = hashlib.sha256(data).hexdigest()
     emis = _emis(app, convention_id, version)
-    facts = app.inspector.inspect(data, policy=SIGNED_COPY_POLICY, declared_name=filename)
+    facts = app.inspector.inspect(data, policy=SIGNED_COPY_POLICY, declared_name=filename,
+                                  verification=VerificationSignatures(app.racines_confiance, now))
     findings, fields = check_signed_copy(facts, emis)
     record = app.catalog.record_received(ArchiveRecord(
         convention_id=convention_id, version=emis.version, sha256=sha256, sha256_emis=emis.pdf_sha256,
@@ -141,13 +164,15 @@ def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> 
     base = f"conventions/{record.convention_id}/v{record.version}/signe-{record.sha256[:16]}"
     stored = _put_once(app.archive, f"{base}.pdf", data, retain_until=retain_until)
     app.archive.get(stored.key, sha256=record.sha256)  # read back: the archive holds these very bytes
-    certificat = certificat_archivage(
-        convention_id=record.convention_id, version=record.version, sha256_signe=record.sha256,
-        sha256_emis=record.sha256_emis, archived_at=record.received_at, retain_until=retain_until, key=stored.key,
-        version_id=stored.version_id, statut=record.statut, signatures=record.fields.get("signatures", []),
-        generated_at=record.received_at,
-    )
-    cert = _put_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
+    def certificat() -> bytes:
+        return app.sceller(certificat_archivage(
+            convention_id=record.convention_id, version=record.version, sha256_signe=record.sha256,
+            sha256_emis=record.sha256_emis, archived_at=record.received_at, retain_until=retain_until,
+            key=stored.key, version_id=stored.version_id, statut=record.statut,
+            signatures=record.fields.get("signatures", []), generated_at=record.received_at,
+        ))
+
+    cert = _issue_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
     inscrire_tous(app, [Inscription(Nature.COPIE_SIGNEE, stored.key, record.sha256),
                         Inscription(Nature.CERTIFICAT, cert.key, cert.sha256)], now=now)  # before: a retry redoes it
     app.catalog.record_archived(record.id, storage_key=stored.key, version_id=stored.version_id,

@@ -204,11 +204,10 @@ class Rapport:
 
 def rapport_dossier(dossier_id: str, app: Any, *, now: datetime) -> Rapport:
     from dossiers.adapters.pdf.rapport import rapport_controle, rapport_digest
-
     from dossiers.services.registre import inscrire
 
     view = view_dossier(dossier_id, app)
-    rapport = Rapport(view, rapport_controle(view, generated_at=now), rapport_digest(view, now))
+    rapport = Rapport(view, app.sceller(rapport_controle(view, generated_at=now)), rapport_digest(view, now))
     # a rapport is handed out, not stored: its key names the dossier and the digest its QR code carries
     inscrire(app, Nature.RAPPORT, f"dossiers/{dossier_id}/rapports/{rapport.empreinte}.pdf",
              hashlib.sha256(rapport.pdf).hexdigest(), now=now)

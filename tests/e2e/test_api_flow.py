@@ -33,8 +33,9 @@ from tests.e2e.test_workers_redis import Workers, worker_env
 from dossiers.clock import Clock
 from dossiers.domain.formatting import montant
 from tests.factories import demande
-from tests.fixtures.contrat import add_signature_fields, contrat_pdf
+from tests.fixtures.contrat import contrat_pdf
 from tests.fixtures.identite import identite_pdf, td1
+from tests.fixtures.signature import copie_signee
 from tests.fixtures.rib import rib_pdf
 from tests.fixtures.sirene import avis_sirene_pdf
 
@@ -94,13 +95,15 @@ def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, postgres_server: Any, redis_url: str, seaweedfs: Any, pool_urls: str) -> Iterator[Any]:
+def stack(tmp_path: Path, postgres_server: Any, redis_url: str, seaweedfs: Any, pool_urls: str,
+          pki: Any) -> Iterator[Any]:
     bucket = uuid.uuid4().hex[:10]
     env = worker_env(tmp_path, database_url=postgres_server.create_database(), broker_url=redis_url,
                      converter_urls=pool_urls, S3_ENDPOINT_URL=seaweedfs.endpoint, S3_REGION=seaweedfs.region,
                      S3_ACCESS_KEY_ID=seaweedfs.access_key, S3_SECRET_ACCESS_KEY=seaweedfs.secret_key,
                      S3_BUCKET_DOCUMENTS=f"docs-{bucket}", S3_BUCKET_PIECES=f"pieces-{bucket}",
-                     S3_BUCKET_ARCHIVE=f"archive-{bucket}", API_RATE_LIMIT="100000", API_RATE_BURST="1000")
+                     S3_BUCKET_ARCHIVE=f"archive-{bucket}", API_RATE_LIMIT="100000", API_RATE_BURST="1000",
+                     SIGNATURE_TRUST_ROOTS=str(pki.racines))
     workers = Workers(env, tmp_path / "workers.log", processes=1, threads=2)
     api = Api(env, tmp_path / "api.log")
     try:
@@ -143,7 +146,7 @@ def pieces() -> list[tuple[str, str | None, str, bytes]]:
     ]
 
 
-def test_from_dossier_to_certificate_over_http(stack: Any, tmp_path: Path) -> None:
+def test_from_dossier_to_certificate_over_http(stack: Any, tmp_path: Path, pki: Any) -> None:
     env, api, workers = stack
     portail = cli(env, "token", "create", "--role", "portail", "--nom", "DS connecteur")["token"]
     instr = cli(env, "token", "create", "--role", "instructeur", "--departement", "33", "--nom", "Préfecture 33")
@@ -207,7 +210,7 @@ def test_from_dossier_to_certificate_over_http(stack: Any, tmp_path: Path) -> No
         assert http.get(pdf_doc["url"], headers={"Authorization": f"Bearer {other}"}).status_code == 404
 
         # the structure signed it; the instructeur uploads the signed copy
-        signed = add_signature_fields(issued.content, ["Camille Exemple", "Préfet de la Gironde"], date(2026, 11, 26))
+        signed = copie_signee(issued.content, pki)
         up = http.post(convention["versions"][0]["signed_url"], files={"fichier": ("convention signée.pdf", signed)},
                        headers=as_instr)
         assert up.status_code == 202, up.text

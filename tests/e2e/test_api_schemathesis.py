@@ -87,7 +87,7 @@ class FixedPdfConverter:
         pass
 
 
-def _seed(settings_: Settings) -> dict[str, list[str]]:
+def _seed(settings_: Settings, pki: Any) -> dict[str, list[str]]:
     """Conventions, dossiers and jobs the fuzzed requests can name; returns their identifiers."""
     from dossiers.bootstrap import App
     from dossiers.domain.jobs import Job, JobStatus
@@ -95,7 +95,7 @@ def _seed(settings_: Settings) -> dict[str, list[str]]:
     from dossiers.services.archive import accepter_copie, archive_signed_copy
     from dossiers.services.generation import generate_convention
     from dossiers.services.validation import add_piece, open_dossier
-    from tests.fixtures.contrat import add_signature_fields
+    from tests.fixtures.signature import copie_signee
     from tests.fixtures.rib import rib_pdf
 
     now = datetime.now(UTC)
@@ -111,7 +111,7 @@ def _seed(settings_: Settings) -> dict[str, list[str]]:
         # a signed copy archived with its certificat (convention 1: « à vérifier », accepted), a refused one (2)
         ref = app.catalog.get_convention(ids["conventions"][0]).current.document("pdf")
         issued = app.storage.get(ref.key, sha256=ref.sha256)
-        signed = add_signature_fields(issued, ["Camille Exemple"], date(2024, 1, 20))
+        signed = copie_signee(issued, pki, cdc=False)  # no trust roots configured: SIGNATURE_NON_APPROUVEE
         record = archive_signed_copy(signed, ids["conventions"][0], app, filename="signee.pdf", now=now)
         assert record.statut == "a_verifier" and record.certificat_key is None, record.findings
         record = accepter_copie(record.id, app, par="Claire Instructrice", now=now)  # read by a human
@@ -176,16 +176,16 @@ def _serve(env: dict[str, str], base: Path, token: str, ids: dict[str, list[str]
 
 
 @pytest.fixture(scope="module")
-def live_api(redis_server: RedisServer) -> Iterator[LiveApi]:
+def live_api(redis_server: RedisServer, pki: Any) -> Iterator[LiveApi]:
     redis_server.command("flushall")
     base = Path(tempfile.mkdtemp(prefix="conum-api-"))
     env = {**os.environ, "CONUM_VAR_DIR": str(base / "var"), "BROKER_URL": redis_server.url,
            "API_RATE_LIMIT": "1000000", "API_RATE_BURST": "1000000"}
     for var in ("DATABASE_URL", "STORAGE_DIR", "ARCHIVE_DIR", "STAGING_DIR", "S3_ENDPOINT_URL", "CLAMD_ADDRESS",
-                "API_WORKERS"):
+                "API_WORKERS", "SIGNATURE_TRUST_ROOTS"):
         env.pop(var, None)  # the temp var dir's SQLite catalog and local storage, whatever the caller's shell says
     try:
-        ids = _seed(Settings.from_env(env))
+        ids = _seed(Settings.from_env(env), pki)
         created = subprocess.run([*_conum(), "token", "create", "--role", "admin", "--nom", "schemathesis", "--json"],
                                  check=False, capture_output=True, text=True, env=env, cwd=base, timeout=120)
         assert created.returncode == 0, created.stderr

@@ -24,21 +24,26 @@ from dossiers.services.generation import generate_convention
 from dossiers.services.validation import add_piece, open_dossier, piece_key
 from dossiers.settings import Settings
 from tests.factories import demande
-from tests.fixtures.contrat import add_signature_fields
 from tests.fixtures.identite import identite_image
 from tests.fixtures.rib import rib_pdf
+from tests.fixtures.signature import copie_signee
 
 pytestmark = pytest.mark.libreoffice
 CID = "CN-V2-STR-000123"
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(tmp_path: Path, pool) -> Iterator[App]:
-    settings = Settings(var_dir=tmp_path / "var", identite_retention_days=30)
+def archive_app(tmp_path: Path, pool, pki) -> Iterator[App]:
+    """An App on ``tmp_path/var`` that issued version 1 of ``CID``, trusting the test PKI's root."""
+    settings = Settings(var_dir=tmp_path / "var", identite_retention_days=30, signature_trust_roots=pki.racines)
     with App(settings, converter=pool) as application:
         generate_convention(demande(), application, today=date(2026, 11, 2), now=NOW - timedelta(days=24))
         yield application
+
+
+@pytest.fixture
+def app(tmp_path: Path, pool, pki) -> Iterator[App]:
+    yield from archive_app(tmp_path, pool, pki)
 
 
 def issued_pdf(app: App) -> bytes:
@@ -46,13 +51,14 @@ def issued_pdf(app: App) -> bytes:
     return app.storage.get(ref.key, sha256=ref.sha256)
 
 
-def test_a_digitally_signed_copy_is_archived_under_retention_with_its_certificate(app: App) -> None:
-    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple", "Jean Préfet"], date(2026, 11, 20))
+def test_a_digitally_signed_copy_is_archived_under_retention_with_its_certificate(app: App, pki) -> None:
+    signed = copie_signee(issued_pdf(app), pki)  # the representative, then the CDC's agent
     before = hashlib.sha256(signed).hexdigest()
     record = archive_signed_copy(signed, CID, app, filename="convention-signee.pdf", now=NOW)
     assert record.statut == "archive", record.findings
     assert record.sha256 == before and record.version == 1
-    assert [s["signataire"] for s in record.fields["signatures"]] == ["Camille Exemple", "Jean Préfet"]
+    assert [(s["signataire"], s["integre"], s["approuvee"]) for s in record.fields["signatures"]] == [
+        ("Camille Exemple", True, True), ("Agent CDC", True, True)]
     assert record.retain_until == NOW + timedelta(days=3650)
     assert app.archive.get(record.storage_key, sha256=before) == signed  # never modified
     path = app.archive.path_of(record.storage_key)
@@ -68,13 +74,13 @@ def test_a_digitally_signed_copy_is_archived_under_retention_with_its_certificat
     assert (again.id, again.storage_key, again.retain_until) == (record.id, record.storage_key, record.retain_until)
 
 
-def test_a_copy_sent_for_the_wrong_version_is_archived_when_sent_again_for_its_own(app: App) -> None:
+def test_a_copy_sent_for_the_wrong_version_is_archived_when_sent_again_for_its_own(app: App, pki) -> None:
     from dossiers.services.avenants import amend
 
     v1 = issued_pdf(app)
     amend(CID, {"request_id": "retrait", "type": "retrait_postes",
                 "postes": [{"id": "P-2", "date_fin_contrat": "2025-12-31"}]}, app, today=date(2026, 11, 10), now=NOW)
-    signed = add_signature_fields(v1, ["Camille Exemple"], date(2026, 11, 20))
+    signed = copie_signee(v1, pki, cdc=False)
     wrong = archive_signed_copy(signed, CID, app, now=NOW)  # the current version is 2 now
     assert (wrong.version, wrong.statut) == (2, "refuse")
     assert "SIGNE_AUTRE_VERSION" in [f.code for f in wrong.findings] and wrong.storage_key is None
@@ -129,8 +135,8 @@ def test_a_copy_without_signature_is_locked_only_once_a_human_accepts_it(app: Ap
     assert unknown.returncode == 1 and json.loads(unknown.stdout)["error"]["code"] == "copie_introuvable"
 
 
-def test_verify_says_where_a_file_is_archived_or_that_conum_issued_it(app: App) -> None:
-    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
+def test_verify_says_where_a_file_is_archived_or_that_conum_issued_it(app: App, pki) -> None:
+    signed = copie_signee(issued_pdf(app), pki, cdc=False)
     record = archive_signed_copy(signed, CID, app, now=NOW)
     found = verify_file(signed, app)
     assert [r.storage_key for r in found.archives] == [record.storage_key]
@@ -146,8 +152,8 @@ def test_a_random_pdf_is_refused_and_not_archived(app: App) -> None:
     assert record.storage_key is None and not list(app.settings.effective_archive_dir.rglob("*.pdf"))
 
 
-def test_a_staged_copy_survives_until_its_archive_write_is_confirmed(app: App) -> None:
-    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
+def test_a_staged_copy_survives_until_its_archive_write_is_confirmed(app: App, pki) -> None:
+    signed = copie_signee(issued_pdf(app), pki, cdc=False)
     key = stage(signed, app)
     assert app.staging.get(key) == signed and stage(signed, app) == key
     done = archive_staged(key, CID, app, now=NOW)
@@ -155,12 +161,12 @@ def test_a_staged_copy_survives_until_its_archive_write_is_confirmed(app: App) -
     assert (redelivered.id, redelivered.storage_key) == (done.id, done.storage_key)
 
 
-def test_id_pieces_are_deleted_after_the_retention_period_with_a_trace(app: App) -> None:
+def test_id_pieces_are_deleted_after_the_retention_period_with_a_trace(app: App, pki) -> None:
     dossier = open_dossier(demande(), app)
     piece = add_piece(dossier.id, identite_image(mrz=None), PieceKind.IDENTITE, app, now=NOW)
     rib = add_piece(dossier.id, rib_pdf(titulaire="COMMUNE", iban="FR7630006000011234567890189", bic=None),
                     PieceKind.RIB, app, now=NOW)
-    signed = add_signature_fields(issued_pdf(app), ["Camille Exemple"], date(2026, 11, 20))
+    signed = copie_signee(issued_pdf(app), pki, cdc=False)
     archive_signed_copy(signed, CID, app, now=NOW)
     assert purge_identite(app, now=NOW + timedelta(days=10)) == []  # 30 days not reached
     due = purge_identite(app, now=NOW + timedelta(days=31))

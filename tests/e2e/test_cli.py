@@ -16,8 +16,8 @@ from tests.factories import ROOT, demande
 CONUM = [sys.executable, "-m", "dossiers.entrypoints"]
 
 
-def run(args, tmp_path: Path, pool_urls: str | None = None, **kw):
-    env = {**os.environ, "CONUM_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "250"}
+def run(args, tmp_path: Path, pool_urls: str | None = None, *, extra_env: dict[str, str] | None = None, **kw):
+    env = {**os.environ, "CONUM_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "250", **(extra_env or {})}
     if pool_urls:
         env["CONVERTER_URLS"] = pool_urls
     return subprocess.run([*CONUM, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, **kw)

@@ -56,7 +56,7 @@ from tests.e2e.test_workers_redis import (
     worker_env,
 )
 from tests.factories import demande
-from tests.fixtures.contrat import add_signature_fields
+from tests.fixtures.signature import copie_signee
 from tests.fixtures.sirene import avis_sirene_pdf
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.libreoffice, pytest.mark.seaweedfs]
@@ -292,7 +292,7 @@ def dated_demande(today: date) -> dict[str, Any]:
     ])
 
 
-def test_procfile_runs_a_job_of_every_actor(tmp_path, redis_server, redis_url, postgres_server, seaweedfs):
+def test_procfile_runs_a_job_of_every_actor(tmp_path, redis_server, redis_url, postgres_server, seaweedfs, pki):
     from dossiers.bootstrap import App
     from workers.actors import ACTORS
 
@@ -300,6 +300,7 @@ def test_procfile_runs_a_job_of_every_actor(tmp_path, redis_server, redis_url, p
     assert sorted(set(queue_of.values())) == sorted([*INTERACTIVE, BATCH]), queue_of  # a new queue: see its line
     env = procfile_env(tmp_path, database_url=postgres_server.create_database(), redis_url=redis_url,
                        seaweedfs=seaweedfs)
+    env["SIGNATURE_TRUST_ROOTS"] = str(pki.racines)  # the roots the structure's signature chains to
     dossier_id, convention_id = "DOS-V2-STR-000123", "CN-V2-STR-000123"
     jobs: dict[str, str] = {}  # actor -> job id
     s3 = s3_client(env)
@@ -374,7 +375,7 @@ def test_procfile_runs_a_job_of_every_actor(tmp_path, redis_server, redis_url, p
             assert redirect.status_code == 302 and redirect.headers["location"].startswith(env["S3_ENDPOINT_URL"])
             issued = httpx.get(redirect.headers["location"], timeout=30).content
             assert hashlib.sha256(issued).hexdigest() == pdf["sha256"]
-            signed = add_signature_fields(issued, ["Camille Exemple", "Préfet de la Gironde"], today)
+            signed = copie_signee(issued, pki)
             up = http.post(v2["signed_url"], files={"fichier": ("avenant signé.pdf", signed)}, headers=as_instr)
             assert up.status_code == 202, up.text
             jobs["archive_signed_copy"] = up.json()["job_id"]

@@ -33,7 +33,7 @@ from dossiers.services.validation import add_piece, open_dossier
 from dossiers.settings import ROOT, Settings
 from tests.conftest import _free_port, _missing_service, serve_asgi
 from tests.factories import demande, example
-from tests.fixtures.contrat import add_signature_fields
+from tests.fixtures.signature import copie_signee
 from tests.fixtures.sirene import avis_sirene_pdf
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.browser]
@@ -53,7 +53,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, pool: Any) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, pool: Any, pki: Any) -> Iterator[Site]:
     if not Path(CHROMIUM).exists():
         _missing_service("chromium n'est pas installé (apt-get install chromium)")
     if not AXE or not (ROOT / "dossiers/entrypoints/web/static/dsfr/dsfr.min.css").exists():
@@ -72,7 +72,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, pool: Any) -> Iterator[Site]:
         issuer = f"http://localhost:{provider.server_port}"
         port = _free_port()
         settings = Settings(var_dir=var, oidc_issuer=issuer, oidc_client_id="conum", oidc_client_secret="secret",
-                            web_base_url=f"http://127.0.0.1:{port}", oidc_scopes="openid email profile usual_name")
+                            web_base_url=f"http://127.0.0.1:{port}", oidc_scopes="openid email profile usual_name",
+                            signature_trust_roots=pki.racines)
         with App(settings, converter=pool) as app:
             now = datetime.now(UTC)
             paris = demande(structure__id="STR-000750", structure__departement="75",
@@ -149,7 +150,8 @@ def check_page(page: Any, name: str) -> None:
 
 # -- the main path --------------------------------------------------------------------------------
 
-def test_an_instructeur_finds_downloads_and_countersigns_a_convention(page: Any, site: Site, tmp_path: Path) -> None:
+def test_an_instructeur_finds_downloads_and_countersigns_a_convention(page: Any, site: Site, tmp_path: Path,
+                                                                     pki: Any) -> None:
     page.goto(site.base + "/connexion")
     check_page(page, "connexion")
     login(page, site)
@@ -179,8 +181,8 @@ def test_an_instructeur_finds_downloads_and_countersigns_a_convention(page: Any,
     assert "Association Emmaüs Connect Gironde" in text
 
     signed = tmp_path / "convention signée.pdf"
-    signed.write_bytes(add_signature_fields(pdf, ["Président de l'association", "Préfète de la Gironde"],
-                                            date(2026, 11, 26)))
+    # signed by the association's representative (Claire Martin, as its demande says), then countersigned
+    signed.write_bytes(copie_signee(pdf, pki, structure=pki.signataire("Claire Martin", "Emmaüs Connect Gironde")))
     page.set_input_files("#copie-signee", str(signed))
     page.get_by_role("button", name="Déposer", exact=True).click()
     page.wait_for_url(re.compile(r"/depots/"))
@@ -210,6 +212,36 @@ def test_an_instructeur_finds_downloads_and_countersigns_a_convention(page: Any,
     assert page.get_by_role("heading", name="Avancement").is_visible()
     assert page.locator("table").last.locator("tbody tr").count() >= 1
     check_page(page, "reemission")
+
+
+def test_a_copy_to_verify_shows_its_signatures_and_is_archived_once_the_instructeur_accepts_it(
+        page: Any, site: Site, tmp_path: Path, pki: Any) -> None:
+    # signed by someone who is not the association's representative: a human must decide
+    issued = site.app.catalog.find_version(C33, 1).document("pdf")
+    pdf = site.app.storage.get(issued.key, sha256=issued.sha256)
+    copy = tmp_path / "copie à vérifier.pdf"
+    copy.write_bytes(copie_signee(pdf, pki, structure=pki.marie_dupont, cdc=False))
+    login(page, site, then=f"/conventions/{C33}")
+    page.set_input_files("#copie-signee", str(copy))
+    page.get_by_role("button", name="Déposer", exact=True).click()
+    page.wait_for_url(re.compile(r"/depots/"))
+    page.get_by_role("heading", name="Copie reçue, à vérifier").wait_for()
+    assert "SIGNATURE_SIGNATAIRE_DIFFERENT" in page.content() or "représentant légal" in page.content()
+    table = page.get_by_role("table", name="Signatures électroniques de la copie")
+    assert "Marie Dupont, Commune de Testville" in table.inner_text()
+    assert "conum test — AC signature" in table.inner_text()
+    check_page(page, "depot-a-verifier")
+    [waiting] = [r for r in site.app.catalog.find_archives(convention_id=C33) if r.statut == "a_verifier"]
+    assert waiting.storage_key is None  # nothing locked yet
+
+    page.get_by_role("button", name="Accepter la copie et l'archiver").click()
+    page.wait_for_url(re.compile(C33 + "$"))
+    accepted = site.app.catalog.get_archive(waiting.id)
+    assert accepted.statut == "archive" and accepted.storage_key and accepted.retain_until
+    assert accepted.fields["acceptation"]["par"] == "Camille Exemple"  # the agent's name, from ProConnect
+    assert site.app.archive.get(accepted.storage_key, sha256=accepted.sha256) == copy.read_bytes()
+    actions = [(e.action, e.statut_http) for e in site.app.catalog.list_audit(limit=20)]
+    assert ("copie_signee.accepter", 200) in actions
 
 
 def test_another_departement_is_a_404_for_the_same_agent(page: Any, site: Site) -> None:

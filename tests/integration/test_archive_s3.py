@@ -18,7 +18,7 @@ from dossiers.errors import ObjectLocked, StorageUnavailable
 from dossiers.services.archive import archive_staged, stage
 from dossiers.services.generation import generate_convention
 from tests.factories import demande
-from tests.fixtures.contrat import add_signature_fields
+from tests.fixtures.signature import copie_signee
 from tests.integration.conftest import stop_weed, _weed_bin, _weed_command, start_seaweedfs
 
 pytestmark = [pytest.mark.seaweedfs, pytest.mark.libreoffice]
@@ -64,13 +64,14 @@ def archive_with_retries(app: App, key: str, deadline: float) -> object:
 
 
 def test_an_outage_in_the_middle_of_a_batch_loses_nothing_and_writes_nothing_twice(
-        weed: Weed, tmp_path: Path, pool) -> None:
-    settings = weed.server.settings(var_dir=tmp_path / "var")
+        weed: Weed, tmp_path: Path, pool, pki) -> None:
+    settings = weed.server.settings(var_dir=tmp_path / "var", signature_trust_roots=pki.racines)
     with App(settings, converter=pool) as app:
         generated = generate_convention(demande(), app, today=date(2026, 11, 2), now=NOW - timedelta(days=24))
         ref = generated.version.document("pdf")
         issued = app.storage.get(ref.key, sha256=ref.sha256)
-        copies = [add_signature_fields(issued, [f"Signataire {n}"], date(2026, 11, 20)) for n in range(6)]
+        copies = [copie_signee(issued, pki, cdc=n % 2 == 0) for n in range(6)]  # a new signing time each
+        assert len(set(copies)) == 6
         keys = [stage(data, app) for data in copies]
 
         done = [archive_with_retries(app, key, time.monotonic() + 30) for key in keys[:2]]

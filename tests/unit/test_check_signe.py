@@ -16,7 +16,7 @@ from dossiers.domain.checks.signe import (
     word_tolerance,
 )
 from dossiers.domain.findings import Finding, FindingCode, Severity
-from dossiers.domain.pieces import MIME_PDF, FileFacts, PdfFacts, Probleme, Signature
+from dossiers.domain.pieces import MIME_PDF, FileFacts, PdfFacts, Probleme, Signature, SignatureVerifiee
 
 CID, OTHER = "CN-V2-STR-000123", "CN-V2-STR-000456"
 DOCX, PDF_SHA = "d" * 64, "e" * 64
@@ -278,3 +278,79 @@ def test_footer_ids_read_convention_and_avenant_footers() -> None:
 def test_pdf_dates_become_iso(raw: str | None, iso: str | None) -> None:
     """PDF dates convert to ISO 8601; an unparsable one is kept as written."""
     assert iso_pdf_date(raw) == iso
+
+
+# -- rule 10: the signatures' cryptographic validation -----------------------------------------------
+
+SEAL = SignatureVerifiee("CachetConum", integre=True, approuvee=True, certification=True, signataire="conum — cachet",
+                         date="2025-02-10T10:00:00+00:00", valide_du="2024-01-01T00:00:00+00:00",
+                         valide_au="2030-01-01T00:00:00+00:00", couverture="revision", modifications="remplissage",
+                         docmdp_ok=True)
+ZOE = SignatureVerifiee("Signature1", integre=True, approuvee=True, signataire="LEFEVRE Zoé", organisation="Association",
+                        emetteur="AC test", date="2025-02-14T09:30:00+01:00", horodatage="2025-02-14T08:30:05+00:00",
+                        valide_du="2024-06-01T00:00:00+00:00", valide_au="2027-06-01T00:00:00+00:00",
+                        couverture="revision", modifications="remplissage", docmdp_ok=True)
+EMIS_REP = replace(EMIS, representant="Zoé Lefèvre")
+
+
+def verified(*signatures: SignatureVerifiee) -> FileFacts:
+    return copy(verifications=signatures)
+
+
+def test_a_valid_trusted_signature_of_the_representative_is_archived_with_what_was_found() -> None:
+    findings, fields = check_signed_copy(verified(SEAL, ZOE), EMIS_REP)
+    assert findings == []
+    seal, zoe = fields["signatures"]
+    assert seal["certification"] is True and zoe["certification"] is False
+    assert (zoe["signataire"], zoe["emetteur"], zoe["horodatage"], zoe["integre"], zoe["approuvee"],
+            zoe["modifications"]) == ("LEFEVRE Zoé", "AC test", "2025-02-14T08:30:05+00:00", True, True, "remplissage")
+
+
+@pytest.mark.parametrize("broken", [
+    replace(ZOE, integre=False),
+    replace(ZOE, integre=False, erreur="signature invalide (ValueError: bad CMS)"),
+    replace(ZOE, couverture="partielle"),
+])
+def test_a_signature_that_does_not_match_its_bytes_is_refused(broken: SignatureVerifiee) -> None:
+    findings, _ = check_signed_copy(verified(SEAL, broken), EMIS_REP)
+    assert (FindingCode.SIGNATURE_INVALIDE, Severity.ERREUR) in codes(findings)
+    assert statut_archivage(findings) == "refuse"
+
+
+@pytest.mark.parametrize("changed", [replace(ZOE, modifications="autres"), replace(ZOE, modifications="annotations"),
+                                     replace(SEAL, docmdp_ok=False)])
+def test_changes_after_signing_beyond_form_filling_are_refused(changed: SignatureVerifiee) -> None:
+    others = [s for s in (SEAL, ZOE) if s.champ != changed.champ]
+    findings, _ = check_signed_copy(verified(changed, *others), EMIS_REP)
+    assert codes(findings) == [(FindingCode.SIGNATURE_MODIFIEE_APRES, Severity.ERREUR)]
+
+
+def test_an_untrusted_signer_goes_to_a_human() -> None:
+    findings, _ = check_signed_copy(verified(SEAL, replace(ZOE, approuvee=False, emetteur="Autre racine")), EMIS_REP)
+    assert codes(findings) == [(FindingCode.SIGNATURE_NON_APPROUVEE, Severity.ALERTE)]
+    assert "Autre racine" in findings[0].message and statut_archivage(findings) == "a_verifier"
+
+
+def test_an_expired_certificate_with_a_known_chain_is_expired_not_unknown() -> None:
+    expired = replace(ZOE, approuvee=False, valide_au="2025-01-31T00:00:00+00:00", chaine_hors_validite=True)
+    findings, _ = check_signed_copy(verified(SEAL, expired), EMIS_REP)
+    assert codes(findings) == [(FindingCode.SIGNATURE_CERTIFICAT_EXPIRE, Severity.ALERTE)]
+    assert "31/01/2025" in findings[0].message
+    # judged at the timestamp's time when there is one: valid then, nothing to say
+    in_time = replace(ZOE, horodatage="2025-01-30T12:00:00+00:00", valide_au="2025-01-31T00:00:00+00:00")
+    assert check_signed_copy(verified(SEAL, in_time), EMIS_REP)[0] == []
+    unknown = replace(expired, chaine_hors_validite=False)
+    assert {c for c, _ in codes(check_signed_copy(verified(SEAL, unknown), EMIS_REP)[0])} == {
+        FindingCode.SIGNATURE_CERTIFICAT_EXPIRE, FindingCode.SIGNATURE_NON_APPROUVEE}
+
+
+def test_a_signer_other_than_the_representative_goes_to_a_human_the_seal_does_not_count() -> None:
+    other = replace(ZOE, signataire="Jean Adjoint")
+    findings, _ = check_signed_copy(verified(SEAL, other), EMIS_REP)
+    assert codes(findings) == [(FindingCode.SIGNATURE_SIGNATAIRE_DIFFERENT, Severity.ALERTE)]
+    assert "Zoé Lefèvre" in findings[0].message and "Jean Adjoint" in findings[0].message
+    # only conum's seal: nobody signed
+    findings, _ = check_signed_copy(verified(SEAL), EMIS_REP)
+    assert FindingCode.SIGNE_SANS_SIGNATURE in [f.code for f in findings]
+    # representative unknown (an old version): no comparison
+    assert check_signed_copy(verified(SEAL, other), EMIS)[0] == []

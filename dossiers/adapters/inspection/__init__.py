@@ -9,6 +9,8 @@ huge or crash, runs in a warm child process under a wall-clock, memory and CPU l
 - over ``policy.max_bytes`` -> sniffed only, :attr:`Probleme.TROP_GROS` (never parsed);
 - a type the kind does not accept -> sniffed only (the check says what is accepted);
 - a PDF -> :class:`PdfFacts`; a JPEG or PNG -> :class:`ImageFacts`;
+- a PDF's signed fields, when the caller asks (:class:`VerificationSignatures`) -> validated with
+  pyHanko in the same child (``signatures.py``);
 - the parser refused the file -> :attr:`Probleme.CORROMPU` or :attr:`Probleme.CHIFFRE`; a limit
   of time, memory or work hit, or the child died -> :attr:`Probleme.INTERROMPU`.
 
@@ -18,8 +20,10 @@ Each problem comes with a short French ``detail``. The pure checks
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from dossiers.adapters.inspection import image, pdf
@@ -27,7 +31,20 @@ from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool
 from dossiers.adapters.inspection.sniff import MIME_EMPTY, polyglots, sniff
 from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme
 
-__all__ = ["InspectionUnavailable", "Inspector", "polyglots", "sniff"]
+__all__ = ["InspectionUnavailable", "Inspector", "VerificationSignatures", "polyglots", "sniff"]
+
+
+@dataclass(frozen=True)
+class VerificationSignatures:
+    """Ask for the signatures' validation: the trust anchors (asn1crypto certificates, sent to the child
+    as DER) and the instant used for a signature that states no time."""
+
+    racines: tuple[Any, ...]
+    maintenant: datetime
+
+    def params(self) -> dict[str, Any]:
+        return {"racines": [base64.b64encode(c.dump()).decode("ascii") for c in self.racines],
+                "maintenant": self.maintenant.isoformat()}
 
 
 class Inspector:
@@ -48,9 +65,11 @@ class Inspector:
                          max_tasks_per_child=max_tasks_per_child)
         self.text_limit, self.max_pages_text, self.max_pixels = text_limit, max_pages_text, max_pixels
 
-    def inspect(self, data: bytes, *, policy: KindPolicy, declared_name: str | None = None) -> FileFacts:
+    def inspect(self, data: bytes, *, policy: KindPolicy, declared_name: str | None = None,
+                verification: VerificationSignatures | None = None) -> FileFacts:
         """The facts of ``data`` for a piece of the kind ``policy`` describes (never raises for a file;
-        :class:`InspectionUnavailable` when no child can run)."""
+        :class:`InspectionUnavailable` when no child can run). With ``verification``, a PDF's signed
+        fields are also validated cryptographically (``PdfFacts.verifications``)."""
         digest = hashlib.sha256(data).hexdigest()
         if not data:
             return FileFacts(size=0, sha256=digest, mime=MIME_EMPTY, declared_name=declared_name)
@@ -67,6 +86,8 @@ class Inspector:
                 "text_limit": self.text_limit, "max_pages_text": self.max_pages_text,
                 "text_seconds": self.pool.timeout * 0.5, "max_pixels": self.max_pixels,
             }
+            if verification is not None:
+                params["verification"] = verification.params()
             answer = self.pool.run("pdf", params, data)
         else:
             answer = self.pool.run("image", {"format": image.FORMATS[mime], "max_pixels": self.max_pixels}, data)

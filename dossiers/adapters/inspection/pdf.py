@@ -36,7 +36,7 @@ from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from dossiers.adapters.inspection._child import Refused
-from dossiers.domain.pieces import PdfFacts, Probleme, Signature
+from dossiers.domain.pieces import PdfFacts, Probleme, Signature, SignatureVerifiee
 
 __all__ = ["ACTIVE_KINDS", "PYPDF_LIMITS", "configure", "parse", "from_json"]
 
@@ -83,10 +83,11 @@ def configure() -> None:
 
 
 def parse(data: bytes, *, text_limit: int, max_pages_text: int, text_seconds: float,
-          max_pixels: int) -> dict[str, Any]:
-    """The facts of a PDF as a JSON-ready dict; raises ``Refused`` when it cannot be analysed."""
+          max_pixels: int, verification: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The facts of a PDF as a JSON-ready dict; raises ``Refused`` when it cannot be analysed.
+    ``verification`` (``{"racines": [DER base64], "maintenant": ISO}``): validate the signed fields too."""
     try:
-        return _parse(data, text_limit, max_pages_text, time.monotonic() + text_seconds, max_pixels)
+        facts = _parse(data, text_limit, max_pages_text, time.monotonic() + text_seconds, max_pixels)
     except Refused:
         raise
     except LimitReachedError as exc:
@@ -104,6 +105,21 @@ def parse(data: bytes, *, text_limit: int, max_pages_text: int, text_seconds: fl
         if b"/Encrypt" in data:  # e.g. AES without the ``cryptography`` package: still encrypted
             raise Refused(Probleme.CHIFFRE, "il déclare un chiffrement") from exc
         raise Refused(Probleme.CORROMPU, "sa structure est endommagée ou incomplète") from exc
+    if verification is not None and any(s["signed"] for s in facts.get("signatures", ())):
+        facts["verifications"] = _verify(data, verification)
+    return facts
+
+
+def _verify(data: bytes, verification: dict[str, Any]) -> list[dict[str, Any]]:
+    from dossiers.adapters.inspection.signatures import valider
+
+    try:
+        return valider(data, verification["racines"], verification["maintenant"])
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyHanko could not read the file's signatures at all
+        return [{"champ": "", "integre": False, "approuvee": False,
+                 "erreur": f"signatures illisibles ({type(exc).__name__}: {str(exc)[:200]})"}]
 
 
 def _parse(data: bytes, text_limit: int, max_pages_text: int, deadline: float, max_pixels: int) -> dict[str, Any]:
@@ -300,7 +316,38 @@ def from_json(d: Any) -> PdfFacts:
                       signer=_optional(s.get("signer")), signing_time=_optional(s.get("signing_time")))
             for s in sigs if isinstance(s, dict)
         ),
+        verifications=_verifications(d.get("verifications")),
     )
+
+
+_VERIFIEE_TEXTS = ("signataire", "organisation", "emetteur", "numero_serie", "valide_du", "valide_au", "date",
+                   "horodatage", "couverture", "modifications", "erreur")
+
+
+def _verifications(found: Any) -> tuple[SignatureVerifiee, ...] | None:
+    if found is None:
+        return None
+    if not isinstance(found, list):
+        raise ValueError("verifications")
+    return tuple(
+        SignatureVerifiee(
+            champ=_typed(v.get("champ"), str)[:MAX_META], integre=_typed(v.get("integre"), bool),
+            approuvee=_typed(v.get("approuvee"), bool), certification=bool(v.get("certification")),
+            docmdp_ok=_optional_bool(v.get("docmdp_ok")),
+            chaine_hors_validite=_optional_bool(v.get("chaine_hors_validite")),
+            **{k: _short(v.get(k)) for k in _VERIFIEE_TEXTS},
+        )
+        for v in found if isinstance(v, dict)
+    )
+
+
+def _short(value: Any) -> str | None:
+    text = _optional(value)
+    return text[:300] if text else None
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return _typed(value, bool) if value is not None else None
 
 
 def _typed(value: Any, kind: type) -> Any:

@@ -50,6 +50,20 @@ findings into ``archive`` (no finding), ``a_verifier`` (an alerte: a human confi
    ``{"champ", "signataire", "date"}`` (``date``: ISO 8601 from the PDF ``D:YYYYMMDDHHmmSS+HH'mm'``,
    as written when it does not parse). None, not a scan and no erreur so far: ``SIGNE_SANS_SIGNATURE``
    alerte (the copy may have been signed by an image or by hand before an « impression en PDF »).
+   Certification signatures (the seal conum puts on what it issues) are not the parties' signatures.
+10. **Their validation** (when the facts carry :attr:`PdfFacts.verifications`, pyHanko's, on every path
+   but the unchanged issued PDF), for each signature: digest or value wrong, unreadable, or a byte
+   range that does not cover its revision -> ``SIGNATURE_INVALIDE`` erreur; later revisions that change
+   more than form fields and signatures (annotations, content), or break a certification's
+   permissions -> ``SIGNATURE_MODIFIEE_APRES`` erreur; a certificate not valid at the signing time
+   (the timestamp's, else the one the signer states) -> ``SIGNATURE_CERTIFICAT_EXPIRE`` alerte; a
+   chain that does not reach a trusted root (``SIGNATURE_TRUST_ROOTS``), the dates aside ->
+   ``SIGNATURE_NON_APPROUVEE`` alerte. Then, when the representative is known, no valid party
+   signature in his or her name (CN holding the first and last names, in any order, accents and case
+   aside) -> ``SIGNATURE_SIGNATAIRE_DIFFERENT`` alerte. Each entry of ``fields["signatures"]`` then
+   says what was found: ``signataire`` (the certificate's CN), ``organisation``, ``emetteur``,
+   ``numero_serie``, ``date``, ``horodatage``, ``integre``, ``approuvee``, ``modifications``,
+   ``certification``, ``couverture``, ``certificat_valide_du`` / ``_au``, ``erreur``.
 
 When ``emis`` lacks a value (no DOCX hash, no text or pages read from the issued PDF), that comparison
 is skipped: the copy is then judged on what remains, and one not identified by 3 or 4 is
@@ -72,7 +86,7 @@ from typing import Any
 
 from dossiers.domain.checks.fichier import blocking, check_file
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut, statut_of
-from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, PdfFacts
+from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, PdfFacts, SignatureVerifiee
 
 __all__ = [
     "IDENTIFY_COVERAGE", "SIGNED_COPY_POLICY", "SPARSE_TOKENS_PER_PAGE", "Emis", "check_signed_copy", "footer_ids",
@@ -106,6 +120,7 @@ class Emis:
     pdf_sha256: str
     pages: int
     text: str
+    representant: str | None = None  # the structure's legal representative, « Prénom Nom »
 
 
 def statut_archivage(findings: Iterable[Finding]) -> str:
@@ -115,6 +130,14 @@ def statut_archivage(findings: Iterable[Finding]) -> str:
 
 def check_signed_copy(facts: FileFacts, emis: Emis) -> tuple[list[Finding], dict[str, Any]]:
     """Findings and fields of an uploaded signed copy of ``emis`` (rules: the module docstring)."""
+    findings, fields = _check_copy(facts, emis)
+    pdf = facts.pdf
+    if pdf is not None and pdf.verifications is not None and fields["identification"] != "empreinte":
+        findings.extend(_check_signatures(pdf.verifications, emis))
+    return findings, fields
+
+
+def _check_copy(facts: FileFacts, emis: Emis) -> tuple[list[Finding], dict[str, Any]]:
     findings = check_file(facts, SIGNED_COPY_POLICY)
     fields: dict[str, Any] = {"identification": None, "convention_id": None, "version": None, "pages": None,
                               "signatures": [], "texte": None}
@@ -147,7 +170,7 @@ def check_signed_copy(facts: FileFacts, emis: Emis) -> tuple[list[Finding], dict
         return findings, fields
     if emis.pages > 0 and pdf.pages != emis.pages:
         findings.append(_pages(pdf.pages, emis.pages, E if modified else A))
-    signed = bool(fields["signatures"])
+    signed = _party_signed(pdf)
     scanned = any(f.code is FindingCode.SIGNE_NUMERISE for f in findings)  # OCR'd: signed by hand, no Info
     if fields["identification"] != "metadonnees" and not modified and not signed and not scanned:
         findings.append(Finding(FindingCode.SIGNE_METADONNEES_ABSENTES, A,
@@ -290,9 +313,92 @@ def iso_pdf_date(value: str | None) -> str | None:
     return when.isoformat()
 
 
-def _signatures(pdf: PdfFacts) -> list[dict[str, str | None]]:
+def _signatures(pdf: PdfFacts) -> list[dict[str, Any]]:
+    if pdf.verifications is not None:
+        return [_verified(v) for v in pdf.verifications]
     return [{"champ": s.field_name, "signataire": s.signer, "date": iso_pdf_date(s.signing_time)}
             for s in pdf.signatures if s.signed]
+
+
+def _verified(v: SignatureVerifiee) -> dict[str, Any]:
+    return {"champ": v.champ, "signataire": v.signataire, "organisation": v.organisation, "emetteur": v.emetteur,
+            "numero_serie": v.numero_serie, "date": v.date, "horodatage": v.horodatage, "integre": v.integre,
+            "approuvee": v.approuvee, "modifications": v.modifications, "certification": v.certification,
+            "couverture": v.couverture, "certificat_valide_du": v.valide_du, "certificat_valide_au": v.valide_au,
+            "erreur": v.erreur}
+
+
+def _party_signed(pdf: PdfFacts) -> bool:
+    """A signature of a party: any signed field, or, once validated, any but a certification (the seal)."""
+    if pdf.verifications is not None:
+        return any(not v.certification for v in pdf.verifications)
+    return any(s.signed for s in pdf.signatures)
+
+
+def _check_signatures(verifications: Iterable[SignatureVerifiee], emis: Emis) -> list[Finding]:
+    """Rule 10 (the module docstring)."""
+    findings: list[Finding] = []
+    names: list[str] = []
+    for v in verifications:
+        who = f"la signature « {v.champ or '?'} »" + (f" de {v.signataire}" if v.signataire else "")
+        if v.erreur or not v.integre or v.couverture not in ("fichier", "revision"):
+            why = v.erreur or ("elle ne couvre pas le document qu'elle accompagne" if v.integre else
+                               "son empreinte ne correspond plus au contenu signé")
+            findings.append(Finding(FindingCode.SIGNATURE_INVALIDE, E,
+                                    f"{who[0].upper()}{who[1:]} n'est pas valide ({why}) : le document a été "
+                                    "modifié après sa signature, ou la signature est corrompue. Envoyez "
+                                    "l'exemplaire tel qu'il a été signé."))
+            continue
+        if v.modifications in ("annotations", "autres") or v.docmdp_ok is False:
+            what = {"annotations": "des annotations ont été ajoutées",
+                    "autres": "le contenu a été modifié"}.get(v.modifications or "",
+                                                              "les modifications permises par le cachet sont dépassées")
+            findings.append(Finding(FindingCode.SIGNATURE_MODIFIEE_APRES, E,
+                                    f"Le document a été modifié après {who} ({what}) : ce qui a été signé n'est "
+                                    "plus ce qui est présenté. Envoyez l'exemplaire tel qu'il a été signé."))
+        hors_dates = _outside(v)
+        if hors_dates:
+            findings.append(Finding(FindingCode.SIGNATURE_CERTIFICAT_EXPIRE, A,
+                                    f"Le certificat de {who} n'était pas valide à la date de signature "
+                                    f"({hors_dates}) : à vérifier."))
+        if not v.approuvee and not (hors_dates and v.chaine_hors_validite):
+            by = f" (émis par {v.emetteur})" if v.emetteur else ""
+            findings.append(Finding(FindingCode.SIGNATURE_NON_APPROUVEE, A,
+                                    f"Le certificat de {who}{by} ne remonte à aucune autorité de confiance "
+                                    "configurée : un instructeur doit vérifier qui a signé."))
+        if not v.certification and v.signataire:
+            names.append(v.signataire)
+    if emis.representant and names and not any(_same_person(n, emis.representant) for n in names):
+        findings.append(Finding(FindingCode.SIGNATURE_SIGNATAIRE_DIFFERENT, A,
+                                f"Aucune signature n'est au nom du représentant légal de la structure "
+                                f"({emis.representant}) : signée par {', '.join(names)}. Vérifier que le "
+                                "signataire avait délégation."))
+    return findings
+
+
+def _outside(v: SignatureVerifiee) -> str | None:
+    """Why the certificate was not valid when the signature was made (None: it was, or unknown)."""
+    when, start, end = _instant(v.horodatage or v.date), _instant(v.valide_du), _instant(v.valide_au)
+    if when is None or start is None or end is None:
+        return None
+    if when > end:
+        return f"expiré le {end.date().strftime('%d/%m/%Y')}"
+    if when < start:
+        return f"valide seulement à partir du {start.date().strftime('%d/%m/%Y')}"
+    return None
+
+
+def _instant(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _same_person(common_name: str, representant: str) -> bool:
+    """The CN holds every word of « Prénom Nom », in any order (accents, case, hyphens aside)."""
+    wanted = set(tokens(representant))
+    return bool(wanted) and wanted <= set(tokens(common_name))
 
 
 def _same_id(found: str, expected: str) -> bool:

@@ -313,6 +313,17 @@ def _download(request: Request, agent: Jeton, action: str, convention_id: str, f
         "Content-Disposition": f'attachment; filename="{t.filename}"', "Cache-Control": "private, no-store"})
 
 
+def _instructeur_form(request: Request, convention_id: str, csrf: str | None, verbe: str) -> tuple[Jeton, str]:
+    """The agent behind a form about a signed copy of a convention (CSRF checked, convention visible to them,
+    instructeur or admin) and the convention's département."""
+    agent = _agent(request)
+    check_csrf(request, csrf)
+    departement = _visible_convention(request, agent, convention_id)
+    if agent.role not in (Role.INSTRUCTEUR, Role.ADMIN):
+        raise PageError(403, "Accès refusé", f"Votre rôle ne permet pas de {verbe} une copie signée.")
+    return agent, departement
+
+
 @router.post("/conventions/{convention_id}/versions/{numero}/copie-signee", response_class=HTMLResponse)
 def signed_copy(request: Request, convention_id: str, numero: Numero,
                 fichier: Annotated[UploadFile | None, File()] = None,
@@ -321,11 +332,7 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
     from dossiers.services.archive import stage
     from workers.submit import submit
 
-    agent = _agent(request)
-    check_csrf(request, csrf)
-    departement = _visible_convention(request, agent, convention_id)
-    if agent.role not in (Role.INSTRUCTEUR, Role.ADMIN):
-        raise PageError(403, "Accès refusé", "Votre rôle ne permet pas de déposer une copie signée.")
+    agent, departement = _instructeur_form(request, convention_id, csrf, "déposer")
     app = _app(request)
     if app.catalog.find_version(convention_id, numero) is None:
         raise PageError(404, "Version introuvable", f"Pas de version {numero} de la convention {convention_id}.")
@@ -363,6 +370,33 @@ def signed_copy_result(request: Request, convention_id: str, job_id: str) -> Res
     if partial(request):
         return render(request, "_depot.html", agent=agent, convention_id=convention_id, **context)
     return render(request, "depot.html", agent=agent, section="conventions", convention_id=convention_id, **context)
+
+
+@router.post("/conventions/{convention_id}/depots/{job_id}/accepter", response_class=HTMLResponse)
+def accept_signed_copy(request: Request, convention_id: str, job_id: str,
+                       csrf: Annotated[str | None, Form()] = None) -> Response:
+    """The instructeur read a copy à vérifier and accepts it: only now is it locked under retention."""
+    from dossiers.services.archive import accepter_copie
+
+    agent, departement = _instructeur_form(request, convention_id, csrf, "accepter")
+    app = _app(request)
+    job = app.catalog.get_job(job_id) if len(job_id) <= 64 else None
+    if job is None or job.owner != agent.id or job.args.get("convention_id") != convention_id \
+            or not isinstance((job.result or {}).get("id"), int):
+        raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
+    par = request.session.get("nom") or agent.nom
+    try:
+        record = accepter_copie(job.result["id"], app, par=par, now=app.clock.now())
+    except ChangementRefuse as exc:
+        _audit(request, agent, "copie_signee.accepter", departement, 409, {"job_id": job_id})
+        raise PageError(409, "Copie non acceptée", exc.message) from None
+    except ConumError:
+        _audit(request, agent, "copie_signee.accepter", departement, 503, {"job_id": job_id})
+        raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
+                                                     "réessayez dans un instant.") from None
+    _audit(request, agent, "copie_signee.accepter", departement, 200,
+           {"job_id": job_id, "copie": record.id, "sha256": record.sha256})
+    return RedirectResponse(f"/conventions/{convention_id}", status_code=303)
 
 
 # -- dossiers ----------------------------------------------------------------------------------------
