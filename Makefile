@@ -29,6 +29,7 @@ bench: system-deps system-test-deps venv uno
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/reissue.py
 	$(BIN)/python bench/pilotage.py
+	$(BIN)/python bench/registre.py
 	$(BIN)/python bench/sceau.py
 
 # Debian packages, installed only when a command is missing (apt-get update once, then install).

@@ -106,6 +106,7 @@ class ErrorCode(StrEnum):
     HORODATAGE_INDISPONIBLE = "horodatage_indisponible"
     JETON_HORODATAGE_INVALIDE = "jeton_horodatage_invalide"
     SCEAU_INDISPONIBLE = "sceau_indisponible"
+    HORODATAGE_NON_CONFIGURE = "horodatage_non_configure"
 
 
 class ConumError(Exception):

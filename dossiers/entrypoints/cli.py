@@ -39,6 +39,7 @@ from dossiers.entrypoints.cli_pieces import dossier, validate
 from dossiers.entrypoints.cli_pilotage import pilotage
 from dossiers.entrypoints.cli_postes import poste
 from dossiers.entrypoints.cli_reemission import reissue, seed
+from dossiers.entrypoints.cli_registre import ledger
 
 __all__ = ["main", "cli"]
 
@@ -212,7 +213,7 @@ def converter(size: int | None, port: int | None) -> None:
 
 
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
-                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage):
+                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger):
     cli.add_command(command)
 
 

@@ -3,7 +3,8 @@ deletion of personal data once it is no longer needed.
 
 ``archive`` exits 0 when the copy is archived, 1 when it waits for a human (à vérifier) or is refused;
 ``accepter`` archives a copy à vérifier once an instructeur has read it.
-``verify`` exits 0 when the file is known (archived or issued), 1 otherwise.
+``verify`` exits 0 when the file is known (archived, issued, or in the ledger), 1 otherwise or when its
+ledger proof is broken.
 """
 
 from __future__ import annotations
@@ -115,13 +116,17 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
 @click.argument("file", type=_file)
 @_json
 def verify(file: Path, as_json: bool) -> None:
-    """Calcule l'empreinte de FILE et dit s'il est archivé (et où) ou émis par conum."""
+    """Calcule l'empreinte de FILE et dit s'il est archivé (et où) ou émis par conum, et son entrée au
+    registre avec sa preuve (chaîne jusqu'à l'horodatage le plus proche)."""
     from dossiers.bootstrap import App
+    from dossiers.entrypoints.cli_registre import proof_lines
     from dossiers.services.archive import verify_file
+    from dossiers.services.registre import preuves
 
     try:
         with App(settings()) as app:
             found = verify_file(_read(file), app)
+            proofs = preuves(app, found.sha256)
     except ConumError as exc:
         fail(exc, as_json, EXIT_FAILED)
     archived = [r for r in found.archives if r.storage_key]
@@ -129,7 +134,9 @@ def verify(file: Path, as_json: bool) -> None:
         "sha256": found.sha256, "archive": bool(archived),
         "archives": [r.to_dict() for r in found.archives],
         "documents": [{"convention_id": c, "version": v, "kind": k, "key": key} for c, v, k, key in found.emis],
+        "registre": [p.to_dict() for p in proofs],
     }
+    known = bool(found.archives or found.emis or proofs)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
@@ -142,9 +149,11 @@ def verify(file: Path, as_json: bool) -> None:
                 click.echo(f"  copie reçue pour {r.convention_id} v{r.version} mais {WORDS[r.statut]}")
         for c, v, k, key in found.emis:
             click.echo(f"  document émis : {k.upper()} de {c} v{v} ({key})")
-        if not found.archives and not found.emis:
+        for line in proof_lines(proofs):
+            click.echo(line)
+        if not known:
             click.echo("  inconnu : ni archivé ni émis par conum")
-    if not found.archives and not found.emis:
+    if not known or any(p.rupture is not None for p in proofs):
         sys.exit(EXIT_REFUSED)
 
 

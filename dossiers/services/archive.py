@@ -25,7 +25,9 @@ from dossiers.adapters.inspection import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
 from dossiers.domain.pieces import PieceKind
+from dossiers.domain.registre import Inscription, Nature
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
+from dossiers.services.registre import inscrire_tous
 
 __all__ = ["stage", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite",
            "Verification", "staging_key", "document_link"]
@@ -171,6 +173,8 @@ def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> 
         ))
 
     cert = _issue_once(app.archive, f"{base}.certificat.pdf", certificat, retain_until=retain_until)
+    inscrire_tous(app, [Inscription(Nature.COPIE_SIGNEE, stored.key, record.sha256),
+                        Inscription(Nature.CERTIFICAT, cert.key, cert.sha256)], now=now)  # before: a retry redoes it
     app.catalog.record_archived(record.id, storage_key=stored.key, version_id=stored.version_id,
                                 retain_until=retain_until, certificat_key=cert.key, certificat_sha256=cert.sha256,
                                 archived_at=now)

@@ -248,7 +248,8 @@ def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[
     context = renouvellement_context(structure, etat, nouvelles, renouvelee=avant, figures_renouvelee=resultat.avant,
                                      modele_version=info.version, date_edition=today)
     documents = store_documents(app, lambda: template.render(context), new_id, 1, digest,
-                                f"Convention de subvention {new_id} — version 1 (renouvellement de {convention_id})")
+                                f"Convention de subvention {new_id} — version 1 (renouvellement de {convention_id})",
+                                now=now)
     version = ConventionVersion(
         convention_id=new_id, numero=1, motif=resultat.motif, regles=nouvelles.id, modele_version=info.version,
         modele_sha256=template.sha256, demande_sha256=digest, montant_total=resultat.apres.total_du,
@@ -307,7 +308,7 @@ def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, cano
         context = avenant_context(modification)
     label = "Résiliation" if resultat.document == "resiliation" else "Avenant"
     documents = store_documents(app, lambda: template.render(context), convention_id, numero, digest,
-                                f"{label} — convention {convention_id}, version {numero}")
+                                f"{label} — convention {convention_id}, version {numero}", now=now)
     etat = dataclasses.replace(resultat.etat, version=numero, evenements=())
     version = ConventionVersion(
         convention_id=convention_id, numero=numero, motif=resultat.motif, regles=resultat.regles.id,

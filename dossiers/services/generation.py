@@ -22,8 +22,10 @@ from dossiers.domain.demande import avertissements_demande, validate_demande
 from dossiers.domain.echeancier import figures
 from dossiers.domain.gestion import NOUVELLE_STRUCTURE, limiter
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
+from dossiers.domain.registre import Inscription, Nature
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.errors import ConventionConflict, ObjectExists
+from dossiers.services.registre import inscrire_tous
 
 __all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents", "store_documents",
            "store_once"]
@@ -124,7 +126,7 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         return template.render(context)
 
     documents = store_documents(app, render, convention_id, 1, digest,
-                                f"Convention de subvention {convention_id} — version 1")
+                                f"Convention de subvention {convention_id} — version 1", now=now)
     etat = etat_initial(convention_id, demande, regles)
 
     version = ConventionVersion(
@@ -154,14 +156,17 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
 
 
 def store_documents(app: Any, render: Callable[[], bytes], convention_id: str, numero: int, digest: str,
-                    title: str) -> tuple[DocumentRef, DocumentRef]:
-    """Render a version's DOCX and convert it to PDF/A, each stored once under its key (``store_once``)."""
+                    title: str, *, now: datetime) -> tuple[DocumentRef, DocumentRef]:
+    """Render a version's DOCX and convert it to PDF/A, each stored once under its key (``store_once``), and
+    inscribe both in the archive ledger (before the catalog records the version: a retry after a crash
+    in between inscribes nothing twice)."""
     docx_ref, docx = store_once(app.storage, document_key(convention_id, numero, digest, "docx"), render, DOCX_TYPE)
     pdf_ref, _ = store_once(
         app.storage, document_key(convention_id, numero, digest, "pdf"),
         lambda: app.pdf(docx, convention_id=convention_id, version=numero, docx_sha256=docx_ref.sha256, title=title),
         PDF_TYPE,
     )
+    inscrire_tous(app, [Inscription(Nature.DOCUMENT, r.key, r.sha256) for r in (docx_ref, pdf_ref)], now=now)
     return docx_ref, pdf_ref
 
 

@@ -135,10 +135,20 @@ def reissue_item(app: Any, plan_id: str, convention_id: str, *, today: date, now
         if outcome is not None:
             app.catalog.set_plan_item(plan_id, convention_id, statut=outcome.statut, now=now, message=outcome.message,
                                       job_id=job_id)
+            _fin_de_lot(app, plan_id, now=now)
             return outcome
     app.catalog.set_plan_item(plan_id, convention_id, statut=ItemStatut.EMISE, version_emise=done.numero, now=now,
                               job_id=job_id)
+    _fin_de_lot(app, plan_id, now=now)
     return Outcome(ItemStatut.EMISE, done.numero)
+
+
+def _fin_de_lot(app: Any, plan_id: str, *, now: datetime) -> None:
+    """The last item of a batch done: its documents are timestamped now rather than at the next anchoring."""
+    from dossiers.services.registre import ancrer_fin_de_lot
+
+    if progress(app, plan_id).finished:
+        ancrer_fin_de_lot(app, now=now)
 
 
 def _check(app: Any, item: PlanItem, plan_: Plan, courant: Any, *, today: date) -> Outcome | None:

@@ -23,6 +23,7 @@ from dossiers.domain.dossier import Dossier, DossierView, PieceRecord, dossier_i
 from dossiers.domain.findings import Finding, FindingCode, Severity
 from dossiers.domain.model import Demande, EtatPoste
 from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, Probleme, safe_filename
+from dossiers.domain.registre import Nature
 from dossiers.errors import DossierError, ErrorCode, ObjectExists
 from dossiers.services.generation import demande_digest
 
@@ -203,6 +204,11 @@ class Rapport:
 
 def rapport_dossier(dossier_id: str, app: Any, *, now: datetime) -> Rapport:
     from dossiers.adapters.pdf.rapport import rapport_controle, rapport_digest
+    from dossiers.services.registre import inscrire
 
     view = view_dossier(dossier_id, app)
-    return Rapport(view, app.sceller(rapport_controle(view, generated_at=now)), rapport_digest(view, now))
+    rapport = Rapport(view, app.sceller(rapport_controle(view, generated_at=now)), rapport_digest(view, now))
+    # a rapport is handed out, not stored: its key names the dossier and the digest its QR code carries
+    inscrire(app, Nature.RAPPORT, f"dossiers/{dossier_id}/rapports/{rapport.empreinte}.pdf",
+             hashlib.sha256(rapport.pdf).hexdigest(), now=now)
+    return rapport

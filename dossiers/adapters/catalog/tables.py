@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -29,7 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
 __all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "EvenementRow", "JobRow", "ArchiveRow",
-           "TokenRow", "AuditRow", "PlanRow", "PlanItemRow", "AgentRow"]
+           "TokenRow", "AuditRow", "PlanRow", "PlanItemRow", "AgentRow",
+           "RegistreRow", "AncrageRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -336,3 +338,36 @@ class AgentRow(Base):
     departements: Mapped[list[str]] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     session_epoch: Mapped[str | None] = mapped_column(String(32), nullable=True)  # sessions must carry it
+
+
+# a 64-bit sequence; on SQLite an INTEGER PRIMARY KEY (the rowid itself: no second index, faster appends)
+SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class RegistreRow(Base):
+    """One entry of the archive ledger (``dossiers.domain.registre``): rows are only ever appended. The
+    same (nature, key, SHA-256) is one entry: a retried store appends nothing."""
+
+    __tablename__ = "registre"
+    __table_args__ = (UniqueConstraint("nature", "key", "sha256"),)
+
+    sequence: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    nature: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(SHA256, index=True)
+    prev_hash: Mapped[str] = mapped_column(SHA256)
+    hash: Mapped[str] = mapped_column(SHA256)
+
+
+class AncrageRow(Base):
+    """A head of the ledger timestamped by the TSA: the token (DER), also in the WORM bucket under
+    ``storage_key``."""
+
+    __tablename__ = "registre_ancrages"
+
+    sequence: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(SHA256)
+    token: Mapped[bytes] = mapped_column(LargeBinary)
+    storage_key: Mapped[str] = mapped_column(String(512))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
