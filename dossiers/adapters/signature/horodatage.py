@@ -61,7 +61,8 @@ def verifier_jeton(token: bytes, digest: bytes, roots: list[Any] | None = None) 
         raise JetonInvalide("le jeton d'horodatage porte sur une autre empreinte")
     gen_time = tst_info["gen_time"].native
     # the TSA's certificate is judged at the time it signed (a token outlives its TSA's certificate)
-    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=gen_time) if roots else None
+    # without roots, only the token's own signature is checked: never the operating system's trust list
+    context = ValidationContext(trust_roots=list(roots or ()), allow_fetching=False, moment=gen_time)
     try:
         status = TimestampSignatureStatus(**asyncio.run(validate_tst_signed_data(signed, context, lambda _: imprint)))
     except Exception as exc:  # noqa: BLE001 - pyHanko raises several kinds for a broken signature
