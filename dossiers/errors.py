@@ -12,9 +12,11 @@
     │   ├── ObjectLocked            under retention (object lock): no delete or replacement before its date
     │   └── StorageUnavailable      transient: the store could not be reached
     ├── CatalogError                the catalog refused an operation
-    │   └── ConventionConflict      a different demande already produced this convention
+    │   ├── ConventionConflict      a different demande already produced this convention
+    │   └── StructureFigee          a demande would rewrite the structure of an issued convention
     ├── ChangementRefuse            a change request (avenant, renouvellement, résiliation) is refused
     ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
+    ├── IdempotenceConflit          an Idempotency-Key already bound to another request
     ├── RapportError                the rapport de contrôle cannot be drawn (no usable font)
     ├── InspectionUnavailable       transient: no inspection child process could run the file
     ├── HorodatageUnavailable       transient: the time-stamping authority (TSA_URL) did not answer a token
@@ -50,6 +52,8 @@ __all__ = [
     "StorageUnavailable",
     "CatalogError",
     "ConventionConflict",
+    "StructureFigee",
+    "IdempotenceConflit",
     "ChangementRefuse",
     "DossierError",
     "RapportError",
@@ -107,6 +111,8 @@ class ErrorCode(StrEnum):
     JETON_HORODATAGE_INVALIDE = "jeton_horodatage_invalide"
     SCEAU_INDISPONIBLE = "sceau_indisponible"
     HORODATAGE_NON_CONFIGURE = "horodatage_non_configure"
+    STRUCTURE_FIGEE = "structure_figee"
+    IDEMPOTENCE_CONFLIT = "idempotence_conflit"
 
 
 class ConumError(Exception):
@@ -210,6 +216,32 @@ class CatalogError(ConumError):
 
 class ConventionConflict(CatalogError):
     code = ErrorCode.CONVENTION_CONFLIT
+
+
+class StructureFigee(CatalogError):
+    """The structure has an issued convention: its facts (SIRET, nature, names, address…) change only
+    through an avenant or an admin's audited correction (``conum structure corriger``). ``champs``: the
+    differing fields, dotted (``structure.siret``, ``structure.representant.nom``)."""
+
+    code = ErrorCode.STRUCTURE_FIGEE
+
+    def __init__(self, structure_id: str, champs: list[str]) -> None:
+        self.structure_id = structure_id
+        self.champs = champs
+        super().__init__(
+            f"La structure {structure_id} a une convention émise : ses données ({', '.join(champs)}) ne changent "
+            "que par un avenant ou une correction d'un administrateur (conum structure corriger).")
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "erreurs": [
+            {"champ": champ, "code": str(self.code), "message": "diffère de la structure enregistrée"}
+            for champ in self.champs]}
+
+
+class IdempotenceConflit(ConumError):
+    """An ``Idempotency-Key`` reused by the same token for a request with another body."""
+
+    code = ErrorCode.IDEMPOTENCE_CONFLIT
 
 
 class ChangementRefuse(ConumError):

@@ -24,6 +24,7 @@ from dossiers.errors import (
     DossierError,
     ErrorCode,
     RulesError,
+    StructureFigee,
     TemplateError,
 )
 from dossiers.settings import Settings
@@ -69,7 +70,7 @@ def _documents(version: Any) -> dict[str, str]:
 
 
 @dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=(DemandeInvalide, ConventionConflict,
-                ChangementRefuse, RulesError, TemplateError), **_RETRY)
+                StructureFigee, ChangementRefuse, RulesError, TemplateError), **_RETRY)
 def generate_convention(demande_key: str) -> dict[str, Any]:
     from dossiers.services.generation import generate_convention as generate
 
@@ -108,7 +109,8 @@ def validate_piece(dossier_id: str, kind: str, piece_key: str, filename: str | N
     return result
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DemandeInvalide, DossierError), **_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DemandeInvalide, DossierError, StructureFigee),
+                **_RETRY)
 def validate_dossier(demande_key: str, dossier_id: str | None = None) -> dict[str, Any]:
     from dossiers.services.validation import open_dossier, view_dossier
 

@@ -158,7 +158,7 @@ def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: date
         recorded = app.catalog.record_version(
             structure=issued.structure, convention_id=convention_id, vague=courant.convention.vague,
             date_debut=courant.convention.date_debut, version=issued.version,
-            demande_json=app.catalog.find_demande(convention_id, 1),
+            demande_json=app.catalog.find_demande(convention_id, 1), structure_modifiee=True,  # a change request
         )
     except ConventionConflict as exc:  # another request took this version number first
         raise ChangementRefuse(
@@ -260,7 +260,8 @@ def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[
     try:
         recorded = app.catalog.record_version(
             structure=structure, convention_id=new_id, vague=nouvelles.vague, date_debut=etat.date_debut,
-            version=version, demande_json=_demande_json(structure, etat), renouvelle=convention_id)
+            version=version, demande_json=_demande_json(structure, etat), renouvelle=convention_id,
+            structure_modifiee=True)
     except ConventionConflict:  # renewed meanwhile (the same request sent twice at once, or another one)
         convention = app.catalog.get_convention(convention_id)
         if convention is None or not convention.renouvelee_par:

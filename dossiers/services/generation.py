@@ -24,6 +24,7 @@ from dossiers.domain.gestion import NOUVELLE_STRUCTURE, limiter
 from dossiers.domain.model import Calcul, ConventionVersion, Demande, DocumentRef, convention_id_for
 from dossiers.domain.registre import Inscription, Nature
 from dossiers.domain.rules import RuleSet, calculer
+from dossiers.domain.structures import verifier_espace
 from dossiers.errors import ConventionConflict, ObjectExists
 from dossiers.services.registre import inscrire_tous
 
@@ -113,6 +114,8 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
                 "une modification passe par un avenant"
             )
         return Generated(demande, calcul, regles, existing, created=False)
+    if app.catalog.get_structure(demande.structure.id) is None:  # a new id: not in another département's namespace
+        verifier_espace(demande.structure)
     if not app.catalog.structure_connue(demande.structure.id, demande.structure.siret):  # May 2025 limits
         limiter(app.rules.gestions(), NOUVELLE_STRUCTURE, demande.date_debut, demande.derogation)
 

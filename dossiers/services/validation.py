@@ -24,6 +24,7 @@ from dossiers.domain.findings import Finding, FindingCode, Severity
 from dossiers.domain.model import Demande, EtatPoste
 from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, Probleme, safe_filename
 from dossiers.domain.registre import Nature
+from dossiers.domain.structures import verifier_espace
 from dossiers.errors import DossierError, ErrorCode, ObjectExists
 from dossiers.services.generation import demande_digest
 
@@ -101,6 +102,8 @@ def open_dossier(payload: dict[str, Any], app: Any, *, dossier_id: str | None = 
         raise DossierError(f"Identifiant de dossier invalide {did[:120]!r} : 1 à 100 caractères A-Z a-z 0-9 . _ -.",
                            code=ErrorCode.PIECE_INVALIDE)
     known = app.catalog.get_structure(demande.structure.id)
+    if known is None:  # a new id: not in another département's namespace
+        verifier_espace(demande.structure)
     if known is not None and known.departement != demande.structure.departement:
         raise DossierError(f"La structure {demande.structure.id} est enregistrée dans le département {known.departement} : "
                            "une demande ne peut pas la déplacer.", code=ErrorCode.PIECE_INVALIDE)

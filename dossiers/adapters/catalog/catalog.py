@@ -46,7 +46,8 @@ from dossiers.adapters.catalog.mapping import (
 from dossiers.adapters.catalog.tables import ConventionRow, StructureRow, VersionRow
 from dossiers.clock import Clock
 from dossiers.domain.model import Convention, ConventionVersion, Structure
-from dossiers.errors import CatalogError, ConumError, ConventionConflict
+from dossiers.domain.structures import cle_qualifiee, ecarts, reference
+from dossiers.errors import CatalogError, ConumError, ConventionConflict, StructureFigee
 
 __all__ = ["Catalog"]
 
@@ -123,6 +124,8 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
     # -- structures -------------------------------------------------------------------------
 
     def upsert_structure(self, structure: Structure) -> None:
+        """Create or update a structure; raises ``StructureFigee`` when it has a convention and its facts
+        would change (that is an avenant, or ``corriger_structure``)."""
         with self._translate(f"l'enregistrement de la structure {structure.id}"):
             with Session(self._writer) as session, session.begin():
                 self._upsert_structure(session, structure, self._clock.now())
@@ -131,6 +134,35 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         with self._read(f"la lecture de la structure {structure_id}") as session:
             row = session.get(StructureRow, structure_id)
             return structure_from_row(row) if row is not None else None
+
+    def cle_structure(self, departement: str, ref: str) -> str | None:
+        """The key of the structure a département knows as ``ref`` (its own key, or its namespaced one:
+        ``dossiers.domain.structures``), or None. Never a structure of another département."""
+        plain, qualified = reference(departement, ref), cle_qualifiee(departement, ref)
+        stmt = select(StructureRow.id).where(
+            StructureRow.departement == departement,
+            or_(StructureRow.ref == plain, StructureRow.id.in_({ref, plain, qualified})))
+        with self._read(f"la recherche de la structure {ref}") as session:
+            found = list(session.scalars(stmt))
+        return min(found, key=lambda key: (key != plain, key)) if found else None
+
+    def structure_figee(self, structure: Structure) -> list[str]:
+        """The facts of ``structure`` that differ from the stored ones when it has a convention (frozen)."""
+        with self._read(f"la lecture de la structure {structure.id}") as session:
+            return _figee(session, structure)
+
+    def corriger_structure(self, structure: Structure) -> Structure:
+        """An admin's correction of a structure's facts (the caller audits it); returns the facts before."""
+        with self._translate(f"la correction de la structure {structure.id}"):
+            with Session(self._writer) as session, session.begin():
+                row = session.get(StructureRow, structure.id, with_for_update=True)
+                if row is None:
+                    raise CatalogError(f"Structure {structure.id} introuvable.")
+                avant = structure_from_row(row)
+                if structure.departement != avant.departement:
+                    raise CatalogError("Une correction ne change pas le département d'une structure.")
+                self._upsert_structure(session, structure, self._clock.now(), figee=False)
+                return avant
 
     # -- conventions and versions -----------------------------------------------------------
 
@@ -144,11 +176,14 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         version: ConventionVersion,
         demande_json: dict[str, Any],
         renouvelle: str | None = None,
+        structure_modifiee: bool = False,
     ) -> ConventionVersion:
         """Record a version and its documents in one transaction; return what the catalog holds.
 
         ``renouvelle``: for the first version of a renewal, the convention it renews (linked both ways
-        from then on; a convention is renewed once)."""
+        from then on; a convention is renewed once). ``structure_modifiee``: the version is a change
+        request (avenant, renewal) that may change the structure's facts; otherwise a structure that has
+        a convention keeps them (``StructureFigee``)."""
         label = f"la version {version.numero} de la convention {convention_id}"
         if version.convention_id != convention_id:
             raise CatalogError(
@@ -161,7 +196,7 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         with self._translate(f"l'enregistrement de {label}"):
             try:
                 return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json,
-                                            renouvelle)
+                                            renouvelle, structure_modifiee)
             except IntegrityError as exc:
                 # Lost a race, or a constraint refused the write: decide from what is stored now.
                 stored = self.find_version(convention_id, version.numero)
@@ -230,19 +265,20 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         version: ConventionVersion,
         demande_json: dict[str, Any],
         renouvelle: str | None = None,
+        structure_modifiee: bool = False,
     ) -> ConventionVersion:
         with Session(self._writer) as session, session.begin():
             return self._insert_version_in(session, structure, convention_id, vague, date_debut, version,
-                                           demande_json, renouvelle)
+                                           demande_json, renouvelle, structure_modifiee)
 
     def _insert_version_in(self, session: Session, structure: Structure, convention_id: str, vague: int,
                            date_debut: date, version: ConventionVersion, demande_json: dict[str, Any],
-                           renouvelle: str | None = None) -> ConventionVersion:
+                           renouvelle: str | None = None, structure_modifiee: bool = False) -> ConventionVersion:
         now = self._clock.now()
         existing = session.get(VersionRow, (convention_id, version.numero))
         if existing is not None:
             return _same_or_conflict(version_from_row(existing), version)
-        self._upsert_structure(session, structure, now)
+        self._upsert_structure(session, structure, now, figee=not structure_modifiee)
         _check_convention(session, structure.id, convention_id, vague, renouvelle)
         session.execute(
             self._insert(ConventionRow)
@@ -256,10 +292,13 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         session.flush()
         return version
 
-    def _upsert_structure(self, session: Session, structure: Structure, now: datetime) -> None:
+    def _upsert_structure(self, session: Session, structure: Structure, now: datetime, *, figee: bool = True) -> None:
+        """Insert or update; with ``figee``, a structure that has a convention keeps its facts."""
+        if figee and (champs := _figee(session, structure)):
+            raise StructureFigee(structure.id, champs)
         values = structure_values(structure, now=now)
-        stmt = self._insert(StructureRow).values(**values)
-        stmt = stmt.on_conflict_do_update(
+        stmt = self._insert(StructureRow).values(**values, ref=reference(structure.departement, structure.id))
+        stmt = stmt.on_conflict_do_update(  # the reference is the one of the first demande
             index_elements=["id"], set_={name: stmt.excluded[name] for name in values if name != "id"}
         )
         session.execute(stmt)
@@ -277,6 +316,16 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
             raise
         except (SQLAlchemyError, CommandError) as exc:
             raise CatalogError(f"Catalogue : échec de {action} ({_describe(exc)}).") from exc
+
+
+def _figee(session: Session, structure: Structure) -> list[str]:
+    row = session.get(StructureRow, structure.id)
+    if row is None:
+        return []
+    champs = ecarts(structure_from_row(row), structure)
+    if champs and session.scalar(select(ConventionRow.id).where(ConventionRow.structure_id == structure.id).limit(1)):
+        return champs
+    return []
 
 
 def _with_links(session: Session, rows: list[ConventionRow]) -> list[Convention]:

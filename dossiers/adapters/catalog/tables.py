@@ -50,9 +50,14 @@ class Base(DeclarativeBase):
 
 
 class StructureRow(Base):
+    """A structure: ``id`` is the catalog key its dossier and convention ids derive from; ``ref`` the id its
+    portail knows it by, unique within its département (``dossiers.domain.structures``)."""
+
     __tablename__ = "structures"
+    __table_args__ = (UniqueConstraint("departement", "ref"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ref: Mapped[str] = mapped_column(ID)
     siret: Mapped[str] = mapped_column(String(14))
     denomination: Mapped[str] = mapped_column(Text)
     nature: Mapped[str] = mapped_column(String(16))
@@ -230,6 +235,8 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     owner: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # API token that submitted it
+    # the SHA-256 of the HTTP request an Idempotency-Key was sent with: the key is bound to it
+    requete_sha256: Mapped[str | None] = mapped_column(SHA256, nullable=True)
 
 
 class ArchiveRow(Base):
