@@ -20,10 +20,10 @@ import dramatiq
 from dramatiq import Worker
 
 from dossiers.domain.jobs import Job, JobStatus
-from dossiers.errors import ObjectExists
+from dossiers.errors import IdempotenceConflit, ObjectExists
 from workers.broker import is_local
 
-__all__ = ["store_json", "store_upload", "submit", "submit_many", "idempotency_key", "RESUBMIT_AFTER"]
+__all__ = ["store_json", "store_upload", "submit", "submit_many", "idempotency_key", "check_requete", "RESUBMIT_AFTER"]
 
 RESUBMIT_AFTER = timedelta(minutes=10)
 
@@ -54,13 +54,16 @@ def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:
 
 
 def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | None,
-            owner: str | None) -> tuple[Job, dramatiq.Message[Any] | None]:
+            owner: str | None, requete_sha256: str | None = None) -> tuple[Job, dramatiq.Message[Any] | None]:
     """Record the job; the message to enqueue, or None when the job is already on its way or done."""
     key = key or idempotency_key(actor.actor_name, kwargs if owner is None else {**kwargs, "_owner": owner})
     now = app.clock.now()
     job = Job(id=str(uuid.uuid4()), actor=actor.actor_name, queue=actor.queue_name, args=kwargs,
-              status=JobStatus.QUEUED, created_at=now, idempotency_key=key, owner=owner)
+              status=JobStatus.QUEUED, created_at=now, idempotency_key=key, owner=owner,
+              requete_sha256=requete_sha256)
     job, created = app.catalog.create_job(job)
+    if not created:
+        check_requete(job, requete_sha256)
     # recorded but never started for a long time: its submitter may have died before enqueuing it
     # (a duplicate message is harmless, every effect is idempotent, but one is the norm)
     lost = job.status is JobStatus.QUEUED and job.attempts == 0 and now - job.created_at > RESUBMIT_AFTER
@@ -74,13 +77,24 @@ def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | 
     return job, actor.message_with_options(kwargs=job.args, **options).copy(message_id=job.id)
 
 
+def check_requete(job: Job, requete_sha256: str | None) -> None:
+    """An Idempotency-Key is bound to the request it came with: another request under it is refused
+    (a job recorded before keys were bound has no digest, and is returned as before)."""
+    if requete_sha256 is not None and job.requete_sha256 is not None and job.requete_sha256 != requete_sha256:
+        raise IdempotenceConflit(
+            "Cette clé d'idempotence (Idempotency-Key) a déjà servi pour une autre requête (tâche "
+            f"{job.id}) : une nouvelle requête demande une nouvelle clé.")
+
+
 def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None,
-           owner: str | None = None) -> Job:
+           owner: str | None = None, requete_sha256: str | None = None) -> Job:
     """Record and enqueue a job (or return the job already submitted with the same key).
 
     ``owner`` (an API token id) is part of the default key: two portals sending the same file each
-    get a job of their own to follow (the work itself is still done once, effects are idempotent)."""
-    job, message = _record(app, actor, kwargs, key, owner)
+    get a job of their own to follow (the work itself is still done once, effects are idempotent).
+    ``requete_sha256``: the request a client's Idempotency-Key came with; the same key with another
+    request raises ``IdempotenceConflit``."""
+    job, message = _record(app, actor, kwargs, key, owner, requete_sha256)
     if message is not None:
         actor.broker.enqueue(message)
     if is_local(actor.broker):

@@ -37,6 +37,7 @@ class Job:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     owner: str | None = None  # id of the API token that submitted it (None: CLI or a portal's own message)
+    requete_sha256: str | None = None  # the request an Idempotency-Key was sent with (the key is bound to it)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

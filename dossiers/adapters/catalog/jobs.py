@@ -36,6 +36,7 @@ class JobCatalog:
                     self._insert(JobRow).values(
                         id=job.id, actor=job.actor, queue=job.queue, args=job.args, idempotency_key=job.idempotency_key,
                         status=str(job.status), attempts=job.attempts, created_at=job.created_at, owner=job.owner,
+                        requete_sha256=job.requete_sha256,
                     ).on_conflict_do_nothing().returning(JobRow.id)
                 ).scalar_one_or_none()
                 if inserted is not None:
@@ -82,6 +83,11 @@ class JobCatalog:
                 ).scalar_one_or_none()
                 return done is not None
 
+    def find_job_by_key(self, idempotency_key: str) -> Job | None:
+        with self._read("la lecture d'une tâche par sa clé") as session:  # type: ignore[attr-defined]
+            row = session.scalars(select(JobRow).where(JobRow.idempotency_key == idempotency_key)).one_or_none()
+            return _job(row) if row is not None else None
+
     def get_job(self, job_id: str) -> Job | None:
         with self._read(f"la lecture de la tâche {job_id}") as session:  # type: ignore[attr-defined]
             row = session.get(JobRow, job_id)
@@ -108,4 +114,5 @@ def _job(row: JobRow) -> Job:
         id=row.id, actor=row.actor, queue=row.queue, args=dict(row.args), status=JobStatus(row.status),
         created_at=row.created_at, idempotency_key=row.idempotency_key, attempts=row.attempts, result=row.result,
         error=error, started_at=row.started_at, finished_at=row.finished_at, owner=row.owner,
+        requete_sha256=row.requete_sha256,
     )
