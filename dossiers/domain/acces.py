@@ -24,7 +24,8 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = ["Role", "Droit", "Jeton", "AuditEntry", "TOKEN_PREFIX", "token_digest", "looks_like_token",
-           "DEPARTEMENT", "ConventionStatut", "ConventionResume", "search_key", "statut_convention"]
+           "DEPARTEMENT", "ConventionStatut", "ConventionResume", "search_key", "statut_convention",
+           "resultat_visible"]
 
 TOKEN_PREFIX = "conum_"
 _TOKEN = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}$")  # secrets.token_urlsafe(32)
@@ -99,6 +100,23 @@ class Jeton:
         return {"id": self.id, "role": str(self.role), "departements": list(self.departements), "nom": self.nom,
                 "created_at": self.created_at.isoformat(),
                 "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+
+
+# what a job's result shows a caller without the read right (a portail following what it submitted):
+# the dossier's state and what is missing, never its pieces (their fields, findings, file names);
+# no storage key of an issued document. A piece's own validation stays whole: the caller sent that file.
+_RESULTAT_SOUMETTEUR: dict[str, frozenset[str]] = {
+    "validate_dossier": frozenset({"dossier_id", "structure_id", "departement", "status", "missing"}),
+    "generate_convention": frozenset({"convention_id", "version", "total_eur", "nouvelle", "avertissements"}),
+    "amend_convention": frozenset({"convention_id", "version", "motif", "nouvelle"}),
+}
+
+
+def resultat_visible(actor: str, result: dict[str, Any] | None, jeton: Jeton) -> dict[str, Any] | None:
+    """A job's result as ``jeton`` may read it (whole with the read right)."""
+    if result is None or jeton.peut(Droit.LIRE) or actor not in _RESULTAT_SOUMETTEUR:
+        return result
+    return {k: v for k, v in result.items() if k in _RESULTAT_SOUMETTEUR[actor]}
 
 
 @dataclass(frozen=True)

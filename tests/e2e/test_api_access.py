@@ -409,7 +409,8 @@ def test_a_demande_cannot_move_another_departements_structure_into_the_tokens_sc
     gironde = example("departement-vague-1.json")  # STR-000007, in the 33
     moved = {**gironde, "structure": {**gironde["structure"], "departement": "75", "adresse": "Paris"}}
     r = env.post("portail75", "/v1/dossiers", json=moved)
-    assert r.status_code == 404  # as if the structure did not exist for this token
+    # as for an id that exists nowhere: the 75's own structure, in its namespace (tests/e2e/test_api_structures.py)
+    assert r.status_code == 202 and r.json()["dossier_id"] == "DOS-V1-75.STR-000007"
     r = env.post("portail", "/v1/dossiers", json=moved)
     assert r.status_code == 409 and r.json()["code"] == "structure_departement"
     assert env.app.catalog.dossier_departement(D33) == "33"

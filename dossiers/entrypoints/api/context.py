@@ -4,6 +4,7 @@ département scope, write the audit log and submit jobs on behalf of a token."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,12 +14,13 @@ from fastapi import Request
 
 from dossiers.domain.acces import AuditEntry, Jeton, Role
 from dossiers.domain.jobs import Job
+from dossiers.domain.structures import cle_qualifiee
 from dossiers.entrypoints.api.errors import ApiError, status_of
 from dossiers.entrypoints.api.security import RateLimiter
-from dossiers.errors import ConumError
+from dossiers.errors import ConumError, IdempotenceConflit
 from dossiers.services.acces import audit
 
-__all__ = ["ApiContext", "Trail", "IDEMPOTENCY_KEY"]
+__all__ = ["ApiContext", "Trail", "IDEMPOTENCY_KEY", "empreinte_requete"]
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{1,100}$"
 
@@ -43,21 +45,68 @@ class ApiContext:
             raise ApiError(404, "dossier_introuvable", f"Dossier {dossier_id} introuvable.")
         return str(departement)
 
+    def cle_structure(self, jeton: Jeton, departement: str, ref: str) -> str:
+        """The catalog key of the structure ``departement`` knows as ``ref`` (``dossiers.domain.structures``):
+        the one it already has there, else ``ref`` itself for a token of every département, else ``ref``
+        in the département's namespace. What other départements hold never changes the answer of a token
+        limited to some."""
+        found = self.app.catalog.cle_structure(departement, ref)
+        if found is not None:
+            return str(found)
+        return ref if not jeton.departements else cle_qualifiee(departement, ref)
+
     # -- jobs -------------------------------------------------------------------------------------
+    @staticmethod
+    def _job_key(jeton: Jeton, actor: str, idempotency: str) -> str:
+        return hashlib.sha256(f"{jeton.id}\0{actor}\0{idempotency}".encode()).hexdigest()
+
+    def check_idempotency(self, jeton: Jeton, actor: str, idempotency: str | None, requete: str) -> None:
+        """Refuse at once (422 idempotence_conflit) a key already bound to another request, before the
+        request stores anything; ``submit`` checks again when it records the job."""
+        from workers.submit import check_requete
+
+        if idempotency is None:
+            return
+        job = self.app.catalog.find_job_by_key(self._job_key(jeton, actor, idempotency))
+        if job is not None:
+            with _idempotence():
+                check_requete(job, requete)
+
     def submit(self, jeton: Jeton, actor: str, kwargs: dict[str, Any], *, idempotency: str | None = None,
-               key: str | None = None) -> Job:
-        """Submit a job owned by the token. ``Idempotency-Key``: the same key from the same token
-        returns the same job; without it, the same arguments do (``key`` overrides both)."""
+               key: str | None = None, requete: str | None = None) -> Job:
+        """Submit a job owned by the token. ``Idempotency-Key``: the same key from the same token and
+        the same request (``requete``, from ``empreinte_requete``) returns the same job, with another
+        request it is refused (422 idempotence_conflit); without a key, the same arguments give the
+        same job (``key`` overrides both)."""
         from workers.submit import submit
 
         if idempotency is not None:
-            key = hashlib.sha256(f"{jeton.id}\0{actor}\0{idempotency}".encode()).hexdigest()
-        return submit(self.app, self.actors[actor], kwargs, key=key, owner=jeton.id)
+            key = self._job_key(jeton, actor, idempotency)
+        with _idempotence():
+            return submit(self.app, self.actors[actor], kwargs, key=key, owner=jeton.id,
+                          requete_sha256=requete if idempotency is not None else None)
 
     def job_visible(self, jeton: Jeton, job: Job | None, job_id: str) -> Job:
         if job is None or (jeton.role is not Role.ADMIN and job.owner != jeton.id):
             raise ApiError(404, "tache_introuvable", f"Tâche {job_id} introuvable.")
         return job
+
+
+def empreinte_requete(request: Request, body: Any) -> str:
+    """SHA-256 of what a request asks: method, path and body (a JSON body in its canonical form, a form's
+    fields with each file's SHA-256), as an Idempotency-Key is bound to it."""
+    canonical = json.dumps([request.method, request.url.path, body], sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@contextmanager
+def _idempotence() -> Iterator[None]:
+    try:
+        yield
+    except IdempotenceConflit as exc:
+        raise ApiError(422, str(exc.code), exc.message, erreurs=[
+            {"champ": "Idempotency-Key", "code": str(exc.code), "message": "clé déjà liée à une autre requête"}]) from None
 
 
 @dataclass

@@ -4,6 +4,7 @@ copy, fetch its certificat d'archivage. Every download and upload is audited."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,7 @@ from dossiers.domain.changements import parse_changement
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
+from dossiers.errors import DemandeInvalide
 from dossiers.entrypoints.api import schemas
 from dossiers.entrypoints.api.errors import ApiError, responses
 from dossiers.entrypoints.api.routes_dossiers import (
@@ -24,9 +26,10 @@ from dossiers.entrypoints.api.routes_dossiers import (
     check_upload,
     ctx_of,
     read_json,
+    structure_demande,
     submitted,
 )
-from dossiers.entrypoints.api.context import audited
+from dossiers.entrypoints.api.context import audited, empreinte_requete
 from dossiers.entrypoints.api.security import require
 
 __all__ = ["router"]
@@ -56,13 +59,15 @@ def post_convention(body: schemas.NouvelleConvention, request: Request,
 
     ctx = ctx_of(request)
     ctx.dossier_visible(jeton, body.dossier_id)
+    requete = empreinte_requete(request, body.model_dump(mode="json"))
+    ctx.check_idempotency(jeton, "generate", idempotency, requete)
     view = view_dossier(body.dossier_id, ctx.app)
     if str(view.statut) == "incomplet":
         missing = ", ".join(r.label for r in view.manquantes) or "pièces invalides à remplacer"
         raise ApiError(409, "dossier_incomplet", f"Le dossier {body.dossier_id} est incomplet : {missing}.")
     demande = ctx.app.catalog.get_dossier_demande(body.dossier_id)
     key = store_json(ctx.app, demande)
-    job = ctx.submit(jeton, "generate", {"demande_key": key}, idempotency=idempotency)
+    job = ctx.submit(jeton, "generate", {"demande_key": key}, idempotency=idempotency, requete=requete)
     structure = demande["structure"]["id"]
     return submitted(job, dossier_id=body.dossier_id,
                      convention_id=convention_id_for(structure, int(demande["convention"]["vague"])))
@@ -85,8 +90,10 @@ async def post_change(convention_id: str, request: Request, jeton: Jeton = Depen
         if payload.get("type") == "reemission" and jeton.role is not Role.ADMIN:
             raise ApiError(403, "droit_insuffisant", "Une réémission (autres règles ou autre modèle) passe par un plan "
                            "de réémission (`conum reissue`) ou un jeton admin.")
+        requete = empreinte_requete(request, payload)
+        ctx.check_idempotency(jeton, "amend", idempotency, requete)
         job = ctx.submit(jeton, "amend", {"convention_id": convention_id, "change_key": store_json(ctx.app, payload)},
-                         idempotency=idempotency)
+                         idempotency=idempotency, requete=requete)
         return submitted(job, convention_id=convention_id)
 
     return await run_in_threadpool(run)
@@ -114,15 +121,40 @@ async def post_evenement(convention_id: str, poste: PosteParam, request: Request
     ctx = ctx_of(request)
 
     def run() -> Any:
+        body = payload
         ctx.convention_visible(jeton, convention_id)
         vers = payload.get("vers") if isinstance(payload, dict) and payload.get("type") == "transfert" else None
         if isinstance(vers, dict):
+            vers = _transfer_target(ctx, jeton, vers)
             _transfer_target_visible(ctx, jeton, vers)
+            body = {**payload, "vers": vers}
         now, today = ctx.app.clock.read()
-        done = record_evenement(convention_id, poste, payload, ctx.app, source=Source.PORTAIL, today=today, now=now)
+        done = record_evenement(convention_id, poste, body, ctx.app, source=Source.PORTAIL, today=today, now=now)
         return JSONResponse(done.to_json(), status_code=201 if done.enregistre else 200)
 
     return await run_in_threadpool(run)
+
+
+def _transfer_target(ctx: Any, jeton: Jeton, vers: dict[str, Any]) -> dict[str, Any]:
+    """The transfer's target as the catalog knows it: a structure id of the token's départements read
+    in their namespaces, a new structure's demande namespaced as ``POST /v1/dossiers`` does."""
+    from dossiers.domain.demande import validate_demande
+
+    structure_id = vers.get("structure_id")
+    if isinstance(structure_id, str) and jeton.departements:
+        found = [k for d in jeton.departements if (k := ctx.app.catalog.cle_structure(d, structure_id)) is not None]
+        return {**vers, "structure_id": found[0]} if found else vers
+    demande = vers.get("demande")
+    if isinstance(demande, dict):
+        try:
+            valid = validate_demande(demande).model_dump(mode="json")
+        except DemandeInvalide:
+            return vers  # refused with its fields by the service
+        if jeton.voit(valid["structure"]["departement"]):
+            namespaced = structure_demande(ctx, jeton, valid, prefix="vers.demande.structure")
+            if namespaced is not valid:  # sent as is otherwise: a re-sent event is compared with what was sent
+                return {**vers, "demande": namespaced}
+    return vers
 
 
 def _transfer_target_visible(ctx: Any, jeton: Jeton, vers: dict[str, Any]) -> None:
@@ -274,10 +306,12 @@ def post_signed(
         trail.detail = {"version": numero, "filename": filename, "size": len(data)}
         check_upload(data, mimes=SIGNED_COPY_POLICY.mimes, max_bytes=SIGNED_COPY_POLICY.max_bytes,
                      what="La copie signée")
+        requete = empreinte_requete(request, {"fichier": hashlib.sha256(data).hexdigest(), "filename": fichier.filename})
+        ctx.check_idempotency(jeton, "archive", idempotency, requete)  # before anything is staged
         key = stage(data, ctx.app)
         sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
         job = ctx.submit(jeton, "archive", {"convention_id": convention_id, "staging_key": key, "version": numero,
-                                            "filename": filename}, idempotency=idempotency)
+                                            "filename": filename}, idempotency=idempotency, requete=requete)
         trail.status = 202
         trail.detail.update(sha256=sha256, job_id=job.id)
         return submitted(job, convention_id=convention_id, sha256=sha256)

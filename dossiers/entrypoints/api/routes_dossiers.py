@@ -3,6 +3,7 @@ instructeurs read dossiers and their rapport de contrôle."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Annotated, Any
@@ -11,18 +12,21 @@ from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from dossiers.domain.acces import Droit, Jeton
+from dossiers.domain.acces import Droit, Jeton, resultat_visible
 from dossiers.domain.demande import avertissements_demande, validate_demande
 from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.pieces import PieceKind, safe_filename
+from dossiers.domain.structures import MAX_ID, prefixe_etranger
 from dossiers.entrypoints.api import schemas
-from dossiers.entrypoints.api.context import IDEMPOTENCY_KEY, ApiContext, audited
+from dossiers.entrypoints.api.context import IDEMPOTENCY_KEY, ApiContext, audited, empreinte_requete
+from dossiers.errors import StructureFigee
 from dossiers.entrypoints.api.errors import ApiError, responses
 from dossiers.entrypoints.api.limits import human_size
 from dossiers.entrypoints.api.security import require
 from dossiers.services.documents import ascii_filename
 
-__all__ = ["router", "ctx_of", "read_json", "job_out", "submitted", "check_upload", "PDF", "Idempotency"]
+__all__ = ["router", "ctx_of", "read_json", "job_out", "submitted", "check_upload", "PDF", "Idempotency",
+           "structure_demande", "structure_figee"]
 
 router = APIRouter(prefix="/v1")
 PDF = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
@@ -44,10 +48,39 @@ async def read_json(request: Request) -> Any:
                        erreurs=[{"champ": "", "code": "json_invalide", "message": "JSON illisible"}]) from None
 
 
-def job_out(job: Any) -> dict[str, Any]:
+def job_out(job: Any, jeton: Jeton) -> dict[str, Any]:
+    """The job as ``jeton`` may read it: its result filtered by the token's rights (``resultat_visible``)."""
     data = job.to_dict()
+    data["result"] = resultat_visible(job.actor, data["result"], jeton)
     return {k: data[k] for k in ("job_id", "actor", "status", "attempts", "result", "error", "created_at",
                                  "started_at", "finished_at")}
+
+
+def structure_demande(ctx: ApiContext, jeton: Jeton, payload: dict[str, Any], prefix: str = "structure") -> dict[str, Any]:
+    """The demande with ``structure.id`` replaced by the structure's catalog key for the token
+    (``ApiContext.cle_structure``); refused (422) when the id is written in another département's
+    namespace or too long to be namespaced. Validated already (``validate_demande``)."""
+    structure = payload["structure"]
+    departement, ref = structure["departement"], structure["id"]
+    if (autre := prefixe_etranger(departement, ref)) is not None:
+        raise ApiError(422, "demande_invalide", f"L'identifiant de structure {ref} est dans l'espace du département "
+                       f"{autre}, pas du {departement}.", erreurs=[{
+                           "champ": f"{prefix}.id", "code": "structure_id_autre_departement",
+                           "message": f"le préfixe « {autre}. » est réservé aux structures du département {autre}"}])
+    cle = ctx.cle_structure(jeton, departement, ref)
+    if len(cle) > MAX_ID:
+        raise ApiError(422, "demande_invalide", f"L'identifiant de structure {ref} est trop long.", erreurs=[{
+            "champ": f"{prefix}.id", "code": "string_too_long",
+            "message": f"{MAX_ID - len(cle) + len(ref)} caractères au plus (l'identifiant est préfixé par le département)"}])
+    return payload if cle == ref else {**payload, "structure": {**structure, "id": cle}}
+
+
+def structure_figee(ctx: ApiContext, structure: Any) -> None:
+    """409 structure_figee, with the differing fields, when the demande would change the facts of a
+    structure that has an issued convention."""
+    if champs := ctx.app.catalog.structure_figee(structure):
+        exc = StructureFigee(structure.id, champs)
+        raise ApiError(409, str(exc.code), exc.message, erreurs=exc.to_dict()["erreurs"])  # type: ignore[arg-type]
 
 
 def submitted(job: Any, **extra: Any) -> dict[str, Any]:
@@ -79,6 +112,7 @@ async def post_dossier(request: Request, jeton: Jeton = Depends(require(Droit.SO
                        idempotency: Idempotency = None) -> dict[str, Any]:
     payload = await read_json(request)
     ctx = ctx_of(request)
+    requete = empreinte_requete(request, payload)
 
     def run() -> dict[str, Any]:
         from workers.submit import store_json
@@ -87,6 +121,9 @@ async def post_dossier(request: Request, jeton: Jeton = Depends(require(Droit.SO
         if not jeton.voit(demande.structure.departement):
             raise ApiError(403, "hors_perimetre",
                            f"Le jeton ne couvre pas le département {demande.structure.departement}.")
+        ctx.check_idempotency(jeton, "dossier", idempotency, requete)
+        # the structure as the catalog knows it in this département: ids are namespaced by département
+        demande = validate_demande(structure_demande(ctx, jeton, demande.model_dump(mode="json")))
         known = ctx.app.catalog.get_structure(demande.structure.id)
         if known is not None and known.departement != demande.structure.departement:
             # a demande never moves a structure to another département (nor into the token's scope)
@@ -94,11 +131,12 @@ async def post_dossier(request: Request, jeton: Jeton = Depends(require(Droit.SO
                 raise ApiError(404, "structure_introuvable", f"Structure {demande.structure.id} introuvable.")
             raise ApiError(409, "structure_departement", f"La structure {demande.structure.id} est enregistrée dans le "
                            f"département {known.departement} : une demande ne peut pas la déplacer.")
+        structure_figee(ctx, demande.to_domain().structure)
         key = store_json(ctx.app, demande.model_dump(mode="json"))
         dossier_id = dossier_id_for(demande.structure.id, demande.convention.vague)
         # opening a dossier is also a read of its state: each submission runs, unless an Idempotency-Key says
         job = ctx.submit(jeton, "dossier", {"demande_key": key, "dossier_id": dossier_id},
-                         idempotency=idempotency, key=None if idempotency else str(uuid.uuid4()))
+                         idempotency=idempotency, key=None if idempotency else str(uuid.uuid4()), requete=requete)
         avertissements = avertissements_demande(demande.to_domain())
         return submitted(job, dossier_id=dossier_id, avertissements=avertissements or None)
 
@@ -154,6 +192,9 @@ def post_piece(
         filename = safe_filename(fichier.filename)
         trail.detail = {"kind": str(kind), "filename": filename, "size": len(data)}
         mime = check_upload(data, mimes=policy.mimes, max_bytes=policy.max_bytes, what=f"La pièce « {kind} »")
+        requete = empreinte_requete(request, {"fichier": hashlib.sha256(data).hexdigest(), "filename": fichier.filename,
+                                              "kind": str(kind), "poste_id": poste_id, "mrz": mrz})
+        ctx.check_idempotency(jeton, "validate", idempotency, requete)
         key = store_upload(ctx.app, data)
         sha256 = key.rsplit("/", 1)[-1]
         trail.detail.update(sha256=sha256, mime=mime)
@@ -161,7 +202,7 @@ def post_piece(
         job = ctx.submit(jeton, "validate", {
             "dossier_id": dossier_id, "kind": str(kind), "piece_key": key, "filename": filename,
             "poste_id": poste_id, "mrz": mrz, "soumis_le": ctx.app.clock.now().isoformat(),
-        }, idempotency=idempotency)
+        }, idempotency=idempotency, requete=requete)
         trail.status = 202
         trail.detail["job_id"] = job.id
         return submitted(job, dossier_id=dossier_id, sha256=sha256)
@@ -172,4 +213,4 @@ def post_piece(
 def get_job(job_id: str, request: Request, jeton: Jeton = Depends(require(Droit.SUIVRE))) -> dict[str, Any]:
     ctx = ctx_of(request)
     job = ctx.job_visible(jeton, ctx.app.catalog.get_job(job_id) if len(job_id) <= 64 else None, job_id)
-    return job_out(job)
+    return job_out(job, jeton)
