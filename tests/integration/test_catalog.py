@@ -341,3 +341,72 @@ def test_a_catalog_of_the_previous_revision_gets_its_search_keys(catalog_url: st
         assert catalog.current_revision() == migrations.head_revision()
     finally:
         catalog.close()
+
+
+def test_0014_keeps_every_existing_id_as_its_structures_reference(catalog_url: str) -> None:
+    """Structures recorded before 0014 are known by their key in their own département only; jobs recorded
+    before it have no request digest."""
+    from dossiers.adapters.catalog.engine import create_catalog_engine
+
+    engine = create_catalog_engine(catalog_url)
+    with engine.begin() as connection:
+        migrations.upgrade(connection, "0013")
+    with engine.begin() as connection:
+        values = dataclasses.asdict(STRUCTURE) | {"nature": "publique", "representant": "{}", "now": datetime.now(UTC)}
+        connection.execute(text(
+            "INSERT INTO structures (id, siret, denomination, nature, categorie_juridique, departement, adresse, "
+            "zone_prioritaire, representant, updated_at) VALUES (:id, :siret, :denomination, :nature, "
+            ":categorie_juridique, :departement, :adresse, false, :representant, :now)"), values)
+        connection.execute(text("INSERT INTO jobs (id, actor, queue, args, idempotency_key, status, attempts, created_at) "
+                                "VALUES ('j1', 'validate_dossier', 'pieces', '{}', 'k1', 'succeeded', 1, :now)"),
+                           {"now": datetime.now(UTC)})
+    engine.dispose()
+    with Catalog.open(catalog_url) as upgraded:
+        assert upgraded.current_revision() == migrations.head_revision()
+        with upgraded.engine.connect() as conn:
+            assert conn.scalar(text("SELECT ref FROM structures WHERE id = 'STR-000123'")) == "STR-000123"
+        assert upgraded.cle_structure("33", "STR-000123") == "STR-000123"
+        assert upgraded.cle_structure("33", "33.STR-000123") == "STR-000123"  # the namespaced spelling
+        assert upgraded.cle_structure("94", "STR-000123") is None  # never another département's
+        assert upgraded.find_job_by_key("k1").requete_sha256 is None
+
+
+def test_a_reference_is_one_structure_in_its_departement(catalog: Catalog) -> None:
+    catalog.upsert_structure(dataclasses.replace(STRUCTURE, id="33.STR-9"))
+    assert catalog.cle_structure("33", "STR-9") == "33.STR-9"
+    assert catalog.cle_structure("94", "STR-9") is None
+    catalog.upsert_structure(dataclasses.replace(STRUCTURE, id="STR-9", departement="94"))  # another département
+    assert catalog.cle_structure("94", "STR-9") == "STR-9"
+    with pytest.raises(CatalogError):  # a second STR-9 of the 33
+        catalog.upsert_structure(dataclasses.replace(STRUCTURE, id="STR-9"))
+
+
+def test_a_structure_with_a_convention_keeps_its_facts(catalog: Catalog) -> None:
+    """Until a convention is issued the demande may correct the structure; after, only a change request
+    (an avenant's version) or an admin's correction changes it."""
+    from dossiers.domain.model import Nature
+    from dossiers.errors import StructureFigee
+
+    rewritten = dataclasses.replace(STRUCTURE, siret="22330001300016",
+                                    representant=dataclasses.replace(STRUCTURE.representant, nom="Autre"))
+    catalog.upsert_structure(STRUCTURE)
+    catalog.upsert_structure(rewritten)  # no convention yet
+    catalog.upsert_structure(STRUCTURE)
+    record(catalog, make_version())
+    for attempt in (lambda: catalog.upsert_structure(rewritten),
+                    lambda: catalog.save_dossier("DOS-V2-STR-000123", structure=rewritten, vague=2,
+                                                 demande_json=DEMANDE, demande_sha256="e" * 64),
+                    lambda: record(catalog, make_version(cid=convention_id_for(STRUCTURE.id, 1)), rewritten, vague=1)):
+        with pytest.raises(StructureFigee) as refused:
+            attempt()
+        assert refused.value.champs == ["structure.siret", "structure.representant.nom"]
+        assert refused.value.code is ErrorCode.STRUCTURE_FIGEE
+    assert catalog.get_structure(STRUCTURE.id) == STRUCTURE
+    catalog.upsert_structure(STRUCTURE)  # the same facts: nothing to refuse
+    privee = dataclasses.replace(STRUCTURE, nature=Nature.PRIVEE)
+    catalog.record_version(structure=privee, convention_id=CID, vague=2, date_debut=date(2024, 1, 1),
+                           version=make_version(2, demande_sha256="2" * 64), demande_json=DEMANDE,
+                           structure_modifiee=True)  # an avenant (change of nature)
+    assert catalog.get_structure(STRUCTURE.id).nature is Nature.PRIVEE
+    assert catalog.corriger_structure(rewritten) == privee
+    assert catalog.get_structure(STRUCTURE.id) == rewritten
