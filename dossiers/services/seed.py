@@ -354,5 +354,5 @@ def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, str
     if resultat.etat.natures[-1][1] is not structure.nature:
         structure = replace(structure, nature=resultat.etat.natures[-1][1])
     app.catalog.record_version(structure=structure, convention_id=cid, vague=vague, date_debut=etat.date_debut,
-                               version=v2, demande_json=canonical)
+                               version=v2, demande_json=canonical, structure_modifiee=True)  # an avenant
     return replace(resultat.etat, paiements=())
