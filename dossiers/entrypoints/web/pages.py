@@ -329,7 +329,7 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
                 fichier: Annotated[UploadFile | None, File()] = None,
                 csrf: Annotated[str | None, Form()] = None) -> Response:
     from dossiers.adapters.inspection.sniff import sniff
-    from dossiers.services.archive import stage
+    from dossiers.services.archive import release_if_done, stage
     from workers.submit import submit
 
     agent, departement = _instructeur_form(request, convention_id, csrf, "déposer")
@@ -353,6 +353,7 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
     key = stage(data, app)
     job = submit(app, request.app.state.ctx.actors["archive"], {
         "convention_id": convention_id, "staging_key": key, "version": numero, "filename": filename}, owner=agent.id)
+    release_if_done(app, job, key)  # the same copy sent again: its job had already ended
     _audit(request, agent, "copie_signee.deposer", departement, 202,
            {"filename": filename, "size": len(data), "sha256": key.rsplit("/", 1)[-1].removesuffix(".pdf"),
             "job_id": job.id})
