@@ -142,6 +142,9 @@ def login_return(request: Request, code: str | None = None, state: str | None = 
     except OidcError as exc:
         raise PageError(400, "Connexion refusée", str(exc)) from None
     email = str(claims["email"]).strip().lower()
+    if _app(request).settings.oidc_require_email_verified and claims.get("email_verified") is not True:
+        raise PageError(403, "Adresse non vérifiée", f"Le fournisseur d'identité ne certifie pas que l'adresse "
+                                                     f"{email} vous appartient (email_verified) : connexion refusée.")
     found = _app(request).catalog.agent_session(email)
     if found is None:
         raise PageError(403, "Compte non habilité", f"Le compte {email} n'a accès à aucun département. "
