@@ -24,6 +24,7 @@ from dossiers.domain.demande import DemandeIn
 from dossiers.entrypoints.api import routes_conventions, routes_dossiers, schemas
 from dossiers.entrypoints.api.context import ApiContext
 from dossiers.entrypoints.api.errors import install_handlers
+from dossiers.entrypoints.api.gate import Gate, JsonGuard
 from dossiers.entrypoints.api.limits import BodyLimit
 from dossiers.entrypoints.api.security import RateLimiter
 from dossiers.entrypoints.web import install_web, is_page
@@ -80,7 +81,10 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
             return SIGNED_COPY_POLICY.max_bytes + MULTIPART_OVERHEAD
         return MAX_JSON_BYTES
 
+    # outermost first: the session (install_web) > headers > Gate > BodyLimit > JsonGuard > routes
+    api.add_middleware(JsonGuard)
     api.add_middleware(BodyLimit, limit_for=limit_for)
+    api.add_middleware(Gate, limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst))
 
     @api.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
