@@ -1,6 +1,6 @@
 """What a hostile client tries against the front door, over HTTP against a real ``conum serve``
 (uvicorn, its own process, SQLite catalog and local storage under a temp ``CONUM_VAR_DIR``, its
-``TMPDIR`` in a test folder, jobs in process): issue 17, items 1, 5 and the rate limit of item 10.
+``TMPDIR`` in a test folder, jobs in process): issue 17, items 1, 5, 7 and the rate limit of item 10.
 
 - a 50 MB upload with a made-up token, or to a page's form with a forged session cookie, is answered
   from its headers (401, or the login page) before its body is read: nothing is spooled, the
@@ -9,6 +9,7 @@
   trusted proxy, as the audit log reads it);
 - deeply nested JSON, a 5 000-digit number, bytes that are not UTF-8, truncated JSON: 422 naming the
   problem, never a 500 nor a traceback in the log; a client gone mid-body is not an error;
+- ``/v1/docs`` loads Swagger UI from the server itself, under the pages' Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -266,3 +267,21 @@ def test_a_client_that_goes_away_mid_body_is_not_an_error(server: Server) -> Non
     assert server.proc.poll() is None
     log = server.tail(200_000)
     assert "ERROR" not in log and "Traceback" not in log and "erreur interne" not in log, log[-3000:]
+
+
+# -- item 7: the interactive documentation is served from the package ---------------------------------------
+
+def test_the_docs_page_loads_nothing_from_another_origin_and_carries_the_csp(server: Server) -> None:
+    r = httpx.get(server.base + "/v1/docs", timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    refs = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert refs and all(ref.startswith("/") and not ref.startswith("//") for ref in refs), refs
+    assert "<script>" not in r.text and "cdn" not in r.text.lower()  # no inline script, no CDN
+    assert httpx.get(server.base + "/static/api-docs.js", timeout=10).status_code == 200
+    if (ROOT / "dossiers/entrypoints/web/static/swagger-ui/swagger-ui-bundle.js").exists():  # after make static
+        for ref in refs:
+            assert httpx.get(server.base + ref, timeout=10).status_code == 200, ref
+    assert httpx.get(server.base + "/v1/openapi.json", timeout=10).json()["openapi"].startswith("3.")
