@@ -285,3 +285,17 @@ def test_the_docs_page_loads_nothing_from_another_origin_and_carries_the_csp(ser
         for ref in refs:
             assert httpx.get(server.base + ref, timeout=10).status_code == 200, ref
     assert httpx.get(server.base + "/v1/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+
+
+def test_the_json_check_lets_real_demandes_through_and_reads_strings_as_strings() -> None:
+    from dossiers.entrypoints.api.gate import MAX_DEPTH, json_problem
+
+    for path in sorted((ROOT / "examples" / "demandes").glob("*.json")):
+        assert json_problem(path.read_bytes()) is None, path.name
+    tricky = '{"a": "[[[[\\"{{{{", "b": ["]]]", {"c": "' + "[" * 100 + '"}], "n": -1.5e+30}'
+    assert json_problem(tricky.encode()) is None
+    assert json_problem(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is None
+    assert json_problem(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))["code"] == "json_trop_profond"
+    deep = b'{"structure": {"adresse": ' + b"[" * 40 + b"]" * 40 + b"}}"
+    assert json_problem(deep) == {"champ": "structure.adresse", "code": "json_trop_profond",
+                                  "message": f"imbrication de plus de {MAX_DEPTH} niveaux"}

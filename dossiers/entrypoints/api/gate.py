@@ -38,7 +38,8 @@ log = logging.getLogger("conum.api")
 
 PUBLIC_API = frozenset({"/v1/openapi.json", "/v1/docs"})
 NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_FREE_FORMS = frozenset({"/deconnexion"})  # a dead session may still clear itself (64 KB cap)
+# a dead session may still log out (its CSRF token is checked by the page; the body stays under 64 KB)
+SESSION_FREE_FORMS = frozenset({"/deconnexion"})
 MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 100
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:,]|-?[0-9][0-9.eE+-]*')
@@ -106,7 +107,7 @@ class Gate:
         if path.startswith("/v1/") or path == "/v1":
             if not await self._api(scope, send, ctx, state):
                 return
-        elif _has_body(scope) and "session" in scope:
+        elif _has_body(scope) and "session" in scope and path not in SESSION_FREE_FORMS:
             if not await self._form(scope, send, ctx, state):
                 return
         await self.app(scope, receive, send)
@@ -160,8 +161,6 @@ class Gate:
             await _html(send, 429, "Trop de requêtes", "Trop de requêtes depuis cette adresse : réessayez dans "
                         "quelques secondes.", headers={"Retry-After": str(max(1, math.ceil(wait)))})
             return False
-        if scope["path"] in SESSION_FREE_FORMS:
-            return True
         suite = scope["path"]  # the login page, as for a page read without a session; the body is never read
         await send({"type": "http.response.start", "status": 303, "headers": [
             (b"location", f"/connexion?suite={quote(suite, safe='/')}".encode("latin-1")),
