@@ -299,3 +299,17 @@ def test_the_json_check_lets_real_demandes_through_and_reads_strings_as_strings(
     deep = b'{"structure": {"adresse": ' + b"[" * 40 + b"]" * 40 + b"}}"
     assert json_problem(deep) == {"champ": "structure.adresse", "code": "json_trop_profond",
                                   "message": f"imbrication de plus de {MAX_DEPTH} niveaux"}
+
+
+def test_a_token_checked_while_the_catalog_is_down_is_a_503_not_a_500(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from dossiers.entrypoints.api import create_app
+    from dossiers.settings import Settings
+
+    settings = Settings(var_dir=tmp_path / "var", database_url="postgresql+psycopg://conum@127.0.0.1:1/absent")
+    with TestClient(create_app(settings=settings), raise_server_exceptions=False) as client:
+        headers = {"Authorization": f"Bearer {_bogus()}"}
+        assert client.get("/v1/conventions", headers=headers).status_code == 503
+        r = client.post("/v1/dossiers", json={}, headers=headers)
+        assert r.status_code == 503 and r.headers["Retry-After"]

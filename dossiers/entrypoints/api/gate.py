@@ -122,9 +122,14 @@ class Gate:
                 return authenticate(ctx.app, secret)
             except AccesRefuse as exc:
                 return exc
+            except Exception:  # the catalog is down: the route's own check answers 503 (the body stays capped)
+                log.warning("jeton non vérifié avant le corps de %s", scope["path"], exc_info=True)
+                return None
 
         outcome = await run_in_threadpool(check) if secret else AccesRefuse(
             "Jeton d'accès manquant : en-tête « Authorization: Bearer <jeton> » attendu.")
+        if outcome is None:
+            return True
         state[AUTH_STATE] = (secret, outcome)
         if not isinstance(outcome, AccesRefuse):
             state[AUTHENTICATED] = True
