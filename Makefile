@@ -57,13 +57,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# The web pages' design system (DSFR) and htmx, copied from their npm packages into the static files
-# (never fetched from a CDN at run time); axe-core for the accessibility tests. Pinned versions.
+# The web pages' design system (DSFR) and htmx, and Swagger UI for /v1/docs, copied from their npm
+# packages into the static files (never fetched from a CDN at run time); axe-core for the
+# accessibility tests. Pinned versions.
 DSFR_VERSION := 1.15.3
 HTMX_VERSION := 2.0.4
+SWAGGER_UI_VERSION := 5.36.0
 AXE_VERSION := 4.10.3
 STATIC := dossiers/entrypoints/web/static
-static: $(STATIC)/dsfr/.installed-$(DSFR_VERSION) $(STATIC)/htmx/.installed-$(HTMX_VERSION)
+static: $(STATIC)/dsfr/.installed-$(DSFR_VERSION) $(STATIC)/htmx/.installed-$(HTMX_VERSION) \
+	$(STATIC)/swagger-ui/.installed-$(SWAGGER_UI_VERSION)
 $(STATIC)/dsfr/.installed-$(DSFR_VERSION):
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends npm; }
 	rm -rf $(STATIC)/dsfr && mkdir -p $(STATIC)/dsfr/utility/icons
@@ -76,6 +79,13 @@ $(STATIC)/htmx/.installed-$(HTMX_VERSION):
 	rm -rf $(STATIC)/htmx && mkdir -p $(STATIC)/htmx
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack -q htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-*.tgz) \
 	  && cp $$tmp/package/dist/htmx.min.js $(STATIC)/htmx/ && rm -rf $$tmp
+	touch $@
+$(STATIC)/swagger-ui/.installed-$(SWAGGER_UI_VERSION):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends npm; }
+	rm -rf $(STATIC)/swagger-ui && mkdir -p $(STATIC)/swagger-ui
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack -q swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && tar xzf swagger-ui-dist-*.tgz) \
+	  && cp $$tmp/package/swagger-ui-bundle.js $$tmp/package/swagger-ui.css $$tmp/package/LICENSE $(STATIC)/swagger-ui/ \
+	  && rm -rf $$tmp
 	touch $@
 test-assets: var/test-assets/axe-$(AXE_VERSION).min.js
 var/test-assets/axe-$(AXE_VERSION).min.js:

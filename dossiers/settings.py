@@ -76,6 +76,7 @@ ENV_VARS: dict[str, str] = {
     "API_RATE_LIMIT": "api_rate_limit",
     "API_RATE_BURST": "api_rate_burst",
     "API_TRUSTED_PROXIES": "api_trusted_proxies",
+    "OIDC_REQUIRE_EMAIL_VERIFIED": "oidc_require_email_verified",
     "SIGNATURE_TRUST_ROOTS": "signature_trust_roots",
     "TSA_URL": "tsa_url",
     "TSA_TIMEOUT": "tsa_timeout",
@@ -155,6 +156,8 @@ class Settings(BaseModel):
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
     oidc_scopes: str = "openid email given_name usual_name"
+    # the provider must say the email is verified (claim email_verified): the email is what grants rights
+    oidc_require_email_verified: bool = True
     web_base_url: str | None = None  # public URL of the service (redirect URI, Secure cookie when https)
     session_secret: str | None = None  # default: a random key kept in <var>/session.key
     session_max_age: int = Field(default=8 * 3600, ge=300, le=7 * 24 * 3600)  # seconds

@@ -7,6 +7,7 @@ field with its dotted path and a French message. Unknown fields are refused, nev
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -42,7 +43,32 @@ def _text(value: str) -> str:
         raise PydanticCustomError("texte_vide", "ne doit pas être vide")
     if _CONTROL.search(value):
         raise PydanticCustomError("caractere_interdit", "contient un caractère de contrôle interdit")
+    invisible = format_character(value)
+    if invisible is not None:
+        raise PydanticCustomError(
+            "caractere_interdit", "contient un caractère de mise en forme invisible interdit ({code}, {nom}) : "
+            "il peut inverser ou masquer le texte affiché", {"code": f"U+{ord(invisible):04X}",
+                                                              "nom": unicodedata.name(invisible, "sans nom")})
     return value
+
+
+_ZWJ = "\u200d"
+
+
+def format_character(value: str) -> str | None:
+    """The first invisible format character of ``value`` (Unicode category Cf: bidi overrides and isolates,
+    zero-width spaces, soft hyphen…), except a zero-width joiner between two emoji (« 👩‍💻 »)."""
+    for i, char in enumerate(value):
+        if unicodedata.category(char) != "Cf":
+            continue
+        if char == _ZWJ and 0 < i < len(value) - 1 and _emoji(value[i - 1]) and _emoji(value[i + 1]):
+            continue
+        return char
+    return None
+
+
+def _emoji(char: str) -> bool:
+    return unicodedata.category(char) == "So" or ord(char) >= 0x1F000 or char == "\ufe0f"
 
 
 def _siret(value: str) -> str:

@@ -10,12 +10,13 @@ life (occupied, vacant, transferred…) is ``dossiers.domain.postes.verifier``'s
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from dossiers.domain import postes as p
+from dossiers.domain.demande import Short
 from dossiers.domain.model import TypeContrat
 from dossiers.domain.requetes import ConseillerRequeteIn, ContratRequeteIn, Day, PosteId, Requetes, RequestId
 from dossiers.errors import ErrorCode, FieldError
@@ -102,7 +103,7 @@ class VersIn(BaseModel):
 class DerogationTransfertIn(BaseModel):  # named apart from the demande's (reference and date): one OpenAPI document
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    reference: str = Field(min_length=3, max_length=100)
+    reference: Annotated[Short, Field(min_length=3)]
 
 
 class TransfertIn(_Event):

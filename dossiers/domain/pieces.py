@@ -124,6 +124,7 @@ class PdfFacts:
     signatures: tuple[Signature, ...] = ()
     # the cryptographic validation of the signed fields; None when it was not asked for (or none is signed)
     verifications: tuple[SignatureVerifiee, ...] | None = None
+    pages_images: int | None = None  # of the pages read, those that draw an image (a scan); None: not read
 
     @property
     def has_text(self) -> bool:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from dossiers.domain.demande import error_path, french_message
+from dossiers.domain.demande import Short, error_path, french_message
 from dossiers.domain.model import TypeContrat
 from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
 
@@ -53,8 +53,8 @@ PosteId = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.
 class ConseillerRequeteIn(BaseModel):  # named apart from the demande's: one OpenAPI document
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    prenom: str = Field(min_length=1, max_length=100)
-    nom: str = Field(min_length=1, max_length=100)
+    prenom: Short
+    nom: Short
 
     @property
     def nom_complet(self) -> str:

@@ -44,7 +44,7 @@ def _print_job(j: Job, as_json: bool, *, short: bool = False) -> None:
         click.echo(json.dumps(j.result, ensure_ascii=False, indent=2))
 
 
-def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None = None) -> None:
+def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None = None, after: Any = None) -> None:
     from dossiers.bootstrap import App
     from workers import runtime
     from workers.actors import ACTORS
@@ -56,6 +56,8 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
             runtime.use_app(app)
             actor = ACTORS[actor_name]
             job_ = send(app, actor, kwargs_of(app), key=key)
+            if after is not None:
+                after(app, job_)
     except DemandeInvalide as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
@@ -143,12 +145,13 @@ def submit_amend(convention_id: str, change: Path, as_json: bool) -> None:
 @_json
 def submit_archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
     """Archive la copie signée SIGNED (déposée d'abord en zone d'attente)."""
-    from dossiers.services.archive import stage
+    from dossiers.services.archive import release_if_done, stage
 
     if signed.stat().st_size > MAX_UPLOAD_BYTES:
         raise click.BadParameter(f"fichier de plus de {MAX_UPLOAD_BYTES // 1_000_000} Mo", param_hint="SIGNED")
     _submit("archive", lambda app: {"convention_id": convention_id, "staging_key": stage(signed.read_bytes(), app),
-                                    "version": version, "filename": signed.name}, as_json)
+                                    "version": version, "filename": signed.name}, as_json,
+            after=lambda app, job_: release_if_done(app, job_, job_.args["staging_key"]))
 
 
 @click.command()

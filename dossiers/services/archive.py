@@ -29,7 +29,7 @@ from dossiers.domain.registre import Inscription, Nature
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
 from dossiers.services.registre import inscrire_tous
 
-__all__ = ["stage", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite",
+__all__ = ["stage", "release_if_done", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite",
            "Verification", "staging_key", "document_link"]
 
 PDF_TYPE = "application/pdf"
@@ -126,6 +126,20 @@ def _release(app: Any, key: str, sha256: str) -> None:
         app.staging.delete(key)
     except ObjectNotFound:
         pass
+
+
+def release_if_done(app: Any, job: Any, key: str) -> None:
+    """After a signed copy was staged and its job submitted: when that job had already ended (the same copy
+    sent again for the same version), nobody will take the staged bytes, so they go, unless a copy of these
+    bytes waits for a human or another archive job, queued or running, was given them."""
+    from dossiers.domain.jobs import JobStatus
+
+    if job.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        return
+    pending = [j for status in (JobStatus.QUEUED, JobStatus.RUNNING)
+               for j in app.catalog.list_jobs(status=status, limit=1000) if j.args.get("staging_key") == key]
+    if not pending:
+        _release(app, key, key.rsplit("/", 1)[-1].removesuffix(".pdf"))
 
 
 def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime) -> ArchiveRecord:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dossiers.adapters.catalog.evenements import NouvelEvenement
+from dossiers.domain.demande import format_character
 from dossiers.domain.etat import EtatConvention, StatutConvention
 from dossiers.domain.evenements import parse_evenement
 from dossiers.domain.formatting import date_longue
@@ -244,7 +245,12 @@ def _text(valeurs: dict[str, Any], column: str) -> str:
         raise _Refus(f"{column} : valeur manquante")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    text = str(value).strip()
+    invisible = format_character(text)
+    if invisible is not None:
+        raise _Refus(f"{column} : caractère de mise en forme invisible interdit (U+{ord(invisible):04X}) dans "
+                     f"« {text.encode('ascii', 'backslashreplace').decode()} »")
+    return text
 
 
 def _siret(valeurs: dict[str, Any]) -> str:

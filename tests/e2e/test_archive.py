@@ -176,3 +176,45 @@ def test_id_pieces_are_deleted_after_the_retention_period_with_a_trace(app: App,
     [kept] = [p for p in app.catalog.list_pieces(dossier.id) if p.id == piece.id]
     assert kept.storage_key is None and kept.sha256 == piece.sha256
     assert purge_identite(app, now=NOW + timedelta(days=40)) == []
+
+
+def test_a_blank_pdf_is_refused_and_a_scan_waits_for_a_human_staging_emptied_either_way(app: App) -> None:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    def pdf(draw) -> bytes:
+        out = io.BytesIO()
+        page = canvas.Canvas(out)
+        draw(page)
+        page.showPage()
+        page.save()
+        return out.getvalue()
+
+    blank = pdf(lambda page: None)
+    refused = archive_signed_copy(blank, CID, app, filename="blanc.pdf", now=NOW)
+    assert refused.statut == "refuse" and [str(f.code) for f in refused.findings] == ["SIGNE_NON_RECONNU"]
+    assert refused.storage_key is None and not list(app.settings.effective_archive_dir.rglob("*.pdf"))
+    grey = io.BytesIO()
+    Image.new("L", (850, 1100), 235).save(grey, "PNG")
+    scan = pdf(lambda page: page.drawImage(ImageReader(io.BytesIO(grey.getvalue())), 0, 0, 595, 842))
+    waiting = archive_signed_copy(scan, CID, app, filename="scan.pdf", now=NOW)
+    assert waiting.statut == "a_verifier" and "SIGNE_NUMERISE" in [str(f.code) for f in waiting.findings]
+    staged = sorted(p.name for p in app.settings.effective_staging_dir.rglob("*.pdf"))
+    assert staged == [f"{waiting.sha256}.pdf"]  # the refused blank is gone; the scan waits for its reader
+
+
+def test_the_same_copy_sent_twice_leaves_nothing_in_staging(app: App, pki, tmp_path: Path, pool_urls: str) -> None:
+    """Sent again (the same bytes, the same version) its job has already ended: the bytes staged a second
+    time are not left behind for ever, through the CLI as through the API and the pages."""
+    from tests.e2e.test_cli import run
+
+    copy = tmp_path / "copie.pdf"
+    copy.write_bytes(copie_signee(issued_pdf(app), pki))
+    roots = {"SIGNATURE_TRUST_ROOTS": str(pki.racines)}
+    for attempt in range(2):
+        done = run(["submit", "archive", str(copy), "--convention", CID, "--json"], tmp_path, pool_urls,
+                   extra_env=roots)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert json.loads(done.stdout)["result"]["status"] == "archive"
+        assert not list(app.settings.effective_staging_dir.rglob("*.pdf")), f"envoi {attempt + 1}"

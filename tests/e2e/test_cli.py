@@ -119,3 +119,14 @@ def test_generate_warns_in_french_about_the_structure_flag_and_bonifies_postes_b
     assert out["total_eur"] == "135000.00"
     assert [t["montant_eur"] for t in out["echeancier"]] == ["55000.00", "42500.00", "37500.00"]
     assert out["avertissements"] == []
+
+
+def test_a_bidi_override_in_a_name_is_refused_as_typed(tmp_path):
+    payload = demande()
+    payload["structure"]["denomination"] = "Commune d'\u202eellivelpmexE"  # shows « Commune d'Exempleville »
+    result = run(["generate", str(write(tmp_path, payload)), "--json"], tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "demande_invalide"
+    [field] = [f for f in error["erreurs"] if f["champ"] == "structure.denomination"]
+    assert field["code"] == "caractere_interdit" and "U+202E, RIGHT-TO-LEFT OVERRIDE" in field["message"]

@@ -11,6 +11,7 @@ page is photographed at desktop and mobile widths into ``var/screenshots/`` (not
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -66,8 +67,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, pool: Any, pki: Any) -> Itera
     from workers import runtime
 
     var = tmp_path_factory.mktemp("web")
-    users = [User(sub="agent33", claims={"email": EMAIL, "given_name": "Camille", "usual_name": "Exemple"}),
-             User(sub="inconnu", claims={"email": "personne@exemple.gouv.fr"})]
+    users = [User(sub="agent33", claims={"email": EMAIL, "email_verified": True, "given_name": "Camille",
+                                         "usual_name": "Exemple"}),
+             User(sub="inconnu", claims={"email": "personne@exemple.gouv.fr", "email_verified": True}),
+             User(sub="nonverifie", claims={"email": EMAIL, "email_verified": False, "given_name": "Faux"})]
     with run_server_in_thread(require_nonce=True, user_claims=users) as provider:
         issuer = f"http://localhost:{provider.server_port}"
         port = _free_port()
@@ -258,6 +261,12 @@ def test_another_departement_is_a_404_for_the_same_agent(page: Any, site: Site) 
     assert refused and refused[0].action == "document.telecharger"
 
 
+def test_an_email_the_provider_does_not_say_verified_is_refused(page: Any, site: Site) -> None:
+    login(page, site, user="nonverifie")  # the agent's own address, unverified by the provider
+    assert page.get_by_role("heading", level=1).inner_text() == "Adresse non vérifiée"
+    assert page.goto(site.base + "/conventions").url.endswith("/connexion?suite=/conventions")
+
+
 def test_an_agent_without_habilitation_is_refused(page: Any, site: Site) -> None:
     login(page, site, user="inconnu")
     assert page.get_by_role("heading", level=1).inner_text() == "Compte non habilité"
@@ -330,6 +339,23 @@ def test_the_session_cookie_is_httponly_and_lax_and_pages_forbid_inline_code(sit
         r = client.get("/connexion/proconnect")
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie  # http here
+        # encrypted, not only signed: the login in progress (state, nonce, PKCE verifier) cannot be read from it
+        value = client.cookies["conum_session"]
+        from dossiers.entrypoints.web.session import read_session, session_secret
+
+        secret = session_secret(site.app.settings.session_secret, site.app.settings.var_dir)
+        pending = read_session(value, secret, site.app.settings.session_max_age)
+        assert pending and pending["oidc"]["verifier"] not in value
+        for part in value.split("."):
+            for padded in (part, part + "=", part + "=="):
+                try:
+                    decoded = base64.urlsafe_b64decode(padded)
+                except ValueError:
+                    continue
+                assert pending["oidc"]["verifier"].encode() not in decoded and b"verifier" not in decoded
+        tampered = value[:-2] + ("A" if value[-2] != "A" else "B") + value[-1]
+        assert read_session(tampered, secret, site.app.settings.session_max_age) is None
+        assert read_session(value, "une autre clé", site.app.settings.session_max_age) is None
         page_ = client.get("/connexion")
         assert "script-src 'self'" in page_.headers["content-security-policy"]
         assert page_.headers["x-frame-options"] == "DENY"

@@ -354,3 +354,14 @@ def test_a_signer_other_than_the_representative_goes_to_a_human_the_seal_does_no
     assert FindingCode.SIGNE_SANS_SIGNATURE in [f.code for f in findings]
     # representative unknown (an old version): no comparison
     assert check_signed_copy(verified(SEAL, other), EMIS)[0] == []
+
+
+def test_a_blank_copy_without_text_image_or_signature_is_refused_a_scan_goes_to_a_human() -> None:
+    blank = copy("", pages=1, signatures=(), pages_images=0)
+    findings, _ = check_signed_copy(blank, EMIS)
+    assert codes(findings) == [(FindingCode.SIGNE_NON_RECONNU, Severity.ERREUR)]
+    assert "page blanche" in findings[0].message and statut_archivage(findings) == "refuse"
+    scan = copy("", pages=3, signatures=(), pages_images=3)
+    assert codes(check_signed_copy(scan, EMIS)[0]) == [(FindingCode.SIGNE_NUMERISE, Severity.ALERTE)]
+    unknown = copy("", pages=3, signatures=())  # images not read (older facts): a human decides, as before
+    assert codes(check_signed_copy(unknown, EMIS)[0]) == [(FindingCode.SIGNE_NUMERISE, Severity.ALERTE)]

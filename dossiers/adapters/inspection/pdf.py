@@ -143,7 +143,8 @@ def _parse(data: bytes, text_limit: int, max_pages_text: int, deadline: float, m
     active = _active_content(root, max_pixels)
     text, truncated = _text(reader, pages, text_limit, max_pages_text, deadline)
     facts = PdfFacts(pages=pages, text=text, text_truncated=truncated, active_content=tuple(sorted(active)),
-                     signatures=_signatures(root), **meta)
+                     signatures=_signatures(root), pages_images=_pages_with_images(reader, pages, max_pages_text),
+                     **meta)
     return asdict(facts)
 
 
@@ -225,6 +226,37 @@ def _text(reader: PdfReader, pages: int, text_limit: int, max_pages: int, deadli
         total += len(page_text) + 1
     text = _clean("\n".join(parts))
     return text[:text_limit], truncated or len(text) > text_limit
+
+
+def _pages_with_images(reader: PdfReader, pages: int, max_pages: int) -> int:
+    """How many of the first pages draw an image (an image XObject, directly or in a form XObject): a scan
+    does, a blank page does not. Keys only, never stream data."""
+    found = 0
+    for index in range(min(pages, max_pages)):
+        try:
+            resources = _resolve(reader.pages[index].get("/Resources"))
+        except (LimitReachedError, MemoryError, RecursionError):
+            raise
+        except Exception:
+            continue
+        if _draws_image(resources, depth=3):
+            found += 1
+    return found
+
+
+def _draws_image(resources: Any, depth: int) -> bool:
+    xobjects = _resolve(resources.get("/XObject")) if isinstance(resources, DictionaryObject) else None
+    if not isinstance(xobjects, DictionaryObject) or depth <= 0:
+        return False
+    for ref in list(xobjects.values())[:200]:
+        xobject = _resolve(ref)
+        if not isinstance(xobject, DictionaryObject):
+            continue
+        subtype = _name(xobject.get("/Subtype"))
+        if subtype == "/Image" or (subtype == "/Form" and _draws_image(_resolve(xobject.get("/Resources")),
+                                                                       depth - 1)):
+            return True
+    return False
 
 
 def _metadata(reader: PdfReader) -> dict[str, str]:
@@ -317,6 +349,7 @@ def from_json(d: Any) -> PdfFacts:
             for s in sigs if isinstance(s, dict)
         ),
         verifications=_verifications(d.get("verifications")),
+        pages_images=_typed(d["pages_images"], int) if d.get("pages_images") is not None else None,
     )
 
 

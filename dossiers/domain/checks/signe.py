@@ -20,9 +20,11 @@ findings into ``archive`` (no finding), ``a_verifier`` (an alerte: a human confi
    convention -> ``SIGNE_AUTRE_CONVENTION``; our convention with another version -> ``SIGNE_AUTRE_VERSION``
    (both erreur, both stop).
 5. **No usable text** (no text layer, or fewer than :data:`SPARSE_TOKENS_PER_PAGE` words a page: a scan
-   with a stamp): ``SIGNE_NUMERISE`` alerte; nothing can be compared, a human reads it. A page count
-   other than the issued one adds ``SIGNE_PAGES_DIFFERENTES`` alerte. No signature finding: a scan
-   carries a handwritten one the text does not show.
+   with a stamp): when the pages read draw no image either and carry no signature (a blank page, an
+   empty export, whatever its metadata says), ``SIGNE_NON_RECONNU`` erreur, stop; else ``SIGNE_NUMERISE``
+   alerte: nothing can be compared, a human reads it. A page count other than the issued one adds
+   ``SIGNE_PAGES_DIFFERENTES`` alerte. No signature finding: a scan carries a handwritten one the text
+   does not show.
 6. **Text comparison**, always when there is text, even when metadata matched (an editor keeps the
    Info dictionary of the PDF it modifies). Both texts are normalised (NFKC, no accents, lower case,
    digit groups joined: « 1 900,00 » -> ``1900``, ``00``) and cut into word tokens; the issued
@@ -158,6 +160,12 @@ def _check_copy(facts: FileFacts, emis: Emis) -> tuple[list[Finding], dict[str, 
         return findings, fields
     words = tokens(pdf.text)
     if not pdf.has_text or (len(words) < SPARSE_TOKENS_PER_PAGE * pdf.pages and not pdf.text_truncated):
+        if pdf.pages_images == 0 and not _party_signed(pdf):
+            findings.append(Finding(FindingCode.SIGNE_NON_RECONNU, E,
+                                    "La copie ne contient ni le texte du document émis, ni image numérisée, ni "
+                                    "signature (page blanche ?) : envoyez la copie signée de la version "
+                                    f"{emis.version} de la convention {emis.convention_id}."))
+            return findings, fields
         findings.append(Finding(FindingCode.SIGNE_NUMERISE, A,
                                 "La copie est un document numérisé (sans texte lisible) : son contenu n'a pas pu "
                                 "être comparé au document émis, un instructeur doit le vérifier."))

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from dossiers.domain.changements import changement_json_schema
 from dossiers.domain.evenements import evenement_json_schema
@@ -24,6 +24,7 @@ from dossiers.domain.demande import DemandeIn
 from dossiers.entrypoints.api import routes_conventions, routes_dossiers, schemas
 from dossiers.entrypoints.api.context import ApiContext
 from dossiers.entrypoints.api.errors import install_handlers
+from dossiers.entrypoints.api.gate import Gate, JsonGuard
 from dossiers.entrypoints.api.limits import BodyLimit
 from dossiers.entrypoints.api.security import RateLimiter
 from dossiers.entrypoints.web import install_web, is_page
@@ -36,6 +37,27 @@ MAX_JSON_BYTES = 1_000_000
 MAX_OTHER_BYTES = 64_000
 MULTIPART_OVERHEAD = 1_000_000
 REF = "#/components/schemas/{model}"
+DOCS_PATH = "/v1/docs"
+# Swagger UI served from the package's static files (copied from npm by `make static`), started by
+# api-docs.js: no CDN, no inline script, the pages' CSP. The notice shows only when it did not start.
+_DOCS_HTML = """<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>conum — API v1</title>
+<link rel="icon" href="/static/dsfr/favicon/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
+</head>
+<body>
+<p id="docs-indisponible">La documentation interactive n'est pas installée sur ce serveur (<code>make static</code>) ;
+la description OpenAPI de l'API est à <a href="/v1/openapi.json">/v1/openapi.json</a>.</p>
+<div id="swagger-ui" data-openapi="/v1/openapi.json"></div>
+<script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; font-src 'self'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
@@ -68,7 +90,7 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
         title="conum", version="1", lifespan=lifespan,
         description="Dossiers, pièces, conventions de subvention Conseiller numérique : soumettre, suivre, "
                     "télécharger, déposer les copies signées. Jeton : `conum token create`.",
-        openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None,
+        openapi_url="/v1/openapi.json", docs_url=None, redoc_url=None,
     )
 
     def limit_for(method: str, path: str) -> int:
@@ -80,7 +102,10 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
             return SIGNED_COPY_POLICY.max_bytes + MULTIPART_OVERHEAD
         return MAX_JSON_BYTES
 
+    # outermost first: the session (install_web) > headers > Gate > BodyLimit > JsonGuard > routes
+    api.add_middleware(JsonGuard)
     api.add_middleware(BodyLimit, limit_for=limit_for)
+    api.add_middleware(Gate, limiter=RateLimiter(settings.api_rate_limit, settings.api_rate_burst))
 
     @api.middleware("http")
     async def headers(request: Request, call_next: Any) -> Any:
@@ -91,7 +116,8 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Cache-Control", "public, max-age=86400")
             return response
         response.headers.setdefault("Cache-Control", "no-store")
-        if is_page(request):  # the pages load nothing but their own files: no inline script or style
+        if is_page(request) or request.url.path == DOCS_PATH:
+            # the pages (and Swagger UI) load nothing but their own files: no inline script or style
             response.headers.setdefault("Content-Security-Policy", CSP)
             response.headers.setdefault("X-Frame-Options", "DENY")
         return response
@@ -100,6 +126,10 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
     api.include_router(routes_dossiers.router)
     api.include_router(routes_conventions.router)
     install_web(api, settings)
+
+    @api.get(DOCS_PATH, include_in_schema=False, response_class=HTMLResponse)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_HTML)
 
     @api.get("/healthz", response_model=schemas.Sante, tags=["exploitation"], summary="Le processus répond")
     async def healthz() -> dict[str, Any]:  # no thread: it answers even when the pool is busy

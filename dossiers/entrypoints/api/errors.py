@@ -6,10 +6,14 @@ status a client acts on, and never a stack trace.
     404 *_introuvable          unknown, or of a département the token does not cover
     409 conflicts              convention_conflit, requete_conflit, version_perimee, dossier_incomplet…
     413 trop_volumineux        body over the limit (checked while it streams in)
+    422 requete_invalide       a JSON body unreadable (json_invalide, utf8_invalide), nested deeper than 32
+                               levels (json_trop_profond) or with a number of more than 100 characters
+                               (nombre_trop_long): checked by gate.JsonGuard before any parser
     415 type_non_accepte       the file's content (sniffed, not its name) is not accepted here
     422 requete_invalide, demande_invalide, changement_invalide: with ``erreurs`` per field;
         majoration_outre_mer_manquante: a structure in 971–976 and no outre-mer amount in the rule set
-    429 trop_de_requetes       rate limit of the token (Retry-After)
+    429 trop_de_requetes       rate limit of the token, or of the client address for requests without a
+                               valid token (Retry-After)
     503 transient              catalog, storage, broker unreachable (Retry-After): try again
 """
 
@@ -21,8 +25,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from dossiers.domain.demande import error_path, french_message
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
@@ -131,6 +136,12 @@ def install_handlers(api: FastAPI) -> None:
         code, message = messages.get(exc.status_code, ("erreur_http", "Requête refusée."))
         return JSONResponse(_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+    @api.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _exc: ClientDisconnect) -> Response:
+        # the client went away mid-body: nobody reads this answer, and it is not the server's error
+        log.info("client parti avant la fin du corps : %s %s", request.method, request.url.path)
+        return Response(status_code=400)
+
     @api.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Any:
         log.exception("erreur interne sur %s %s", request.method, request.url.path)
@@ -149,7 +160,8 @@ _DESCRIPTIONS = {
     413: "Corps de requête trop volumineux.",
     415: "Type de fichier (d'après son contenu) non accepté.",
     422: "Requête invalide : les champs refusés sont dans « erreurs ».",
-    429: "Trop de requêtes pour ce jeton : réessayer après Retry-After secondes.",
+    429: "Trop de requêtes pour ce jeton (ou, sans jeton valide, depuis cette adresse) : réessayer après "
+         "Retry-After secondes.",
     503: "Service momentanément indisponible : réessayer.",
 }
 RESPONSES: dict[int | str, dict[str, Any]] = {

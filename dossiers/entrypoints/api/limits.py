@@ -14,7 +14,9 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "TooLarge", "human_size", "ANONYMOUS_BYTES"]
+AUTHENTICATED = "conum.authentifie"  # set in the scope's state by gate.Gate: a valid token or agent session
+
+__all__ = ["BodyLimit", "TooLarge", "human_size", "ANONYMOUS_BYTES", "AUTHENTICATED"]
 
 ANONYMOUS_BYTES = 64_000
 
@@ -27,8 +29,8 @@ class TooLarge(HTTPException):
 
 class BodyLimit:
     """ASGI middleware: ``limit_for(method, path)`` gives the largest body a request may send; a
-    request with neither a bearer token nor a session cookie may send ``ANONYMOUS_BYTES`` at most
-    (its answer is a 401 or the login page anyway: it must not make the server spool a large upload)."""
+    request that ``gate.Gate`` did not authenticate (a valid token, or a session of an agent) may send
+    ``ANONYMOUS_BYTES`` at most: a made-up ``Authorization`` header or session cookie lifts nothing."""
 
     def __init__(self, app: ASGIApp, limit_for: Callable[[str, str], int]) -> None:
         self.app = app
@@ -39,7 +41,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["method"], scope["path"])
-        if not _credentials(scope):
+        if not scope.get("state", {}).get(AUTHENTICATED):
             limit = min(limit, ANONYMOUS_BYTES)
         page = not scope["path"].startswith(("/v1/", "/healthz", "/readyz"))
         declared = _content_length(scope)
@@ -70,14 +72,6 @@ class BodyLimit:
             if started:
                 raise
             await _reject(send, limit, page=page)
-
-
-def _credentials(scope: Scope) -> bool:
-    for name, value in scope.get("headers", ()):
-        if (name == b"authorization" and value[:7].lower() == b"bearer ") or (
-                name == b"cookie" and b"conum_session=" in value):
-            return True
-    return False
 
 
 def _content_length(scope: Scope) -> int | None:

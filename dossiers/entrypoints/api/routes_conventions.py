@@ -294,7 +294,7 @@ def post_signed(
     fichier: Annotated[UploadFile, File(description="La copie signée renvoyée par la structure (PDF).")],
     jeton: Jeton = Depends(require(Droit.DEPOSER_SIGNE)), idempotency: Idempotency = None,
 ) -> dict[str, Any]:
-    from dossiers.services.archive import stage
+    from dossiers.services.archive import release_if_done, stage
 
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "copie_signee.deposer") as trail:
@@ -312,6 +312,7 @@ def post_signed(
         sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
         job = ctx.submit(jeton, "archive", {"convention_id": convention_id, "staging_key": key, "version": numero,
                                             "filename": filename}, idempotency=idempotency, requete=requete)
+        release_if_done(ctx.app, job, key)  # the same copy sent again: its job had already ended
         trail.status = 202
         trail.detail.update(sha256=sha256, job_id=job.id)
         return submitted(job, convention_id=convention_id, sha256=sha256)

@@ -16,12 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.sessions import SessionMiddleware
 
 from dossiers.domain.formatting import date_longue, montant
 from dossiers.entrypoints.web.oidc import OidcClient
 from dossiers.entrypoints.web.pages import _Login, router
-from dossiers.entrypoints.web.session import PageError, csrf_token, session_secret
+from dossiers.entrypoints.web.session import (
+    SESSION_COOKIE, EncryptedSessionMiddleware, PageError, csrf_token, session_secret,
+)
 from dossiers.settings import Settings
 
 __all__ = ["install_web", "STATIC_DIR", "is_page"]
@@ -51,8 +52,9 @@ def install_web(api: FastAPI, settings: Settings) -> None:
                        settings.oidc_scopes) if settings.oidc_issuer and settings.oidc_client_id else None)
     base_url = settings.web_base_url.rstrip("/") if settings.web_base_url else None
     api.state.web = Web(templates, oidc, base_url)
-    api.add_middleware(SessionMiddleware, secret_key=session_secret(settings.session_secret, settings.var_dir),
-                       session_cookie="conum_session", max_age=settings.session_max_age, same_site="lax",
+    api.add_middleware(EncryptedSessionMiddleware,
+                       secret_key=session_secret(settings.session_secret, settings.var_dir),
+                       session_cookie=SESSION_COOKIE, max_age=settings.session_max_age, same_site="lax",
                        https_only=bool(base_url and base_url.startswith("https://")))
     api.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     api.include_router(router)

@@ -142,6 +142,9 @@ def login_return(request: Request, code: str | None = None, state: str | None = 
     except OidcError as exc:
         raise PageError(400, "Connexion refusée", str(exc)) from None
     email = str(claims["email"]).strip().lower()
+    if _app(request).settings.oidc_require_email_verified and claims.get("email_verified") is not True:
+        raise PageError(403, "Adresse non vérifiée", f"Le fournisseur d'identité ne certifie pas que l'adresse "
+                                                     f"{email} vous appartient (email_verified) : connexion refusée.")
     found = _app(request).catalog.agent_session(email)
     if found is None:
         raise PageError(403, "Compte non habilité", f"Le compte {email} n'a accès à aucun département. "
@@ -329,7 +332,7 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
                 fichier: Annotated[UploadFile | None, File()] = None,
                 csrf: Annotated[str | None, Form()] = None) -> Response:
     from dossiers.adapters.inspection.sniff import sniff
-    from dossiers.services.archive import stage
+    from dossiers.services.archive import release_if_done, stage
     from workers.submit import submit
 
     agent, departement = _instructeur_form(request, convention_id, csrf, "déposer")
@@ -353,6 +356,7 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
     key = stage(data, app)
     job = submit(app, request.app.state.ctx.actors["archive"], {
         "convention_id": convention_id, "staging_key": key, "version": numero, "filename": filename}, owner=agent.id)
+    release_if_done(app, job, key)  # the same copy sent again: its job had already ended
     _audit(request, agent, "copie_signee.deposer", departement, 202,
            {"filename": filename, "size": len(data), "sha256": key.rsplit("/", 1)[-1].removesuffix(".pdf"),
             "job_id": job.id})
