@@ -62,6 +62,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def terminate(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """SIGTERM a process we started, SIGKILL it if it has not ended after ``grace`` seconds, and reap it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 @contextmanager
 def serve_asgi(asgi: Any, port: int) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1:``port`` in a thread (as `conum serve` does in its

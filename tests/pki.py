@@ -12,8 +12,9 @@ given, so that every test passes whatever today's date is):
   and the TSA's certificate (``tsa.p12``, extended key usage timeStamping, critical);
 - ``autre-racine.pem`` and ``jean-inconnu.p12``: a signer whose chain reaches a root nobody trusts.
 
-Every PKCS#12 file has the password :data:`PASSWORD` and carries its chain. :class:`TsaServer` answers
-``application/timestamp-query`` POSTs with tokens signed by the TSA's key, through pyHanko's
+Every PKCS#12 file has the password :data:`PASSWORD` and carries its chain (``tests.fixtures.signature``
+signs with them). :class:`TsaServer` answers ``application/timestamp-query`` POSTs with tokens signed
+by the TSA's key, through pyHanko's
 ``DummyTimeStamper`` (its name says "dummy" because it signs whatever it is asked: the tokens are real
 RFC 3161 responses, with the request's imprint and nonce and the TSA's signature).
 """
@@ -64,11 +65,6 @@ class Pki:
                      end=self.now + timedelta(days=3 * 365))
         name = "".join(c if c.isalnum() else "-" for c in cn.lower())
         return _p12(self.folder / f"{name}.p12", cn, leaf_key, leaf, [cert, *chain])
-
-    def signer(self, p12: Path):  # noqa: ANN201 - a pyhanko SimpleSigner
-        from pyhanko.sign import signers
-
-        return signers.SimpleSigner.load_pkcs12(p12, passphrase=PASSWORD)
 
 
 def _name(cn: str, org: str) -> x509.Name:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import _free_port
+from tests.conftest import _free_port, terminate
 from tests.e2e.test_workers_redis import Workers, worker_env
 from dossiers.clock import Clock
 from dossiers.domain.formatting import montant
@@ -78,13 +77,7 @@ class Api:
         raise AssertionError("l'API n'est pas prête :\n" + self.log.read_text(errors="replace")[-3000:])
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc, grace=20)
         self._out.close()
 
 

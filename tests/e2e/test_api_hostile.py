@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import _free_port
+from tests.conftest import _free_port, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 CONUM = [sys.executable, "-m", "dossiers.entrypoints"]
@@ -102,13 +101,7 @@ def server() -> Iterator[Server]:
                    headers={"Cookie": "conum_session=forge"})
         yield srv
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        terminate(proc)
         shutil.rmtree(base, ignore_errors=True)
 
 

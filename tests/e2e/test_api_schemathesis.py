@@ -22,7 +22,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dossiers.settings import Settings
-from tests.conftest import RedisServer, _free_port
+from tests.conftest import RedisServer, _free_port, terminate
 from tests.factories import example
 
 pytestmark = pytest.mark.redis
@@ -130,16 +129,6 @@ def _seed(settings_: Settings, pki: Any) -> dict[str, list[str]]:
     return ids
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
 class LiveApi:
     def __init__(self, proc: subprocess.Popen[bytes], port: int, token: str, ids: dict[str, list[str]],
                  log: Path) -> None:
@@ -169,7 +158,7 @@ def _serve(env: dict[str, str], base: Path, token: str, ids: dict[str, list[str]
                 except httpx.TransportError:
                     pass
             time.sleep(0.1)
-        _stop(proc)
+        terminate(proc)
         if "address already in use" not in api.tail().lower():
             pytest.fail(f"conum serve n'a pas démarré (code {proc.returncode}) :\n{api.tail()}")
     pytest.fail(f"conum serve : aucun port libre en 3 essais :\n{api.tail()}")
@@ -195,7 +184,7 @@ def live_api(redis_server: RedisServer, pki: Any) -> Iterator[LiveApi]:
             if api.proc.poll() is not None:
                 pytest.fail(f"conum serve s'est arrêté en cours de test (code {api.proc.returncode}) :\n{api.tail()}")
         finally:
-            _stop(api.proc)
+            terminate(api.proc)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

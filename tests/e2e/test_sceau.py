@@ -27,7 +27,8 @@ from dossiers.services.validation import open_dossier, rapport_dossier
 from dossiers.settings import Settings
 from tests.e2e.test_cli import CONUM, write
 from tests.factories import demande
-from tests.integration.test_sceau import assert_sealed, sign_in_field
+from tests.fixtures.signature import signer
+from tests.integration.test_sceau import assert_sealed
 from tests.pki import PASSWORD
 
 pytestmark = pytest.mark.libreoffice
@@ -96,7 +97,7 @@ def test_a_retried_archive_keeps_the_sealed_certificate_it_already_stored(app: A
     ref = app.catalog.get_convention(CID).current.document("pdf")
     issued = app.storage.get(ref.key, sha256=ref.sha256)
     assert embedded(issued) == [CHAMP_SCEAU]
-    signed = sign_in_field(issued, "SignatureStructure", pki.camille_exemple, pki)  # the representative
+    signed = signer(issued, pki.camille_exemple, champ="SignatureStructure", provided=True)  # the representative
     key = stage(signed, app)
 
     # the certificate is stored under retention, then the catalog fails before recording it

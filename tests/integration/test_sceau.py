@@ -31,6 +31,7 @@ from dossiers.services.generation import generate_convention
 from dossiers.settings import Settings
 from tests.conftest import _free_port, _missing_service
 from tests.factories import demande
+from tests.fixtures.signature import signer
 from tests.pki import PASSWORD
 
 SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
@@ -68,17 +69,6 @@ def signatures(pdf: bytes, pki: Any) -> list[Any]:
     return [(s.field_name, validate_pdf_signature(s, validation_context(pki),
                                                   ts_validation_context=validation_context(pki)), s)
             for s in reader.embedded_signatures]
-
-
-def sign_in_field(pdf: bytes, field: str, p12: Path, pki: Any) -> bytes:
-    """Sign ``pdf`` in its existing field ``field`` as a party would with pyHanko (visible, incremental)."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES,
-                                        reason="Lu et approuvé", location="Testville")
-    return signers.PdfSigner(meta, pki.signer(p12)).sign_pdf(writer, existing_fields_only=True).getvalue()
 
 
 def assert_sealed(pdf: bytes, pki: Any, *, timestamped: bool) -> Any:
@@ -124,8 +114,8 @@ def test_a_pkcs12_seal_is_a_timestamped_certification_the_structure_then_the_cdc
     assert "Pour la Structure" in text and "signature" in text.lower()
 
     # the structure signs in its field, then the CDC countersigns: two more incremental revisions
-    by_structure = sign_in_field(sealed, CHAMP_STRUCTURE, pki.marie_dupont, pki)
-    countersigned = sign_in_field(by_structure, CHAMP_CDC, pki.agent_cdc, pki)
+    by_structure = signer(sealed, pki.marie_dupont, champ=CHAMP_STRUCTURE, provided=True)
+    countersigned = signer(by_structure, pki.agent_cdc, champ=CHAMP_CDC, provided=True)
     statuses = signatures(countersigned, pki)
     assert [name for name, _, _ in statuses] == [CHAMP_SCEAU, CHAMP_STRUCTURE, CHAMP_CDC]
     for name, status, _ in statuses:
@@ -228,7 +218,7 @@ def test_a_seal_from_a_softhsm2_token_validates_and_the_structure_signs_after_it
         sceau.close()
     assert_sealed(sealed, pki, timestamped=True)
     assert_sealed(again, pki, timestamped=True)
-    signed = sign_in_field(sealed, CHAMP_STRUCTURE, pki.marie_dupont, pki)
+    signed = signer(sealed, pki.marie_dupont, champ=CHAMP_STRUCTURE, provided=True)
     assert all(s.intact and s.valid and s.trusted for _, s, _ in signatures(signed, pki))
 
 
