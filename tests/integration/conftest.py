@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from typing import Any
 import pytest
 
 from dossiers.settings import Settings
-from tests.conftest import _free_port, _missing_service
+from tests.conftest import _free_port, _missing_service, terminate
 
 CLAMD_STREAM_MAX = 8 * 1024 * 1024  # clamd's "8M"
 EICAR_SIGNATURE = "Eicar-Test-Signature"
@@ -204,13 +203,7 @@ def _weed_command(weed: str, base: Path, ports: dict[str, int]) -> list[str]:
 
 
 def stop_weed(process: subprocess.Popen[bytes], ports: dict[str, int]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=WEED_STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    terminate(process, grace=WEED_STOP_GRACE)
     for port in ports.values():  # the unix sockets it leaves in /tmp, named after our ports only
         for sock in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
             sock.unlink(missing_ok=True)
