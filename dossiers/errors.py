@@ -113,6 +113,12 @@ class ErrorCode(StrEnum):
     HORODATAGE_NON_CONFIGURE = "horodatage_non_configure"
     STRUCTURE_FIGEE = "structure_figee"
     IDEMPOTENCE_CONFLIT = "idempotence_conflit"
+    PIECE_INTROUVABLE = "piece_introuvable"
+    DECISION_INVALIDE = "decision_invalide"
+    DECISION_IMPOSSIBLE = "decision_impossible"
+    DOSSIER_INCOMPLET = "dossier_incomplet"
+    DOSSIER_A_VERIFIER = "dossier_a_verifier"
+    PAIEMENT_EXCEDENTAIRE = "paiement_excedentaire"
 
 
 class ConumError(Exception):

@@ -31,7 +31,7 @@ from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
 __all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "EvenementRow", "JobRow", "ArchiveRow",
            "TokenRow", "AuditRow", "PlanRow", "PlanItemRow", "AgentRow",
-           "RegistreRow", "AncrageRow"]
+           "RegistreRow", "AncrageRow", "DecisionRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -190,6 +190,7 @@ class PaiementRow(Base):
     date: Mapped[date] = mapped_column(Date)
     montant: Mapped[Decimal] = mapped_column(Money)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    motif: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it was recorded above what is due
 
 
 class EvenementRow(Base):
@@ -378,3 +379,21 @@ class AncrageRow(Base):
     token: Mapped[bytes] = mapped_column(LargeBinary)
     storage_key: Mapped[str] = mapped_column(String(512))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DecisionRow(Base):
+    """An instructeur's decision on a piece (``piece_id``) or a signed copy (``archive_id``) à vérifier:
+    one per target, kept with who decided, when and why."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cible: Mapped[str] = mapped_column(String(8))
+    piece_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("pieces.id"), unique=True, nullable=True)
+    archive_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("archives.id"), unique=True, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(8))
+    motif: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    commentaire: Mapped[str | None] = mapped_column(Text, nullable=True)
+    par: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)

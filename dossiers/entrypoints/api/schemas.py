@@ -65,6 +65,15 @@ class Tache(_Out):
     finished_at: datetime | None
 
 
+class DecisionHumaine(_Out):
+    decision: Literal["accepte", "refuse"]
+    motif: str | None = Field(description="Code du motif de refus (liste : MOTIFS_REFUS du README).")
+    motif_libelle: str | None
+    commentaire: str | None
+    par: str = Field(description="Nom de l'agent qui a décidé.")
+    le: datetime
+
+
 class Piece(_Out):
     id: int
     kind: str
@@ -73,7 +82,11 @@ class Piece(_Out):
     sha256: str
     size: int
     mime: str
-    status: Literal["valide", "invalide", "a_verifier"]
+    status: Literal["valide", "invalide", "a_verifier"] = Field(description="Ce que les contrôles ont conclu.")
+    final_status: Literal["valide", "invalide", "a_verifier"] = Field(
+        description="Ce que le dossier retient : le statut des contrôles, ou la décision d'un instructeur sur une "
+                    "pièce à vérifier (acceptée : valide ; refusée : invalide).")
+    decision: DecisionHumaine | None
     findings: list[Constat]
     fields: dict[str, Any]
     validated_at: datetime
@@ -147,8 +160,11 @@ class Document(_Out):
 
 
 class CopieSignee(_Out):
+    id: int
     sha256: str
     statut: Literal["archive", "a_verifier", "refuse"]
+    decision: DecisionHumaine | None
+    decision_url: str | None = Field(description="Où décider d'une copie à vérifier (POST), sinon null.")
     received_at: datetime
     archived_at: datetime | None
     retain_until: datetime | None
@@ -189,3 +205,23 @@ class NouvelleConvention(BaseModel):
 class Sante(_Out):
     status: Literal["ok", "indisponible"]
     checks: dict[str, Literal["ok", "indisponible"]] = Field(default_factory=dict)
+
+
+class Decider(BaseModel):
+    """La décision d'un instructeur sur une pièce ou une copie signée à vérifier."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["accepte", "refuse"]
+    motif: str | None = Field(default=None, max_length=32, description="Obligatoire pour un refus : illisible, "
+                              "non_conforme, perime, incoherent, signataire, autre.")
+    commentaire: str | None = Field(default=None, max_length=1000, description="Obligatoire avec le motif « autre ».")
+
+
+class CopieDecidee(_Out):
+    convention_id: str
+    version: int
+    sha256: str
+    statut: Literal["archive", "a_verifier", "refuse"]
+    decision: DecisionHumaine
+    archived_at: datetime | None
+    certificat_url: str | None
