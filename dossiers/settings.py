@@ -89,6 +89,7 @@ ENV_VARS: dict[str, str] = {
     "SEAL_PKCS11_CERT_LABEL": "seal_pkcs11_cert_label",
     "SEAL_CHAIN": "seal_chain",
     "LEDGER_ANCHOR_HOURS": "ledger_anchor_hours",
+    "A_SIGNER_RELANCE_JOURS": "a_signer_relance_jours",
 }
 
 
@@ -148,6 +149,8 @@ class Settings(BaseModel):
     archive_retention_days: int = Field(default=3650, ge=1, le=36500)
     identite_retention_days: int = Field(default=90, ge=0, le=3650)  # ID pieces kept after archiving
     presigned_url_ttl: int = Field(default=300, ge=10, le=7 * 24 * 3600)  # seconds
+    # « à traiter »: a convention issued and not signed after this many days is listed for a reminder
+    a_signer_relance_jours: int = Field(default=30, ge=1, le=3650)
     # batch re-issue workers (`conum worker --reemissions`): their count bounds the batch's share of converters
     reissue_processes: int = Field(default=1, ge=1, le=64)
     reissue_threads: int = Field(default=1, ge=1, le=64)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from dossiers import migrations
 from dossiers.adapters.catalog.acces import AccesCatalog
 from dossiers.adapters.catalog.archives import ArchiveCatalog
-from dossiers.adapters.catalog.decisions import DecisionCatalog
+from dossiers.adapters.catalog.decisions import ATraiterCatalog, DecisionCatalog
 from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
 from dossiers.adapters.catalog.jobs import JobCatalog
@@ -56,7 +56,7 @@ MAX_PAGE = 1000
 
 
 class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog,
-              ReemissionCatalog, RegistreCatalog, DecisionCatalog):
+              ReemissionCatalog, RegistreCatalog, DecisionCatalog, ATraiterCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:

@@ -9,15 +9,19 @@ without its decision, nor decided twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
-from dossiers.adapters.catalog.tables import ArchiveRow, DecisionRow
+from dossiers.adapters.catalog.tables import ArchiveRow, ConventionRow, DecisionRow, DossierRow, PieceRow, StructureRow
+from dossiers.domain.archive import ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision, Verdict
+from dossiers.domain.dossier import PieceRecord
+from dossiers.adapters.catalog.dossiers import piece_record
 
-__all__ = ["DecisionCatalog", "decision_from_row"]
+__all__ = ["DecisionCatalog", "ATraiterCatalog", "decision_from_row"]
 
 
 class DecisionCatalog:
@@ -78,3 +82,60 @@ def _values(decision: Decision) -> dict[str, Any]:
 def decision_from_row(row: DecisionRow) -> Decision:
     return Decision(cible=Cible(row.cible), verdict=Verdict(row.verdict), par=row.par, le=row.decided_at,
                     motif=row.motif, commentaire=row.commentaire, token_id=row.token_id, id=row.id)
+
+
+class ATraiterCatalog:
+    """What waits for an instructeur, read in a few queries whatever the number of dossiers."""
+
+    def pieces_en_attente(self, departements: tuple[str, ...] = ()) -> list[tuple[str, str, PieceRecord]]:
+        """(dossier id, département, piece) of current pieces à vérifier without a decision: the newest of
+        their kind and poste in their dossier (an older one was superseded)."""
+        newer = aliased(PieceRow)
+        superseded = exists().where(
+            newer.dossier_id == PieceRow.dossier_id, newer.kind == PieceRow.kind, newer.poste_id == PieceRow.poste_id,
+            (newer.validated_at > PieceRow.validated_at)
+            | ((newer.validated_at == PieceRow.validated_at) & (newer.id > PieceRow.id)))
+        decided = exists().where(DecisionRow.piece_id == PieceRow.id)
+        stmt = (select(PieceRow, StructureRow.departement)
+                .join(DossierRow, DossierRow.id == PieceRow.dossier_id)
+                .join(StructureRow, StructureRow.id == DossierRow.structure_id)
+                .where(PieceRow.statut == "a_verifier", ~superseded, ~decided)
+                .order_by(PieceRow.validated_at, PieceRow.id))
+        if departements:
+            stmt = stmt.where(StructureRow.departement.in_(departements))
+        with self._read("la liste des pièces à vérifier") as session:  # type: ignore[attr-defined]
+            return [(row.dossier_id, departement, piece_record(row)) for row, departement in session.execute(stmt)]
+
+    def copies_en_attente(self, departements: tuple[str, ...] = ()) -> list[tuple[str, ArchiveRecord]]:
+        """(département, copy) of signed copies à vérifier that nobody decided yet, the oldest first."""
+        from dossiers.adapters.catalog.archives import _record
+
+        stmt = (select(ArchiveRow, StructureRow.departement)
+                .join(ConventionRow, ConventionRow.id == ArchiveRow.convention_id)
+                .join(StructureRow, StructureRow.id == ConventionRow.structure_id)
+                .where(ArchiveRow.statut == "a_verifier", ArchiveRow.archived_at.is_(None),
+                       ~exists().where(DecisionRow.archive_id == ArchiveRow.id))
+                .order_by(ArchiveRow.received_at, ArchiveRow.id))
+        if departements:
+            stmt = stmt.where(StructureRow.departement.in_(departements))
+        with self._read("la liste des copies signées à vérifier") as session:  # type: ignore[attr-defined]
+            return [(departement, _record(row)) for row, departement in session.execute(stmt)]
+
+    def dossiers_sans_convention(self, departements: tuple[str, ...] = ()) -> list[tuple[str, str, datetime]]:
+        """(dossier id, département, last update) of dossiers whose structure has no convention for their vague."""
+        stmt = (select(DossierRow.id, StructureRow.departement, DossierRow.updated_at)
+                .join(StructureRow, StructureRow.id == DossierRow.structure_id)
+                .where(~exists().where(ConventionRow.structure_id == DossierRow.structure_id,
+                                       ConventionRow.vague == DossierRow.vague))
+                .order_by(DossierRow.updated_at, DossierRow.id))
+        if departements:
+            stmt = stmt.where(StructureRow.departement.in_(departements))
+        with self._read("la liste des dossiers sans convention") as session:  # type: ignore[attr-defined]
+            return [(str(i), str(d), u) for i, d, u in session.execute(stmt)]
+
+    def structures_meme_siret(self, siret: str, *, sauf: str) -> list[tuple[str, str, str]]:
+        """(id, dénomination, département) of the other structures recorded with this SIRET."""
+        stmt = (select(StructureRow.id, StructureRow.denomination, StructureRow.departement)
+                .where(StructureRow.siret == siret, StructureRow.id != sauf).order_by(StructureRow.id))
+        with self._read(f"la recherche des structures du SIRET {siret}") as session:  # type: ignore[attr-defined]
+            return [(str(i), str(n), str(d)) for i, n, d in session.execute(stmt)]

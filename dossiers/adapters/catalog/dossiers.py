@@ -21,7 +21,7 @@ from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
 from dossiers.domain.model import Structure
 from dossiers.domain.pieces import PieceKind
 
-__all__ = ["DossierCatalog"]
+__all__ = ["DossierCatalog", "piece_record"]
 
 
 class DossierCatalog:
@@ -95,6 +95,10 @@ class DossierCatalog:
 
 _COLUMNS = ("kind", "poste_id", "filename", "sha256", "size", "mime", "statut", "findings", "fields",
             "storage_key", "validated_at")
+
+
+def piece_record(row: PieceRow) -> PieceRecord:
+    return _record(row.id, {c: getattr(row, c) for c in _COLUMNS})
 
 
 def _record(piece_id: int, v: dict[str, Any]) -> PieceRecord:
