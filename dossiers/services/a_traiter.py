@@ -34,7 +34,7 @@ GENRES: dict[str, str] = {
     "reemission_echec": "Réémission en échec",
 }
 MAX_PER_PAGE = 200
-_SEARCH_CHUNK = 1000
+_SEARCH_CHUNK = 100  # the catalog search pages by at most 100
 
 
 @dataclass(frozen=True)

@@ -225,3 +225,75 @@ class CopieDecidee(_Out):
     decision: DecisionHumaine
     archived_at: datetime | None
     certificat_url: str | None
+
+
+class ElementATraiter(_Out):
+    genre: Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]
+    genre_libelle: str
+    depuis: datetime
+    attente_jours: int
+    departement: str
+    reference: str
+    libelle: str
+    detail: str
+    lien: str = Field(description="La page où le traiter.")
+    dossier_id: str | None = None
+    piece_id: int | None = None
+    convention_id: str | None = None
+    version: int | None = None
+    sha256: str | None = None
+    plan_id: str | None = None
+    decision_url: str | None = Field(default=None, description="Où décider (POST), pour une pièce ou une copie.")
+
+
+class ATraiterPage(_Out):
+    jour: date
+    total: int
+    page: int
+    par_page: int
+    compte: dict[str, int] = Field(description="Nombre d'éléments de chaque genre, quel que soit le filtre.")
+    items: list[ElementATraiter]
+
+
+class AnneeSituation(_Out):
+    annee: int
+    debut: date
+    fin: date
+    du_eur: Montant
+    verse_eur: Montant
+    reste_a_verser_eur: Montant
+    a_reverser_eur: Montant
+
+
+class TotalSituation(_Out):
+    du_eur: Montant
+    verse_eur: Montant
+    reste_a_verser_eur: Montant
+    a_reverser_eur: Montant
+
+
+class VersementEnregistre(_Out):
+    annee: int
+    date: date
+    montant_eur: Montant
+    motif: str | None = Field(description="Pourquoi un versement au-delà du dû a été enregistré quand même.")
+    enregistre_le: datetime
+
+
+class VersionSituation(_Out):
+    version: int
+    document: Literal["convention", "avenant", "resiliation"]
+    motif: str
+    date: datetime
+    annees: list[AnneeSituation] = Field(description="Les montants que la version énonçait à son émission.")
+    total_du_eur: Montant
+
+
+class Situation(_Out):
+    convention_id: str
+    version: int = Field(description="Version courante : ses montants sont le dû.")
+    annees: list[AnneeSituation]
+    total: TotalSituation
+    versements: list[VersementEnregistre]
+    historique: list[VersionSituation]
+    avertissements: list[str]
