@@ -78,7 +78,7 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         return {"decision": str(self.verdict), "motif": self.motif, "motif_libelle": self.motif_libelle,
-                "commentaire": self.commentaire, "par": self.par, "le": self.le.isoformat()}
+                "commentaire": self.commentaire, "par": self.par, "le": self.le.isoformat(), "texte": self.texte()}
 
 
 def _texte(value: str | None, champ: str, limite: int) -> str | None:

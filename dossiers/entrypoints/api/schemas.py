@@ -72,6 +72,7 @@ class DecisionHumaine(_Out):
     commentaire: str | None
     par: str = Field(description="Nom de l'agent qui a décidé.")
     le: datetime
+    texte: str = Field(description="La décision en une phrase, telle que les pages et le rapport l'écrivent.")
 
 
 class Piece(_Out):
