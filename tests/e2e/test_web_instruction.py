@@ -219,7 +219,7 @@ def test_a_private_structure_reaches_an_archived_convention_through_decisions_on
     page.get_by_role("link", name="Retour à la convention").click()
     section = page.locator("#version-1")
     assert "Refusée le" in section.inner_text() and "signataire non habilité" in section.inner_text()
-    assert section.get_by_role("link", name=re.compile("Certificat d'archivage")).count() == 1
+    assert section.get_by_role("link", name=re.compile("certificat d'archivage")).count() == 1
     assert page.locator(".fr-badge", has_text="Archivée").first.is_visible()
     check_page(page, "convention-archivee")
     page.goto(desk.base + "/a-traiter")
