@@ -34,6 +34,7 @@ from dossiers.entrypoints._common import (
 from dossiers.entrypoints.cli_api import agent, audit, serve, token
 from dossiers.entrypoints.cli_archive import accepter, archive, lien, purge, verify
 from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
+from dossiers.entrypoints.cli_exports import export
 from dossiers.entrypoints.cli_jobs import job, jobs, submit, worker
 from dossiers.entrypoints.cli_pieces import dossier, validate
 from dossiers.entrypoints.cli_pilotage import pilotage
@@ -214,7 +215,7 @@ def converter(size: int | None, port: int | None) -> None:
 
 
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
-                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure):
+                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure, export):
     cli.add_command(command)
 
 
