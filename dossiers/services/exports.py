@@ -17,12 +17,25 @@ The API, in three parts:
 One builder per export returns a ``Table`` (nothing is read before the writer iterates its rows):
 ``conventions_table`` (the filters of ``GET /v1/conventions``, within the caller's départements),
 ``audit_table`` (the audit log, newest first) and ``plan_table`` (a re-issue plan's conventions, within
-the caller's départements). Another export is one more builder: columns, and a generator of rows.
+the caller's départements). Another export is one more builder: columns, and a generator of rows,
+e.g. the « à traiter » queue::
+
+    A_TRAITER = (Colonne("Nature"), Colonne("Convention"), Colonne("Département"), Colonne("Depuis le", Type.DATE))
+
+    def a_traiter_table(app, *, departements, today) -> Table:
+        def lignes():
+            ...  # page through the queue (oldest first), yield one list of values per item
+        return Table("a-traiter", A_TRAITER, lignes())
+
+then one route per entrypoint, each a few lines: ``routes_exports`` (``_deliver(request, trail, table,
+fmt)`` inside ``audited``), ``pages_exports`` (``_deliver(request, agent, action, …, build, fmt)``),
+``cli_exports`` (``_write(lambda app: table, fmt, out, as_json)``).
 
 Safe to open: a text cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return) is prefixed with ``'`` in the CSV; amounts and integers are
 numbers and never prefixed. In the XLSX every text cell is written as a string (openpyxl would write
-``=…`` as a formula otherwise), without the control characters XML cannot hold. Instants are shown
+``=…`` as a formula otherwise), without the control characters XML cannot hold, cut at Excel's
+32 767 characters. Instants are shown
 in Paris time (Excel has no time zones). Time is never read here: callers pass ``today``/``now``.
 """
 
@@ -51,6 +64,7 @@ PAGE = 100  # rows read from the catalog at a time (the conventions search's own
 CENT = Decimal("0.01")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_MAX_TEXT = 32_767  # Excel's limit for a cell: a longer text makes it "repair" the file
 EURO_FORMAT = '#,##0.00 "€"'
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM:SS"
@@ -173,7 +187,7 @@ def _xlsx_cell(ws: Any, make: Any, value: Any, kind: Type) -> Any:
     elif kind is Type.DATE and isinstance(value, date):
         cell = make(ws, value=value.date() if isinstance(value, datetime) else value)
     else:
-        cell = make(ws, value=_XML_ILLEGAL.sub("", str(value)))
+        cell = make(ws, value=_XML_ILLEGAL.sub("", str(value))[:XLSX_MAX_TEXT])
         cell.data_type = "s"  # never a formula, whatever the text starts with
         return cell
     cell.number_format = _FORMATS[kind]

@@ -64,11 +64,11 @@ def test_xlsx_cells_are_typed_and_formatted() -> None:
 
 
 def test_xlsx_text_is_never_a_formula_and_control_characters_go() -> None:
-    table = Table("essai", COLONNES, iter([[t, None, None, None, None] for t in [*HOSTILE, "a\x00b\x1bc"]]))
+    table = Table("essai", COLONNES, iter([[t, None, None, None, None] for t in [*HOSTILE, "a\x00b\x1bc", "x" * 40_000]]))
     ws = load_workbook(io.BytesIO(to_xlsx(table)))["essai"]
     cells = [ws.cell(r, 1) for r in range(2, ws.max_row + 1)]
     assert all(c.data_type == "s" for c in cells)
-    assert [c.value for c in cells] == [*HOSTILE, "abc"]
+    assert [c.value for c in cells] == [*HOSTILE, "abc", "x" * 32_767]  # Excel's limit per cell
 
 
 def test_render_counts_the_rows_and_names_the_file() -> None:
