@@ -34,11 +34,8 @@ from dossiers.entrypoints._common import (
 from dossiers.entrypoints.cli_api import agent, audit, serve, token
 from dossiers.entrypoints.cli_archive import accepter, archive, lien, purge, verify
 from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
-<<<<<<< HEAD
-from dossiers.entrypoints.cli_instruction import a_traiter, decide, situation
-=======
 from dossiers.entrypoints.cli_exports import export
->>>>>>> exp
+from dossiers.entrypoints.cli_instruction import a_traiter, decide, situation
 from dossiers.entrypoints.cli_jobs import job, jobs, submit, worker
 from dossiers.entrypoints.cli_pieces import dossier, validate
 from dossiers.entrypoints.cli_pilotage import pilotage
@@ -219,12 +216,8 @@ def converter(size: int | None, port: int | None) -> None:
 
 
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
-<<<<<<< HEAD
                 verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure,
-                decide, a_traiter, situation):
-=======
-                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure, export):
->>>>>>> exp
+                export, decide, a_traiter, situation):
     cli.add_command(command)
 
 

@@ -101,3 +101,17 @@ def export_plan(plan_id: str, departements: tuple[str, ...], fmt: str | None, ou
     from dossiers.services.exports import plan_table
 
     _write(lambda app: plan_table(app, plan_id, departements=departements), fmt, out, as_json)
+
+
+@export.command("a-traiter")
+@click.option("--departement", "departements", multiple=True, help="Seulement ce département (répétable).")
+@click.option("--genre", type=click.Choice(["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]))
+@_fichier
+@_json
+def export_a_traiter(departements: tuple[str, ...], genre: str | None, fmt: str | None, out: Path,
+                     as_json: bool) -> None:
+    """File « à traiter » : pièces et copies à vérifier, dossiers complets, relances, échecs ; le plus ancien d'abord."""
+    from dossiers.services.exports import a_traiter_table
+
+    _write(lambda app: a_traiter_table(app, departements=tuple(d.strip().upper() for d in departements), genre=genre,
+                                       today=app.clock.today()), fmt, out, as_json)

@@ -24,7 +24,7 @@ from dossiers.clock import paris_date
 from dossiers.domain.acces import ConventionStatut
 from dossiers.domain.dossier import PIECE_LABELS, DossierStatut
 
-__all__ = ["GENRES", "Item", "ATraiter", "a_traiter"]
+__all__ = ["GENRES", "Item", "ATraiter", "a_traiter", "elements"]
 
 GENRES: dict[str, str] = {
     "piece": "Pièce à vérifier",
@@ -148,6 +148,13 @@ def _echecs(app: Any, departements: tuple[str, ...]) -> list[Item]:
     return items
 
 
+def elements(app: Any, *, departements: tuple[str, ...], jour: date) -> list[Item]:
+    """Every item waiting in ``departements`` (empty: every département), the oldest first."""
+    everything = (_pieces(app, departements) + _copies(app, departements) + _complets(app, departements)
+                  + _a_signer(app, departements, jour) + _echecs(app, departements))
+    return sorted(everything, key=lambda i: (i.depuis, i.genre, i.reference))
+
+
 def a_traiter(app: Any, *, departements: tuple[str, ...], jour: date, genre: str | None = None, page: int = 1,
               par_page: int = 50) -> ATraiter:
     """The work waiting in ``departements`` (empty: every département), the oldest first; ``genre`` filters
@@ -155,11 +162,9 @@ def a_traiter(app: Any, *, departements: tuple[str, ...], jour: date, genre: str
     if genre is not None and genre not in GENRES:
         raise ValueError(f"genre inconnu : {genre} ({', '.join(GENRES)})")
     par_page = max(1, min(par_page, MAX_PER_PAGE))
-    everything = (_pieces(app, departements) + _copies(app, departements) + _complets(app, departements)
-                  + _a_signer(app, departements, jour) + _echecs(app, departements))
+    everything = elements(app, departements=departements, jour=jour)
     compte = Counter(i.genre for i in everything)
-    chosen = sorted((i for i in everything if genre is None or i.genre == genre),
-                    key=lambda i: (i.depuis, i.genre, i.reference))
+    chosen = [i for i in everything if genre is None or i.genre == genre]
     start = (max(1, page) - 1) * par_page
     return ATraiter(jour, chosen[start:start + par_page], len(chosen), {g: compte.get(g, 0) for g in GENRES},
                     max(1, page), par_page)

@@ -58,6 +58,7 @@ from dossiers.domain.reemission import ItemStatut
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["Type", "Colonne", "Table", "to_csv", "to_xlsx", "render", "Fichier", "FORMATS", "MEDIA_TYPES",
+           "a_traiter_table",
            "conventions_table", "audit_table", "plan_table", "guard", "PAGE"]
 
 PAGE = 100  # rows read from the catalog at a time (the conventions search's own maximum)
@@ -312,3 +313,24 @@ def plan_table(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) ->
                    ITEMS.get(item.statut, item.statut), item.version_emise, item.message]
 
     return Table(f"plan-{plan_id}", PLAN, lignes())
+
+
+A_TRAITER = (
+    Colonne("Depuis le", Type.DATETIME), Colonne("Attente (jours)", Type.ENTIER, 15), Colonne("Genre", largeur=30),
+    Colonne("Département", largeur=12), Colonne("Référence", largeur=26), Colonne("Élément", largeur=50),
+    Colonne("Détail", largeur=60), Colonne("Page", largeur=40),
+)
+
+
+def a_traiter_table(app: Any, *, departements: tuple[str, ...] = (), genre: str | None = None,
+                    today: date) -> Table:
+    """The « à traiter » queue within ``departements`` (empty: all), the oldest first, of one ``genre`` or all."""
+    from dossiers.services.a_traiter import GENRES, elements
+
+    def lignes() -> Iterator[list[Any]]:
+        for i in elements(app, departements=departements, jour=today):
+            if genre is None or i.genre == genre:
+                yield [i.depuis, i.attente_jours(today), GENRES[i.genre], i.departement, i.reference, i.libelle,
+                       i.detail, i.lien]
+
+    return Table("a-traiter", A_TRAITER, lignes())

@@ -244,3 +244,32 @@ def test_the_situation_of_the_worked_example_reads_the_same_in_the_page_and_the_
         assert found.json()["annees"][1] == {"annee": 2, "debut": "2025-01-01", "fin": "2025-12-31",
                                              "du_eur": "28082.19", "verse_eur": "37500.00",
                                              "reste_a_verser_eur": "0.00", "a_reverser_eur": "9417.81"}
+
+
+def test_the_queue_exports_as_csv_and_xlsx_with_the_rows_the_queue_lists(page: Any, desk: Desk) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    auth = {"Authorization": f"Bearer {desk.token}"}
+    with httpx.Client(base_url=desk.base) as http:
+        queue = http.get("/v1/a-traiter", params={"par_page": 200}, headers=auth).json()
+        assert queue["total"] >= 1
+        as_csv = http.get("/v1/exports/a-traiter.csv", headers=auth)
+        as_xlsx = http.get("/v1/exports/a-traiter.xlsx", headers=auth)
+    assert as_csv.status_code == 200 and as_csv.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:5] == ["Depuis le", "Attente (jours)", "Genre", "Département", "Référence"]
+    assert [(r[3], r[4], r[5]) for r in rows[1:]] == [(i["departement"], i["reference"], i["libelle"])
+                                                      for i in queue["items"]]
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    cells = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(c[4], int(c[1])) for c in cells] == [(i["reference"], i["attente_jours"]) for i in queue["items"]]
+    assert all(isinstance(c[0], datetime) for c in cells)  # a date cell, not a text
+    # the page offers the same file, for the agent's départements
+    login(page, desk, then="/a-traiter")
+    with page.expect_download() as pending:
+        page.get_by_role("link", name="Exporter (CSV)").click()
+    mine = list(csv.reader(io.StringIO(Path(pending.value.path()).read_bytes().decode("utf-8-sig")), delimiter=";"))
+    assert [r[4] for r in mine[1:]] == [r[4] for r in rows[1:]]

@@ -98,3 +98,19 @@ def export_audit(
             raise ApiError(403, "droit_insuffisant", "Seul un jeton admin lit le journal d'audit.")
         since = ctx.app.clock.now() - timedelta(days=depuis) if depuis else None
         return _deliver(request, trail, audit_table(ctx.app, token_id=token_id, since=since, limit=limit), fmt)
+
+
+@router.get("/exports/a-traiter.{fmt}", response_class=Response, responses=responses(403, _200=FILE),
+            summary="Exporter la file « à traiter » (départements du jeton ; le plus ancien d'abord)")
+def export_a_traiter(
+    fmt: Format, request: Request, jeton: Jeton = Depends(require(Droit.INSTRUIRE)),
+    genre: Annotated[Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"] | None,
+                     Query()] = None,
+) -> Response:
+    from dossiers.services.exports import a_traiter_table
+
+    ctx = ctx_of(request)
+    with audited(ctx, request, jeton, "export.a_traiter") as trail:
+        trail.detail = {"format": fmt, "genre": genre}
+        table = a_traiter_table(ctx.app, departements=jeton.departements, genre=genre, today=ctx.app.clock.today())
+        return _deliver(request, trail, table, fmt)

@@ -97,3 +97,23 @@ def export_audit(request: Request, fmt: str,
         return audit_table(app, since=app.clock.now() - timedelta(days=depuis) if depuis else None)
 
     return _deliver(request, agent, "export.audit", None, {"format": fmt}, build, fmt)
+
+
+@router.get("/a-traiter/export.{fmt}")
+def export_a_traiter(request: Request, fmt: str, genre: Annotated[str | None, Query(max_length=32)] = None) -> Response:
+    """The agent's « à traiter » queue, with the page's filter."""
+    from dossiers.domain.acces import Droit
+    from dossiers.services.a_traiter import GENRES
+    from dossiers.services.exports import a_traiter_table
+
+    agent = _agent(request)
+    fmt = _format(fmt)
+    app = _app(request)
+    genre = genre if genre in GENRES else None
+
+    def build() -> Table:
+        if not agent.peut(Droit.INSTRUIRE):
+            raise PageError(403, "Accès refusé", "Votre rôle ne permet pas d'instruire les dossiers.")
+        return a_traiter_table(app, departements=agent.departements, genre=genre, today=app.clock.today())
+
+    return _deliver(request, agent, "export.a_traiter", None, {"format": fmt, "genre": genre}, build, fmt)
