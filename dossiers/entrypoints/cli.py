@@ -41,6 +41,7 @@ from dossiers.entrypoints.cli_postes import poste
 from dossiers.entrypoints.cli_reemission import reissue, seed
 from dossiers.entrypoints.cli_registre import ledger
 from dossiers.entrypoints.cli_structures import structure
+from dossiers.entrypoints.cli_ds import ds
 
 __all__ = ["main", "cli"]
 
@@ -216,6 +217,7 @@ def converter(size: int | None, port: int | None) -> None:
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
                 verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure):
     cli.add_command(command)
+cli.add_command(ds)
 
 
 def main() -> None:
