@@ -34,7 +34,7 @@ from workers.middleware import configure_job_log
 
 __all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
            "reissue_convention",
-           "PieceRefusee",
+           "PieceRefusee", "deliver_webhooks", "on_job_end",
            "MAX_JSON_BYTES", "ACTORS"]
 
 MAX_JSON_BYTES = 1_000_000
@@ -152,6 +152,38 @@ def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
     now, today = app.clock.read()
     outcome = reissue_item(app, plan_id, convention_id, today=today, now=now)
     return {"plan_id": plan_id, "convention_id": convention_id, **outcome.to_dict()}
+
+
+# -- webhooks and Démarches simplifiées (issue 21) ------------------------------------------------------
+# On the interactive "pieces" queue (the Procfile's worker consumes it): short HTTP calls. A delivery
+# not accepted is retried with backoff from 5 s up to 1 h between attempts, 40 times: past
+# WEBHOOK_RETRY_HOURS (24 h) the service abandons what is left and the job ends.
+_WEBHOOK_RETRY = {"max_retries": 40, "min_backoff": 5_000, "max_backoff": 3_600_000}
+_OWN_ACTORS = {"deliver_webhooks", "ds_write_back"}
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_WEBHOOK_RETRY)
+def deliver_webhooks(webhook_id: str) -> dict[str, Any]:
+    """Send a webhook's pending deliveries, oldest first (``services.webhooks.deliver``)."""
+    import httpx
+
+    from dossiers.services.webhooks import deliver
+
+    app = runtime.app()
+    with httpx.Client(follow_redirects=False) as http:
+        done = deliver(app, webhook_id, now=app.clock.now(), http=http)
+    return {"webhook_id": webhook_id, "livrees": done.livrees, "abandonnees": done.abandonnees}
+
+
+def on_job_end(app: Any, job_id: str) -> None:
+    """A job ended for good (JobTracking calls it): record its events for the webhooks and send them."""
+    from dossiers.services.webhooks import record_evenements
+
+    job = app.catalog.get_job(job_id)
+    if job is None or job.actor in _OWN_ACTORS:
+        return
+    for webhook_id in record_evenements(app, job, now=app.clock.now()):
+        deliver_webhooks.send(webhook_id)
 
 
 ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,
