@@ -30,7 +30,7 @@ from dossiers.domain.pieces import PieceKind
 from dossiers.errors import CorrespondanceInvalide, FieldError
 
 __all__ = ["Correspondance", "Ecriture", "PieceDs", "DossierDs", "load_correspondance", "map_dossier", "REQUIRED",
-           "files_of"]
+           "files_of", "find_champ"]
 
 REQUIRED = (
     "structure.id", "structure.siret", "structure.denomination", "structure.nature", "structure.categorie_juridique",
@@ -157,7 +157,7 @@ def load_correspondance(data: dict[str, Any]) -> Correspondance:
     )
 
 
-def _find(champs: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
+def find_champ(champs: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
     """The champ named by its descriptor id, its own id, or its label (the first of that label)."""
     for champ in champs:
         if ref in (champ.get("champDescriptorId"), champ.get("id")):
@@ -205,7 +205,7 @@ def _fill(target: dict[str, Any], champs: list[dict[str, Any]], mapping: dict[st
     for path, value in valeurs.items():
         _put(target, path, value)
     for path, ref in mapping.items():
-        champ = _find(champs, ref)
+        champ = find_champ(champs, ref)
         value = _raw(champ) if champ is not None else None
         if value is None or value == "":
             if path in required:
@@ -229,11 +229,11 @@ def map_dossier(dossier: dict[str, Any], c: Correspondance) -> DossierDs:
     champs = list(dossier.get("champs") or [])
     demande: dict[str, Any] = {}
     _fill(demande, champs, c.champs, c.valeurs, c.traductions, REQUIRED, "", errors)
-    pieces = [PieceDs(kind, None, _find(champs, ref)["champDescriptorId"], f)  # type: ignore[index]
-              for kind, ref in c.pieces.items() for f in files_of(_find(champs, ref))]
+    pieces = [PieceDs(kind, None, find_champ(champs, ref)["champDescriptorId"], f)  # type: ignore[index]
+              for kind, ref in c.pieces.items() for f in files_of(find_champ(champs, ref))]
     postes: list[dict[str, Any]] = []
     if c.postes_bloc is not None:
-        bloc = _find(champs, c.postes_bloc)
+        bloc = find_champ(champs, c.postes_bloc)
         rows = list(bloc.get("rows") or []) if bloc else []
         if len(rows) > MAX_POSTES:
             errors.append(FieldError("postes", "trop_de_postes", f"{len(rows)} postes : au plus {MAX_POSTES}"))
@@ -249,7 +249,7 @@ def map_dossier(dossier: dict[str, Any], c: Correspondance) -> DossierDs:
                     del poste[part]
             postes.append(poste)
             for kind, ref in c.postes_pieces.items():
-                champ = _find(row_champs, ref)
+                champ = find_champ(row_champs, ref)
                 pieces.extend(PieceDs(kind, poste.get("id"), champ["champDescriptorId"], f)  # type: ignore[index]
                               for f in files_of(champ))
     if postes or c.postes_bloc is not None:

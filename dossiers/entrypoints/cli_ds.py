@@ -46,7 +46,7 @@ def _run(app: Any, demarche: int, *, dry_run: bool, as_json: bool) -> Any:
     from dossiers.adapters.ds import DsClient
     from dossiers.errors import DsError
     from dossiers.services.ds import load_mapping, sync_demarche
-    from workers.actors import ACTORS
+    from workers.actors import ACTORS, DS_ACTORS
     from workers.submit import submit
 
     s = app.settings
@@ -60,7 +60,7 @@ def _run(app: Any, demarche: int, *, dry_run: bool, as_json: bool) -> Any:
                       transient=True, disable=not show) as bar:
             task = bar.add_task(f"Démarche {demarche}", total=None)
             return sync_demarche(app, client, mapping, now=now, dry_run=dry_run,
-                                 submit=lambda actor, kwargs: submit(app, ACTORS[actor], kwargs),
+                                 submit=lambda actor, kwargs: submit(app, {**ACTORS, **DS_ACTORS}[actor], kwargs),
                                  progress=lambda n, _total: bar.advance(task, n))
 
 

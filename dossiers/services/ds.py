@@ -40,7 +40,7 @@ from dossiers.services.generation import demande_digest
 
 __all__ = ["load_mapping", "sync_demarche", "Rapport", "Submit", "fichier_cle"]
 
-Submit = Callable[[str, dict[str, Any]], Any]  # (actor: dossier | validate | archive, kwargs) -> Job
+Submit = Callable[[str, dict[str, Any]], Any]  # (actor: dossier | validate | archive | ds_write_back, kwargs) -> Job
 PDF = "application/pdf"
 
 
@@ -142,6 +142,7 @@ class _Run:
                                    "pieces": [{"kind": str(p.kind), "poste_id": p.poste_id,
                                                "filename": p.file.get("filename")} for p in pieces]}
         failures: list[dict[str, Any]] = []
+        first_job = len(self.rapport.jobs)
         if not self.dry:
             try:
                 self._open(demande, dossier_id, outcome["demande_modifiee"])
@@ -161,6 +162,12 @@ class _Run:
         elif not self.dry:
             self.app.catalog.ds_save_dossier(DsDossier(self.c.demarche, number, mapped.ds_id, dossier_id,
                                                        mapped.updated_at, sha, "importe", None, self.now))
+        jobs = self.rapport.jobs[first_job:]
+        e = self.c.ecriture
+        if jobs and (e.annotation or e.message_pieces) and self.submit is not None:
+            # written back once these jobs have ended (the actor waits for them)
+            self.submit("ds_write_back", {"demarche": self.c.demarche, "number": number, "dossier_id": dossier_id,
+                                          "jobs": sorted(jobs)})
 
     def _demande(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The demande validated, its structure under the catalog key the département knows it by."""

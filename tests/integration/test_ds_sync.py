@@ -42,12 +42,12 @@ def ds_app(tmp_path: Path, **settings: Any) -> App:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
+def app(tmp_path: Path, fake: FakeDs) -> Iterator[App]:
     if os.environ.get("BROKER_URL"):
         pytest.skip("the sync's jobs run in process here")
     from workers import runtime
 
-    with ds_app(tmp_path) as application:
+    with ds_app(tmp_path, ds_api_url=fake.url, ds_api_token=TOKEN) as application:  # type: ignore[attr-defined]
         runtime.use_app(application)
         try:
             yield application
@@ -56,13 +56,13 @@ def app(tmp_path: Path) -> Iterator[App]:
 
 
 def sync(app: App, fake: FakeDs, **options: Any) -> Any:
-    from workers.actors import ACTORS
+    from workers.actors import ACTORS, DS_ACTORS
     from workers.submit import submit
 
     attempts = options.pop("max_attempts", 8)
     with DsClient(fake.url, TOKEN, max_attempts=attempts) as client:  # type: ignore[attr-defined]
         return sync_demarche(app, client, load_mapping(app.settings.ds_config_dir, DEMARCHE), now=app.clock.now(),
-                             submit=lambda actor, kwargs: submit(app, ACTORS[actor], kwargs), **options)
+                             submit=lambda actor, kwargs: submit(app, {**ACTORS, **DS_ACTORS}[actor], kwargs), **options)
 
 
 def rib(fake: FakeDs, i: int, version: int = 1) -> dict[str, Any]:
@@ -88,10 +88,15 @@ def test_200_dossiers_are_taken_in_one_run_then_only_what_changed(app: App, fake
     assert {j.status for j in jobs} <= {JobStatus.SUCCEEDED, JobStatus.FAILED}
     assert {j.error["code"] for j in jobs if j.error} <= {"piece_invalide"}  # a finding, never a crash
     assert len(fake.downloads) == 200
+    # each dossier's check written back once: its annotation, and a message listing the missing pieces
+    annotations, messages = fake.sent("dossierModifierAnnotationText"), fake.sent("dossierEnvoyerMessage")
+    assert len(annotations) == 200 and len(messages) == 200
+    assert "Contrôle conum du dossier DOS-V2-STR-000001 : incomplet." in fake.dossiers[1]["annotations"][0]["stringValue"]
+    assert "Pièce d'identité du représentant légal" in fake.dossiers[1]["messages"][0]["body"]
 
     again = sync(app, fake)
     assert (again.importes, again.telecharges, again.jobs, again.erreurs) == ([], 0, [], [])
-    assert len(fake.downloads) == 200
+    assert len(fake.downloads) == 200 and len(fake.mutations) == 400
 
     fake.put_dossier(DEMARCHE, 7, champs_exemple(7, fichiers={"rib": [rib(fake, 7, version=2)]}))
     changed = champs_exemple(8, fichiers={"rib": [fake.dossiers[8]["champs"][-2]["files"][0]]})

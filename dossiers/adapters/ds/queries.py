@@ -4,7 +4,7 @@ types whose ``value`` differ in type cannot share the name in one selection."""
 
 from __future__ import annotations
 
-__all__ = ["DOSSIERS", "DOSSIER", "CREATE_DIRECT_UPLOAD", "ENVOYER_MESSAGE", "ANNOTATION_TEXT", "ACCEPTER", "PAGE_SIZE"]
+__all__ = ["DOSSIERS", "DOSSIER", "ETAT", "CREATE_DIRECT_UPLOAD", "ENVOYER_MESSAGE", "ANNOTATION_TEXT", "ACCEPTER", "PAGE_SIZE"]
 
 PAGE_SIZE = 100  # DS's maximum per page
 
@@ -67,5 +67,11 @@ mutation annoter($input: DossierModifierAnnotationTextInput!) {
 ACCEPTER = """
 mutation accepter($input: DossierAccepterInput!) {
   dossierAccepter(input: $input) { dossier { id state } errors { message } }
+}
+"""
+
+ETAT = """
+query etatDossier($number: Int!) {
+  dossier(number: $number) { id number state annotations { id champDescriptorId label stringValue } messages { body } }
 }
 """
