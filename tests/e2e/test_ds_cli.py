@@ -11,20 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_cli import run
-from tests.fixtures.ds_server import DEMARCHE, MAPPING, FakeDs, champs_exemple, serve
-from tests.fixtures.rib import rib_pdf
-
-TOKEN = "ds-jeton-cli"
+from tests.fixtures.ds_server import DEMARCHE, MAPPING, TOKEN, FakeDs, champs_exemple, rib, running_fake
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeDs]:
-    ds = FakeDs(token=TOKEN, now=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-    ds.add_demarche(DEMARCHE)
-    with serve(ds) as url:
-        ds.url = url  # type: ignore[attr-defined]
+    with running_fake(datetime(2026, 3, 2, 8, 0, tzinfo=UTC)) as ds:
         yield ds
-    assert ds.invalid_queries == []
 
 
 def env_for(tmp_path: Path, fake: FakeDs) -> dict[str, str]:
@@ -40,9 +33,7 @@ def test_dry_run_then_sync_then_nothing_new(tmp_path: Path, fake: FakeDs) -> Non
     if os.environ.get("BROKER_URL"):
         pytest.skip("the CLI runs the jobs in its own process here")
     for i in (1, 2, 3):
-        rib = fake.fichier(f"rib-{i}.pdf", rib_pdf(titulaire=f"COMMUNE N {i}", iban="FR76 3000 6000 0112 3456 7890 189",
-                                                    bic="AGRIFRPP"))
-        fake.put_dossier(DEMARCHE, i, champs_exemple(i, fichiers={"rib": [rib]},
+        fake.put_dossier(DEMARCHE, i, champs_exemple(i, fichiers={"rib": [rib(fake, i)]},
                                                      sans=("Dénomination",) if i == 3 else ()))
     env = env_for(tmp_path, fake)
 

@@ -3,13 +3,32 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from dossiers.bootstrap import App
 from dossiers.domain.jobs import JobStatus
-from tests.fixtures.ds_server import DEMARCHE, FakeDs, champs_exemple
-from tests.integration.test_ds_sync import app, fake, rib, sync  # noqa: F401 - the fixtures of the sync tests
+from tests.fixtures.ds_server import DEMARCHE, FakeDs, champs_exemple, ds_app, rib, running_fake, synchronise as sync
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDs]:
+    with running_fake(datetime(2026, 2, 1, 8, 0, tzinfo=UTC)) as ds:
+        yield ds
+
+
+@pytest.fixture
+def app(tmp_path: Path, fake: FakeDs) -> Iterator[App]:
+    if os.environ.get("BROKER_URL"):
+        pytest.skip("the write-back's actor runs in process here")
+    with ds_app(tmp_path, fake) as application:
+        yield application
 
 
 def write_back_job(app: App, timeout: float = 90) -> Any:
@@ -23,7 +42,7 @@ def write_back_job(app: App, timeout: float = 90) -> Any:
         time.sleep(0.1)
 
 
-def test_a_failed_message_is_sent_once_by_the_retried_actor(app: App, fake: FakeDs) -> None:  # noqa: F811
+def test_a_failed_message_is_sent_once_by_the_retried_actor(app: App, fake: FakeDs) -> None:
     """DS answers 503 to the message after the annotation went through: the retried actor sends the
     message, never the annotation again; a redelivery after success writes nothing."""
     from workers.actors import ds_write_back
@@ -42,7 +61,7 @@ def test_a_failed_message_is_sent_once_by_the_retried_actor(app: App, fake: Fake
     assert {e.statut for e in app.catalog.ds_ecritures(1)} == {"envoye"}
 
 
-def test_a_write_whose_answer_was_lost_is_found_on_ds_not_sent_again(app: App, fake: FakeDs) -> None:  # noqa: F811
+def test_a_write_whose_answer_was_lost_is_found_on_ds_not_sent_again(app: App, fake: FakeDs) -> None:
     """The annotation is applied but its answer lost (502): the retry finds it on DS and does not send it
     again; the message is sent once."""
     fake.put_dossier(DEMARCHE, 1, champs_exemple(1))

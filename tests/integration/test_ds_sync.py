@@ -8,66 +8,33 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from dossiers.adapters.ds import DsClient
 from dossiers.bootstrap import App
 from dossiers.domain.jobs import JobStatus
 from dossiers.errors import DsIndisponible
-from dossiers.services.ds import load_mapping, sync_demarche
-from dossiers.settings import Settings
-from tests.fixtures.ds_server import DEMARCHE, MAPPING, FakeDs, champs_exemple, serve
-from tests.fixtures.rib import rib_pdf
+from tests.fixtures.ds_server import DEMARCHE, FakeDs, champs_exemple, ds_app, rib, running_fake, synchronise
 
-TOKEN = "ds-jeton-de-test"
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the fake DS's own clock
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeDs]:
-    ds = FakeDs(token=TOKEN, now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
-    ds.add_demarche(DEMARCHE)
-    with serve(ds) as url:
-        ds.url = url  # type: ignore[attr-defined]
+    with running_fake(NOW) as ds:
         yield ds
-    assert ds.invalid_queries == []  # every query the connector sent is valid against DS's schema
-
-
-def ds_app(tmp_path: Path, **settings: Any) -> App:
-    config = tmp_path / "ds"
-    config.mkdir(exist_ok=True)
-    (config / f"{DEMARCHE}.toml").write_text(MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
-    return App(Settings(var_dir=tmp_path / "var", ds_config_dir=config, **settings))
 
 
 @pytest.fixture
-def app(tmp_path: Path, fake: FakeDs) -> Iterator[App]:
+def app(tmp_path: Path, fake: FakeDs, request: pytest.FixtureRequest) -> Iterator[App]:
     if os.environ.get("BROKER_URL"):
         pytest.skip("the sync's jobs run in process here")
-    from workers import runtime
-
-    with ds_app(tmp_path, ds_api_url=fake.url, ds_api_token=TOKEN) as application:  # type: ignore[attr-defined]
-        runtime.use_app(application)
-        try:
-            yield application
-        finally:
-            runtime.use_app(None)
+    # the write-back (tests/integration/test_ds_ecriture.py) only where a test counts DS's writes
+    with ds_app(tmp_path, fake, ecriture="200" in request.node.name) as application:
+        yield application
 
 
-def sync(app: App, fake: FakeDs, **options: Any) -> Any:
-    from workers.actors import ACTORS, DS_ACTORS
-    from workers.submit import submit
-
-    attempts = options.pop("max_attempts", 8)
-    with DsClient(fake.url, TOKEN, max_attempts=attempts) as client:  # type: ignore[attr-defined]
-        return sync_demarche(app, client, load_mapping(app.settings.ds_config_dir, DEMARCHE), now=app.clock.now(),
-                             submit=lambda actor, kwargs: submit(app, {**ACTORS, **DS_ACTORS}[actor], kwargs), **options)
-
-
-def rib(fake: FakeDs, i: int, version: int = 1) -> dict[str, Any]:
-    data = rib_pdf(titulaire=f"COMMUNE N {i} v{version}", iban="FR76 3000 6000 0112 3456 7890 189", bic="AGRIFRPP")
-    return fake.fichier(f"rib-{i}.pdf", data)
+sync = synchronise
 
 
 def test_200_dossiers_are_taken_in_one_run_then_only_what_changed(app: App, fake: FakeDs) -> None:
