@@ -20,7 +20,9 @@ not accepted (2xx) within ``WEBHOOK_RETRY_HOURS`` is abandoned and stays in the 
 
 Destinations: http(s) URLs whose host resolves only to public addresses; loopback, private,
 link-local, multicast and reserved ones are refused unless listed in ``WEBHOOK_ALLOWED_HOSTS``
-(checked at registration and again before every attempt, the name being resolved again).
+(checked at registration and again before every attempt, the name being resolved again, in at most
+``RESOLVE_TIMEOUT`` seconds). The request itself resolves the name once more: a DNS server that
+answers differently in between (rebinding) is not caught; a proxy that pins the address would be.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import json
 import secrets
 import socket
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +52,8 @@ EVENEMENTS = ("job.termine", "convention.emise", "convention.avenant", "copie_si
               "copie_signee.a_verifier", "copie_signee.refusee")
 MAX_WEBHOOKS = 10  # per token
 MAX_URL = 2000
+RESOLVE_TIMEOUT = 5.0
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 _ARCHIVE = {"archive": "copie_signee.archivee", "a_verifier": "copie_signee.a_verifier", "refuse": "copie_signee.refusee"}
 
 
@@ -74,9 +80,17 @@ def check_destination(url: str, allow: Iterable[str]) -> None:
         raise WebhookError("URL de webhook invalide : attendu https://hôte/chemin (sans identifiants dans l'URL).")
     host = parts.hostname
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookError("URL de webhook invalide : port hors limites.") from None
+    # getaddrinfo takes no timeout: a resolver that does not answer is given RESOLVE_TIMEOUT seconds
+    resolving = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = resolving.result(timeout=RESOLVE_TIMEOUT)
     except (socket.gaierror, UnicodeError) as exc:
         raise WebhookError(f"L'hôte du webhook « {host} » est introuvable ({exc}).") from None
+    except FutureTimeout:
+        raise WebhookError(f"L'hôte du webhook « {host} » n'a pas été résolu en {RESOLVE_TIMEOUT:g} s.") from None
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not address.is_global and not _allowed(host, address, allow):
