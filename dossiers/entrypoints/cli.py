@@ -43,6 +43,8 @@ from dossiers.entrypoints.cli_postes import poste
 from dossiers.entrypoints.cli_reemission import reissue, seed
 from dossiers.entrypoints.cli_registre import ledger
 from dossiers.entrypoints.cli_structures import structure
+from dossiers.entrypoints.cli_ds import ds
+from dossiers.entrypoints.cli_webhooks import webhooks
 
 __all__ = ["main", "cli"]
 
@@ -219,6 +221,8 @@ for command in (validate, dossier, paiement, amend, history, restitutions, submi
                 verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure,
                 export, decide, a_traiter, situation):
     cli.add_command(command)
+cli.add_command(ds)
+cli.add_command(webhooks)
 
 
 def main() -> None:
