@@ -246,5 +246,13 @@ def on_job_end(app: Any, job_id: str) -> None:
     _convention_to_ds(app, job)
 
 
+def announce_decision(app: Any, record: Any) -> None:
+    """An instructeur decided a signed copy (outside any job): the webhooks that follow it are told."""
+    from dossiers.services.webhooks import record_decision
+
+    for webhook_id in record_decision(app, record, now=app.clock.now()):
+        deliver_webhooks.send(webhook_id)
+
+
 ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,
           "amend": amend_convention, "archive": archive_signed_copy, "reissue": reissue_convention}

@@ -115,6 +115,9 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
                 _audit(app, "copie_signee.decider", ressource, 409, departement, detail)
                 raise exc
             _audit(app, "copie_signee.decider", ressource, 200, departement, detail)
+            from workers.actors import announce_decision
+
+            announce_decision(app, record)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:

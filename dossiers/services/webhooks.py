@@ -160,6 +160,32 @@ def record_evenements(app: Any, job: Any, *, now: datetime) -> list[str]:
     return list(dict.fromkeys(touched))
 
 
+def record_decision(app: Any, record: Any, *, now: datetime) -> list[str]:
+    """Record, for the webhooks whose token sees the convention's département, the event an instructeur's
+    decision on a signed copy makes (``copie_signee.archivee`` or ``copie_signee.refusee``, with the
+    decision); the ids of the webhooks that have a new delivery. Once per copy and verdict."""
+    if record.decision is None or record.statut not in ("archive", "refuse"):
+        return []
+    kind = _ARCHIVE[record.statut]
+    hooks = [h for h in app.catalog.webhooks() if not h.evenements or kind in h.evenements]
+    if not hooks:
+        return []
+    departement = app.catalog.convention_departement(record.convention_id) or ""
+    event_id = hashlib.sha256(f"decision\0{record.id}\0{kind}".encode()).hexdigest()[:40]
+    data = {"convention_id": record.convention_id, "version": record.version, "sha256": record.sha256,
+            "findings": [{"code": str(f.code), "message": f.message} for f in record.findings],
+            "decision": record.decision.to_dict()}
+    touched = []
+    for hook in hooks:
+        jeton = app.catalog.get_token(hook.token_id)
+        if jeton is None or not jeton.actif or not jeton.voit(departement):
+            continue
+        payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
+        if app.catalog.record_livraison(webhook_id=hook.id, event_id=event_id, type=kind, payload=payload, now=now):
+            touched.append(hook.id)
+    return touched
+
+
 @dataclass(frozen=True)
 class Livrees:
     livrees: int

@@ -70,6 +70,9 @@ def decide_copie(convention_id: str, numero: Numero, sha256: Sha256, body: schem
         record = decider_copie(convention_id, numero, sha256, body.decision, ctx.app, par=jeton.nom,
                                now=ctx.app.clock.now(), motif=body.motif, commentaire=body.commentaire,
                                token_id=jeton.id)
+    from workers.actors import announce_decision
+
+    announce_decision(ctx.app, record)
     return copie_out(record)
 
 

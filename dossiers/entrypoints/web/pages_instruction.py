@@ -152,9 +152,12 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
     departement, record = _copie(request, agent, convention_id, numero, sha256)
     app = _app(request)
     detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
+    from workers.actors import announce_decision
+
     try:
-        decider_copie(convention_id, numero, sha256, verdict, app, par=_nom(request, agent), now=app.clock.now(),
-                      motif=motif or None, commentaire=commentaire, token_id=agent.id)
+        announce_decision(app, decider_copie(convention_id, numero, sha256, verdict, app, par=_nom(request, agent),
+                                             now=app.clock.now(), motif=motif or None, commentaire=commentaire,
+                                             token_id=agent.id))
     except ChangementRefuse as exc:
         status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
         _audit(request, agent, "copie_signee.decider", departement, status, detail)
