@@ -9,10 +9,11 @@ from typing import Any, NoReturn
 
 import click
 
+from dossiers.entrypoints._console import JOUR  # importing _console first puts Click in French
 from dossiers.errors import ConumError, DemandeInvalide
 from dossiers.settings import ROOT, Settings, SettingsError
 
-__all__ = ["EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "settings", "read_demande", "fail"]
+__all__ = ["JOUR", "EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "settings", "read_demande", "fail"]
 
 MAX_DEMANDE_BYTES = 1_000_000
 EXAMPLES = ROOT / "examples" / "demandes"

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide
+from dossiers.entrypoints._console import franciser
 from dossiers.entrypoints._common import (
     EXAMPLES,
     EXIT_FAILED,
@@ -216,6 +217,7 @@ def converter(size: int | None, port: int | None) -> None:
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
                 verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure):
     cli.add_command(command)
+franciser(cli)  # French metavars everywhere (Click's own messages: _console.install_french)
 
 
 def main() -> None:

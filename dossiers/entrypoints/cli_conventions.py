@@ -7,7 +7,7 @@ convention, bad payment), 2 bad usage, 3 the service failed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from rich.table import Table
 from dossiers.domain.etat import Figures
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, JOUR, fail, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
@@ -61,10 +61,10 @@ def _figures_table(fig: Figures, title: str) -> Table:
 @click.command()
 @click.argument("convention_id")
 @click.option("--annee", type=click.IntRange(1, 10), required=True, help="Année de convention payée (1, 2, 3…).")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Date du versement.")
+@click.option("--date", "when", type=JOUR, required=True, help="Date du versement.")
 @click.option("--montant", "amount", required=True, help="Montant versé en euros (ex. 52500.00).")
 @_json
-def paiement(convention_id: str, annee: int, when: datetime, amount: str, as_json: bool) -> None:
+def paiement(convention_id: str, annee: int, when: date, amount: str, as_json: bool) -> None:
     """Enregistre un versement de la CDC pour une année de la convention."""
     from dossiers.bootstrap import App
     from dossiers.services.avenants import record_payment
@@ -75,7 +75,7 @@ def paiement(convention_id: str, annee: int, when: datetime, amount: str, as_jso
         raise click.BadParameter(f"montant illisible : {amount!r}", param_hint="--montant") from None
     try:
         with App(settings()) as app:
-            recorded, created = record_payment(convention_id, annee=annee, jour=when.date(), montant=value, app=app)
+            recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
@@ -224,13 +224,13 @@ def _detail(data: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("convention_id")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date d'examen (défaut : aujourd'hui).")
+@click.option("--date", "when", type=JOUR, default=None, help="Date d'examen (défaut : aujourd'hui).")
 @click.option("--regles", "regles_id", default="regles-2025-05", show_default=True, help="Règles de gestion appliquées.")
 @click.option("--apply", "apply", is_flag=True, help="Émet l'avenant de restitution (sinon : liste seulement).")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF de l'avenant.")
 @_json
-def restitutions(convention_id: str, when: datetime | None, regles_id: str, apply: bool, out: Path,
+def restitutions(convention_id: str, when: date | None, regles_id: str, apply: bool, out: Path,
                  as_json: bool) -> None:
     """Postes vacants depuis plus de 6 mois à rendre (règles de mai 2025), et l'avenant qui les rend."""
     from dossiers.bootstrap import App
@@ -241,7 +241,7 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
     try:
         with App(settings()) as app:
             now, today = app.clock.read()
-            jour = when.date() if when else today
+            jour = when if when else today
             change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
                                    today=today, now=now)
             avertissements = app.rules.gestion(regles_id).avertissements

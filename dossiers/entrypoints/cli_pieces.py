@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -20,7 +20,7 @@ from rich.table import Table
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, JOUR, fail, read_demande, settings
 from dossiers.errors import ConumError, DemandeInvalide, DossierError
 
 __all__ = ["validate", "dossier"]
@@ -66,11 +66,11 @@ def _exit_for(statut: Statut) -> None:
 @click.option("--representant", help="« Prénom Nom » du représentant légal (pièce d'identité).")
 @click.option("--denomination", help="Dénomination de la structure (titulaire du RIB).")
 @click.option("--conseiller", help="« Prénom Nom » du conseiller (contrat de travail).")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), help="Date de contrôle (défaut : aujourd'hui).")
+@click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 def validate(file: Path, kind: str, siret: str | None, nature: str | None, representant: str | None,
-             denomination: str | None, conseiller: str | None, when: datetime | None, mrz_file: Path | None,
+             denomination: str | None, conseiller: str | None, when: date | None, mrz_file: Path | None,
              as_json: bool) -> None:
     """Contrôle une pièce FILE (type lu dans le contenu, jamais dans le nom) et affiche les constats."""
     from dossiers.bootstrap import App
@@ -78,7 +78,7 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
 
     try:
         with App(settings()) as app:
-            ctx = Contexte(today=when.date() if when else app.clock.today(), siret=siret, nature=nature,
+            ctx = Contexte(today=when if when else app.clock.today(), siret=siret, nature=nature,
                            denomination=denomination, representant=representant, conseiller=conseiller,
                            mrz=_mrz(mrz_file))
             result = validate_file(file, PieceKind(kind), ctx, app)
@@ -127,10 +127,10 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
 @click.argument("file", type=_file)
 @click.option("--kind", required=True, type=_kind, help="Nature de la pièce.")
 @click.option("--poste", "poste_id", help="Poste auquel se rattache un contrat de travail.")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), help="Date de contrôle (défaut : aujourd'hui).")
+@click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
-def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: datetime | None,
+def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: date | None,
                 mrz_file: Path | None, as_json: bool) -> None:
     """Dépose FILE dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
     from dossiers.bootstrap import App
@@ -141,7 +141,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
         with App(settings()) as app:
             data = read_piece(file, PieceKind(kind), app)
             piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
-                              today=when.date() if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
+                              today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:

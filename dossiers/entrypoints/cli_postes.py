@@ -8,7 +8,7 @@ usage, 3 the service failed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, JOUR, fail, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["poste"]
@@ -47,10 +47,10 @@ def postes_table(postes: list[dict], jour: str) -> Table:
 @click.command()
 @click.argument("convention_id")
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--date", "when", type=JOUR, default=None,
               help="Jour de la situation des postes affichée (défaut : aujourd'hui).")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
-def poste(convention_id: str, event: Path, when: datetime | None, as_json: bool) -> None:
+def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> None:
     """Enregistre un événement de la vie d'un poste (EVENT.json : recrutement, fin_contrat,
     prolongation, absence ou transfert) et affiche la situation des postes."""
     from dossiers.bootstrap import App
@@ -62,7 +62,7 @@ def poste(convention_id: str, event: Path, when: datetime | None, as_json: bool)
         with App(settings()) as app:
             now, today = app.clock.read()
             done = record_evenement(convention_id, None, payload, app, source=Source.CLI, today=today, now=now,
-                                    jour=when.date() if when else None)
+                                    jour=when if when else None)
     except DemandeInvalide as exc:  # unreadable JSON file
         fail(ChangementRefuse(exc.message, code=ErrorCode.EVENEMENT_INVALIDE), as_json, EXIT_REFUSED)
     except ChangementRefuse as exc:
