@@ -28,7 +28,7 @@ from typing import Any
 
 import click
 
-__all__ = ["CLICK_FR", "install_french", "franciser", "JOUR", "anciens_noms", "Colonne", "print_table", "print_json",
+__all__ = ["CLICK_FR", "install_french", "franciser", "lisible", "print_lines", "JOUR", "anciens_noms", "Colonne", "print_table", "print_json",
            "json_option", "is_terminal"]
 
 # Click's msgids (8.1 to 8.3 spell some of them differently: both are here) and their French.
@@ -284,7 +284,9 @@ def lisible(value: Any) -> str:
     if isinstance(value, (list, tuple, set)):
         return ", ".join(lisible(v) for v in value) or "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {lisible(v)}" for k, v in value.items()) or "—"
+        return ", ".join(f"{k} : {lisible(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
     return str(value)
 
 

@@ -22,13 +22,14 @@ from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide
-from dossiers.entrypoints._console import franciser
+from dossiers.entrypoints._console import Colonne, franciser, json_option, print_table
 from dossiers.entrypoints._common import (
     EXAMPLES,
     EXIT_FAILED,
     EXIT_REFUSED,
     EXIT_USAGE,
     fail as _fail,
+    fail_by_kind as _fail_by_kind,
     read_demande as _read_demande,
     settings as _settings,
 )
@@ -98,7 +99,7 @@ def generate(demande: Path, out: Path, as_json: bool) -> None:
     except (DemandeInvalide, ConventionConflict, ChangementRefuse) as exc:
         _fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        _fail(exc, as_json, EXIT_FAILED)
+        _fail_by_kind(exc, as_json)
     result = _result(generated, paths)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -214,6 +215,33 @@ def converter(size: int | None, port: int | None) -> None:
     )
 
 
+@cli.command("config")
+@json_option
+def config(as_json: bool) -> None:
+    """Affiche les réglages en vigueur (environnement, puis .env du dossier courant, puis défauts), secrets masqués."""
+    from dossiers.settings import ENV_FILE, ENV_VARS, masked, sources
+
+    s = _settings()
+    origin = sources()
+    effective = {"database_url": s.effective_database_url, "storage_dir": s.effective_storage_dir,
+                 "archive_dir": s.effective_archive_dir, "staging_dir": s.effective_staging_dir,
+                 "unoserver_bin": s.effective_unoserver_bin}
+    rows = []
+    for var, field in ENV_VARS.items():
+        value = effective.get(field, getattr(s, field))
+        if isinstance(value, dict):
+            value = ",".join(f"{k}={v:g}" for k, v in value.items())
+        rows.append((var, masked(var, value), origin.get(var, "défaut")))
+    env_file = Path.cwd() / ENV_FILE
+    if as_json:
+        click.echo(json.dumps({"fichier_env": str(env_file) if env_file.is_file() else None,
+                               "reglages": [{"variable": v, "valeur": val, "source": src} for v, val, src in rows]},
+                              ensure_ascii=False))
+        return
+    click.echo(f"fichier .env : {env_file if env_file.is_file() else 'aucun dans ' + str(Path.cwd())}")
+    print_table([Colonne("variable", cle=True), Colonne("valeur", cle=True), "source"], rows)
+
+
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
                 verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure):
     cli.add_command(command)
@@ -239,7 +267,7 @@ def main() -> None:
             exc.show()
         sys.exit(EXIT_USAGE)
     except ConumError as exc:
-        _fail(exc, as_json, EXIT_FAILED)
+        _fail_by_kind(exc, as_json)
     except OSError as exc:
         _fail(ConumError(f"erreur d'entrée-sortie : {exc}"), as_json, EXIT_FAILED)
     except Exception as exc:  # the last guard: one line for the caller, never a traceback

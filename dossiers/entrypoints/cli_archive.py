@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import EXIT_REFUSED, fail, fail_by_kind, settings
 from dossiers.errors import ChangementRefuse, ConumError
 
 __all__ = ["archive", "accepter", "verify", "purge", "lien"]
@@ -41,7 +41,7 @@ def _read(path: Path) -> bytes:
               help="Version signée (défaut : la version en vigueur).")
 @_json
 def archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
-    """Contrôle la copie signée SIGNED et l'archive sous verrou avec son certificat."""
+    """Contrôle la copie signée COPIE_SIGNEE et l'archive sous verrou avec son certificat."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import archive_signed_copy
 
@@ -53,7 +53,7 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
     else:
@@ -103,7 +103,7 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -116,7 +116,7 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
 @click.argument("file", type=_file)
 @_json
 def verify(file: Path, as_json: bool) -> None:
-    """Calcule l'empreinte de FILE et dit s'il est archivé (et où) ou émis par conum, et son entrée au
+    """Calcule l'empreinte de FICHIER et dit s'il est archivé (et où) ou émis par conum, et son entrée au
     registre avec sa preuve (chaîne jusqu'à l'horodatage le plus proche)."""
     from dossiers.bootstrap import App
     from dossiers.entrypoints.cli_registre import proof_lines
@@ -128,7 +128,7 @@ def verify(file: Path, as_json: bool) -> None:
             found = verify_file(_read(file), app)
             proofs = preuves(app, found.sha256)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     archived = [r for r in found.archives if r.storage_key]
     result: dict[str, Any] = {
         "sha256": found.sha256, "archive": bool(archived),
@@ -169,7 +169,7 @@ def purge(dry_run: bool, as_json: bool) -> None:
         with App(settings()) as app:
             due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"supprimees": [] if dry_run else [p for p, _, _ in due],
                                "a_supprimer": [{"piece_id": p, "dossier_id": d} for p, d, _ in due]}))
@@ -195,7 +195,7 @@ def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> N
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "key": key, "url": url,
                                "expires_in": ttl if url else None}))

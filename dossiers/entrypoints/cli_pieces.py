@@ -12,15 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, JOUR, fail, read_demande, settings
+from dossiers.entrypoints._console import Colonne, lisible, print_table
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, DemandeInvalide, DossierError
 
 __all__ = ["validate", "dossier"]
@@ -72,7 +71,7 @@ def _exit_for(statut: Statut) -> None:
 def validate(file: Path, kind: str, siret: str | None, nature: str | None, representant: str | None,
              denomination: str | None, conseiller: str | None, when: date | None, mrz_file: Path | None,
              as_json: bool) -> None:
-    """Contrôle une pièce FILE (type lu dans le contenu, jamais dans le nom) et affiche les constats."""
+    """Contrôle une pièce FICHIER (type lu dans le contenu, jamais dans le nom) et affiche les constats."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import validate_file
 
@@ -83,7 +82,7 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
                            mrz=_mrz(mrz_file))
             result = validate_file(file, PieceKind(kind), ctx, app)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -92,7 +91,7 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
         _print_findings(console, result.findings)
         for name, value in result.fields.items():
             if value not in (None, "", [], {}):
-                console.print(f"  [dim]{name}[/dim] : {escape(str(value))}")
+                console.print(f"  [dim]{name}[/dim] : {escape(lisible(value))}")
     _exit_for(result.statut)
 
 
@@ -118,7 +117,7 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
     except (DemandeInvalide, DossierError) as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     _show(view, as_json)
 
 
@@ -132,7 +131,7 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: date | None,
                 mrz_file: Path | None, as_json: bool) -> None:
-    """Dépose FILE dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
+    """Dépose FICHIER dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import add_piece, read_piece
 
@@ -145,7 +144,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({
             "dossier_id": dossier_id, "piece_id": piece.id, "status": str(piece.statut), "kind": str(piece.kind),
@@ -173,7 +172,7 @@ def dossier_show(dossier_id: str, as_json: bool) -> None:
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     _show(view, as_json)
 
 
@@ -195,7 +194,7 @@ def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"dossier_id": dossier_id, "status": str(rapport.view.statut), "pdf": str(out),
                                "empreinte": rapport.empreinte}, ensure_ascii=False))
@@ -211,13 +210,9 @@ def _show(view: DossierView, as_json: bool) -> None:
     console = Console()
     console.print(f"Dossier {escape(d.id)} — {escape(d.denomination)} (SIRET {d.siret}, {d.nature}) : "
                   f"{DOSSIER_WORDS[view.statut]}")
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("Pièce", "Fichier", "État", "Constats"):
-        table.add_column(column, overflow="fold")
-    for p in view.courantes + view.extra:
-        label = PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
-        table.add_row(escape(label), escape(p.filename or ""), STATUT_WORDS[p.statut],
-                      escape("\n".join(f.message for f in p.findings)))
-    for r in view.manquantes:
-        table.add_row(escape(r.label), "", "[red]manquante[/red]", "")
-    console.print(table)
+    etats = {Statut.VALIDE: "valide", Statut.INVALIDE: "invalide", Statut.A_VERIFIER: "à vérifier"}
+    rows = [(PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else ""), p.filename or "",
+             etats[p.statut], " ; ".join(f"{f.message} ({f.code})" for f in p.findings))
+            for p in view.courantes + view.extra]
+    rows += [(r.label, "", "manquante", "") for r in view.manquantes]
+    print_table(["Pièce", Colonne("Fichier", cle=True), "État", "Constats"], rows)

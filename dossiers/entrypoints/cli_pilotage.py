@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import EXIT_REFUSED, fail, fail_by_kind, settings, JOUR
+from dossiers.entrypoints._console import anciens_noms
 from dossiers.errors import ConumError
 
 __all__ = ["pilotage"]
@@ -27,30 +28,24 @@ _TYPES = ("recrutement", "prolongation", "fin_contrat")
 MAX_ERREURS_AFFICHEES = 200
 
 
-def _as_of(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} : attendu AAAA-MM-JJ", param_hint="--as-of") from None
-
-
 @click.group()
 def pilotage() -> None:
     """Tableau de pilotage des structures : import des contrats des conseillers."""
 
 
+@anciens_noms(as_of="--date")
 @pilotage.command("import")
 @click.argument("fichier", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--as-of", "as_of", required=True, help="Date d'appréciation AAAA-MM-JJ (les chronologies à ce jour).")
+@click.option("--date", "as_of", type=JOUR, required=True, help="Date d'appréciation (les chronologies à ce jour).")
 @click.option("--dry-run", is_flag=True, help="Montre ce qui serait enregistré, sans rien enregistrer.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
-def import_(fichier: Path, as_of: str, dry_run: bool, as_json: bool) -> None:
+def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
     """Importe un tableau de pilotage (FICHIER .csv ou .xlsx, une ligne par contrat) : enregistre
     les recrutements, prolongations et fins de contrat qu'il contient et que le catalogue n'a pas."""
     from dossiers.bootstrap import App
     from dossiers.services.pilotage import FichierRefuse, importer
 
-    jour = _as_of(as_of)
+    jour = as_of
     started = time.perf_counter()
     try:
         with App(settings()) as app:
@@ -58,7 +53,7 @@ def import_(fichier: Path, as_of: str, dry_run: bool, as_json: bool) -> None:
     except FichierRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     out = result.to_json()
     out["secondes"] = round(time.perf_counter() - started, 2)
     code = EXIT_REFUSED if result.erreurs else 0

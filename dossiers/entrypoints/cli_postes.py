@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, JOUR, fail, read_demande, settings
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["poste"]
@@ -51,7 +51,7 @@ def postes_table(postes: list[dict], jour: str) -> Table:
               help="Jour de la situation des postes affichée (défaut : aujourd'hui).")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> None:
-    """Enregistre un événement de la vie d'un poste (EVENT.json : recrutement, fin_contrat,
+    """Enregistre un événement de la vie d'un poste (EVENEMENT.json : recrutement, fin_contrat,
     prolongation, absence ou transfert) et affiche la situation des postes."""
     from dossiers.bootstrap import App
     from dossiers.domain.postes import Source
@@ -68,7 +68,7 @@ def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> 
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     result = done.to_json()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

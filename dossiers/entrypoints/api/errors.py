@@ -38,7 +38,7 @@ __all__ = ["ApiError", "install_handlers", "RESPONSES", "responses"]
 log = logging.getLogger("conum.api")
 
 _NOT_FOUND = {ErrorCode.CONVENTION_INTROUVABLE, ErrorCode.DOSSIER_INTROUVABLE, ErrorCode.TACHE_INTROUVABLE,
-              ErrorCode.OBJET_INTROUVABLE}
+              ErrorCode.OBJET_INTROUVABLE, ErrorCode.PLAN_INTROUVABLE, ErrorCode.COPIE_INTROUVABLE}
 _CONFLICT = {ErrorCode.CONVENTION_CONFLIT, ErrorCode.REQUETE_CONFLIT, ErrorCode.VERSION_PERIMEE,
              ErrorCode.CONVENTION_CLOSE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.OBJET_EXISTANT,
              ErrorCode.OBJET_VERROUILLE, ErrorCode.STRUCTURE_FIGEE}
