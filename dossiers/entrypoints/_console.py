@@ -28,7 +28,7 @@ from typing import Any
 
 import click
 
-__all__ = ["CLICK_FR", "install_french", "franciser", "lisible", "print_lines", "JOUR", "anciens_noms", "Colonne", "print_table", "print_json",
+__all__ = ["CLICK_FR", "install_french", "franciser", "console", "lisible", "print_lines", "JOUR", "anciens_noms", "Colonne", "print_table", "print_json",
            "json_option", "is_terminal"]
 
 # Click's msgids (8.1 to 8.3 spell some of them differently: both are here) and their French.
@@ -217,6 +217,13 @@ def anciens_noms(**renamed: str) -> Callable[[click.Command], click.Command]:
 def json_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--json``: one JSON object on stdout and nothing else."""
     return click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")(function)
+
+
+def console() -> Any:
+    """A rich console for lines with colours: it never breaks a line (an id stays whole when piped)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

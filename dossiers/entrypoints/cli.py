@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide
 from dossiers.entrypoints._console import Colonne, franciser, json_option, print_table
+from dossiers.entrypoints._console import console as soft_console
 from dossiers.entrypoints._common import (
     EXAMPLES,
     EXIT_FAILED,
@@ -104,7 +101,7 @@ def generate(demande: Path, out: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
-    console = Console()
+    console = soft_console()
     state = "générée" if generated.created else "déjà générée (inchangée)"
     console.print(f"Convention {result['convention_id']} version {result['version']} {state}")
     console.print(f"  total : {montant(generated.version.montant_total)}")
@@ -124,12 +121,7 @@ def demo(out: Path | None) -> None:
 
     settings = _settings()
     out = out or settings.var_dir / "demo"
-    console = Console()
-    table = Table(title="Conventions générées", box=box.SIMPLE_HEAD)
-    table.add_column("Structure", ratio=1)
-    for column in ("Convention", "Postes", "Total", "1re tranche"):
-        table.add_column(column, no_wrap=True, justify="left" if column == "Convention" else "right")
-    failures, warnings, copies, existing = 0, set(), 0, 0
+    rows, failures, warnings, copies, existing = [], 0, set(), 0, 0
     with App(settings) as app:
         for path in sorted(EXAMPLES.glob("*.json")):
             try:
@@ -137,26 +129,23 @@ def demo(out: Path | None) -> None:
                 copies += len(_export(app, generated, out))
             except ConumError as exc:
                 failures += 1
-                console.print(f"[red]{escape(path.name)} : {escape(exc.message)}[/red]")
+                click.echo(f"{path.name} : {exc.message}", err=True)
                 continue
             v = generated.version
             warnings.update(generated.warnings)
             existing += not generated.created
-            table.add_row(
-                escape(generated.demande.structure.denomination),
-                f"{v.convention_id} v{v.numero}",
-                str(generated.demande.nombre_postes),
-                montant(v.montant_total),
-                montant(v.echeancier[0].montant),
-            )
-        console.print(table)
+            rows.append((generated.demande.structure.denomination, f"{v.convention_id} v{v.numero}",
+                         generated.demande.nombre_postes, montant(v.montant_total), montant(v.echeancier[0].montant)))
+        print_table(["Structure", Colonne("Convention", cle=True), Colonne("Postes", droite=True),
+                     Colonne("Total", droite=True), Colonne("1re tranche", droite=True)], rows,
+                    titre="Conventions générées")
         if existing:
-            console.print(f"{existing} convention(s) déjà émise(s) : rendue(s) telle(s) quelle(s), rien n'a été réécrit")
+            click.echo(f"{existing} convention(s) déjà émise(s) : rendue(s) telle(s) quelle(s), rien n'a été réécrit")
         for warning in sorted(warnings):
-            console.print(f"[yellow]avertissement : {warning}[/yellow]")
-        console.print(f"Copies (DOCX et PDF/A, {copies} fichiers) : {out.resolve()}")
-        console.print(f"Stockage : {settings.effective_storage_dir}")
-        console.print(f"Catalogue : {settings.effective_database_url}")
+            click.echo(f"avertissement : {warning}")
+        click.echo(f"Copies (DOCX et PDF/A, {copies} fichiers) : {out.resolve()}")
+        click.echo(f"Stockage : {settings.effective_storage_dir}")
+        click.echo(f"Catalogue : {settings.effective_database_url}")
     if failures:
         sys.exit(EXIT_FAILED)
 

@@ -39,8 +39,10 @@ def _read(path: Path) -> bytes:
 @click.option("--convention", "convention_id", required=True, help="Identifiant de la convention.")
 @click.option("--version", "version", type=click.IntRange(1, 999), default=None,
               help="Version signée (défaut : la version en vigueur).")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Enregistre le certificat d'archivage (PDF) dans ce fichier.")
 @_json
-def archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
+def archive(signed: Path, convention_id: str, version: int | None, out: Path | None, as_json: bool) -> None:
     """Contrôle la copie signée COPIE_SIGNEE et l'archive sous verrou avec son certificat."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import archive_signed_copy
@@ -50,14 +52,20 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
         with App(settings()) as app:
             record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
                                          now=app.clock.now())
+            if out is not None and record.certificat_key:
+                out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
+    saved = str(out.resolve()) if out is not None and record.certificat_key else None
     if as_json:
-        click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        click.echo(json.dumps(record.to_dict() | ({"certificat_fichier": saved} if out is not None else {}),
+                              ensure_ascii=False))
     else:
         click.echo(f"Copie signée de {convention_id} v{record.version} : {WORDS[record.statut]}")
+        if saved:
+            click.echo(f"  certificat d'archivage enregistré : {saved}")
         for f in record.findings:
             click.echo(f"  {f.severity} {f.message} ({f.code})")
         for line in _signature_lines(record.fields.get("signatures") or []):
@@ -134,9 +142,10 @@ def verify(file: Path, as_json: bool) -> None:
         "sha256": found.sha256, "archive": bool(archived),
         "archives": [r.to_dict() for r in found.archives],
         "documents": [{"convention_id": c, "version": v, "kind": k, "key": key} for c, v, k, key in found.emis],
+        "certificat_de": [r.to_dict() for r in found.certificats],
         "registre": [p.to_dict() for p in proofs],
     }
-    known = bool(found.archives or found.emis or proofs)
+    known = bool(found.archives or found.emis or found.certificats or proofs)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
@@ -149,6 +158,10 @@ def verify(file: Path, as_json: bool) -> None:
                 click.echo(f"  copie reçue pour {r.convention_id} v{r.version} mais {WORDS[r.statut]}")
         for c, v, k, key in found.emis:
             click.echo(f"  document émis : {k.upper()} de {c} v{v} ({key})")
+        for r in found.certificats:
+            click.echo(f"  certificat d'archivage émis par conum pour la copie signée de {r.convention_id} v{r.version} "
+                       f"({r.certificat_key}) ; copie : SHA-256 {r.sha256}, {r.storage_key}, conservée jusqu'au "
+                       f"{r.retain_until:%d/%m/%Y}")
         for line in proof_lines(proofs):
             click.echo(line)
         if not known:

@@ -65,8 +65,12 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
     finally:
         runtime.use_app(None)
     local = is_local(actor.broker)
-    if as_json:
-        click.echo(json.dumps(job_.to_dict() if local else {"job_id": job_.id}, ensure_ascii=False))
+    if as_json:  # README: {"job_id", "status"}; run here without a broker, also its "result" or "error"
+        data = job_.to_dict()
+        out = {"job_id": job_.id, "status": data["status"]}
+        if local:
+            out |= {"result": data.get("result"), "error": data.get("error")}
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
         _print_job(job_, False, short=not local)
     if job_.status is JobStatus.FAILED:  # refused input: 1; a service that failed (retry later): 3

@@ -10,15 +10,16 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
 from dossiers.entrypoints._console import Colonne, lisible, print_table
+from dossiers.entrypoints._console import console as soft_console
 from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, DemandeInvalide, DossierError
 
@@ -46,7 +47,7 @@ def _mrz(path: Path | None) -> str | None:
         raise click.BadParameter("zone MRZ attendue en texte UTF-8", param_hint="--mrz-file") from None
 
 
-def _print_findings(console: Console, findings: tuple[Finding, ...], indent: str = "  ") -> None:
+def _print_findings(console: Any, findings: tuple[Finding, ...], indent: str = "  ") -> None:
     for f in findings:
         color = "red" if f.severity == "erreur" else "yellow"
         console.print(f"{indent}[{color}]{f.severity}[/{color}] {escape(f.message)} [dim]({f.code})[/dim]")
@@ -86,7 +87,7 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        console = Console()
+        console = soft_console()
         console.print(f"{escape(file.name)} ({kind}, {result.mime}) : {STATUT_WORDS[result.statut]}")
         _print_findings(console, result.findings)
         for name, value in result.fields.items():
@@ -152,7 +153,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
             "findings": [f.to_dict() for f in piece.findings], "fields": piece.fields,
         }, ensure_ascii=False))
     else:
-        console = Console()
+        console = soft_console()
         console.print(f"{PIECE_LABELS[piece.kind]} ({escape(file.name)}) : {STATUT_WORDS[piece.statut]}")
         _print_findings(console, piece.findings)
     _exit_for(piece.statut)
@@ -207,7 +208,7 @@ def _show(view: DossierView, as_json: bool) -> None:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False))
         return
     d = view.dossier
-    console = Console()
+    console = soft_console()
     console.print(f"Dossier {escape(d.id)} — {escape(d.denomination)} (SIRET {d.siret}, {d.nature}) : "
                   f"{DOSSIER_WORDS[view.statut]}")
     etats = {Statut.VALIDE: "valide", Statut.INVALIDE: "invalide", Statut.A_VERIFIER: "à vérifier"}

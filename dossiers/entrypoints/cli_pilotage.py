@@ -13,13 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from dossiers.entrypoints._common import EXIT_REFUSED, fail, fail_by_kind, settings, JOUR
-from dossiers.entrypoints._console import anciens_noms
+from dossiers.entrypoints._console import Colonne, anciens_noms, print_table
 from dossiers.errors import ConumError
 
 __all__ = ["pilotage"]
@@ -60,31 +56,22 @@ def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
         raise SystemExit(code)
-    console = Console()
     verbe = "à enregistrer (simulation, rien n'est enregistré)" if dry_run else "enregistrés"
-    console.print(f"{escape(fichier.name)} ({out['format']}) au {jour.strftime('%d/%m/%Y')} : {out['lignes']} ligne(s), "
-                  f"{out['a_enregistrer']} événement(s) {verbe}, {out['deja_presents']} ligne(s) déjà à jour, "
-                  f"{len(out['erreurs'])} ligne(s) refusée(s) — {out['secondes']} s")
+    click.echo(f"{fichier.name} ({out['format']}) au {jour.strftime('%d/%m/%Y')} : {out['lignes']} ligne(s), "
+               f"{out['a_enregistrer']} événement(s) {verbe}, {out['deja_presents']} ligne(s) déjà à jour, "
+               f"{len(out['erreurs'])} ligne(s) refusée(s) — {out['secondes']} s")
     if out["par_departement"]:
-        table = Table(title="Événements " + ("à enregistrer" if dry_run else "enregistrés"), box=box.SIMPLE_HEAD,
-                      padding=(0, 1))
-        table.add_column("Département")
-        for t in _TYPES:
-            table.add_column(t, justify="right")
-        table.add_column("Total", justify="right")
-        for dep, counts in out["par_departement"].items():
-            table.add_row(dep, *(str(counts.get(t, 0)) for t in _TYPES), str(sum(counts.values())))
-        table.add_row("Total", *(str(out["evenements"].get(t, 0)) for t in _TYPES), str(out["a_enregistrer"]),
-                      style="bold")
-        console.print(table)
+        rows = [(dep, *(counts.get(t, 0) for t in _TYPES), sum(counts.values()))
+                for dep, counts in out["par_departement"].items()]
+        rows.append(("Total", *(out["evenements"].get(t, 0) for t in _TYPES), out["a_enregistrer"]))
+        print_table([Colonne("Département", cle=True), *(Colonne(t, droite=True) for t in _TYPES),
+                     Colonne("Total", droite=True)], rows,
+                    titre="Événements " + ("à enregistrer" if dry_run else "enregistrés"))
     if out["erreurs"]:
-        table = Table(title=f"Lignes refusées ({len(out['erreurs'])}) : rien n'est enregistré pour elles",
-                      box=box.SIMPLE_HEAD, padding=(0, 1))
-        for column in ("Ligne", "Structure", "Poste", "Motif"):
-            table.add_column(column)
-        for e in out["erreurs"][:MAX_ERREURS_AFFICHEES]:
-            table.add_row(str(e["ligne"]), escape(e["structure_id"]), escape(e["poste"]), escape(e["message"]))
-        console.print(table)
+        print_table([Colonne("Ligne", droite=True), Colonne("Structure", cle=True), Colonne("Poste", cle=True), "Motif"],
+                    [(e["ligne"], e["structure_id"], e["poste"], e["message"])
+                     for e in out["erreurs"][:MAX_ERREURS_AFFICHEES]],
+                    titre=f"Lignes refusées ({len(out['erreurs'])}) : rien n'est enregistré pour elles")
         if len(out["erreurs"]) > MAX_ERREURS_AFFICHEES:
-            console.print(f"… et {len(out['erreurs']) - MAX_ERREURS_AFFICHEES} autres (toutes avec --json).")
+            click.echo(f"… et {len(out['erreurs']) - MAX_ERREURS_AFFICHEES} autres (toutes avec --json).")
     raise SystemExit(code)
