@@ -101,6 +101,8 @@ class ErrorCode(StrEnum):
     VERSION_PERIMEE = "version_perimee"
     REQUETE_CONFLIT = "requete_conflit"
     CONVENTION_INTROUVABLE = "convention_introuvable"
+    PLAN_INTROUVABLE = "plan_introuvable"
+    CATALOGUE_REEL = "catalogue_reel"
     CONVENTION_CLOSE = "convention_close"
     PAIEMENT_INVALIDE = "paiement_invalide"
     DOSSIER_INTROUVABLE = "dossier_introuvable"

@@ -3,11 +3,16 @@
 Every variable is optional: the defaults give the embedded setup (SQLite and a local directory
 under ``var/``, PDF through LibreOffice found on the PATH). A bad value fails loudly at startup
 with the variable's name. Tests build settings from a plain dict.
+
+A ``.env`` file in the working directory (``config/.env.example`` shows every variable) is read by
+:func:`environment`, python-dotenv's syntax; a variable set in the process environment wins over
+the file, so a deployment can always override it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -15,9 +20,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dossiers.domain.demande import french_message
 from dossiers.domain.pieces import DEFAULT_POLICIES, MB, KindPolicy, PieceKind
 
-__all__ = ["Settings", "SettingsError", "ENV_VARS"]
+__all__ = ["Settings", "SettingsError", "ENV_VARS", "ENV_FILE", "SECRET_VARS", "environment", "sources", "masked"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,6 +104,49 @@ ENV_VARS: dict[str, str] = {
     "WEBHOOK_TIMEOUT": "webhook_timeout",
     "WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
 }
+
+
+ENV_FILE = ".env"
+# Never printed (``conum config``): passwords, PINs, keys; and a URL's password (see ``masked``).
+SECRET_VARS = frozenset({"S3_SECRET_ACCESS_KEY", "OIDC_CLIENT_SECRET", "SESSION_SECRET", "SEAL_PKCS12_PASSWORD",
+                         "SEAL_PKCS11_PIN"})
+
+
+def _dotenv(cwd: Path | None = None) -> dict[str, str]:
+    path = (cwd or Path.cwd()) / ENV_FILE
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def environment(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> dict[str, str]:
+    """The variables conum reads: the working directory's ``.env``, then ``env`` (``os.environ``) over it."""
+    return {**_dotenv(cwd), **(os.environ if env is None else env)}
+
+
+def sources(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> dict[str, str]:
+    """Where each set variable of ``ENV_VARS`` comes from: ``environnement`` or ``.env``."""
+    process = os.environ if env is None else env
+    from_file = _dotenv(cwd)
+    out = {}
+    for var in ENV_VARS:
+        if process.get(var, "") != "":
+            out[var] = "environnement"
+        elif from_file.get(var, "") != "":
+            out[var] = ENV_FILE
+    return out
+
+
+def masked(var: str, value: object) -> str:
+    """``value`` as ``conum config`` prints it: secrets as ``****``, a URL's password too."""
+    if value is None or value == "" or value == ():
+        return ""
+    if var in SECRET_VARS:
+        return "****"
+    text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1****@", text)
 
 
 def _cores() -> int:
@@ -257,7 +306,7 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = environment() if env is None else env
         values = {field: env[var] for var, field in ENV_VARS.items() if env.get(var, "") != ""}
         try:
             return cls(**values)
@@ -266,7 +315,9 @@ class Settings(BaseModel):
             problems = []
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else ""
-                problems.append(f"{by_field.get(field, field)}={values.get(field)!r} : {err['msg']}")
+                shown = masked(by_field.get(field, field), values.get(field))
+                message = french_message(err).removeprefix("Value error, ")
+                problems.append(f"{by_field.get(field, field)}={shown!r} : {message}")
             raise SettingsError("configuration invalide : " + " ; ".join(problems)) from exc
 
     def policies(self) -> dict[PieceKind, KindPolicy]:

@@ -42,6 +42,7 @@ from dossiers.domain.rules import RuleSet
 from dossiers.errors import ChangementRefuse, ErrorCode, RulesError
 
 __all__ = [
+    "verifier_base",
     "ANNEXE_ECHEANCIER",
     "ANNEXE_POSTES",
     "ARTICLE_DUREE",
@@ -372,6 +373,23 @@ def _reemission(etat: EtatConvention, c: Reemission, regles: RuleSet, nouvelles:
     return etat, f"Réémission de la convention selon le modèle version {c.modele}, montants inchangés", set(_ORDER)
 
 
+def verifier_base(etat: EtatConvention, changement: Changement) -> None:
+    """What refuses a change before any computation: a closed convention, a request founded on a
+    superseded version. The HTTP API asks it at submission; ``appliquer`` asks it again."""
+    if etat.statut is not StatutConvention.ACTIVE:
+        closed = date_longue(etat.date_resiliation) if etat.date_resiliation else "une date antérieure"
+        raise ChangementRefuse(
+            f"La convention {etat.convention_id} est close (statut {etat.statut.value}, le {closed}) : "
+            "elle ne peut plus être modifiée.", code=ErrorCode.CONVENTION_CLOSE,
+        )
+    if changement.version is not None and changement.version != etat.version:
+        raise ChangementRefuse(
+            f"La modification porte sur la version {changement.version} de la convention {etat.convention_id}, "
+            f"dont la version courante est la {etat.version} : relisez-la et renvoyez la demande.",
+            code=ErrorCode.VERSION_PERIMEE,
+        )
+
+
 def appliquer(
     etat: EtatConvention, changement: Changement, regles: RuleSet, *, regles_renouvellement: RuleSet | None = None,
     regles_reemission: RuleSet | None = None, renouvellement_id: str | None = None, emises: Figures | None = None,
@@ -391,18 +409,7 @@ def appliquer(
     place), the change shows in the new version's amounts, and a réémission under the same rules
     issues the corrected amounts (refused as without effect when they are the same).
     """
-    if etat.statut is not StatutConvention.ACTIVE:
-        closed = date_longue(etat.date_resiliation) if etat.date_resiliation else "une date antérieure"
-        raise ChangementRefuse(
-            f"La convention {etat.convention_id} est close (statut {etat.statut.value}, le {closed}) : "
-            "elle ne peut plus être modifiée.", code=ErrorCode.CONVENTION_CLOSE,
-        )
-    if changement.version is not None and changement.version != etat.version:
-        raise ChangementRefuse(
-            f"La modification porte sur la version {changement.version} de la convention {etat.convention_id}, "
-            f"dont la version courante est la {etat.version} : relisez-la et renvoyez la demande.",
-            code=ErrorCode.VERSION_PERIMEE,
-        )
+    verifier_base(etat, changement)
     recalcul = figures(etat, regles)
     avant = (figures_emises(emises, etat) if emises is not None else None) or recalcul
     regles_apres = regles

@@ -326,6 +326,46 @@ _MESSAGES: dict[str, str] = {
 }
 
 
+# The one table from pydantic's error types to conum's field codes (README, « Codes des champs
+# refusés »). Codes raised by conum's own validators (siret_invalide, trop_de_postes…) are already
+# conum's and pass through; any other pydantic type becomes valeur_invalide.
+CODES_CHAMP: dict[str, str] = {
+    "extra_forbidden": "champ_inconnu",
+    "missing": "champ_manquant",
+    **dict.fromkeys(("string_type", "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing",
+                     "bool_type", "bool_parsing", "list_type", "model_type", "model_attributes_type", "dict_type",
+                     "decimal_type", "decimal_parsing", "none_required", "is_instance_of"), "type_invalide"),
+    **dict.fromkeys(("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact",
+                     "datetime_type", "datetime_parsing", "datetime_from_date_parsing"), "date_invalide"),
+    **dict.fromkeys(("enum", "literal_error"), "valeur_inconnue"),
+    **dict.fromkeys(("greater_than", "greater_than_equal", "less_than", "less_than_equal", "decimal_max_digits",
+                     "decimal_max_places", "finite_number"), "hors_limites"),
+    **dict.fromkeys(("string_too_long", "string_too_short", "too_long", "too_short"), "longueur_invalide"),
+    "string_pattern_mismatch": "format_invalide",
+    "json_invalid": "json_invalide",
+    **dict.fromkeys(("value_error", "assertion_error"), "valeur_invalide"),
+}
+
+
+def _pydantic_types() -> frozenset[str]:
+    from typing import get_args
+
+    from pydantic_core.core_schema import ErrorType
+
+    return frozenset(get_args(ErrorType))
+
+
+_PYDANTIC_TYPES = _pydantic_types()
+
+
+def field_code(err: dict[str, Any]) -> str:
+    """conum's stable code for one pydantic error (``CODES_CHAMP``); conum's own codes unchanged."""
+    kind = str(err.get("type", ""))
+    if kind in CODES_CHAMP:
+        return CODES_CHAMP[kind]
+    return "valeur_invalide" if kind in _PYDANTIC_TYPES else kind
+
+
 def french_message(err: dict[str, Any]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -397,11 +437,11 @@ def validate_demande(payload: Any) -> DemandeIn:
     """Validate a decoded JSON payload; ``model_dump(mode="json")`` of the result is its canonical form
     (defaults filled in, SIRET without spaces), so two spellings of one demande hash the same."""
     if not isinstance(payload, dict):
-        raise DemandeInvalide([FieldError("", "model_type", "la demande doit être un objet JSON")])
+        raise DemandeInvalide([FieldError("", "type_invalide", "la demande doit être un objet JSON")])
     try:
         return DemandeIn.model_validate(payload)
     except ValidationError as exc:
         errors = []
         for err in exc.errors(include_url=False):
-            errors.append(FieldError(error_path(err), err["type"], french_message(err)))
+            errors.append(FieldError(error_path(err), field_code(err), french_message(err)))
         raise DemandeInvalide(errors) from exc

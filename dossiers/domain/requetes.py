@@ -19,7 +19,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from dossiers.domain.demande import Short, error_path, french_message
+from dossiers.domain.demande import Short, error_path, field_code, french_message
 from dossiers.domain.model import TypeContrat
 from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
 
@@ -118,13 +118,13 @@ class Requetes:
     def parse(self, payload: Any) -> Any:
         """Validate a decoded JSON request and return its domain value."""
         if not isinstance(payload, dict):
-            raise self.refuse([FieldError("", "model_type", f"{self.objet} doit être un objet JSON")])
+            raise self.refuse([FieldError("", "type_invalide", f"{self.objet} doit être un objet JSON")])
         kind = payload.get("type")
         model = self.models.get(kind) if isinstance(kind, str) else None
         if model is None:
             message = ("champ obligatoire manquant" if kind is None
                        else f"type {self.genre} inconnu « {kind} » (valeurs admises : {', '.join(self.models)})")
-            raise self.refuse([FieldError("type", "type_inconnu" if kind is not None else "missing", message)])
+            raise self.refuse([FieldError("type", "type_inconnu" if kind is not None else "champ_manquant", message)])
         try:
             parsed = model.model_validate(payload)
         except ValidationError as exc:
@@ -134,7 +134,7 @@ class Requetes:
                 suffix = self.field_of.get(err["type"]) or _FIELD_OF.get(err["type"])
                 if suffix and not path.endswith(suffix):
                     path = f"{path}.{suffix}" if path else suffix
-                errors.append(FieldError(path, err["type"], french_request_message(err)))
+                errors.append(FieldError(path, field_code(err), french_request_message(err)))
             raise self.refuse(errors) from exc
         return parsed.to_domain()  # type: ignore[attr-defined]
 

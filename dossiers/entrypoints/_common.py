@@ -9,14 +9,34 @@ from typing import Any, NoReturn
 
 import click
 
-from dossiers.errors import ConumError, DemandeInvalide
+from dossiers.entrypoints._console import JOUR  # importing _console first puts Click in French
+from dossiers.errors import ConumError, DemandeInvalide, ErrorCode
 from dossiers.settings import ROOT, Settings, SettingsError
 
-__all__ = ["EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "settings", "read_demande", "fail"]
+__all__ = ["JOUR", "EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "REFUS", "exit_code", "settings",
+           "read_demande", "fail", "fail_by_kind"]
 
 MAX_DEMANDE_BYTES = 1_000_000
 EXAMPLES = ROOT / "examples" / "demandes"
 EXIT_REFUSED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
+# What the person asked for is refused (exit 1): their input, or something they named that does not exist
+# or no longer accepts it. Every other ConumError is the service failing (exit 3). README, « La commande conum ».
+REFUS = frozenset({
+    ErrorCode.DEMANDE_INVALIDE, ErrorCode.REGLES_INTROUVABLES, ErrorCode.MODELE_INTROUVABLE,
+    ErrorCode.MAJORATION_OUTRE_MER_MANQUANTE, ErrorCode.CONVENTION_CONFLIT, ErrorCode.CHANGEMENT_INVALIDE,
+    ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.VERSION_PERIMEE, ErrorCode.REQUETE_CONFLIT,
+    ErrorCode.CONVENTION_INTROUVABLE, ErrorCode.PLAN_INTROUVABLE, ErrorCode.CONVENTION_CLOSE,
+    ErrorCode.PAIEMENT_INVALIDE, ErrorCode.DOSSIER_INTROUVABLE, ErrorCode.COPIE_INTROUVABLE,
+    ErrorCode.COPIE_NON_A_VERIFIER, ErrorCode.TACHE_INTROUVABLE, ErrorCode.POSTE_INCONNU,
+    ErrorCode.EVENEMENT_INVALIDE, ErrorCode.REGLE_GESTION_2025, ErrorCode.PILOTAGE_INVALIDE,
+    ErrorCode.PIECE_INVALIDE, ErrorCode.JETON_INVALIDE, ErrorCode.STRUCTURE_FIGEE, ErrorCode.IDEMPOTENCE_CONFLIT,
+    ErrorCode.OBJET_INTROUVABLE, ErrorCode.CATALOGUE_REEL,
+})
+
+
+def exit_code(exc: ConumError) -> int:
+    """1 when the request is refused (:data:`REFUS`), 3 when the service failed."""
+    return EXIT_REFUSED if exc.code in REFUS else EXIT_FAILED
 
 
 def settings() -> Settings:
@@ -33,11 +53,27 @@ def read_demande(path: Path) -> dict[str, Any]:
         raise click.UsageError(f"impossible de lire {path} : {exc.strerror}") from exc
     if len(raw) > MAX_DEMANDE_BYTES:
         raise DemandeInvalide.single("", "trop_volumineux", f"le fichier dépasse {MAX_DEMANDE_BYTES} octets")
+    kind = next((label for magic, label in _NOT_JSON if raw.startswith(magic)), None)
+    if kind is not None:
+        raise DemandeInvalide.single("", "type_non_accepte", f"{path.name} est un {kind}, pas un fichier JSON : "
+                                     "donnez la demande (ou la modification) au format JSON")
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DemandeInvalide.single("", "json_invalide", f"JSON illisible : {exc}") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DemandeInvalide.single("", "utf8_invalide", f"{path.name} n'est pas du texte UTF-8 (octet invalide "
+                                     f"à la position {exc.start}) : un fichier JSON est attendu") from exc
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DemandeInvalide.single("", "json_invalide", f"JSON illisible dans {path.name}, ligne {exc.lineno}, "
+                                     f"colonne {exc.colno}") from exc
     return payload
+
+
+# What people give by mistake instead of JSON: named in French, like the API's 415 (api/routes).
+_NOT_JSON = ((b"PK\x03\x04", "document Word (DOCX) ou une archive ZIP"), (b"%PDF-", "document PDF"),
+             (b"\xd0\xcf\x11\xe0", "document Word ancien (DOC)"), (b"\x89PNG", "image PNG"),
+             (b"\xff\xd8\xff", "image JPEG"))
 
 
 def fail(exc: ConumError, as_json: bool, exit_code: int) -> NoReturn:
@@ -46,3 +82,8 @@ def fail(exc: ConumError, as_json: bool, exit_code: int) -> NoReturn:
     else:
         click.echo(f"conum : {exc.message}", err=True)
     sys.exit(exit_code)
+
+
+def fail_by_kind(exc: ConumError, as_json: bool) -> NoReturn:
+    """:func:`fail` with the exit code the error's kind gives (:func:`exit_code`)."""
+    fail(exc, as_json, exit_code(exc))

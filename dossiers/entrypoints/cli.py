@@ -15,19 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide
+from dossiers.entrypoints._console import Colonne, franciser, json_option, print_table
+from dossiers.entrypoints._console import console as soft_console
 from dossiers.entrypoints._common import (
     EXAMPLES,
     EXIT_FAILED,
     EXIT_REFUSED,
     EXIT_USAGE,
     fail as _fail,
+    fail_by_kind as _fail_by_kind,
     read_demande as _read_demande,
     settings as _settings,
 )
@@ -101,12 +100,12 @@ def generate(demande: Path, out: Path, as_json: bool) -> None:
     except (DemandeInvalide, ConventionConflict, ChangementRefuse) as exc:
         _fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        _fail(exc, as_json, EXIT_FAILED)
+        _fail_by_kind(exc, as_json)
     result = _result(generated, paths)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
-    console = Console()
+    console = soft_console()
     state = "générée" if generated.created else "déjà générée (inchangée)"
     console.print(f"Convention {result['convention_id']} version {result['version']} {state}")
     console.print(f"  total : {montant(generated.version.montant_total)}")
@@ -126,12 +125,7 @@ def demo(out: Path | None) -> None:
 
     settings = _settings()
     out = out or settings.var_dir / "demo"
-    console = Console()
-    table = Table(title="Conventions générées", box=box.SIMPLE_HEAD)
-    table.add_column("Structure", ratio=1)
-    for column in ("Convention", "Postes", "Total", "1re tranche"):
-        table.add_column(column, no_wrap=True, justify="left" if column == "Convention" else "right")
-    failures, warnings, copies, existing = 0, set(), 0, 0
+    rows, failures, warnings, copies, existing = [], 0, set(), 0, 0
     with App(settings) as app:
         for path in sorted(EXAMPLES.glob("*.json")):
             try:
@@ -139,26 +133,23 @@ def demo(out: Path | None) -> None:
                 copies += len(_export(app, generated, out))
             except ConumError as exc:
                 failures += 1
-                console.print(f"[red]{escape(path.name)} : {escape(exc.message)}[/red]")
+                click.echo(f"{path.name} : {exc.message}", err=True)
                 continue
             v = generated.version
             warnings.update(generated.warnings)
             existing += not generated.created
-            table.add_row(
-                escape(generated.demande.structure.denomination),
-                f"{v.convention_id} v{v.numero}",
-                str(generated.demande.nombre_postes),
-                montant(v.montant_total),
-                montant(v.echeancier[0].montant),
-            )
-        console.print(table)
+            rows.append((generated.demande.structure.denomination, f"{v.convention_id} v{v.numero}",
+                         generated.demande.nombre_postes, montant(v.montant_total), montant(v.echeancier[0].montant)))
+        print_table(["Structure", Colonne("Convention", cle=True), Colonne("Postes", droite=True),
+                     Colonne("Total", droite=True), Colonne("1re tranche", droite=True)], rows,
+                    titre="Conventions générées")
         if existing:
-            console.print(f"{existing} convention(s) déjà émise(s) : rendue(s) telle(s) quelle(s), rien n'a été réécrit")
+            click.echo(f"{existing} convention(s) déjà émise(s) : rendue(s) telle(s) quelle(s), rien n'a été réécrit")
         for warning in sorted(warnings):
-            console.print(f"[yellow]avertissement : {warning}[/yellow]")
-        console.print(f"Copies (DOCX et PDF/A, {copies} fichiers) : {out.resolve()}")
-        console.print(f"Stockage : {settings.effective_storage_dir}")
-        console.print(f"Catalogue : {settings.effective_database_url}")
+            click.echo(f"avertissement : {warning}")
+        click.echo(f"Copies (DOCX et PDF/A, {copies} fichiers) : {out.resolve()}")
+        click.echo(f"Stockage : {settings.effective_storage_dir}")
+        click.echo(f"Catalogue : {settings.effective_database_url}")
     if failures:
         sys.exit(EXIT_FAILED)
 
@@ -217,12 +208,40 @@ def converter(size: int | None, port: int | None) -> None:
     )
 
 
+@cli.command("config")
+@json_option
+def config(as_json: bool) -> None:
+    """Affiche les réglages en vigueur (environnement, puis .env du dossier courant, puis défauts), secrets masqués."""
+    from dossiers.settings import ENV_FILE, ENV_VARS, masked, sources
+
+    s = _settings()
+    origin = sources()
+    effective = {"database_url": s.effective_database_url, "storage_dir": s.effective_storage_dir,
+                 "archive_dir": s.effective_archive_dir, "staging_dir": s.effective_staging_dir,
+                 "unoserver_bin": s.effective_unoserver_bin}
+    rows = []
+    for var, field in ENV_VARS.items():
+        value = effective.get(field, getattr(s, field))
+        if isinstance(value, dict):
+            value = ",".join(f"{k}={v:g}" for k, v in value.items())
+        rows.append((var, masked(var, value), origin.get(var, "défaut")))
+    env_file = Path.cwd() / ENV_FILE
+    if as_json:
+        click.echo(json.dumps({"fichier_env": str(env_file) if env_file.is_file() else None,
+                               "reglages": [{"variable": v, "valeur": val, "source": src} for v, val, src in rows]},
+                              ensure_ascii=False))
+        return
+    click.echo(f"fichier .env : {env_file if env_file.is_file() else 'aucun dans ' + str(Path.cwd())}")
+    print_table([Colonne("variable", cle=True), Colonne("valeur", cle=True), "source"], rows)
+
+
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
                 verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure,
                 export, decide, a_traiter, situation):
     cli.add_command(command)
 cli.add_command(ds)
 cli.add_command(webhooks)
+franciser(cli)  # French metavars everywhere (Click's own messages: _console.install_french)
 
 
 def main() -> None:
@@ -244,7 +263,7 @@ def main() -> None:
             exc.show()
         sys.exit(EXIT_USAGE)
     except ConumError as exc:
-        _fail(exc, as_json, EXIT_FAILED)
+        _fail_by_kind(exc, as_json)
     except OSError as exc:
         _fail(ConumError(f"erreur d'entrée-sortie : {exc}"), as_json, EXIT_FAILED)
     except Exception as exc:  # the last guard: one line for the caller, never a traceback

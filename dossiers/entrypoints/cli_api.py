@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, fail_by_kind, settings
+from dossiers.entrypoints._console import Colonne, print_table
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["serve", "token", "audit", "agent"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+
+
+def _moment(at: datetime, fmt: str) -> str:
+    """An instant of the catalog (UTC) as a person in Paris reads it."""
+    from datetime import UTC
+
+    from dossiers.clock import PARIS
+
+    return f"{(at.replace(tzinfo=UTC) if at.tzinfo is None else at).astimezone(PARIS):{fmt}}"
 
 
 @click.command()
@@ -88,15 +94,14 @@ def token_list(as_json: bool) -> None:
         with App(settings()) as app:
             jetons = app.catalog.list_tokens()
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"tokens": [j.to_dict() for j in jetons]}, ensure_ascii=False))
         return
-    table = Table("id", "rôle", "départements", "nom", "créé le", "révoqué le")
-    for j in jetons:
-        table.add_row(j.id, str(j.role), ", ".join(j.departements) or "tous", escape(j.nom),
-                      f"{j.created_at:%d/%m/%Y %H:%M}", f"{j.revoked_at:%d/%m/%Y %H:%M}" if j.revoked_at else "")
-    Console().print(table)
+    print_table([Colonne("id", cle=True), "rôle", "départements", "nom", Colonne("créé le", cle=True),
+                 Colonne("révoqué le", cle=True)],
+                [(j.id, str(j.role), ", ".join(j.departements) or "tous", j.nom, _moment(j.created_at, "%d/%m/%Y %H:%M"),
+                  _moment(j.revoked_at, "%d/%m/%Y %H:%M") if j.revoked_at else "") for j in jetons])
 
 
 @click.command()
@@ -113,15 +118,14 @@ def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> 
             since = app.clock.now() - timedelta(days=days) if days else None
             entries = app.catalog.list_audit(limit=limit, token_id=token_id, since=since)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"entries": [e.to_dict() for e in entries]}, ensure_ascii=False))
         return
-    table = Table("quand", "jeton", "action", "ressource", "dép.", "adresse", "HTTP")
-    for e in entries:
-        table.add_row(f"{e.at:%d/%m/%Y %H:%M:%S}", e.token_id or "", e.action, escape(e.ressource),
-                      e.departement or "", e.adresse or "", str(e.statut_http))
-    Console().print(table)
+    print_table([Colonne("quand", cle=True), Colonne("jeton", cle=True), "action", Colonne("ressource", cle=True),
+                 "dép.", Colonne("adresse", cle=True), Colonne("HTTP", droite=True)],
+                [(_moment(e.at, "%d/%m/%Y %H:%M:%S"), e.token_id or "", e.action, e.ressource, e.departement or "",
+                  e.adresse or "", e.statut_http) for e in entries])
 
 
 @click.group()
@@ -161,7 +165,7 @@ def agent_remove(email: str, as_json: bool) -> None:
         with App(settings()) as app:
             removed = app.catalog.remove_agent(email)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if not removed:
         fail(ConumError(f"Agent {email} inconnu.", code=ErrorCode.JETON_INVALIDE), as_json, EXIT_REFUSED)
     click.echo(json.dumps({"email": email, "removed": True}) if as_json else f"agent {email} retiré")
@@ -177,9 +181,9 @@ def agent_list(as_json: bool) -> None:
         with App(settings()) as app:
             agents = app.catalog.list_agents()
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"agents": [{"email": e, **j.to_dict()} for e, j in agents]}, ensure_ascii=False))
         return
-    for email, j in agents:
-        click.echo(f"{email}  {j.role}  {', '.join(j.departements) or 'tous'}")
+    print_table([Colonne("courriel", cle=True), "rôle", "départements"],
+                [(email, str(j.role), ", ".join(j.departements) or "tous") for email, j in agents])

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import EXIT_REFUSED, fail, fail_by_kind, settings
 from dossiers.errors import ChangementRefuse, ConumError
 
 __all__ = ["archive", "accepter", "verify", "purge", "lien"]
@@ -39,9 +39,11 @@ def _read(path: Path) -> bytes:
 @click.option("--convention", "convention_id", required=True, help="Identifiant de la convention.")
 @click.option("--version", "version", type=click.IntRange(1, 999), default=None,
               help="Version signée (défaut : la version en vigueur).")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Enregistre le certificat d'archivage (PDF) dans ce fichier.")
 @_json
-def archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
-    """Contrôle la copie signée SIGNED et l'archive sous verrou avec son certificat."""
+def archive(signed: Path, convention_id: str, version: int | None, out: Path | None, as_json: bool) -> None:
+    """Contrôle la copie signée COPIE_SIGNEE et l'archive sous verrou avec son certificat."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import archive_signed_copy
 
@@ -50,14 +52,20 @@ def archive(signed: Path, convention_id: str, version: int | None, as_json: bool
         with App(settings()) as app:
             record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
                                          now=app.clock.now())
+            if out is not None and record.certificat_key:
+                out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
+    saved = str(out.resolve()) if out is not None and record.certificat_key else None
     if as_json:
-        click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        click.echo(json.dumps(record.to_dict() | ({"certificat_fichier": saved} if out is not None else {}),
+                              ensure_ascii=False))
     else:
         click.echo(f"Copie signée de {convention_id} v{record.version} : {WORDS[record.statut]}")
+        if saved:
+            click.echo(f"  certificat d'archivage enregistré : {saved}")
         for f in record.findings:
             click.echo(f"  {f.severity} {f.message} ({f.code})")
         for line in _signature_lines(record.fields.get("signatures") or []):
@@ -103,7 +111,7 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -116,7 +124,7 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
 @click.argument("file", type=_file)
 @_json
 def verify(file: Path, as_json: bool) -> None:
-    """Calcule l'empreinte de FILE et dit s'il est archivé (et où) ou émis par conum, et son entrée au
+    """Calcule l'empreinte de FICHIER et dit s'il est archivé (et où) ou émis par conum, et son entrée au
     registre avec sa preuve (chaîne jusqu'à l'horodatage le plus proche)."""
     from dossiers.bootstrap import App
     from dossiers.entrypoints.cli_registre import proof_lines
@@ -128,15 +136,16 @@ def verify(file: Path, as_json: bool) -> None:
             found = verify_file(_read(file), app)
             proofs = preuves(app, found.sha256)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     archived = [r for r in found.archives if r.storage_key]
     result: dict[str, Any] = {
         "sha256": found.sha256, "archive": bool(archived),
         "archives": [r.to_dict() for r in found.archives],
         "documents": [{"convention_id": c, "version": v, "kind": k, "key": key} for c, v, k, key in found.emis],
+        "certificat_de": [r.to_dict() for r in found.certificats],
         "registre": [p.to_dict() for p in proofs],
     }
-    known = bool(found.archives or found.emis or proofs)
+    known = bool(found.archives or found.emis or found.certificats or proofs)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
@@ -149,6 +158,10 @@ def verify(file: Path, as_json: bool) -> None:
                 click.echo(f"  copie reçue pour {r.convention_id} v{r.version} mais {WORDS[r.statut]}")
         for c, v, k, key in found.emis:
             click.echo(f"  document émis : {k.upper()} de {c} v{v} ({key})")
+        for r in found.certificats:
+            click.echo(f"  certificat d'archivage émis par conum pour la copie signée de {r.convention_id} v{r.version} "
+                       f"({r.certificat_key}) ; copie : SHA-256 {r.sha256}, {r.storage_key}, conservée jusqu'au "
+                       f"{r.retain_until:%d/%m/%Y}")
         for line in proof_lines(proofs):
             click.echo(line)
         if not known:
@@ -169,7 +182,7 @@ def purge(dry_run: bool, as_json: bool) -> None:
         with App(settings()) as app:
             due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"supprimees": [] if dry_run else [p for p, _, _ in due],
                                "a_supprimer": [{"piece_id": p, "dossier_id": d} for p, d, _ in due]}))
@@ -195,7 +208,7 @@ def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> N
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "key": key, "url": url,
                                "expires_in": ttl if url else None}))

@@ -7,21 +7,18 @@ convention, bad payment), 2 bad usage, 3 the service failed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from dossiers.domain.etat import Figures
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
@@ -45,28 +42,25 @@ def entry(version: ConventionVersion, fig: Figures, paths: dict[str, str] | None
     }
 
 
-def _figures_table(fig: Figures, title: str) -> Table:
-    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1))
-    table.add_column("Année (début)")
-    for column in ("Dû", "Versé", "Reste à verser", "À reverser"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for a in fig.annees:
-        table.add_row(f"{a.annee} ({a.debut:%d/%m/%Y})", montant(a.du), montant(a.verse), montant(a.reste_a_verser),
-                      montant(a.a_reverser))
-    table.add_row("Total", montant(fig.total_du), montant(fig.total_verse), montant(fig.total_reste_a_verser),
-                  montant(fig.total_a_reverser))
-    return table
+def _print_figures(fig: Figures, title: str) -> None:
+    cols = [Colonne("Année (début)", cle=True), *(Colonne(c, droite=True) for c in ("Dû", "Versé", "Reste à verser",
+                                                                               "À reverser"))]
+    rows = [(f"{a.annee} ({a.debut:%d/%m/%Y})", montant(a.du), montant(a.verse), montant(a.reste_a_verser),
+             montant(a.a_reverser)) for a in fig.annees]
+    rows.append(("Total", montant(fig.total_du), montant(fig.total_verse), montant(fig.total_reste_a_verser),
+                 montant(fig.total_a_reverser)))
+    print_table(cols, rows, titre=title or None)
 
 
 @click.command()
 @click.argument("convention_id")
 @click.option("--annee", type=click.IntRange(1, 10), required=True, help="Année de convention payée (1, 2, 3…).")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Date du versement.")
+@click.option("--date", "when", type=JOUR, required=True, help="Date du versement.")
 @click.option("--montant", "amount", required=True, help="Montant versé en euros (ex. 52500.00).")
 @click.option("--force", is_flag=True, help="Enregistrer un versement au-delà du dû de l'année (avec --motif).")
 @click.option("--motif", help="Pourquoi un versement au-delà du dû est enregistré (avec --force).")
 @_json
-def paiement(convention_id: str, annee: int, when: datetime, amount: str, force: bool, motif: str | None,
+def paiement(convention_id: str, annee: int, when: date, amount: str, force: bool, motif: str | None,
              as_json: bool) -> None:
     """Enregistre un versement de la CDC pour une année de la convention (refusé au-delà du dû, sauf --force)."""
     from dossiers.bootstrap import App
@@ -78,12 +72,12 @@ def paiement(convention_id: str, annee: int, when: datetime, amount: str, force:
         raise click.BadParameter(f"montant illisible : {amount!r}", param_hint="--montant") from None
     try:
         with App(settings()) as app:
-            recorded, created = record_payment(convention_id, annee=annee, jour=when.date(), montant=value, app=app,
+            recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
                                                force=force, motif=motif)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "annee": annee, "date": recorded.date.isoformat(),
                                "montant_eur": montant_json(recorded.montant), "nouveau": created}))
@@ -99,7 +93,7 @@ def paiement(convention_id: str, annee: int, when: datetime, amount: str, force:
               show_default=True, help="Dossier où copier le DOCX et le PDF.")
 @_json
 def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
-    """Applique une modification (CHANGE.json) : avenant, renouvellement ou résiliation."""
+    """Applique une modification (MODIFICATION.json) : avenant, renouvellement ou résiliation."""
     from dossiers.bootstrap import App
     from dossiers.services.avenants import amend as apply_change
     from dossiers.services.avenants import version_figures
@@ -117,22 +111,21 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     result = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
-    console = Console()
     state = "émise" if amended.created else "déjà émise pour cette demande (inchangée)"
     issued_id = amended.version.convention_id
     if issued_id != convention_id:  # a renouvellement: a new convention, version 1
-        console.print(f"Nouvelle convention {escape(issued_id)} (renouvellement de {escape(convention_id)}) {state} : "
-                      f"{escape(amended.version.motif)}")
+        click.echo(f"Nouvelle convention {issued_id} (renouvellement de {convention_id}) {state} : "
+                   f"{amended.version.motif}")
     else:
-        console.print(f"{escape(convention_id)} version {amended.version.numero} {state} : "
-                      f"{escape(amended.version.motif)}")
-    console.print(_figures_table(fig, "Échéancier"))
-    console.print(f"  DOCX : {result['docx']}\n  PDF  : {result['pdf']}")
+        click.echo(f"{convention_id} version {amended.version.numero} {state} : "
+                   f"{amended.version.motif}")
+    _print_figures(fig, "Échéancier")
+    click.echo(f"  DOCX : {result['docx']}\n  PDF  : {result['pdf']}")
 
 
 @click.command()
@@ -152,36 +145,32 @@ def history(convention_id: str, as_json: bool) -> None:
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     events = [_event_entry(e) for e in evenements]
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions],
                                "evenements": events, **_liens_json(chaine)}, ensure_ascii=False))
         return
-    console = Console()
     if chaine.renouvelle and chaine.periode_precedente and chaine.solde_precedent:
         debut, fin = chaine.periode_precedente
         sens, amount = chaine.solde_precedent
         solde = {"reverser": f"{montant(amount)} à reverser par la structure",
                  "verser": f"{montant(amount)} restant à verser par la CDC", "nul": "nul"}[sens]
-        console.print(f"Renouvelle la convention {escape(chaine.renouvelle)} (du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}) ; "
+        click.echo(f"Renouvelle la convention {chaine.renouvelle} (du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}) ; "
                       f"solde de cette période, réglé au titre de celle-ci et hors des montants ci-dessous : {solde}")
     if chaine.renouvelee_par:
-        console.print(f"Renouvelée par la convention {escape(chaine.renouvelee_par)}")
+        click.echo(f"Renouvelée par la convention {chaine.renouvelee_par}")
     for version, fig in versions:
-        console.print(f"[bold]Version {version.numero}[/bold] du {version.created_at:%d/%m/%Y} — {escape(version.motif)} "
+        click.echo(f"Version {version.numero} du {version.created_at:%d/%m/%Y} — {version.motif} "
                       f"(règles {version.regles})")
-        console.print(_figures_table(fig, ""))
+        _print_figures(fig, "")
         for doc in version.documents:
-            console.print(f"  {doc.kind.upper()} : {doc.key} (SHA-256 {doc.sha256[:16]}…)")
+            click.echo(f"  {doc.kind.upper()} : {doc.key} (SHA-256 {doc.sha256})")
     if events:
-        table = Table(title="Événements des postes (sans document)", box=box.SIMPLE_HEAD, padding=(0, 1))
-        for column in ("Date", "Poste", "Événement", "Détail", "Source", "Demande"):
-            table.add_column(column)
-        for e in events:
-            table.add_row(f"{datetime.fromisoformat(e['date']):%d/%m/%Y}", escape(e["poste"]), e["type"],
-                          escape(e["detail"]), e["source"], escape(e["request_id"]))
-        console.print(table)
+        print_table([Colonne("Date", cle=True), Colonne("Poste", cle=True), "Événement", "Détail", "Source",
+                     Colonne("Demande", cle=True)],
+                    [(f"{datetime.fromisoformat(e['date']):%d/%m/%Y}", e["poste"], e["type"], e["detail"], e["source"],
+                      e["request_id"]) for e in events], titre="Événements des postes (sans document)")
 
 
 def _liens_json(chaine: Any) -> dict[str, Any]:
@@ -228,13 +217,13 @@ def _detail(data: dict[str, Any]) -> str:
 
 @click.command()
 @click.argument("convention_id")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date d'examen (défaut : aujourd'hui).")
+@click.option("--date", "when", type=JOUR, default=None, help="Date d'examen (défaut : aujourd'hui).")
 @click.option("--regles", "regles_id", default="regles-2025-05", show_default=True, help="Règles de gestion appliquées.")
 @click.option("--apply", "apply", is_flag=True, help="Émet l'avenant de restitution (sinon : liste seulement).")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF de l'avenant.")
 @_json
-def restitutions(convention_id: str, when: datetime | None, regles_id: str, apply: bool, out: Path,
+def restitutions(convention_id: str, when: date | None, regles_id: str, apply: bool, out: Path,
                  as_json: bool) -> None:
     """Postes vacants depuis plus de 6 mois à rendre (règles de mai 2025), et l'avenant qui les rend."""
     from dossiers.bootstrap import App
@@ -245,7 +234,7 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
     try:
         with App(settings()) as app:
             now, today = app.clock.read()
-            jour = when.date() if when else today
+            jour = when if when else today
             change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
                                    today=today, now=now)
             avertissements = app.rules.gestion(regles_id).avertissements
@@ -255,7 +244,7 @@ def restitutions(convention_id: str, when: datetime | None, regles_id: str, appl
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     postes = [{"id": p.id, "date_fin_contrat": p.date_fin_contrat.isoformat()} for p in (change.postes if change else ())]
     if as_json:
         result: dict[str, Any] = {"convention_id": convention_id, "date": jour.isoformat(), "regles": regles_id,

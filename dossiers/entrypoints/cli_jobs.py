@@ -18,7 +18,7 @@ import click
 
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.domain.pieces import PieceKind
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["submit", "job", "jobs", "worker"]
@@ -61,12 +61,16 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
     except DemandeInvalide as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     finally:
         runtime.use_app(None)
     local = is_local(actor.broker)
-    if as_json:
-        click.echo(json.dumps(job_.to_dict() if local else {"job_id": job_.id}, ensure_ascii=False))
+    if as_json:  # README: {"job_id", "status"}; run here without a broker, also its "result" or "error"
+        data = job_.to_dict()
+        out = {"job_id": job_.id, "status": data["status"]}
+        if local:
+            out |= {"result": data.get("result"), "error": data.get("error")}
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
         _print_job(job_, False, short=not local)
     if job_.status is JobStatus.FAILED:  # refused input: 1; a service that failed (retry later): 3
@@ -114,11 +118,11 @@ def submit_dossier(demande: Path, dossier_id: str | None, as_json: bool) -> None
 @_json
 def submit_validate(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: str | None,
                     mrz_file: Path | None, as_json: bool) -> None:
-    """Dépose FILE dans le dossier DOSSIER_ID (contrôle par un worker)."""
+    """Dépose FICHIER dans le dossier DOSSIER_ID (contrôle par un worker)."""
     from workers.submit import store_upload
 
     if file.stat().st_size > MAX_UPLOAD_BYTES:
-        raise click.BadParameter(f"fichier de plus de {MAX_UPLOAD_BYTES // 1_000_000} Mo", param_hint="FILE")
+        raise click.BadParameter(f"fichier de plus de {MAX_UPLOAD_BYTES // 1_000_000} Mo", param_hint="FICHIER")
     mrz = mrz_file.read_text(encoding="utf-8", errors="replace")[:1000] if mrz_file else None
     _submit("validate", lambda app: {
         "dossier_id": dossier_id, "kind": kind, "piece_key": store_upload(app, file.read_bytes()),
@@ -131,7 +135,7 @@ def submit_validate(dossier_id: str, file: Path, kind: str, poste_id: str | None
 @click.argument("change", type=click.Path(path_type=Path, dir_okay=False))
 @_json
 def submit_amend(convention_id: str, change: Path, as_json: bool) -> None:
-    """Applique une modification (CHANGE.json) à la convention."""
+    """Applique une modification (MODIFICATION.json) à la convention."""
     from workers.submit import store_json
 
     payload = read_demande(change)
@@ -144,11 +148,11 @@ def submit_amend(convention_id: str, change: Path, as_json: bool) -> None:
 @click.option("--version", "version", type=click.IntRange(1, 999), default=None, help="Version signée.")
 @_json
 def submit_archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
-    """Archive la copie signée SIGNED (déposée d'abord en zone d'attente)."""
+    """Archive la copie signée COPIE_SIGNEE (déposée d'abord en zone d'attente)."""
     from dossiers.services.archive import release_if_done, stage
 
     if signed.stat().st_size > MAX_UPLOAD_BYTES:
-        raise click.BadParameter(f"fichier de plus de {MAX_UPLOAD_BYTES // 1_000_000} Mo", param_hint="SIGNED")
+        raise click.BadParameter(f"fichier de plus de {MAX_UPLOAD_BYTES // 1_000_000} Mo", param_hint="COPIE_SIGNEE")
     _submit("archive", lambda app: {"convention_id": convention_id, "staging_key": stage(signed.read_bytes(), app),
                                     "version": version, "filename": signed.name}, as_json,
             after=lambda app, job_: release_if_done(app, job_, job_.args["staging_key"]))
@@ -165,7 +169,7 @@ def job(job_id: str, as_json: bool) -> None:
         with App(settings()) as app:
             found = app.catalog.get_job(job_id)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if found is None:
         fail(ConumError(f"Tâche {job_id} inconnue.", code=ErrorCode.TACHE_INTROUVABLE), as_json, EXIT_REFUSED)
     _print_job(found, as_json)
@@ -183,7 +187,7 @@ def jobs(status: str | None, limit: int, as_json: bool) -> None:
         with App(settings()) as app:
             found = app.catalog.list_jobs(status=JobStatus(status) if status else None, limit=limit)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"jobs": [j.to_dict() for j in found]}, ensure_ascii=False))
         return

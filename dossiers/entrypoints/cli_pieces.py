@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._console import Colonne, lisible, print_table
+from dossiers.entrypoints._console import console as soft_console
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, DemandeInvalide, DossierError
 
 __all__ = ["validate", "dossier"]
@@ -47,7 +47,7 @@ def _mrz(path: Path | None) -> str | None:
         raise click.BadParameter("zone MRZ attendue en texte UTF-8", param_hint="--mrz-file") from None
 
 
-def _print_findings(console: Console, findings: tuple[Finding, ...], indent: str = "  ") -> None:
+def _print_findings(console: Any, findings: tuple[Finding, ...], indent: str = "  ") -> None:
     for f in findings:
         color = "red" if f.severity == "erreur" else "yellow"
         console.print(f"{indent}[{color}]{f.severity}[/{color}] {escape(f.message)} [dim]({f.code})[/dim]")
@@ -66,33 +66,33 @@ def _exit_for(statut: Statut) -> None:
 @click.option("--representant", help="« Prénom Nom » du représentant légal (pièce d'identité).")
 @click.option("--denomination", help="Dénomination de la structure (titulaire du RIB).")
 @click.option("--conseiller", help="« Prénom Nom » du conseiller (contrat de travail).")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), help="Date de contrôle (défaut : aujourd'hui).")
+@click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 def validate(file: Path, kind: str, siret: str | None, nature: str | None, representant: str | None,
-             denomination: str | None, conseiller: str | None, when: datetime | None, mrz_file: Path | None,
+             denomination: str | None, conseiller: str | None, when: date | None, mrz_file: Path | None,
              as_json: bool) -> None:
-    """Contrôle une pièce FILE (type lu dans le contenu, jamais dans le nom) et affiche les constats."""
+    """Contrôle une pièce FICHIER (type lu dans le contenu, jamais dans le nom) et affiche les constats."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import validate_file
 
     try:
         with App(settings()) as app:
-            ctx = Contexte(today=when.date() if when else app.clock.today(), siret=siret, nature=nature,
+            ctx = Contexte(today=when if when else app.clock.today(), siret=siret, nature=nature,
                            denomination=denomination, representant=representant, conseiller=conseiller,
                            mrz=_mrz(mrz_file))
             result = validate_file(file, PieceKind(kind), ctx, app)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        console = Console()
+        console = soft_console()
         console.print(f"{escape(file.name)} ({kind}, {result.mime}) : {STATUT_WORDS[result.statut]}")
         _print_findings(console, result.findings)
         for name, value in result.fields.items():
             if value not in (None, "", [], {}):
-                console.print(f"  [dim]{name}[/dim] : {escape(str(value))}")
+                console.print(f"  [dim]{name}[/dim] : {escape(lisible(value))}")
     _exit_for(result.statut)
 
 
@@ -118,7 +118,7 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
     except (DemandeInvalide, DossierError) as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     _show(view, as_json)
 
 
@@ -127,12 +127,12 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
 @click.argument("file", type=_file)
 @click.option("--kind", required=True, type=_kind, help="Nature de la pièce.")
 @click.option("--poste", "poste_id", help="Poste auquel se rattache un contrat de travail.")
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), help="Date de contrôle (défaut : aujourd'hui).")
+@click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
-def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: datetime | None,
+def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: date | None,
                 mrz_file: Path | None, as_json: bool) -> None:
-    """Dépose FILE dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
+    """Dépose FICHIER dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import add_piece, read_piece
 
@@ -141,11 +141,11 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
         with App(settings()) as app:
             data = read_piece(file, PieceKind(kind), app)
             piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
-                              today=when.date() if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
+                              today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({
             "dossier_id": dossier_id, "piece_id": piece.id, "status": str(piece.statut), "kind": str(piece.kind),
@@ -153,7 +153,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
             "findings": [f.to_dict() for f in piece.findings], "fields": piece.fields,
         }, ensure_ascii=False))
     else:
-        console = Console()
+        console = soft_console()
         console.print(f"{PIECE_LABELS[piece.kind]} ({escape(file.name)}) : {STATUT_WORDS[piece.statut]}")
         _print_findings(console, piece.findings)
     _exit_for(piece.statut)
@@ -173,7 +173,7 @@ def dossier_show(dossier_id: str, as_json: bool) -> None:
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     _show(view, as_json)
 
 
@@ -195,7 +195,7 @@ def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
     except DossierError as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"dossier_id": dossier_id, "status": str(rapport.view.statut), "pdf": str(out),
                                "empreinte": rapport.empreinte}, ensure_ascii=False))
@@ -208,16 +208,12 @@ def _show(view: DossierView, as_json: bool) -> None:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False))
         return
     d = view.dossier
-    console = Console()
+    console = soft_console()
     console.print(f"Dossier {escape(d.id)} — {escape(d.denomination)} (SIRET {d.siret}, {d.nature}) : "
                   f"{DOSSIER_WORDS[view.statut]}")
-    table = Table(box=box.SIMPLE_HEAD)
-    for column in ("Pièce", "Fichier", "État", "Constats"):
-        table.add_column(column, overflow="fold")
-    for p in view.courantes + view.extra:
-        label = PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
-        table.add_row(escape(label), escape(p.filename or ""), STATUT_WORDS[p.statut],
-                      escape("\n".join(f.message for f in p.findings)))
-    for r in view.manquantes:
-        table.add_row(escape(r.label), "", "[red]manquante[/red]", "")
-    console.print(table)
+    etats = {Statut.VALIDE: "valide", Statut.INVALIDE: "invalide", Statut.A_VERIFIER: "à vérifier"}
+    rows = [(PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else ""), p.filename or "",
+             etats[p.statut], " ; ".join(f"{f.message} ({f.code})" for f in p.findings))
+            for p in view.courantes + view.extra]
+    rows += [(r.label, "", "manquante", "") for r in view.manquantes]
+    print_table(["Pièce", Colonne("Fichier", cle=True), "État", "Constats"], rows)

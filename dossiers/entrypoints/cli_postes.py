@@ -8,16 +8,13 @@ usage, 3 the service failed.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, read_demande, settings
+from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["poste"]
@@ -29,29 +26,28 @@ def _fr(day: str | None) -> str:
     return datetime.strptime(day, "%Y-%m-%d").strftime("%d/%m/%Y") if day else "—"
 
 
-def postes_table(postes: list[dict], jour: str) -> Table:
-    table = Table(title=f"Postes au {_fr(jour)}", box=box.SIMPLE_HEAD, padding=(0, 1))
-    for column in ("Poste", "État", "Conseiller", "Contrat", "Vacant depuis", "Absence"):
-        table.add_column(column)
+def print_postes(postes: list[dict], jour: str) -> None:
+    rows = []
     for p in postes:
         c, a = p["contrat"], p["absence"]
         contrat = "—" if c is None else f"{c['type']} du {_fr(c['date_debut'])}" + (
             f" au {_fr(c['date_fin'])}" if c["date_fin"] else "")
         absence = "—" if a is None else f"{a['motif']} depuis le {_fr(a['du'])}" + (
             "" if a["justifiee"] else " (non justifiée)")
-        table.add_row(p["id"], _ETATS.get(p["etat"], p["etat"]), escape(c["conseiller"] or "—") if c else "—",
-                      contrat, _fr(p["vacant_depuis"]), absence)
-    return table
+        rows.append((p["id"], _ETATS.get(p["etat"], p["etat"]), (c["conseiller"] or "—") if c else "—", contrat,
+                     _fr(p["vacant_depuis"]), absence))
+    print_table([Colonne("Poste", cle=True), "État", "Conseiller", "Contrat", Colonne("Vacant depuis", cle=True),
+                 "Absence"], rows, titre=f"Postes au {_fr(jour)}")
 
 
 @click.command()
 @click.argument("convention_id")
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--date", "when", type=JOUR, default=None,
               help="Jour de la situation des postes affichée (défaut : aujourd'hui).")
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
-def poste(convention_id: str, event: Path, when: datetime | None, as_json: bool) -> None:
-    """Enregistre un événement de la vie d'un poste (EVENT.json : recrutement, fin_contrat,
+def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> None:
+    """Enregistre un événement de la vie d'un poste (EVENEMENT.json : recrutement, fin_contrat,
     prolongation, absence ou transfert) et affiche la situation des postes."""
     from dossiers.bootstrap import App
     from dossiers.domain.postes import Source
@@ -62,23 +58,21 @@ def poste(convention_id: str, event: Path, when: datetime | None, as_json: bool)
         with App(settings()) as app:
             now, today = app.clock.read()
             done = record_evenement(convention_id, None, payload, app, source=Source.CLI, today=today, now=now,
-                                    jour=when.date() if when else None)
+                                    jour=when if when else None)
     except DemandeInvalide as exc:  # unreadable JSON file
         fail(ChangementRefuse(exc.message, code=ErrorCode.EVENEMENT_INVALIDE), as_json, EXIT_REFUSED)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     result = done.to_json()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
-    console = Console()
     state = "enregistré" if done.enregistre else "déjà enregistré (inchangé)"
-    console.print(f"{escape(convention_id)} : {done.type} du poste {escape(done.poste)} {state} "
-                  f"(version courante : {done.version})")
+    click.echo(f"{convention_id} : {done.type} du poste {done.poste} {state} (version courante : {done.version})")
     for v in result.get("avenants", []):
-        console.print(f"  Avenant {escape(v['convention_id'])} version {v['version']} : {escape(v['motif'])}")
+        click.echo(f"  Avenant {v['convention_id']} version {v['version']} : {v['motif']}")
     if done.dossier_id:
-        console.print(f"  Dossier ouvert pour la structure d'accueil : {escape(done.dossier_id)}")
-    console.print(postes_table(result["postes"], result["date"]))
+        click.echo(f"  Dossier ouvert pour la structure d'accueil : {done.dossier_id}")
+    print_postes(result["postes"], result["date"])

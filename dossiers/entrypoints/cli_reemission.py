@@ -1,8 +1,13 @@
-"""``conum seed`` (a synthetic population) and ``conum reissue plan|run|status`` (batch re-issue)."""
+"""``conum seed`` (a synthetic population) and ``conum reissue plan|run|status|list`` (batch re-issue).
+
+Options are French (``--regles``, ``--modele``, ``--date``); the English names of the previous release
+(``--rules``, ``--template``, ``--as-of``) still work, hidden, for one release.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -11,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, TextColumn
 
 from dossiers.domain.formatting import montant
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import JOUR, fail_by_kind, settings
+from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, print_table
 from dossiers.errors import ConumError, ErrorCode
 
-__all__ = ["seed", "reissue"]
+__all__ = ["seed", "reissue", "duree", "debit"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 STALL_SECONDS = 600
@@ -28,32 +31,51 @@ _csv = click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_oka
                     help="Écrit aussi une ligne par convention dans ce fichier CSV (séparateur « ; »).")
 
 
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} : attendu AAAA-MM-JJ") from None
+def duree(seconds: float) -> str:
+    """``4 s``, ``2 min 05 s``, ``1 h 02 min``: never ``0:0…``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
+def debit(rate: float) -> str:
+    """Conventions per second, in French (``2,4/s``; below one a second: ``12/min``)."""
+    if rate >= 1:
+        return f"{rate:.1f}/s".replace(".", ",")
+    return f"{rate * 60:.0f}/min" if rate > 0 else "—"
+
+
+def _plan_inconnu(plan_id: str) -> ConumError:
+    return ConumError(f"Plan {plan_id} inconnu (conum reissue list donne les plans enregistrés).",
+                      code=ErrorCode.PLAN_INTROUVABLE)
+
+
+@anciens_noms(as_of="--date")
 @click.command()
 @click.option("--structures", type=click.IntRange(1, 1_000_000), required=True, help="Nombre de structures.")
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Graine (même graine, même population).")
-@click.option("--as-of", "as_of", help="Versements faits jusqu'à ce jour (défaut : 2026-11-01).")
+@click.option("--date", "as_of", type=JOUR, help="Versements et vie des postes jusqu'à ce jour (défaut : 2026-11-01).")
+@click.option("--force", is_flag=True, help="Écrit aussi dans un catalogue qui tient des conventions réelles.")
 @_json
-def seed(structures: int, seed_value: int, as_of: str | None, as_json: bool) -> None:
-    """Peuple le catalogue d'une population synthétique (démos, mesures)."""
+def seed(structures: int, seed_value: int, as_of: date | None, force: bool, as_json: bool) -> None:
+    """Peuple le catalogue d'une population synthétique (démos, mesures) ; refuse un catalogue réel sans --force."""
     from dossiers.bootstrap import App
     from dossiers.services.seed import seed as run_seed
 
     started = time.perf_counter()
     try:
         with App(settings()) as app, _bar(structures, "structures", quiet=as_json) as (bar, task):
+            if not force:
+                _refuse_real_catalog(app)
             done = run_seed(app, structures=structures, seed=seed_value,
-                            as_of=_day(as_of) if as_of else None, progress=lambda n: bar.update(task, completed=n))
+                            as_of=as_of, progress=lambda n: bar.update(task, completed=n))
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     result = {"structures": done.structures, "deja_presentes": done.skipped, "versions": done.versions,
               "paiements": done.paiements, "secondes": round(time.perf_counter() - started, 1)}
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else
@@ -61,10 +83,24 @@ def seed(structures: int, seed_value: int, as_of: str | None, as_json: bool) -> 
                f"{done.paiements} versements, en {result['secondes']} s")
 
 
+SEEDED = re.compile(r"STR-S\d+-\d{6}")  # the structures `conum seed` writes (services/seed.py)
+
+
+def _refuse_real_catalog(app: Any) -> None:
+    """Synthetic structures go into a synthetic (or empty) catalog only: real conventions would be mixed
+    with invented ones in every list, plan and total."""
+    real = sorted(sid for sid in app.catalog.conventions_par_structure() if not SEEDED.fullmatch(sid))
+    if real:
+        raise ConumError(f"Le catalogue ({app.settings.effective_database_url.split('@')[-1]}) tient des conventions "
+                         f"que conum seed n'a pas faites ({len(real)} structure(s), dont {', '.join(real[:3])}) : "
+                         "rien n'est écrit. Semez dans un autre catalogue (CONUM_VAR_DIR, DATABASE_URL) ou ajoutez "
+                         "--force.", code=ErrorCode.CATALOGUE_REEL)
+
+
 class _bar:
     def __init__(self, total: int, what: str, *, quiet: bool) -> None:
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                 TimeElapsedColumn(), disable=quiet, transient=True)
+                                 disable=quiet or not is_terminal(), transient=True)
         self.total, self.what = total, what
 
     def __enter__(self) -> tuple[Progress, Any]:
@@ -80,13 +116,14 @@ def reissue() -> None:
     """Réémission des conventions en lot après un changement de règles ou de modèle."""
 
 
+@anciens_noms(rules="--regles", template="--modele", as_of="--date")
 @reissue.command("plan")
-@click.option("--rules", "regles", help="Règles visées : de gestion (regles-2025-05) ou un barème d'une vague.")
-@click.option("--template", "modele", help="Version de modèle visée (celle des modèles installés).")
-@click.option("--as-of", "as_of", help="Date d'appréciation AAAA-MM-JJ (défaut : aujourd'hui).")
+@click.option("--regles", "regles", help="Règles visées : de gestion (regles-2025-05) ou un barème d'une vague.")
+@click.option("--modele", "modele", help="Version de modèle visée (celle des modèles installés).")
+@click.option("--date", "as_of", type=JOUR, help="Date d'appréciation (défaut : aujourd'hui).")
 @_json
 @_csv
-def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_json: bool,
+def reissue_plan(regles: str | None, modele: str | None, as_of: date | None, as_json: bool,
                  csv_path: Path | None) -> None:
     """Calcule l'impact sur chaque convention active ; n'écrit que le plan (avec son identifiant)."""
     from dossiers.bootstrap import App
@@ -95,14 +132,13 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
     started = time.perf_counter()
     try:
         with App(settings()) as app:
-            jour = _day(as_of) or app.clock.today()
+            jour = as_of or app.clock.today()
             recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
             items = app.catalog.plan_items(recorded.id)
             gestion = cible(app, regles=regles, modele=modele).gestion
             avertissements = list(gestion.avertissements) if gestion is not None else []
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code in (ErrorCode.REGLES_INTROUVABLES, ErrorCode.REGLES_INVALIDES,
-                                                        ErrorCode.MODELE_INTROUVABLE) else EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     seconds = round(time.perf_counter() - started, 2)
     if csv_path:
         csv_path.write_text(report_csv(items), encoding="utf-8")
@@ -112,38 +148,39 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: str | None, as_j
         click.echo(json.dumps({**recorded.to_dict(), "secondes": seconds, "avertissements": avertissements,
                                "conventions": [i.to_dict() for i in items]}, ensure_ascii=False))
         return
-    console = Console()
     t = recorded.totaux["total"]
-    console.print(f"plan [bold]{recorded.id}[/] — {escape(regles or '')} {escape(modele or '')} au {jour:%d/%m/%Y} : "
-                  f"{t['conventions']} conventions concernées sur {recorded.examinees} ({seconds} s)")
-    console.print(f"dû avant {montant(_dec(t['du_avant_eur']))}, après {montant(_dec(t['du_apres_eur']))} "
-                  f"(écart {montant(_dec(t['difference_eur']))}) ; à reverser {montant(_dec(t['a_reverser_eur']))} ; "
-                  f"postes rendus : {t['postes_rendus']}")
+    n = t["conventions"]
+    concernees = "convention concernée" if n == 1 else "conventions concernées"
+    click.echo(f"plan {recorded.id} — {regles or ''} {modele or ''} au {jour:%d/%m/%Y} : "
+               f"{n} {concernees} sur {recorded.examinees} ({seconds} s)".replace("  ", " "))
+    click.echo(f"dû avant {montant(_dec(t['du_avant_eur']))}, après {montant(_dec(t['du_apres_eur']))} "
+               f"(écart {montant(_dec(t['difference_eur']))}) ; à reverser {montant(_dec(t['a_reverser_eur']))} ; "
+               f"postes rendus : {t['postes_rendus']}")
+    figures = [Colonne(c, droite=True) for c in ("conventions", "dû avant", "dû après", "écart", "à reverser",
+                                                 "postes rendus")]
     for title, key in (("département", "par_departement"), ("nature", "par_nature")):
-        table = Table(title, "conventions", "dû avant", "dû après", "écart", "à reverser", "postes rendus")
-        for name, row in recorded.totaux[key].items():
-            table.add_row(name, str(row["conventions"]), montant(_dec(row["du_avant_eur"])),
-                          montant(_dec(row["du_apres_eur"])), montant(_dec(row["difference_eur"])),
-                          montant(_dec(row["a_reverser_eur"])), str(row["postes_rendus"]))
-        console.print(table)
+        print_table([Colonne(title, cle=True), *figures], [
+            (name, row["conventions"], montant(_dec(row["du_avant_eur"])), montant(_dec(row["du_apres_eur"])),
+             montant(_dec(row["difference_eur"])), montant(_dec(row["a_reverser_eur"])), row["postes_rendus"])
+            for name, row in recorded.totaux[key].items()])
     if items:
-        table = Table("convention", "type", "version", "dû avant", "dû après", "écart", "à reverser", "postes rendus",
-                      title="conventions concernées")
-        for item in items[:PLAN_LIGNES]:
-            i = item.impact
-            table.add_row(i.convention_id, i.kind, str(i.base_version), montant(i.du_avant), montant(i.du_apres),
-                          montant(i.difference), montant(i.a_reverser), " ".join(i.postes_rendus))
-        console.print(table)
-        if len(items) > PLAN_LIGNES:
-            console.print(f"… et {len(items) - PLAN_LIGNES} autres : la liste entière avec --csv FICHIER ou --json")
+        shown = items if not is_terminal() else items[:PLAN_LIGNES]
+        print_table([Colonne("convention", cle=True), "type", Colonne("version", droite=True), *figures[1:5],
+                     Colonne("postes rendus", cle=True)],
+                    [(i.impact.convention_id, i.impact.kind, i.impact.base_version, montant(i.impact.du_avant),
+                      montant(i.impact.du_apres), montant(i.impact.difference), montant(i.impact.a_reverser),
+                      " ".join(i.impact.postes_rendus)) for i in shown], titre="conventions concernées")
+        if len(items) > len(shown):
+            click.echo(f"… et {len(items) - len(shown)} autres : la liste entière avec --csv FICHIER ou --json "
+                       "(ou sortie redirigée)")
     for title, key in (("à examiner (le barème ne peut plus les chiffrer)", "anomalies"),
                        ("émises contre les limites des règles de gestion", "hors_limites")):
         found = recorded.totaux.get(key) or []
         if found:
-            console.print(f"[bold]{len(found)} convention(s) {title}[/]")
+            click.echo(f"{len(found)} convention(s) {title}")
             for a in found:
-                console.print(f"  {escape(a['convention_id'])} — {a['code']} : {escape(a['message'])}")
-    console.print(f"lancer : conum reissue run {recorded.id}")
+                click.echo(f"  {a['convention_id']} — {a['code']} : {a['message']}")
+    click.echo(f"lancer : conum reissue run {recorded.id}")
 
 
 PLAN_LIGNES = 50  # conventions listed on screen (all of them in --csv and --json)
@@ -158,9 +195,11 @@ def _dec(value: str) -> Any:
 @reissue.command("run")
 @click.argument("plan_id")
 @click.option("--detach", is_flag=True, help="Soumet les tâches et rend la main sans attendre (broker requis).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Journal des tâches sur la sortie d'erreur (sinon : dans var/logs/reemission-PLAN.log).")
 @_json
 @_csv
-def reissue_run(plan_id: str, detach: bool, as_json: bool, csv_path: Path | None) -> None:
+def reissue_run(plan_id: str, detach: bool, verbose: bool, as_json: bool, csv_path: Path | None) -> None:
     """Soumet une tâche par convention du plan (ce qui est fait est sauté), puis suit l'avancement."""
     from dossiers.bootstrap import App
     from dossiers.domain.reemission import ItemStatut
@@ -173,7 +212,8 @@ def reissue_run(plan_id: str, detach: bool, as_json: bool, csv_path: Path | None
         with App(settings()) as app:
             runtime.use_app(app)
             if app.catalog.get_plan(plan_id) is None:
-                raise ConumError(f"Plan {plan_id} inconnu.", code=ErrorCode.CONVENTION_INTROUVABLE)
+                raise _plan_inconnu(plan_id)
+            log_file = None if verbose else _jobs_log_to_file(app.settings.var_dir / "logs" / f"reemission-{plan_id}.log")
             todo = app.catalog.plan_items(plan_id, statuts=[ItemStatut.A_FAIRE, ItemStatut.ECHEC])
             retry = uuid.uuid4().hex[:8]  # an item refused before is tried again by a job of its own
             batch = []
@@ -204,15 +244,37 @@ def reissue_run(plan_id: str, detach: bool, as_json: bool, csv_path: Path | None
             if detach:
                 sender.join()
             else:
-                _follow(app, plan_id, sender, quiet=as_json)
+                _follow(app, plan_id, sender, quiet=as_json or not is_terminal())
             sender.join()
             if errors:
                 raise errors[0]
             _report(app, plan_id, as_json, csv_path, submitted=len(batch))
+            if log_file is not None and not as_json:
+                click.echo(f"journal des tâches : {log_file}", err=True)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.CONVENTION_INTROUVABLE else EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     finally:
         runtime.use_app(None)
+
+
+def _jobs_log_to_file(path: Path) -> Path:
+    """The job events (one JSON line each) go to ``path`` instead of stderr, so that the progress bar
+    is alone on the terminal."""
+    import logging
+
+    from workers.middleware import JsonFormatter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = logging.getLogger("conum.jobs")
+    for handler in list(log.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            log.removeHandler(handler)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return path
 
 
 def _follow(app: Any, plan_id: str, sender: threading.Thread, *, quiet: bool) -> None:
@@ -221,11 +283,10 @@ def _follow(app: Any, plan_id: str, sender: threading.Thread, *, quiet: bool) ->
 
     first = progress(app, plan_id)
     columns = (TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total} · {task.fields[detail]}"), TimeElapsedColumn(),
-               TextColumn("· {task.fields[rate]} · reste {task.fields[eta]}"))
+               TextColumn("{task.completed}/{task.total} · {task.fields[detail]} · {task.fields[temps]}"))
     with Progress(*columns, disable=quiet) as bar:
         task = bar.add_task("réémission", total=first.total, completed=first.total - first.restantes,
-                            detail="", rate="", eta="")
+                            detail="", temps="")
         started, done_at_start = time.monotonic(), first.total - first.restantes
         last_done, moved_at = done_at_start, time.monotonic()
         while True:
@@ -235,11 +296,10 @@ def _follow(app: Any, plan_id: str, sender: threading.Thread, *, quiet: bool) ->
             if done != last_done or sender.is_alive():
                 last_done, moved_at = done, now
             elapsed = now - started
-            rate = (done - done_at_start) / elapsed if elapsed > 0 else 0.0
-            eta = f"{p.restantes / rate:.0f} s" if rate > 0 else "?"
+            finished = p.finished and not sender.is_alive()
             bar.update(task, completed=done, detail=f"émises {p.emises}, obsolètes {p.obsoletes}, échecs {p.echecs}",
-                       rate=f"{rate:.1f}/s", eta=eta)
-            if p.finished and not sender.is_alive():
+                       temps=_temps(elapsed, done - done_at_start, p.restantes, finished=finished))
+            if finished:
                 return
             if now - moved_at > STALL_SECONDS:  # nothing moved since: no worker on the queue?
                 click.echo(f"aucune avancée depuis {STALL_SECONDS // 60} min : un worker consomme-t-il la file "
@@ -248,24 +308,90 @@ def _follow(app: Any, plan_id: str, sender: threading.Thread, *, quiet: bool) ->
             time.sleep(0.5)
 
 
+def _temps(elapsed: float, done: int, restantes: int, *, finished: bool) -> str:
+    """``écoulé 12 s · 2,4/s · reste 40 s`` ; finished: ``terminé en 52 s``; no rate yet: ``reste estimé bientôt``."""
+    rate = done / elapsed if elapsed > 0 and done > 0 else 0.0
+    if finished:
+        return f"terminé en {duree(elapsed)}" + (f" · {debit(rate)}" if rate else "")
+    if rate <= 0:
+        return f"écoulé {duree(elapsed)} · débit en cours de mesure"
+    return f"écoulé {duree(elapsed)} · {debit(rate)} · reste environ {duree(restantes / rate)}"
+
+
 @reissue.command("status")
 @click.argument("plan_id")
 @_json
 @_csv
 def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
-    """Avancement d'un plan (depuis n'importe quelle machine) ; échecs avec leur raison."""
+    """Avancement d'un plan (depuis n'importe quelle machine) : début, fin, débit, temps restant, échecs."""
     from dossiers.bootstrap import App
 
     try:
         with App(settings()) as app:
             if app.catalog.get_plan(plan_id) is None:
-                raise ConumError(f"Plan {plan_id} inconnu.", code=ErrorCode.CONVENTION_INTROUVABLE)
-            _report(app, plan_id, as_json, csv_path)
+                raise _plan_inconnu(plan_id)
+            _report(app, plan_id, as_json, csv_path, now=app.clock.now())
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.CONVENTION_INTROUVABLE else EXIT_FAILED)
+        fail_by_kind(exc, as_json)
 
 
-def _report(app: Any, plan_id: str, as_json: bool, csv_path: Path | None, *, submitted: int | None = None) -> None:
+@reissue.command("list")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Nombre de plans.")
+@_json
+def reissue_list(limit: int, as_json: bool) -> None:
+    """Les plans enregistrés, les plus récents d'abord, avec leur avancement."""
+    from dossiers.bootstrap import App
+    from dossiers.clock import PARIS
+    from dossiers.services.reemission import progress
+
+    try:
+        with App(settings()) as app:
+            plans = [(p, progress(app, p.id)) for p in app.catalog.list_plans(limit=limit)]
+    except ConumError as exc:
+        fail_by_kind(exc, as_json)
+    rows = [{"plan_id": p.id, "cree_le": p.created_at.isoformat(), "regles": p.regles, "modele": p.modele,
+             "date": p.as_of.isoformat(), "examinees": p.examinees, **prog.to_dict()} for p, prog in plans]
+    if as_json:
+        click.echo(json.dumps({"plans": rows}, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("aucun plan de réémission (conum reissue plan --regles … en crée un)")
+        return
+    print_table([Colonne("plan", cle=True), Colonne("créé le", cle=True), "cible", Colonne("au", cle=True),
+                 Colonne("conventions", droite=True), Colonne("émises", droite=True),
+                 Colonne("obsolètes", droite=True), Colonne("échecs", droite=True), Colonne("restantes", droite=True)],
+                [(p.id, f"{_aware(p.created_at).astimezone(PARIS):%d/%m/%Y %H:%M}", " ".join(x for x in (p.regles, p.modele) if x),
+                  f"{p.as_of:%d/%m/%Y}", prog.total, prog.emises, prog.obsoletes, prog.echecs, prog.restantes)
+                 for p, prog in plans])
+
+
+def _aware(instant: Any) -> Any:
+    """The catalog's instants are UTC; SQLite gives them back without their zone."""
+    from datetime import UTC
+
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+
+def _timing(app: Any, items: list[Any], restantes: int, now: Any) -> dict[str, Any]:
+    """Start (the first job of the last run: ``run`` submits in the items' order), end (the last item
+    settled, once nothing remains), rate and ETA: the same answer on any machine that reads the catalog."""
+    first = next((i for i in items if i.job_id), None)
+    job = app.catalog.get_job(first.job_id) if first is not None else None
+    if job is None:
+        return {"debut": None, "fin": None, "debit_par_s": None, "reste_s": None}
+    debut = _aware(job.created_at)
+    settled = [_aware(i.updated_at) for i in items if i.statut != "a_faire" and i.updated_at is not None]
+    settled = [at for at in settled if at >= debut]
+    fin = max(settled) if settled and restantes == 0 else None
+    elapsed = ((fin or _aware(now)) - debut).total_seconds()
+    rate = len(settled) / elapsed if elapsed > 0 and settled else None
+    reste = 0 if restantes == 0 else (round(restantes / rate) if rate else None)
+    return {"debut": debut.isoformat(), "fin": fin.isoformat() if fin else None,
+            "debit_par_s": round(rate, 3) if rate else None, "reste_s": reste}
+
+
+def _report(app: Any, plan_id: str, as_json: bool, csv_path: Path | None, *, submitted: int | None = None,
+            now: Any = None) -> None:
     from dossiers.services.reemission import progress, report_csv
 
     p = progress(app, plan_id)
@@ -273,7 +399,8 @@ def _report(app: Any, plan_id: str, as_json: bool, csv_path: Path | None, *, sub
     failed = {f.impact.convention_id: f for f in app.catalog.plan_failures(plan_id, limit=len(items) or 1)}
     if csv_path:
         csv_path.write_text(report_csv([failed.get(i.impact.convention_id, i) for i in items]), encoding="utf-8")
-    data: dict[str, Any] = {"plan_id": plan_id, **p.to_dict(),
+    timing = _timing(app, items, p.restantes, now or app.clock.now())
+    data: dict[str, Any] = {"plan_id": plan_id, **p.to_dict(), **timing,
                             "echecs_detail": [{"convention_id": cid, "message": f.message} for cid, f in failed.items()]}
     if submitted is not None:
         data["soumises"] = submitted
@@ -283,5 +410,24 @@ def _report(app: Any, plan_id: str, as_json: bool, csv_path: Path | None, *, sub
     line = (f"plan {plan_id} : {p.total} conventions — émises {p.emises}, obsolètes {p.obsoletes}, "
             f"échecs {p.echecs}, restantes {p.restantes}")
     click.echo(line + (f" (tâches soumises : {submitted})" if submitted is not None else ""))
+    click.echo(_timing_line(timing))
     for cid, f in failed.items():
         click.echo(f"  échec {cid} : {f.message}")
+
+
+def _timing_line(t: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    from dossiers.clock import PARIS
+
+    if t["debut"] is None:
+        return "pas encore lancé (conum reissue run PLAN)"
+    moment = lambda iso: f"{datetime.fromisoformat(iso).astimezone(PARIS):%d/%m/%Y %H:%M:%S}"  # noqa: E731
+    parts = [f"début {moment(t['debut'])}"]
+    if t["fin"]:
+        parts.append(f"fin {moment(t['fin'])}")
+    if t["debit_par_s"]:
+        parts.append(f"débit {debit(t['debit_par_s'])}")
+    if not t["fin"]:
+        parts.append(f"reste environ {duree(t['reste_s'])}" if t["reste_s"] is not None else "reste : à mesurer")
+    return " · ".join(parts)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
 from dossiers.errors import ConumError
 
 __all__ = ["ledger", "moment", "proof_lines"]
@@ -44,7 +44,7 @@ def ledger_verify(as_json: bool) -> None:
             head = app.catalog.registre_head()
             roots = app.settings.signature_trust_roots is not None
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     last = verdict.dernier_ancrage
     pending = (head.sequence - (last[0] if last else 0)) if head else 0
     data: dict[str, Any] = {
@@ -94,7 +94,7 @@ def ledger_anchor(if_due: bool, as_json: bool) -> None:
             last = done or app.catalog.registre_last_anchor()
             cadence = app.settings.ledger_anchor_hours
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"ancre": done is not None, "ancrage": done.to_dict() if done else None,
                                "tete": head.sequence if head else None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,12 +226,15 @@ class Verification:
     sha256: str
     archives: list[ArchiveRecord]
     emis: list[tuple[str, int, str, str]]  # (convention id, version, kind, key) of issued documents
+    certificats: list[ArchiveRecord] = field(default_factory=list)  # copies this file certifies
 
 
 def verify_file(data: bytes, app: Any) -> Verification:
-    """Where a file is known: archived signed copy (with its lock), or a document conum issued."""
+    """Where a file is known: archived signed copy (with its lock), a document conum issued, or the
+    certificat d'archivage conum wrote for an archived copy."""
     sha256 = hashlib.sha256(data).hexdigest()
-    return Verification(sha256, app.catalog.find_archives(sha256=sha256), app.catalog.find_documents(sha256=sha256))
+    return Verification(sha256, app.catalog.find_archives(sha256=sha256), app.catalog.find_documents(sha256=sha256),
+                        app.catalog.find_archives(certificat_sha256=sha256))
 
 
 def purge_identite(app: Any, *, now: datetime, dry_run: bool = False) -> list[tuple[int, str, str]]:

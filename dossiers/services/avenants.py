@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from dossiers.domain.avenants import Resultat, appliquer
+from dossiers.domain.avenants import Resultat, appliquer, verifier_base
 from dossiers.domain.changements import etat_initial, parse_changement
 from dossiers.domain.archive import date_signature
 from dossiers.domain.context_avenant import AvenantPrecedent, Modification, avenant_context, resiliation_context
@@ -152,6 +152,24 @@ def amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datet
             if exc.code is not ErrorCode.VERSION_PERIMEE or attempt == 2 or _based_on(payload) is not None:
                 raise
     raise AssertionError("unreachable")
+
+
+def verifier_soumission(convention_id: str, payload: Any, app: Any) -> None:
+    """What a change request can be refused for at its submission, without the worker: its fields, a
+    ``request_id`` already used with another content (``requete_conflit``), a closed or already renewed
+    convention (``convention_close``), a superseded ``version`` (``version_perimee``). The job checks
+    again (the catalog may change in between); the same request sent again passes (same answer)."""
+    changement = parse_changement(payload)
+    digest = demande_digest(canonical_json(payload))
+    done = app.catalog.find_version_by_request(convention_id, changement.request_id)
+    if done is not None:
+        _same_request(done, changement.request_id, digest)
+        return
+    courant = etat_courant(convention_id, app)
+    if isinstance(changement, Renouvellement) and courant.convention.renouvelee_par:
+        _renouvellement_existant(courant.convention, changement.request_id, digest, app)
+        return
+    verifier_base(courant.etat, changement)
 
 
 def _based_on(payload: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dossiers.domain.acces import AuditEntry
-from dossiers.domain.demande import StructureIn, error_path, french_message
+from dossiers.domain.demande import StructureIn, error_path, field_code, french_message
 from dossiers.domain.model import Representant, Structure
 from dossiers.domain.structures import ecarts
 from dossiers.errors import ChangementRefuse, DemandeInvalide, DossierError, ErrorCode, FieldError
@@ -78,7 +78,7 @@ def corriger_structure(app: Any, structure_id: str, changements: dict[str, str],
     try:
         valid = StructureIn.model_validate(data)
     except ValidationError as exc:
-        raise DemandeInvalide([FieldError(f"structure.{error_path(err)}", err["type"], french_message(err))
+        raise DemandeInvalide([FieldError(f"structure.{error_path(err)}", field_code(err), french_message(err))
                                for err in exc.errors(include_url=False)]) from exc
     apres = Structure(id=valid.id, siret=valid.siret, denomination=valid.denomination, nature=valid.nature,
                       categorie_juridique=valid.categorie_juridique, departement=valid.departement,

@@ -37,8 +37,8 @@ from dossiers.errors import DossierError, ErrorCode, ObjectExists
 from dossiers.services.generation import demande_digest
 
 __all__ = [
-    "validate_piece", "read_piece", "validate_file", "open_dossier", "dossier_from_demande", "add_piece", "view_dossier", "dossier_generable", "rapport_dossier",
-    "piece_key", "QUARANTINE_PREFIX", "Rapport",
+    "validate_piece", "read_piece", "validate_file", "open_dossier", "dossier_from_demande", "add_piece", "view_dossier",
+    "dossier_generable", "rapport_dossier", "piece_key", "QUARANTINE_PREFIX", "Rapport", "verifier_poste",
 ]
 
 QUARANTINE_PREFIX = "quarantaine/"
@@ -174,6 +174,12 @@ def add_piece(
         poste_id=poste_id if kind is PieceKind.CONTRAT else None, storage_key=key,
     )
     return app.catalog.record_piece(dossier_id, record)
+
+
+def verifier_poste(dossier_id: str, kind: PieceKind, poste_id: str | None, app: Any) -> None:
+    """At a piece's submission: a contrat names an occupied poste of the dossier (``poste_inconnu``),
+    no other kind names one (``piece_invalide``); the HTTP API refuses at once what the CLI refuses."""
+    _poste(_dossier(dossier_id, app), kind, poste_id)
 
 
 def _poste(dossier: Dossier, kind: PieceKind, poste_id: str | None) -> str | None:

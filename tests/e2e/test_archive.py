@@ -218,3 +218,22 @@ def test_the_same_copy_sent_twice_leaves_nothing_in_staging(app: App, pki, tmp_p
         assert done.returncode == 0, done.stdout + done.stderr
         assert json.loads(done.stdout)["result"]["status"] == "archive"
         assert not list(app.settings.effective_staging_dir.rglob("*.pdf")), f"envoi {attempt + 1}"
+
+
+def test_archive_out_saves_the_certificate_and_verify_recognises_it(app: App, pki, tmp_path: Path,
+                                                                     pool_urls: str) -> None:
+    from tests.e2e.test_cli import run
+
+    copy = tmp_path / "copie.pdf"
+    copy.write_bytes(copie_signee(issued_pdf(app), pki))
+    roots = {"SIGNATURE_TRUST_ROOTS": str(pki.racines)}
+    done = run(["archive", str(copy), "--convention", CID, "--out", "certificat.pdf"], tmp_path, pool_urls,
+               extra_env=roots)
+    assert done.returncode == 0, done.stdout + done.stderr
+    certificat = tmp_path / "certificat.pdf"
+    assert "certificat d'archivage enregistré" in done.stdout and certificat.read_bytes()[:5] == b"%PDF-"
+    shown = run(["verify", str(certificat)], tmp_path, pool_urls)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"certificat d'archivage émis par conum pour la copie signée de {CID} v1" in shown.stdout
+    as_json = json.loads(run(["verify", str(certificat), "--json"], tmp_path, pool_urls).stdout)
+    assert [c["sha256"] for c in as_json["certificat_de"]] == [hashlib.sha256(copy.read_bytes()).hexdigest()]

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import psutil
@@ -178,19 +179,24 @@ def start_owner() -> Iterator[StartOwner]:
 
     yield start
     for owner, record in started:
-        if owner.poll() is None:
-            record += converters_of(psutil.Process(owner.pid))
-            try:
-                os.killpg(owner.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            owner.wait(timeout=10)
-        for proc in record:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(record, timeout=5)
+        reap(owner, record)
+
+
+def reap(owner: subprocess.Popen[Any], record: list[psutil.Process]) -> None:
+    """Kill ``owner``'s group if it lives, then every converter recorded for it."""
+    if owner.poll() is None:
+        record += converters_of(psutil.Process(owner.pid))
+        try:
+            os.killpg(owner.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        owner.wait(timeout=10)
+    for proc in record:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(record, timeout=5)
 
 
 @pytest.mark.parametrize(
@@ -227,13 +233,36 @@ def _two_free_ports() -> int:
     raise AssertionError("pas deux ports libres consécutifs")
 
 
-def test_conum_converters_die_with_it(start_owner: StartOwner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm-to-group"])
+def test_conum_converters_die_with_it(start_owner: StartOwner, tmp_path: Path, signum: int) -> None:
     unoserver_bin = need_unoserver()
     env = {**os.environ, "CONUM_VAR_DIR": str(tmp_path), "UNOSERVER_BIN": unoserver_bin}
     port = _two_free_ports()
     owner = start_owner([str(Path(sys.executable).parent / "conum"), "converter", "--size", "2", "--port", str(port)], "CONVERTER_URLS=", env)
-    left = survivors_after_kill(owner, signal.SIGKILL)
+    left = survivors_after_kill(owner, signum)
     assert left == [], names(left)
+
+
+def test_a_command_with_its_own_pool_leaves_no_soffice_after_a_sigterm_to_its_group(tmp_path: Path) -> None:
+    """`conum demo` as deployed (its own process group, no CONVERTER_URLS: it starts its own pool),
+    stopped by a supervisor's SIGTERM to the group while it converts."""
+    unoserver_bin = need_unoserver()
+    env = {k: v for k, v in os.environ.items() if k != "CONVERTER_URLS"}
+    env |= {"CONUM_VAR_DIR": str(tmp_path), "UNOSERVER_BIN": unoserver_bin, "CONVERTER_POOL_SIZE": "2"}
+    owner = subprocess.Popen([str(Path(sys.executable).parent / "conum"), "demo", "--out", str(tmp_path / "demo")],
+                             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    tracked: list[psutil.Process] = []
+    try:
+        me = psutil.Process(owner.pid)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while sum(p.name() == "soffice.bin" for p in (tracked := converters_of(me))) < 2:  # its pool is up
+            assert owner.poll() is None and time.monotonic() < deadline, "aucun convertisseur démarré"
+            time.sleep(0.2)
+        left = survivors_after_kill(owner, signal.SIGTERM)
+        assert left == [], names(left)
+    finally:
+        reap(owner, tracked)
 
 
 def test_one_shot_soffice_dies_with_its_caller(start_owner: StartOwner, tmp_path: Path) -> None:

@@ -63,8 +63,10 @@ class ArchiveCatalog:
         return [replace(r, decision=decided.get((Cible.COPIE, r.id))) for r in records]
 
     def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None,
-                      version: int | None = None) -> list[ArchiveRecord]:
+                      version: int | None = None, certificat_sha256: str | None = None) -> list[ArchiveRecord]:
         stmt = select(ArchiveRow).order_by(ArchiveRow.id)
+        if certificat_sha256 is not None:
+            stmt = stmt.where(ArchiveRow.certificat_sha256 == certificat_sha256)
         if version is not None:
             stmt = stmt.where(ArchiveRow.version == version)
         if sha256 is not None:

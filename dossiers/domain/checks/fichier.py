@@ -36,7 +36,7 @@ from dossiers.domain.pieces import (
     Probleme,
 )
 
-__all__ = ["check_file", "blocking", "BLOCKING", "ACTIVE_CONTENT", "format_name", "mo"]
+__all__ = ["check_file", "blocking", "BLOCKING", "ACTIVE_CONTENT", "format_name", "mo", "type_refuse"]
 
 E = Severity.ERREUR
 MIME_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -105,8 +105,7 @@ def check_file(facts: FileFacts, policy: KindPolicy) -> list[Finding]:
                                 "(par exemple en le numérisant à 200 ppp) et envoyez-le à nouveau."))
     if facts.mime not in policy.mimes:
         findings.append(Finding(FindingCode.FORMAT_NON_AUTORISE, E,
-                                f"Le fichier est {_article(facts.mime)} ; pour cette pièce, "
-                                f"{_accepted(policy.mimes)}."))
+                                f"Le fichier {type_refuse(facts.mime, policy.mimes)}."))
     findings.extend(_incoherences(facts))
     findings.extend(_problem(facts))
     if facts.pdf is not None:
@@ -177,6 +176,12 @@ def _extension(name: str | None) -> str | None:
 def format_name(mime: str) -> str:
     """``application/pdf`` -> ``PDF``; an unknown type is named by its MIME type."""
     return _NAMES.get(mime, f"de type {mime}")
+
+
+def type_refuse(mime: str, mimes: frozenset[str]) -> str:
+    """``est un document Word (DOCX) ; pour cette pièce, seul le format PDF est accepté``: the pieces'
+    finding and the API's 415 say it with the same words."""
+    return f"est {_article(mime)} ; pour cette pièce, {_accepted(mimes)}"
 
 
 def _article(mime: str) -> str:

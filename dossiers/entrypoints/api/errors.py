@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from dossiers.domain.demande import error_path, french_message
+from dossiers.domain.demande import error_path, field_code, french_message
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 from dossiers.entrypoints.api.schemas import Erreur
 
@@ -38,7 +38,8 @@ __all__ = ["ApiError", "install_handlers", "RESPONSES", "responses"]
 log = logging.getLogger("conum.api")
 
 _NOT_FOUND = {ErrorCode.CONVENTION_INTROUVABLE, ErrorCode.DOSSIER_INTROUVABLE, ErrorCode.TACHE_INTROUVABLE,
-              ErrorCode.OBJET_INTROUVABLE, ErrorCode.PIECE_INTROUVABLE, ErrorCode.COPIE_INTROUVABLE}
+              ErrorCode.OBJET_INTROUVABLE, ErrorCode.PLAN_INTROUVABLE, ErrorCode.PIECE_INTROUVABLE,
+              ErrorCode.COPIE_INTROUVABLE}
 _CONFLICT = {ErrorCode.CONVENTION_CONFLIT, ErrorCode.REQUETE_CONFLIT, ErrorCode.VERSION_PERIMEE,
              ErrorCode.CONVENTION_CLOSE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.OBJET_EXISTANT,
              ErrorCode.OBJET_VERROUILLE, ErrorCode.STRUCTURE_FIGEE, ErrorCode.DECISION_IMPOSSIBLE,
@@ -120,7 +121,7 @@ def install_handlers(api: FastAPI) -> None:
             if loc and loc[0] in ("body", "query", "path", "header", "form"):
                 loc = loc[1:]
             err["loc"] = tuple(loc) if err.get("type") != "json_invalid" else ()  # loc: a character position
-            erreurs.append({"champ": error_path(err), "code": str(err.get("type", "")), "message": french_message(err)})
+            erreurs.append({"champ": error_path(err), "code": field_code(err), "message": french_message(err)})
         detail = "\n".join(f"- {e['champ']} : {e['message']}" if e["champ"] else f"- {e['message']}" for e in erreurs)
         return JSONResponse(_body("requete_invalide", f"La requête est refusée :\n{detail}", erreurs), status_code=422)
 

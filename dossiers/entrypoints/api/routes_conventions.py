@@ -13,7 +13,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, Role, statut_convention
-from dossiers.domain.changements import parse_changement
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
@@ -73,7 +72,12 @@ def post_convention(body: schemas.NouvelleConvention, request: Request,
 
 
 @router.post("/conventions/{convention_id}/changes", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
-             responses=responses(403, 404, 413), summary="Demander un avenant, un renouvellement ou une résiliation",
+             responses=responses(403, 404, 409, 413), summary="Demander un avenant, un renouvellement ou une résiliation",
+             description="Refusée tout de suite, avec les codes de `conum amend` : champs invalides (422 "
+                         "`changement_invalide`), `request_id` déjà employé pour un autre contenu (409 "
+                         "`requete_conflit`), convention close ou déjà renouvelée (409 `convention_close`), "
+                         "`version` périmée (409 `version_perimee`). Le reste (montants, documents) est fait "
+                         "par la tâche.",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"$ref": "#/components/schemas/Changement"}}}}})
 async def post_change(convention_id: str, request: Request, jeton: Jeton = Depends(require(Droit.SOUMETTRE)),
@@ -84,8 +88,10 @@ async def post_change(convention_id: str, request: Request, jeton: Jeton = Depen
     def run() -> dict[str, Any]:
         from workers.submit import store_json
 
+        from dossiers.services.avenants import verifier_soumission
+
         ctx.convention_visible(jeton, convention_id)
-        parse_changement(payload)  # refused here with the fields (422), not later in a job
+        verifier_soumission(convention_id, payload, ctx.app)  # 422 / 409 here, not later in a job
         if payload.get("type") == "reemission" and jeton.role is not Role.ADMIN:
             raise ApiError(403, "droit_insuffisant", "Une réémission (autres règles ou autre modèle) passe par un plan "
                            "de réémission (`conum reissue`) ou un jeton admin.")

@@ -98,9 +98,9 @@ def check_upload(data: bytes, *, mimes: frozenset[str], max_bytes: int, what: st
                        erreurs=[{"champ": "fichier", "code": "fichier_vide", "message": "fichier vide"}])
     mime = sniff(data)
     if mime not in mimes:
-        accepted = ", ".join(sorted(mimes))
-        raise ApiError(415, "type_non_accepte",
-                       f"{what} est de type {mime} d'après son contenu ; types acceptés : {accepted}.")
+        from dossiers.domain.checks.fichier import type_refuse
+
+        raise ApiError(415, "type_non_accepte", f"{what} {type_refuse(mime, mimes)} (type lu dans son contenu).")
     return mime
 
 
@@ -170,7 +170,10 @@ def get_rapport(dossier_id: str, request: Request, jeton: Jeton = Depends(requir
 
 
 @router.post("/dossiers/{dossier_id}/pieces", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
-             responses=responses(403, 404, 413, 415), summary="Déposer une pièce (contrôlée par un worker)")
+             responses=responses(403, 404, 413, 415), summary="Déposer une pièce (contrôlée par un worker)",
+             description="Refusée tout de suite (422) : un contrat sans `poste_id` d'un poste occupé du dossier "
+                         "(`poste_inconnu`), une autre pièce avec un `poste_id` (`piece_invalide`), comme `conum "
+                         "dossier add` ; un type lu dans le contenu qui n'est pas accepté (415 `type_non_accepte`).")
 def post_piece(
     dossier_id: str,
     request: Request,
@@ -182,11 +185,13 @@ def post_piece(
     jeton: Jeton = Depends(require(Droit.SOUMETTRE)),
     idempotency: Idempotency = None,
 ) -> dict[str, Any]:
+    from dossiers.services.validation import verifier_poste
     from workers.submit import store_upload
 
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "piece.deposer") as trail:
         trail.departement = ctx.dossier_visible(jeton, dossier_id)
+        verifier_poste(dossier_id, kind, poste_id, ctx.app)
         policy = ctx.app.policies[kind]
         data = fichier.file.read(policy.max_bytes + 1)
         filename = safe_filename(fichier.filename)
