@@ -10,14 +10,10 @@ import json
 from typing import Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.domain.formatting import montant
 from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._console import Colonne, print_table
 from dossiers.errors import ChangementRefuse, ConumError, DossierError
 
 __all__ = ["decide", "a_traiter", "situation"]
@@ -28,11 +24,6 @@ _motif = click.option("--motif", type=click.Choice(list(MOTIFS_REFUS)),
                       help="Motif d'un refus : " + ", ".join(f"{k} ({v})" for k, v in MOTIFS_REFUS.items()) + ".")
 _commentaire = click.option("--commentaire", help="Précision (obligatoire avec --motif autre).")
 _par = click.option("--par", required=True, help="Nom de l'instructeur qui décide.")
-
-
-def _console() -> Console:
-    # never cut an id or an amount: a pipe gets the full width of each line
-    return Console(soft_wrap=True)
 
 
 def _audit(app: Any, action: str, ressource: str, status: int, departement: str | None, detail: dict[str, Any]) -> None:
@@ -158,16 +149,13 @@ def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_p
                                "par_page": found.par_page, "compte": found.compte,
                                "items": [i.to_dict(found.jour) for i in found.items]}, ensure_ascii=False))
         return
-    console = _console()
-    console.print(" · ".join(f"{GENRES[g]} : {n}" for g, n in found.compte.items()))
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title=f"À traiter au {found.jour:%d/%m/%Y} "
-                  f"(page {found.page}/{found.pages}, {found.total} élément{'s' if found.total > 1 else ''})")
-    for column in ("Depuis", "Genre", "Dép.", "Élément", "Détail"):
-        table.add_column(column, overflow="fold")
-    for i in found.items:
-        table.add_row(f"{i.depuis:%d/%m/%Y} ({i.attente_jours(found.jour)} j)", GENRES[i.genre], i.departement,
-                      escape(i.libelle), escape(i.detail))
-    console.print(table)
+    click.echo(" · ".join(f"{GENRES[g]} : {n}" for g, n in found.compte.items()))
+    print_table([Colonne("Depuis"), Colonne("Attente (j)", droite=True), Colonne("Genre"), Colonne("Dép.", cle=True),
+                 Colonne("Référence", cle=True), Colonne("Élément"), Colonne("Détail")],
+                ([f"{i.depuis:%d/%m/%Y}", i.attente_jours(found.jour), GENRES[i.genre], i.departement, i.reference,
+                  i.libelle, i.detail] for i in found.items),
+                titre=f"À traiter au {found.jour:%d/%m/%Y} (page {found.page}/{found.pages}, "
+                      f"{found.total} élément{'s' if found.total > 1 else ''})")
 
 
 @click.command()
@@ -188,33 +176,26 @@ def situation(convention_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
         return
-    console, f = _console(), found.figures
-    table = Table(title=f"Situation financière de {escape(convention_id)} (version {found.version.numero})",
-                  box=box.SIMPLE_HEAD, padding=(0, 1))
-    table.add_column("Année")
-    for column in ("Dû", "Versé", "Reste à verser", "À reverser"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for a in f.annees:
-        table.add_row(f"{a.annee} ({a.debut:%d/%m/%Y} – {a.fin:%d/%m/%Y})", montant(a.du), montant(a.verse),
-                      montant(a.reste_a_verser), montant(a.a_reverser))
-    table.add_row("Total", montant(f.total_du), montant(f.total_verse), montant(f.total_reste_a_verser),
-                  montant(f.total_a_reverser))
-    console.print(table)
-    console.print("Versements :" if found.versements else "Aucun versement enregistré.")
+    f = found.figures
+    print_table([Colonne("Année"), Colonne("Dû", cle=True, droite=True), Colonne("Versé", cle=True, droite=True),
+                 Colonne("Reste à verser", cle=True, droite=True), Colonne("À reverser", cle=True, droite=True)],
+                [*([f"{a.annee} ({a.debut:%d/%m/%Y} – {a.fin:%d/%m/%Y})", montant(a.du), montant(a.verse),
+                    montant(a.reste_a_verser), montant(a.a_reverser)] for a in f.annees),
+                 ["Total", montant(f.total_du), montant(f.total_verse), montant(f.total_reste_a_verser),
+                  montant(f.total_a_reverser)]],
+                titre=f"Situation financière de {convention_id} (version {found.version.numero})")
+    click.echo("Versements :" if found.versements else "Aucun versement enregistré.")
     for v in found.versements:
-        suffix = f" — au-delà du dû : {escape(v.motif)}" if v.motif else ""
-        console.print(f"  {v.paiement.date:%d/%m/%Y}  année {v.paiement.annee}  {montant(v.paiement.montant)}{suffix}")
-    history = Table(title="Historique par version (montants dus énoncés à l'émission)", box=box.SIMPLE_HEAD,
-                    padding=(0, 1))
-    history.add_column("Version")
-    history.add_column("Émise le")
-    for a in f.annees:
-        history.add_column(f"Année {a.annee}", justify="right", no_wrap=True)
-    history.add_column("Total dû", justify="right", no_wrap=True)
+        suffix = f" — au-delà du dû : {v.motif}" if v.motif else ""
+        click.echo(f"  {v.paiement.date:%d/%m/%Y}  année {v.paiement.annee}  {montant(v.paiement.montant)}{suffix}")
+    rows = []
     for v, fig in found.historique:
         dus = {a.annee: montant(a.du) for a in fig.annees}
-        history.add_row(f"v{v.numero} {v.document_type}", f"{v.created_at:%d/%m/%Y}",
-                        *(dus.get(a.annee, "—") for a in f.annees), montant(fig.total_du))
-    console.print(history)
+        rows.append([f"v{v.numero} {v.document_type}", f"{v.created_at:%d/%m/%Y}",
+                     *(dus.get(a.annee, "—") for a in f.annees), montant(fig.total_du)])
+    print_table([Colonne("Version"), Colonne("Émise le"),
+                 *(Colonne(f"Année {a.annee}", cle=True, droite=True) for a in f.annees),
+                 Colonne("Total dû", cle=True, droite=True)], rows,
+                titre="Historique par version (montants dus énoncés à l'émission)")
     for warning in found.avertissements:
-        console.print(f"[bold]Attention[/bold] : {escape(warning)}")
+        click.echo(f"Attention : {warning}")
