@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from dossiers.clock import paris_date
-from dossiers.domain.acces import ConventionStatut
 from dossiers.domain.dossier import PIECE_LABELS, DossierStatut
 
 __all__ = ["GENRES", "Item", "ATraiter", "a_traiter", "elements"]
@@ -34,7 +33,6 @@ GENRES: dict[str, str] = {
     "reemission_echec": "Réémission en échec",
 }
 MAX_PER_PAGE = 200
-_SEARCH_CHUNK = 100  # the catalog search pages by at most 100
 
 
 @dataclass(frozen=True)
@@ -100,14 +98,23 @@ def _copies(app: Any, departements: tuple[str, ...]) -> list[Item]:
 
 
 def _complets(app: Any, departements: tuple[str, ...]) -> list[Item]:
+    from dossiers.domain.demande import parse_demande
+    from dossiers.domain.dossier import dossier_view
     from dossiers.errors import ConumError
-    from dossiers.services.validation import view_dossier
+    from dossiers.services.validation import dossier_from_demande
 
+    candidates = app.catalog.dossiers_sans_convention(departements)
+    pieces = app.catalog.pieces_des_dossiers([d for d, _, _, _ in candidates])
     items = []
-    for dossier_id, departement, updated_at in app.catalog.dossiers_sans_convention(departements):
+    for dossier_id, departement, updated_at, demande in candidates:
+        found = pieces[dossier_id]
+        # without every required kind there is nothing to offer: skip the demande's parsing
+        required = set(app.pieces_requises.par_nature.get(str((demande.get("structure") or {}).get("nature")), ()))
+        if not found or not required <= {p.kind for p in found}:
+            continue
         try:
-            view = view_dossier(dossier_id, app)
-        except ConumError:  # a demande conum can no longer read: not work it can offer
+            view = dossier_view(dossier_from_demande(dossier_id, parse_demande(demande)), found, app.pieces_requises)
+        except (ConumError, ValueError, KeyError, TypeError):  # a demande conum can no longer read: nothing to offer
             continue
         if view.statut is not DossierStatut.COMPLET:
             continue
@@ -122,19 +129,10 @@ def _complets(app: Any, departements: tuple[str, ...]) -> list[Item]:
 
 def _a_signer(app: Any, departements: tuple[str, ...], jour: date) -> list[Item]:
     limite = datetime.combine(jour - timedelta(days=app.settings.a_signer_relance_jours), time.min, tzinfo=UTC)
-    items, offset = [], 0
-    while True:
-        total, page = app.catalog.search_conventions(departements=departements, statut=ConventionStatut.A_SIGNER,
-                                                     limit=_SEARCH_CHUNK, offset=offset)
-        for c in page:
-            if c.version_created_at < limite:
-                items.append(Item("a_signer", c.version_created_at, c.departement, c.id,
-                                  f"{c.denomination} — {c.id} (version {c.version})",
-                                  f"émise le {paris_date(c.version_created_at):%d/%m/%Y}, aucune copie signée archivée",
-                                  f"/conventions/{c.id}", {"convention_id": c.id, "version": c.version}))
-        offset += len(page)
-        if not page or offset >= total:
-            return items
+    return [Item("a_signer", c.version_created_at, c.departement, c.id, f"{c.denomination} — {c.id} (version {c.version})",
+                 f"émise le {paris_date(c.version_created_at):%d/%m/%Y}, aucune copie signée archivée",
+                 f"/conventions/{c.id}", {"convention_id": c.id, "version": c.version})
+            for c in app.catalog.conventions_a_relancer(departements=departements, avant=limite)]
 
 
 def _echecs(app: Any, departements: tuple[str, ...]) -> list[Item]:

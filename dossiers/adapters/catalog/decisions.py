@@ -121,9 +121,10 @@ class ATraiterCatalog:
         with self._read("la liste des copies signées à vérifier") as session:  # type: ignore[attr-defined]
             return [(departement, _record(row)) for row, departement in session.execute(stmt)]
 
-    def dossiers_sans_convention(self, departements: tuple[str, ...] = ()) -> list[tuple[str, str, datetime]]:
-        """(dossier id, département, last update) of dossiers whose structure has no convention for their vague."""
-        stmt = (select(DossierRow.id, StructureRow.departement, DossierRow.updated_at)
+    def dossiers_sans_convention(self, departements: tuple[str, ...] = ()) -> list[tuple[str, str, datetime, dict[str, Any]]]:
+        """(dossier id, département, last update, demande) of dossiers whose structure has no convention for
+        their vague."""
+        stmt = (select(DossierRow.id, StructureRow.departement, DossierRow.updated_at, DossierRow.demande)
                 .join(StructureRow, StructureRow.id == DossierRow.structure_id)
                 .where(~exists().where(ConventionRow.structure_id == DossierRow.structure_id,
                                        ConventionRow.vague == DossierRow.vague))
@@ -131,7 +132,22 @@ class ATraiterCatalog:
         if departements:
             stmt = stmt.where(StructureRow.departement.in_(departements))
         with self._read("la liste des dossiers sans convention") as session:  # type: ignore[attr-defined]
-            return [(str(i), str(d), u) for i, d, u in session.execute(stmt)]
+            return [(str(i), str(d), u, dict(demande)) for i, d, u, demande in session.execute(stmt)]
+
+    def pieces_des_dossiers(self, dossier_ids: list[str]) -> dict[str, list[PieceRecord]]:
+        """Every piece of these dossiers, with its decision, by dossier (a few queries whatever their number)."""
+        out: dict[str, list[PieceRecord]] = {d: [] for d in dossier_ids}
+        with self._read("la lecture des pièces des dossiers") as session:  # type: ignore[attr-defined]
+            for start in range(0, len(dossier_ids), 500):
+                stmt = (select(PieceRow).where(PieceRow.dossier_id.in_(dossier_ids[start:start + 500]))
+                        .order_by(PieceRow.validated_at, PieceRow.id))
+                for row in session.scalars(stmt):
+                    out[row.dossier_id].append(piece_record(row))
+        waiting = [p.id for pieces in out.values() for p in pieces if p.statut.value == "a_verifier"]
+        decided = self.decisions_of(pieces=waiting)
+        from dataclasses import replace
+
+        return {d: [replace(p, decision=decided.get((Cible.PIECE, p.id))) for p in pieces] for d, pieces in out.items()}
 
     def structures_meme_siret(self, siret: str, *, sauf: str) -> list[tuple[str, str, str]]:
         """(id, dénomination, département) of the other structures recorded with this SIRET."""
