@@ -135,14 +135,15 @@ def _csv_cell(value: Any, kind: Type) -> str:
 
 def to_csv(table: Table) -> bytes:
     """The table as CSV for a French spreadsheet (Excel fr-FR, LibreOffice): see the module's docstring."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # the BOM, then UTF-8 bytes as rows come
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([guard(c.titre) for c in table.colonnes])
     kinds = [c.type for c in table.colonnes]
     for row in table.lignes:
         writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
-    return out.getvalue().encode("utf-8")
+    text.flush()
+    return out.getvalue()
 
 
 _WIDTHS = {Type.TEXTE: 24, Type.DATE: 12, Type.DATETIME: 20, Type.MONTANT: 16, Type.ENTIER: 10}
