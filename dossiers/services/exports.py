@@ -296,10 +296,9 @@ PLAN = (
 def plan_table(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) -> Table:
     """A re-issue plan's conventions within ``departements`` (empty: all), ordered by id, each with its
     status as the plan's page shows it (an item whose job failed after its retries: échec, with the
-    job's error). Raises ``ConumError`` (``convention_introuvable``, as ``conum reissue``) for an
-    unknown plan."""
+    job's error). Raises ``ConumError`` (``plan_introuvable``, as ``conum reissue``) for an unknown plan."""
     if len(plan_id) > 32 or app.catalog.get_plan(plan_id) is None:
-        raise ConumError(f"Plan {plan_id} inconnu.", code=ErrorCode.CONVENTION_INTROUVABLE)
+        raise ConumError(f"Plan de réémission {plan_id} introuvable.", code=ErrorCode.PLAN_INTROUVABLE)
 
     def lignes() -> Iterator[list[Any]]:
         failed = {i.impact.convention_id: i for i in app.catalog.plan_failures(
