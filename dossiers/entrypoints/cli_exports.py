@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
-from dossiers.errors import ConumError, ErrorCode
+from dossiers.entrypoints._common import exit_code, fail, settings
+from dossiers.errors import ConumError
 
 __all__ = ["export"]
 
@@ -39,7 +39,7 @@ def _write(build: Any, fmt: str | None, out: Path, as_json: bool) -> None:
         with App(settings()) as app:
             done = render(build(app), fmt, today=app.clock.today())
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.CONVENTION_INTROUVABLE else EXIT_FAILED)
+        fail(exc, as_json, exit_code(exc))
     try:
         out.write_bytes(done.data)
     except OSError as exc:

@@ -135,14 +135,15 @@ def _csv_cell(value: Any, kind: Type) -> str:
 
 def to_csv(table: Table) -> bytes:
     """The table as CSV for a French spreadsheet (Excel fr-FR, LibreOffice): see the module's docstring."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # the BOM, then UTF-8 bytes as rows come
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([guard(c.titre) for c in table.colonnes])
     kinds = [c.type for c in table.colonnes]
     for row in table.lignes:
         writer.writerow([_csv_cell(v, k) for v, k in zip(row, kinds, strict=True)])
-    return out.getvalue().encode("utf-8")
+    text.flush()
+    return out.getvalue()
 
 
 _WIDTHS = {Type.TEXTE: 24, Type.DATE: 12, Type.DATETIME: 20, Type.MONTANT: 16, Type.ENTIER: 10}
@@ -295,10 +296,9 @@ PLAN = (
 def plan_table(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) -> Table:
     """A re-issue plan's conventions within ``departements`` (empty: all), ordered by id, each with its
     status as the plan's page shows it (an item whose job failed after its retries: échec, with the
-    job's error). Raises ``ConumError`` (``convention_introuvable``, as ``conum reissue``) for an
-    unknown plan."""
+    job's error). Raises ``ConumError`` (``plan_introuvable``, as ``conum reissue``) for an unknown plan."""
     if len(plan_id) > 32 or app.catalog.get_plan(plan_id) is None:
-        raise ConumError(f"Plan {plan_id} inconnu.", code=ErrorCode.CONVENTION_INTROUVABLE)
+        raise ConumError(f"Plan de réémission {plan_id} introuvable.", code=ErrorCode.PLAN_INTROUVABLE)
 
     def lignes() -> Iterator[list[Any]]:
         failed = {i.impact.convention_id: i for i in app.catalog.plan_failures(

@@ -105,6 +105,8 @@ CASES: dict[str, list[tuple[list[str], int]]] = {
     "structure corriger": [(["structure", "corriger", "STR-INCONNUE", "--par", "A", "--motif", "B", "--siret",
                              "21330099900017"], 1)],
     "config": [(["config"], 0)],
+    "export": [(["export", "plan", "RP-INCONNU", "--out", "plan.csv"], 1), (["export", "audit", "--out", "a.ods"], 2),
+               (["export", "conventions", "--departement", "999", "--out", "c.csv"], 2)],
 }
 
 

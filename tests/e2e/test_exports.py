@@ -280,3 +280,22 @@ def test_the_list_and_plan_pages_link_to_their_exports_with_the_filters(env: Env
     assert 'href="/conventions/export.csv">Exporter (CSV)' in env.page(AGENT33, "/conventions").text
     html = env.page(AGENT33, f"/reemissions/{env.plan_id}").text
     assert f'href="/reemissions/{env.plan_id}/export.xlsx">Exporter (XLSX)' in html
+
+
+def test_a_plan_item_whose_job_failed_is_exported_as_a_failure_with_its_reason(env: Env) -> None:
+    import uuid
+
+    from dossiers.domain.jobs import Job, JobStatus
+
+    now = datetime.now(UTC)
+    item = next(i for i in env.app.catalog.plan_items(env.plan_id) if i.impact.departement == "33")
+    job, _ = env.app.catalog.create_job(Job(id=str(uuid.uuid4()), actor="reissue_item", queue="reemissions", args={},
+                                            status=JobStatus.QUEUED, created_at=now))
+    env.app.catalog.job_started(job.id, actor=job.actor, queue=job.queue, args={}, now=now)
+    env.app.catalog.job_finished(job.id, status=JobStatus.FAILED, now=now, result=None,
+                                 error={"code": "conversion_echec", "message": "LibreOffice ne répond pas"})
+    env.app.catalog.set_plan_jobs(env.plan_id, {item.impact.convention_id: job.id}, now=now)
+    _h, rows = read_csv(env.get("instr33", f"/v1/exports/reemissions/{env.plan_id}.csv").content)
+    row = next(r for r in rows if r[0] == item.impact.convention_id)
+    assert row[10] == "Échec" and row[12] == "conversion_echec : LibreOffice ne répond pas"  # as the plan's page says
+    assert all(r[10] == "À faire" for r in rows if r[0] != item.impact.convention_id)

@@ -18,7 +18,7 @@ from dossiers.entrypoints.api.context import Trail, audited
 from dossiers.entrypoints.api.errors import ApiError, responses
 from dossiers.entrypoints.api.routes_dossiers import ctx_of
 from dossiers.entrypoints.api.security import require
-from dossiers.errors import ConumError
+from dossiers.errors import ConumError, ErrorCode
 from dossiers.services.exports import MEDIA_TYPES, Fichier, Table, audit_table, conventions_table, plan_table, render
 
 __all__ = ["router"]
@@ -74,9 +74,9 @@ def export_plan(
         try:
             table = plan_table(ctx.app, plan_id, departements=jeton.departements)
         except ConumError as exc:
-            if ctx.app.catalog.get_plan(plan_id) is not None:
+            if exc.code is not ErrorCode.PLAN_INTROUVABLE:
                 raise
-            raise ApiError(404, "plan_introuvable", f"Plan de réémission {plan_id} introuvable.") from exc
+            raise ApiError(404, "plan_introuvable", exc.message) from None
         return _deliver(request, trail, table, fmt)
 
 
@@ -100,7 +100,7 @@ def export_audit(
         return _deliver(request, trail, audit_table(ctx.app, token_id=token_id, since=since, limit=limit), fmt)
 
 
-@router.get("/exports/a-traiter.{fmt}", response_class=Response, responses=responses(403, _200=FILE),
+@router.get("/exports/a-traiter.{fmt}", response_class=Response, responses=responses(403, 404, _200=FILE),
             summary="Exporter la file « à traiter » (départements du jeton ; le plus ancien d'abord)")
 def export_a_traiter(
     fmt: Format, request: Request, jeton: Jeton = Depends(require(Droit.INSTRUIRE)),

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Jeton, Role
 from dossiers.entrypoints.web.pages import STATUTS, _agent, _app, _audit
 from dossiers.entrypoints.web.session import PageError
+from dossiers.errors import ConumError
 from dossiers.services.exports import FORMATS, Table, audit_table, conventions_table, plan_table, render
 
 __all__ = ["router"]
@@ -38,8 +39,11 @@ def _deliver(request: Request, agent: Jeton, action: str, departement: str | Non
     except PageError as exc:
         _audit(request, agent, action, departement, exc.status, detail)
         raise
-    except Exception:
+    except ConumError:  # the catalog failed: the error page says the service is unavailable
         _audit(request, agent, action, departement, 503, detail)
+        raise
+    except Exception:
+        _audit(request, agent, action, departement, 500, detail)
         raise
     _audit(request, agent, action, departement, 200, {**detail, **done.detail()})
     return Response(done.data, media_type=done.media_type, headers={
