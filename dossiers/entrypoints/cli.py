@@ -241,6 +241,9 @@ def main() -> None:
     # unoserver's client logs three INFO lines per conversion: keep the terminal for our own output.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("unoserver").setLevel(logging.WARNING)
+    if not sys.warnoptions:  # libraries' deprecation notices (pyhanko, cryptography) are not for the user
+        logging.captureWarnings(True)
+        logging.getLogger("py.warnings").setLevel(logging.ERROR)
     # A portal's timeout sends SIGTERM: unwind normally so converters we started are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     as_json = "--json" in sys.argv[1:]
