@@ -50,7 +50,7 @@ def _structure(s: Any) -> dict[str, Any]:
 
 
 @router.post("/conventions", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
-             responses=responses(403, 404, 409), summary="Générer la convention d'un dossier")
+             responses=responses(403, 404, 409, 413), summary="Générer la convention d'un dossier")
 def post_convention(body: schemas.NouvelleConvention, request: Request,
                     jeton: Jeton = Depends(require(Droit.SOUMETTRE)), idempotency: Idempotency = None) -> dict[str, Any]:
     from dossiers.services.validation import view_dossier
