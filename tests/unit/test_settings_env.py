@@ -16,6 +16,9 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(tmp_path):
     assert sources({"API_WORKERS": "2"}, cwd=tmp_path) == {"API_PORT": ".env", "API_WORKERS": "environnement",
                                                            "SESSION_SECRET": ".env"}
     assert environment({}, cwd=tmp_path / "ailleurs") == {}
+    assert environment({"CONUM_ENV_FILE": ""}, cwd=tmp_path) == {"CONUM_ENV_FILE": ""}  # none read
+    (tmp_path / "prod.env").write_text("API_PORT=7000\n", encoding="utf-8")
+    assert environment({"CONUM_ENV_FILE": "prod.env"}, cwd=tmp_path)["API_PORT"] == "7000"
 
 
 def test_secrets_and_url_passwords_are_masked_and_a_bad_value_is_named_in_french():
