@@ -22,9 +22,15 @@
     ├── HorodatageUnavailable       transient: the time-stamping authority (TSA_URL) did not answer a token
     ├── JetonInvalide               a stored timestamp token does not prove what it should
     ├── SceauError                  the service's seal key (SEAL_PKCS12, SEAL_PKCS11_*) cannot be used
-    └── AntivirusError              clamd refused the scan or answered something unexpected
-        ├── AntivirusStreamTooLong  the file is over clamd's StreamMaxLength (configuration)
-        └── AntivirusUnavailable    transient: clamd could not be reached in time
+    ├── AntivirusError              clamd refused the scan or answered something unexpected
+    │   ├── AntivirusStreamTooLong  the file is over clamd's StreamMaxLength (configuration)
+    │   └── AntivirusUnavailable    transient: clamd could not be reached in time
+    ├── DsError                     Démarches simplifiées refused a request (GraphQL errors, 4xx)
+    │   ├── DsIndisponible          transient: DS answered 429/5xx or could not be reached, retries exhausted
+    │   ├── DsFichierInvalide       a downloaded file is not what DS announced (size, checksum)
+    │   └── CorrespondanceInvalide  a DS dossier's champs do not map to a demande (one entry per champ)
+    └── WebhookError                a webhook is refused (URL, address) or its receiver failed
+        └── WebhookIndisponible     transient: the receiver did not answer 2xx (the delivery is retried)
 
 Third-party errors are translated at the adapter that meets them (``raise ... from exc``).
 Codes are part of the contract with portals: messages may change, codes may not.
@@ -64,6 +70,12 @@ __all__ = [
     "AntivirusError",
     "AntivirusStreamTooLong",
     "AntivirusUnavailable",
+    "DsError",
+    "DsIndisponible",
+    "DsFichierInvalide",
+    "CorrespondanceInvalide",
+    "WebhookError",
+    "WebhookIndisponible",
 ]
 
 
@@ -115,6 +127,18 @@ class ErrorCode(StrEnum):
     HORODATAGE_NON_CONFIGURE = "horodatage_non_configure"
     STRUCTURE_FIGEE = "structure_figee"
     IDEMPOTENCE_CONFLIT = "idempotence_conflit"
+    PIECE_INTROUVABLE = "piece_introuvable"
+    DECISION_INVALIDE = "decision_invalide"
+    DECISION_IMPOSSIBLE = "decision_impossible"
+    DOSSIER_INCOMPLET = "dossier_incomplet"
+    DOSSIER_A_VERIFIER = "dossier_a_verifier"
+    PAIEMENT_EXCEDENTAIRE = "paiement_excedentaire"
+    DS_REFUS = "ds_refus"
+    DS_INDISPONIBLE = "ds_indisponible"
+    DS_FICHIER_INVALIDE = "ds_fichier_invalide"
+    DS_CORRESPONDANCE = "ds_correspondance_invalide"
+    WEBHOOK_REFUSE = "webhook_refuse"
+    WEBHOOK_INDISPONIBLE = "webhook_indisponible"
 
 
 class ConumError(Exception):
@@ -316,3 +340,39 @@ class AntivirusUnavailable(AntivirusError):
     """Transient: retrying later may succeed."""
 
     code = ErrorCode.ANTIVIRUS_INDISPONIBLE
+
+
+class DsError(ConumError):
+    code = ErrorCode.DS_REFUS
+
+
+class DsIndisponible(DsError):
+    code = ErrorCode.DS_INDISPONIBLE
+
+
+class DsFichierInvalide(DsError):
+    code = ErrorCode.DS_FICHIER_INVALIDE
+
+
+class CorrespondanceInvalide(DsError):
+    """A DS dossier whose champs do not give a demande: every champ at fault, with its French message."""
+
+    code = ErrorCode.DS_CORRESPONDANCE
+
+    def __init__(self, number: int, errors: list[FieldError]) -> None:
+        self.number = number
+        self.errors = errors
+        lines = "\n".join(f"- {e}" for e in errors)
+        super().__init__(f"Dossier DS n° {number} : correspondance impossible avec une demande :\n{lines}")
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "erreurs": [{"champ": e.field, "code": e.code, "message": e.message}
+                                                 for e in self.errors]}
+
+
+class WebhookError(ConumError):
+    code = ErrorCode.WEBHOOK_REFUSE
+
+
+class WebhookIndisponible(WebhookError):
+    code = ErrorCode.WEBHOOK_INDISPONIBLE

@@ -96,6 +96,14 @@ ENV_VARS: dict[str, str] = {
     "SEAL_PKCS11_CERT_LABEL": "seal_pkcs11_cert_label",
     "SEAL_CHAIN": "seal_chain",
     "LEDGER_ANCHOR_HOURS": "ledger_anchor_hours",
+    "A_SIGNER_RELANCE_JOURS": "a_signer_relance_jours",
+    "DS_API_URL": "ds_api_url",
+    "DS_API_TOKEN": "ds_api_token",
+    "DS_CONFIG_DIR": "ds_config_dir",
+    "DS_SYNC_INTERVAL": "ds_sync_interval",
+    "WEBHOOK_ALLOWED_HOSTS": "webhook_allowed_hosts",
+    "WEBHOOK_TIMEOUT": "webhook_timeout",
+    "WEBHOOK_RETRY_HOURS": "webhook_retry_hours",
 }
 
 
@@ -207,6 +215,8 @@ class Settings(BaseModel):
     archive_retention_days: int = Field(default=3650, ge=1, le=36500)
     identite_retention_days: int = Field(default=90, ge=0, le=3650)  # ID pieces kept after archiving
     presigned_url_ttl: int = Field(default=300, ge=10, le=7 * 24 * 3600)  # seconds
+    # « à traiter »: a convention issued and not signed after this many days is listed for a reminder
+    a_signer_relance_jours: int = Field(default=30, ge=1, le=3650)
     # batch re-issue workers (`conum worker --reemissions`): their count bounds the batch's share of converters
     reissue_processes: int = Field(default=1, ge=1, le=64)
     reissue_threads: int = Field(default=1, ge=1, le=64)
@@ -242,6 +252,17 @@ class Settings(BaseModel):
     seal_pkcs11_cert_label: str | None = None  # default: the key's label
     seal_chain: Path | None = None  # PEM file of the seal certificate's issuers, embedded in every seal
     ledger_anchor_hours: float = Field(default=24.0, gt=0, le=24 * 31)  # cadence of the ledger's timestamped heads
+    # Démarches simplifiées connector (`conum ds sync`): its GraphQL API, a token of an administrateur of
+    # the démarche, and the folder of the mapping files (<numero>.toml)
+    ds_api_url: str = "https://www.demarches-simplifiees.fr/api/v2/graphql"
+    ds_api_token: str | None = None
+    ds_config_dir: Path = Field(default=ROOT / "config" / "ds")
+    ds_sync_interval: float = Field(default=300.0, ge=5, le=24 * 3600)  # seconds between runs of `--watch`
+    # webhooks: hosts or networks (CIDR) a callback may reach although they are loopback, private or
+    # link-local (comma separated; tests use 127.0.0.1); everything else must be a public address
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120)  # seconds per delivery attempt
+    webhook_retry_hours: float = Field(default=24.0, gt=0, le=24 * 7)  # how long a delivery is retried
 
     @field_validator("converter_urls", mode="before")
     @classmethod
@@ -252,6 +273,13 @@ class Settings(BaseModel):
             host, _, port = str(address).rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"adresse {address!r} : attendu hôte:port (ex. 127.0.0.1:2003)")
+        return value
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("piece_max_mb", mode="before")

@@ -22,6 +22,7 @@ from dossiers.errors import (
     ConventionConflict,
     DemandeInvalide,
     DossierError,
+    DsIndisponible,
     ErrorCode,
     RulesError,
     StructureFigee,
@@ -34,7 +35,7 @@ from workers.middleware import configure_job_log
 
 __all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
            "reissue_convention",
-           "PieceRefusee",
+           "PieceRefusee", "deliver_webhooks", "on_job_end", "ds_write_back", "ds_write_back_convention", "DS_ACTORS",
            "MAX_JSON_BYTES", "ACTORS"]
 
 MAX_JSON_BYTES = 1_000_000
@@ -152,6 +153,105 @@ def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
     now, today = app.clock.read()
     outcome = reissue_item(app, plan_id, convention_id, today=today, now=now)
     return {"plan_id": plan_id, "convention_id": convention_id, **outcome.to_dict()}
+
+
+# -- webhooks and Démarches simplifiées (issue 21) ------------------------------------------------------
+# On the interactive "pieces" queue (the Procfile's worker consumes it): short HTTP calls. A delivery
+# not accepted is retried with backoff from 5 s up to 1 h between attempts, 40 times: past
+# WEBHOOK_RETRY_HOURS (24 h) the service abandons what is left and the job ends.
+_WEBHOOK_RETRY = {"max_retries": 40, "min_backoff": 5_000, "max_backoff": 3_600_000}
+_OWN_ACTORS = {"deliver_webhooks", "ds_write_back", "ds_write_back_convention"}
+# DS writes: DS unavailable (or the dossier's check not ended yet) is retried from 5 s up to 10 min
+# between attempts; a write DS refuses is not retried (its error is the job's)
+_DS_RETRY = {"max_retries": 30, "min_backoff": 5_000, "max_backoff": 600_000,
+             "retry_when": lambda retries, exc: isinstance(exc, DsIndisponible) and retries < 30}
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_WEBHOOK_RETRY)
+def deliver_webhooks(webhook_id: str) -> dict[str, Any]:
+    """Send a webhook's pending deliveries, oldest first (``services.webhooks.deliver``)."""
+    import httpx
+
+    from dossiers.services.webhooks import deliver
+
+    app = runtime.app()
+    with httpx.Client(follow_redirects=False) as http:
+        done = deliver(app, webhook_id, now=app.clock.now(), http=http)
+    return {"webhook_id": webhook_id, "livrees": done.livrees, "abandonnees": done.abandonnees}
+
+
+def _ds(app: Any, demarche: int) -> tuple[Any, Any]:
+    from dossiers.adapters.ds import DsClient
+    from dossiers.services.ds import load_mapping
+
+    s = app.settings
+    return DsClient(s.ds_api_url, s.ds_api_token or ""), load_mapping(s.ds_config_dir, demarche)
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_DS_RETRY)
+def ds_write_back(demarche: int, number: int, dossier_id: str, jobs: list[str]) -> dict[str, Any]:
+    """The annotation and message of a DS dossier's check, once its jobs have ended (``services.ds_ecriture``)."""
+    from dossiers.services.ds_ecriture import ecrire_controle
+
+    app = runtime.app()
+    client, correspondance = _ds(app, demarche)
+    with client:
+        done = ecrire_controle(app, client, correspondance, number=number, dossier_id=dossier_id, jobs=jobs,
+                               now=app.clock.now())
+    return {"demarche": demarche, "number": number, "dossier_id": dossier_id, "ecritures": done}
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_DS_RETRY)
+def ds_write_back_convention(demarche: int, number: int, convention_id: str, version: int) -> dict[str, Any]:
+    """An issued convention (or avenant) sent to its DS dossier (``services.ds_ecriture``)."""
+    from dossiers.services.ds_ecriture import ecrire_convention
+
+    app = runtime.app()
+    client, correspondance = _ds(app, demarche)
+    with client:
+        done = ecrire_convention(app, client, correspondance, number=number, convention_id=convention_id,
+                                 version=version, now=app.clock.now())
+    return {"demarche": demarche, "number": number, "convention_id": convention_id, "ecritures": done}
+
+
+DS_ACTORS = {"ds_write_back": ds_write_back, "ds_write_back_convention": ds_write_back_convention}
+
+
+def _convention_to_ds(app: Any, job: Any) -> None:
+    """A convention issued for a dossier that came from DS goes back to it."""
+    from dossiers.domain.dossier import dossier_id_for
+
+    r = job.result or {}
+    if job.actor not in ("generate_convention", "amend_convention") or str(job.status) != "succeeded" \
+            or not r.get("nouvelle") or not r.get("convention_id"):
+        return
+    convention = app.catalog.get_convention(r["convention_id"])
+    if convention is None:
+        return
+    ds = app.catalog.ds_dossier_of(dossier_id_for(convention.structure_id, convention.vague))
+    if ds is not None:
+        ds_write_back_convention.send(ds.demarche, ds.number, r["convention_id"], int(r["version"]))
+
+
+def on_job_end(app: Any, job_id: str) -> None:
+    """A job ended for good (JobTracking calls it): record its events for the webhooks and send them;
+    a convention issued for a DS dossier is sent back to DS."""
+    from dossiers.services.webhooks import record_evenements
+
+    job = app.catalog.get_job(job_id)
+    if job is None or job.actor in _OWN_ACTORS:
+        return
+    for webhook_id in record_evenements(app, job, now=app.clock.now()):
+        deliver_webhooks.send(webhook_id)
+    _convention_to_ds(app, job)
+
+
+def announce_decision(app: Any, record: Any) -> None:
+    """An instructeur decided a signed copy (outside any job): the webhooks that follow it are told."""
+    from dossiers.services.webhooks import record_decision
+
+    for webhook_id in record_decision(app, record, now=app.clock.now()):
+        deliver_webhooks.send(webhook_id)
 
 
 ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,

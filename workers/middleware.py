@@ -72,6 +72,10 @@ class JobTracking(Middleware):
             app = runtime.app()
             app.catalog.job_finished(message.message_id, status=status, now=app.clock.now(), result=payload,
                                      error=error)
+            if status is not JobStatus.QUEUED:  # ended for good: its webhooks (and DS write-back) follow
+                from workers.actors import on_job_end
+
+                on_job_end(app, message.message_id)
         except Exception as exc:  # noqa: BLE001
             _tracking_failed(message, exc)
         outcome = {JobStatus.SUCCEEDED: "succeeded", JobStatus.FAILED: "failed", JobStatus.QUEUED: "retry"}[status]

@@ -50,11 +50,12 @@ class Droit(StrEnum):
     LIRE = "lire"  # dossiers, conventions, documents, rapports, certificats
     DEPOSER_SIGNE = "deposer_signe"  # signed copies
     SUIVRE = "suivre"  # jobs (its own, or all for an admin)
+    INSTRUIRE = "instruire"  # decide pieces and signed copies à vérifier, generate from a complete dossier
 
 
 DROITS: dict[Role, frozenset[Droit]] = {
     Role.PORTAIL: frozenset({Droit.SOUMETTRE, Droit.SUIVRE}),
-    Role.INSTRUCTEUR: frozenset({Droit.LIRE, Droit.DEPOSER_SIGNE, Droit.SUIVRE}),
+    Role.INSTRUCTEUR: frozenset({Droit.LIRE, Droit.DEPOSER_SIGNE, Droit.SUIVRE, Droit.INSTRUIRE}),
     Role.ADMIN: frozenset(Droit),
 }
 

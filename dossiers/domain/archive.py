@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from dossiers.domain.decisions import Decision
 from dossiers.domain.findings import Finding
 
 __all__ = ["ArchiveRecord", "STATUTS_ARCHIVES", "date_signature"]
@@ -39,6 +40,7 @@ class ArchiveRecord:
     archived_at: datetime | None = None
     id: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    decision: Decision | None = None  # an instructeur's, on a copy that was à vérifier
 
     def to_dict(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -50,7 +52,7 @@ class ArchiveRecord:
             "version_id": self.version_id, "retention_until": iso(self.retain_until),
             "certificat": self.certificat_key, "certificat_sha256": self.certificat_sha256,
             "archived_at": iso(self.archived_at), "findings": [f.to_dict() for f in self.findings],
-            "fields": self.fields,
+            "fields": self.fields, "decision": self.decision.to_dict() if self.decision else None,
         }
 
 

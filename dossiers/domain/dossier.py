@@ -9,6 +9,9 @@ Overall status, for the instructeur:
 - ``incomplet``: a required piece is missing or its newest copy is ``invalide`` (the structure acts);
 - ``a_verifier``: everything is there, some piece needs a human look;
 - ``complet``: every required piece is ``valide``.
+
+A piece à vérifier counts as what an instructeur decided about it (``PieceRecord.retenu``): accepted,
+``valide``; refused, ``invalide``. The machine's own status and findings stay as they were.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dossiers.domain.decisions import Decision, Verdict
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import PieceKind
 
@@ -86,6 +90,19 @@ class PieceRecord:
     validated_at: datetime
     poste_id: str | None = None
     storage_key: str | None = None
+    decision: Decision | None = None  # an instructeur's, on a piece à vérifier
+
+    @property
+    def retenu(self) -> Statut:
+        """The status the dossier counts: the machine's, or the human decision on a piece à vérifier."""
+        if self.decision is None or self.statut is not Statut.A_VERIFIER:
+            return self.statut
+        return Statut.VALIDE if self.decision.verdict is Verdict.ACCEPTE else Statut.INVALIDE
+
+    @property
+    def en_attente(self) -> bool:
+        """À vérifier and not decided yet."""
+        return self.statut is Statut.A_VERIFIER and self.decision is None
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,7 @@ class DossierView:
             return {
                 "id": p.id, "kind": str(p.kind), "poste_id": p.poste_id, "filename": p.filename,
                 "sha256": p.sha256, "size": p.size, "mime": p.mime, "status": str(p.statut),
+                "final_status": str(p.retenu), "decision": p.decision.to_dict() if p.decision else None,
                 "findings": [f.to_dict() for f in p.findings], "fields": p.fields,
                 "validated_at": p.validated_at.isoformat(),
             }
@@ -153,8 +171,8 @@ def dossier_view(dossier: Dossier, pieces: Iterable[PieceRecord], requises: Piec
 
 
 def _statut(courantes: Sequence[PieceRecord], manquantes: Sequence[Requise]) -> DossierStatut:
-    if manquantes or any(p.statut is Statut.INVALIDE for p in courantes):
+    if manquantes or any(p.retenu is Statut.INVALIDE for p in courantes):
         return DossierStatut.INCOMPLET
-    if any(p.statut is Statut.A_VERIFIER for p in courantes):
+    if any(p.retenu is Statut.A_VERIFIER for p in courantes):
         return DossierStatut.A_VERIFIER
     return DossierStatut.COMPLET

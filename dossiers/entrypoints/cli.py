@@ -33,6 +33,8 @@ from dossiers.entrypoints._common import (
 from dossiers.entrypoints.cli_api import agent, audit, serve, token
 from dossiers.entrypoints.cli_archive import accepter, archive, lien, purge, verify
 from dossiers.entrypoints.cli_conventions import amend, history, paiement, restitutions
+from dossiers.entrypoints.cli_exports import export
+from dossiers.entrypoints.cli_instruction import a_traiter, decide, situation
 from dossiers.entrypoints.cli_jobs import job, jobs, submit, worker
 from dossiers.entrypoints.cli_pieces import dossier, validate
 from dossiers.entrypoints.cli_pilotage import pilotage
@@ -40,6 +42,8 @@ from dossiers.entrypoints.cli_postes import poste
 from dossiers.entrypoints.cli_reemission import reissue, seed
 from dossiers.entrypoints.cli_registre import ledger
 from dossiers.entrypoints.cli_structures import structure
+from dossiers.entrypoints.cli_ds import ds
+from dossiers.entrypoints.cli_webhooks import webhooks
 
 __all__ = ["main", "cli"]
 
@@ -233,8 +237,11 @@ def config(as_json: bool) -> None:
 
 
 for command in (validate, dossier, paiement, amend, history, restitutions, submit, job, jobs, worker, archive, accepter,
-                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure):
+                verify, purge, lien, serve, token, audit, agent, seed, reissue, poste, pilotage, ledger, structure,
+                export, decide, a_traiter, situation):
     cli.add_command(command)
+cli.add_command(ds)
+cli.add_command(webhooks)
 franciser(cli)  # French metavars everywhere (Click's own messages: _console.install_french)
 
 

@@ -57,9 +57,12 @@ def _print_figures(fig: Figures, title: str) -> None:
 @click.option("--annee", type=click.IntRange(1, 10), required=True, help="Année de convention payée (1, 2, 3…).")
 @click.option("--date", "when", type=JOUR, required=True, help="Date du versement.")
 @click.option("--montant", "amount", required=True, help="Montant versé en euros (ex. 52500.00).")
+@click.option("--force", is_flag=True, help="Enregistrer un versement au-delà du dû de l'année (avec --motif).")
+@click.option("--motif", help="Pourquoi un versement au-delà du dû est enregistré (avec --force).")
 @_json
-def paiement(convention_id: str, annee: int, when: date, amount: str, as_json: bool) -> None:
-    """Enregistre un versement de la CDC pour une année de la convention."""
+def paiement(convention_id: str, annee: int, when: date, amount: str, force: bool, motif: str | None,
+             as_json: bool) -> None:
+    """Enregistre un versement de la CDC pour une année de la convention (refusé au-delà du dû, sauf --force)."""
     from dossiers.bootstrap import App
     from dossiers.services.avenants import record_payment
 
@@ -69,7 +72,8 @@ def paiement(convention_id: str, annee: int, when: date, amount: str, as_json: b
         raise click.BadParameter(f"montant illisible : {amount!r}", param_hint="--montant") from None
     try:
         with App(settings()) as app:
-            recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app)
+            recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
+                                               force=force, motif=motif)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:

@@ -23,13 +23,14 @@ from typing import Any
 
 from dossiers.adapters.inspection import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
+from dossiers.domain.decisions import Cible, Decision, Verdict
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
 from dossiers.domain.pieces import PieceKind
 from dossiers.domain.registre import Inscription, Nature
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
 from dossiers.services.registre import inscrire_tous
 
-__all__ = ["stage", "release_if_done", "archive_staged", "archive_signed_copy", "accepter_copie", "verify_file", "purge_identite",
+__all__ = ["stage", "release_if_done", "archive_staged", "archive_signed_copy", "accepter_copie", "refuser_copie", "verify_file", "purge_identite",
            "Verification", "staging_key", "document_link"]
 
 PDF_TYPE = "application/pdf"
@@ -142,10 +143,10 @@ def release_if_done(app: Any, job: Any, key: str) -> None:
         _release(app, key, key.rsplit("/", 1)[-1].removesuffix(".pdf"))
 
 
-def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime) -> ArchiveRecord:
+def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime, decision: Decision | None = None) -> ArchiveRecord:
     """An instructeur read a copy à vérifier (a scan signed by hand, a copy without a signature field…)
     and accepts it as the signed convention: only now is it written under retention, with its
-    certificate (who accepted it, and when, are kept in its fields)."""
+    certificate (who accepted it, and when, are kept in its fields and as a decision)."""
     par = par.strip()
     if not par:
         raise ChangementRefuse("Indiquez qui accepte la copie (--par).", code=ErrorCode.COPIE_NON_A_VERIFIER)
@@ -163,12 +164,32 @@ def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime) -> Arch
     if hashlib.sha256(data).hexdigest() != record.sha256:
         raise ChangementRefuse(f"La copie en attente n° {record_id} ne correspond plus à son empreinte.",
                                code=ErrorCode.COPIE_INTROUVABLE)
-    app.catalog.accept_archive(record_id, par=par, now=now)
+    if record.statut == "a_verifier":
+        app.catalog.decide_archive(record_id, decision or Decision(Cible.COPIE, Verdict.ACCEPTE, par, now))
     accepted = app.catalog.get_archive(record_id)
+    if accepted.statut != "archive":  # refused meanwhile by another instructeur
+        raise ChangementRefuse(f"La copie signée n° {record_id} a été refusée entre-temps.",
+                               code=ErrorCode.DECISION_IMPOSSIBLE)
     if accepted.archived_at is None:
         accepted = _archive(app, accepted, data, now=now)
     _release(app, key, record.sha256)
     return accepted
+
+
+def refuser_copie(record_id: int, app: Any, *, decision: Decision) -> ArchiveRecord:
+    """An instructeur refuses a copy à vérifier: its staged bytes go (nothing was archived), its row, findings
+    and the decision stay as the trace."""
+    record = app.catalog.get_archive(record_id)
+    if record is None:
+        raise ChangementRefuse(f"Copie signée n° {record_id} inconnue.", code=ErrorCode.COPIE_INTROUVABLE)
+    if record.statut == "a_verifier" and app.catalog.decide_archive(record_id, decision) is None:
+        record = app.catalog.get_archive(record_id)  # decided meanwhile: answered below
+    refused = app.catalog.get_archive(record_id)
+    if refused.statut != "refuse" or refused.decision is None:
+        raise ChangementRefuse(f"La copie signée n° {record_id} est « {refused.statut} » : seule une copie à vérifier "
+                               "se refuse.", code=ErrorCode.COPIE_NON_A_VERIFIER)
+    _release(app, staging_key(refused.sha256), refused.sha256)
+    return refused
 
 
 def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:

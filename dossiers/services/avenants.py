@@ -19,7 +19,8 @@ from dossiers.domain.avenants import Resultat, appliquer, verifier_base
 from dossiers.domain.changements import etat_initial, parse_changement
 from dossiers.domain.archive import date_signature
 from dossiers.domain.context_avenant import AvenantPrecedent, Modification, avenant_context, resiliation_context
-from dossiers.domain.demande import parse_demande, validate_demande
+from dossiers.domain.demande import format_character, parse_demande, validate_demande
+from dossiers.domain.formatting import montant as montant_fr
 from dossiers.domain.echeancier import annees_convention, figures
 from dossiers.domain.gestion import AJOUT_POSTES, avenant_restitution, limiter
 from dossiers.domain.etat import (
@@ -83,8 +84,14 @@ def etat_courant(convention_id: str, app: Any) -> EtatCourant:
                                                                 evenements=evenements))
 
 
-def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decimal, app: Any) -> tuple[Paiement, bool]:
-    """Record a payment for convention year ``annee`` of the current period; True if it was new."""
+def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decimal, app: Any, force: bool = False,
+                   motif: str | None = None) -> tuple[Paiement, bool]:
+    """Record a payment for convention year ``annee`` of the current period; True if it was new.
+
+    A payment that would take the year above what it is due is refused (``paiement_excedentaire``) unless
+    ``force`` with a ``motif``: it is then recorded with its motif, and the surplus shows as to repay."""
+    from dossiers.services.situation import depassement, due_figures
+
     etat = etat_courant(convention_id, app).etat
     years = annees_convention(etat)
     if not 1 <= annee <= len(years):
@@ -96,7 +103,25 @@ def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decim
         raise ChangementRefuse(f"Paiement daté du {jour:%d/%m/%Y}, avant le début de la période "
                                f"({etat.date_debut:%d/%m/%Y}).", code=ErrorCode.PAIEMENT_INVALIDE)
     paiement = Paiement(annee, jour, montant)
-    return paiement, app.catalog.record_paiement(convention_id, etat.date_debut, paiement)
+    if paiement in etat.paiements:  # the same payment reported again: nothing to check nor record
+        return paiement, False
+    motif = " ".join((motif or "").split()) or None
+    if force and motif is None:
+        raise ChangementRefuse("Un versement forcé au-delà du dû indique son motif (--motif).",
+                               code=ErrorCode.PAIEMENT_INVALIDE)
+    if motif is not None and (len(motif) > 500 or format_character(motif) is not None):
+        raise ChangementRefuse("Motif refusé : 500 caractères visibles au plus.", code=ErrorCode.PAIEMENT_INVALIDE)
+    _, fig = due_figures(app, convention_id)
+    exces = depassement(fig, annee, montant)
+    if exces > 0 and not force:
+        year = next(a for a in fig.annees if a.annee == annee)
+        raise ChangementRefuse(
+            f"Versement refusé : l'année {annee} est due pour {montant_fr(year.du)} et {montant_fr(year.verse)} "
+            f"sont déjà versés ; {montant_fr(montant)} de plus dépasseraient le dû de {montant_fr(exces)}. "
+            "Pour l'enregistrer quand même (le trop-perçu sera à reverser) : --force avec --motif.",
+            code=ErrorCode.PAIEMENT_EXCEDENTAIRE)
+    return paiement, app.catalog.record_paiement(convention_id, etat.date_debut, paiement,
+                                                 motif=motif if exces > 0 else None)
 
 
 def _date_effet(changement: Changement, avant: EtatConvention) -> date | None:

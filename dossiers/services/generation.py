@@ -42,10 +42,14 @@ class Generated:
     regles: RuleSet
     version: ConventionVersion
     created: bool  # False when the same demande had already been generated
+    homonymes: tuple[tuple[str, str, str], ...] = ()  # other structures with the same SIRET (id, name, département)
 
     @property
     def warnings(self) -> list[str]:
+        from dossiers.services.situation import avertissement_homonymes
+
         warnings = avertissements_demande(self.demande)
+        warnings += avertissement_homonymes(list(self.homonymes), self.demande.structure.siret)
         if self.regles.non_source:
             warnings.append(
                 f"le jeu de règles « {self.regles.id} » contient des montants sans source publique "
@@ -113,7 +117,9 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
                 f"la convention {convention_id} existe déjà avec une autre demande : "
                 "une modification passe par un avenant"
             )
-        return Generated(demande, calcul, regles, existing, created=False)
+        return Generated(demande, calcul, regles, existing, created=False,
+                         homonymes=tuple(app.catalog.structures_meme_siret(demande.structure.siret,
+                                                                           sauf=demande.structure.id)))
     if app.catalog.get_structure(demande.structure.id) is None:  # a new id: not in another département's namespace
         verifier_espace(demande.structure)
     if not app.catalog.structure_connue(demande.structure.id, demande.structure.siret):  # May 2025 limits
@@ -155,7 +161,8 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         version=version,
         demande_json=canonical,
     )
-    return Generated(demande, calcul, regles, recorded, created=True)
+    return Generated(demande, calcul, regles, recorded, created=True,
+                     homonymes=tuple(app.catalog.structures_meme_siret(demande.structure.siret, sauf=demande.structure.id)))
 
 
 def store_documents(app: Any, render: Callable[[], bytes], convention_id: str, numero: int, digest: str,

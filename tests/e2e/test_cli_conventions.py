@@ -43,6 +43,34 @@ def test_payments_then_an_avenant_then_the_history(tmp_path: Path, pool_urls: st
         (1, "convention", "127500.00"), (2, "avenant", "105582.19")]
     assert versions[1]["motif"] == out["motif"] and versions[1]["pdf"].startswith(f"conventions/{CID}/v2/")
 
+    # the situation in one place: year 2 paid, P-2 given back -> 9 417,81 € to repay
+    situation = run(["situation", CID, "--json"], tmp_path, pool_urls)
+    assert situation.returncode == 0, situation.stderr
+    found = json.loads(situation.stdout)
+    assert found["total"] == {"du_eur": "105582.19", "verse_eur": "90000.00", "reste_a_verser_eur": "25000.00",
+                              "a_reverser_eur": "9417.81"}
+    assert [(v["annee"], v["date"], v["montant_eur"]) for v in found["versements"]] == [
+        (1, "2024-01-15", "52500.00"), (2, "2025-01-10", "37500.00")]
+    assert [(h["version"], h["annees"][1]["du_eur"]) for h in found["historique"]] == [(1, "37500.00"), (2, "28082.19")]
+    human = run(["situation", CID], tmp_path, pool_urls)
+    assert human.returncode == 0 and "9\u00a0417,81\u00a0€" in human.stdout and "28\u00a0082,19\u00a0€" in human.stdout
+
+    # a payment above what year 3 is due is refused, unless forced with its motif
+    over = run(["paiement", CID, "--annee", "3", "--date", "2026-01-10", "--montant", "25000.01", "--json"],
+               tmp_path, pool_urls)
+    assert over.returncode == 1 and json.loads(over.stdout)["error"]["code"] == "paiement_excedentaire"
+    assert "25\u00a0000,00\u00a0€" in json.loads(over.stdout)["error"]["message"]
+    no_motif = run(["paiement", CID, "--annee", "3", "--date", "2026-01-10", "--montant", "25000.01", "--force",
+                    "--json"], tmp_path, pool_urls)
+    assert no_motif.returncode == 1 and json.loads(no_motif.stdout)["error"]["code"] == "paiement_invalide"
+    forced = run(["paiement", CID, "--annee", "3", "--date", "2026-01-10", "--montant", "25000.01", "--force",
+                  "--motif", "Virement saisi deux fois par la CDC", "--json"], tmp_path, pool_urls)
+    assert forced.returncode == 0, forced.stdout
+    found = json.loads(run(["situation", CID, "--json"], tmp_path, pool_urls).stdout)
+    assert found["annees"][2]["a_reverser_eur"] == "0.01" and found["total"]["a_reverser_eur"] == "9417.82"
+    assert found["versements"][-1]["motif"] == "Virement saisi deux fois par la CDC"
+    assert any("Virement saisi deux fois" in w for w in found["avertissements"])
+
 
 def test_refusals_exit_1_with_their_code(tmp_path: Path, pool_urls: str) -> None:
     run(["generate", str(write(tmp_path, demande()))], tmp_path, pool_urls)

@@ -312,7 +312,7 @@ def test_procfile_runs_a_job_of_every_actor(tmp_path, redis_server, redis_url, p
         p1_end = payload["postes"][0]["contrat"]["date_fin"]
         (tmp_path / "retrait.json").write_text(json.dumps({"request_id": "R-retrait-P-1", "type": "retrait_postes",
                                                            "postes": [{"id": "P-1", "date_fin_contrat": p1_end}]}))
-        assert sorted(stack.commands) == ["converter", "reissue", "web", "worker"]  # a new line: test it here
+        assert sorted(stack.commands) == ["converter", "ds", "reissue", "web", "worker"]  # a new line: test it here
         converter = stack.start("converter")
         web = stack.start("web")
         worker = stack.start("worker")

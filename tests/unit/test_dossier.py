@@ -90,5 +90,5 @@ def test_the_json_view_names_status_pieces_and_missing() -> None:
     assert [m["kind"] for m in data["missing"]] == ["rib", "contrat", "contrat"]
     assert data["pieces"][0] | {"validated_at": None} == {
         "id": 1, "kind": "designation", "poste_id": None, "filename": "designation.pdf", "sha256": f"{1:064x}",
-        "size": 100, "mime": "application/pdf", "status": "valide", "findings": [], "fields": {},
-        "validated_at": None}
+        "size": 100, "mime": "application/pdf", "status": "valide", "final_status": "valide", "decision": None,
+        "findings": [], "fields": {}, "validated_at": None}

@@ -165,55 +165,73 @@ class AccesCatalog:
         is the caller's scope (empty: all); ``departement`` a filter within it."""
         if not 0 < limit <= MAX_SEARCH or offset < 0:
             raise ValueError(f"pagination invalide : limit={limit} (1 à {MAX_SEARCH}), offset={offset}")
-        # the current version of each convention, found through the primary key (convention, numero)
-        # row by row: no grouping of the whole versions table before the filters apply
-        older = aliased(VersionRow)
-        newest = ~exists().where(older.convention_id == VersionRow.convention_id, older.numero > VersionRow.numero)
-        of_current = and_(ArchiveRow.convention_id == ConventionRow.id, ArchiveRow.version == VersionRow.numero)
-        archived = exists().where(of_current, ArchiveRow.statut == "archive", ArchiveRow.archived_at.is_not(None))
-        received = exists().where(of_current, ArchiveRow.statut.in_(STATUTS_ARCHIVES))
-        statut_col = case((archived, str(ConventionStatut.ARCHIVEE)), (received, str(ConventionStatut.SIGNEE)),
-                          else_=str(ConventionStatut.A_SIGNER)).label("statut")
-        stmt = (
-            select(ConventionRow.id, ConventionRow.vague, ConventionRow.date_debut, StructureRow.id.label("sid"),
-                   StructureRow.siret, StructureRow.denomination, StructureRow.nature, StructureRow.departement,
-                   VersionRow.numero, VersionRow.document_type, VersionRow.motif, VersionRow.montant_total,
-                   VersionRow.created_at, statut_col)
-            .join(StructureRow, StructureRow.id == ConventionRow.structure_id)
-            .join(VersionRow, VersionRow.convention_id == ConventionRow.id)
-            .where(newest)
-        )
-        if departements:
-            stmt = stmt.where(StructureRow.departement.in_(departements))
-        if departement is not None:
-            stmt = stmt.where(StructureRow.departement == departement)
-        if nature is not None:
-            stmt = stmt.where(StructureRow.nature == nature)
-        if vague is not None:
-            stmt = stmt.where(ConventionRow.vague == vague)
-        if statut is not None:
-            stmt = stmt.where(statut_col == str(statut))
-        if q:
-            digits = "".join(c for c in q if c.isdigit())
-            terms = [ConventionRow.id == q, StructureRow.id == q]
-            if key := search_key(q):
-                terms.append(StructureRow.recherche.contains(key, autoescape=True))
-            if len(digits) >= 9 and len(digits) == len(q.replace(" ", "")):  # a SIREN or SIRET, spaces allowed
-                terms.append(StructureRow.siret.startswith(digits, autoescape=True))
-            stmt = stmt.where(or_(*terms))
+        stmt, statut_col = _conventions_stmt(departements=departements, departement=departement, statut=statut,
+                                             nature=nature, vague=vague, q=q)
         with self._read("la recherche des conventions") as session:  # type: ignore[attr-defined]
             counted = stmt.with_only_columns(func.count()) if statut is None else select(func.count()).select_from(
                 stmt.subquery())  # the status needs its column; without it, count the rows alone
             total = session.scalar(counted) or 0
             rows = session.execute(stmt.order_by(ConventionRow.id).limit(limit).offset(offset)).all()
-        return int(total), [
-            ConventionResume(id=r.id, vague=r.vague, date_debut=r.date_debut, structure_id=r.sid, siret=r.siret,
-                             denomination=r.denomination, nature=r.nature, departement=r.departement,
-                             version=r.numero, document_type=r.document_type, motif=r.motif,
-                             montant_total=r.montant_total, version_created_at=r.created_at,
-                             statut=ConventionStatut(r.statut))
-            for r in rows
-        ]
+        return int(total), [_resume(r) for r in rows]
+
+    def conventions_a_relancer(self, *, departements: tuple[str, ...] = (), avant: datetime,
+                               limit: int = 10_000) -> list[ConventionResume]:
+        """Conventions à signer whose current version was issued before ``avant``, the oldest first (one query)."""
+        stmt, _ = _conventions_stmt(departements=departements, statut=ConventionStatut.A_SIGNER)
+        stmt = stmt.where(VersionRow.created_at < avant).order_by(VersionRow.created_at, ConventionRow.id).limit(limit)
+        with self._read("la liste des conventions à relancer") as session:  # type: ignore[attr-defined]
+            return [_resume(r) for r in session.execute(stmt)]
+
+
+def _conventions_stmt(*, departements: tuple[str, ...] = (), departement: str | None = None,
+                      statut: ConventionStatut | None = None, nature: str | None = None, vague: int | None = None,
+                      q: str | None = None) -> tuple[Any, Any]:
+    """The conventions with their current version and status, filtered (the statement, and its status column)."""
+    # the current version of each convention, found through the primary key (convention, numero)
+    # row by row: no grouping of the whole versions table before the filters apply
+    older = aliased(VersionRow)
+    newest = ~exists().where(older.convention_id == VersionRow.convention_id, older.numero > VersionRow.numero)
+    of_current = and_(ArchiveRow.convention_id == ConventionRow.id, ArchiveRow.version == VersionRow.numero)
+    archived = exists().where(of_current, ArchiveRow.statut == "archive", ArchiveRow.archived_at.is_not(None))
+    received = exists().where(of_current, ArchiveRow.statut.in_(STATUTS_ARCHIVES))
+    statut_col = case((archived, str(ConventionStatut.ARCHIVEE)), (received, str(ConventionStatut.SIGNEE)),
+                      else_=str(ConventionStatut.A_SIGNER)).label("statut")
+    stmt = (
+        select(ConventionRow.id, ConventionRow.vague, ConventionRow.date_debut, StructureRow.id.label("sid"),
+               StructureRow.siret, StructureRow.denomination, StructureRow.nature, StructureRow.departement,
+               VersionRow.numero, VersionRow.document_type, VersionRow.motif, VersionRow.montant_total,
+               VersionRow.created_at, statut_col)
+        .join(StructureRow, StructureRow.id == ConventionRow.structure_id)
+        .join(VersionRow, VersionRow.convention_id == ConventionRow.id)
+        .where(newest)
+    )
+    if departements:
+        stmt = stmt.where(StructureRow.departement.in_(departements))
+    if departement is not None:
+        stmt = stmt.where(StructureRow.departement == departement)
+    if nature is not None:
+        stmt = stmt.where(StructureRow.nature == nature)
+    if vague is not None:
+        stmt = stmt.where(ConventionRow.vague == vague)
+    if statut is not None:
+        stmt = stmt.where(statut_col == str(statut))
+    if q:
+        digits = "".join(c for c in q if c.isdigit())
+        terms = [ConventionRow.id == q, StructureRow.id == q]
+        if key := search_key(q):
+            terms.append(StructureRow.recherche.contains(key, autoescape=True))
+        if len(digits) >= 9 and len(digits) == len(q.replace(" ", "")):  # a SIREN or SIRET, spaces allowed
+            terms.append(StructureRow.siret.startswith(digits, autoescape=True))
+        stmt = stmt.where(or_(*terms))
+    return stmt, statut_col
+
+
+def _resume(r: Any) -> ConventionResume:
+    return ConventionResume(id=r.id, vague=r.vague, date_debut=r.date_debut, structure_id=r.sid, siret=r.siret,
+                            denomination=r.denomination, nature=r.nature, departement=r.departement,
+                            version=r.numero, document_type=r.document_type, motif=r.motif,
+                            montant_total=r.montant_total, version_created_at=r.created_at,
+                            statut=ConventionStatut(r.statut))
 
 
 def _agent(row: AgentRow) -> Jeton:

@@ -51,19 +51,16 @@ class ArchiveCatalog:
     def get_archive(self, record_id: int) -> ArchiveRecord | None:
         with self._read(f"la lecture de la copie signée {record_id}") as session:  # type: ignore[attr-defined]
             row = session.get(ArchiveRow, record_id)
-            return _record(row) if row is not None else None
+            record = _record(row) if row is not None else None
+        return self._with_decisions([record])[0] if record is not None else None
 
-    def accept_archive(self, record_id: int, *, par: str, now: datetime) -> bool:
-        """A human accepted a copy à vérifier: it becomes ``archive`` (who and when in its fields). False
-        when it is not (or no longer) à vérifier."""
-        with self._translate(f"l'acceptation de la copie signée {record_id}"):  # type: ignore[attr-defined]
-            with Session(self._writer) as session, session.begin():
-                row = session.get(ArchiveRow, record_id, with_for_update=True)
-                if row is None or row.statut != "a_verifier" or row.archived_at is not None:
-                    return False
-                row.statut = "archive"
-                row.fields = {**row.fields, "acceptation": {"par": par, "date": now.isoformat()}}
-                return True
+    def _with_decisions(self, records: list[ArchiveRecord]) -> list[ArchiveRecord]:
+        from dataclasses import replace
+
+        from dossiers.domain.decisions import Cible
+
+        decided = self.decisions_of(archives=[r.id for r in records])  # type: ignore[attr-defined]
+        return [replace(r, decision=decided.get((Cible.COPIE, r.id))) for r in records]
 
     def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None,
                       version: int | None = None, certificat_sha256: str | None = None) -> list[ArchiveRecord]:
@@ -74,7 +71,8 @@ class ArchiveCatalog:
             if value is not None:
                 stmt = stmt.where(column == value)
         with self._read("la recherche des copies archivées") as session:  # type: ignore[attr-defined]
-            return [_record(row) for row in session.scalars(stmt)]
+            records = [_record(row) for row in session.scalars(stmt)]
+        return self._with_decisions(records)
 
     def find_documents(self, *, sha256: str) -> list[tuple[str, int, str, str]]:
         """(convention id, version, kind, key) of issued documents with this SHA-256."""

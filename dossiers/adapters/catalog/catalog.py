@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from dossiers import migrations
 from dossiers.adapters.catalog.acces import AccesCatalog
 from dossiers.adapters.catalog.archives import ArchiveCatalog
+from dossiers.adapters.catalog.decisions import ATraiterCatalog, DecisionCatalog
 from dossiers.adapters.catalog.dossiers import DossierCatalog
 from dossiers.adapters.catalog.engine import create_catalog_engine, writer
 from dossiers.adapters.catalog.jobs import JobCatalog
@@ -34,6 +35,8 @@ from dossiers.adapters.catalog.evenements import EvenementCatalog
 from dossiers.adapters.catalog.paiements import PaiementCatalog
 from dossiers.adapters.catalog.reemissions import ReemissionCatalog
 from dossiers.adapters.catalog.registre import RegistreCatalog
+from dossiers.adapters.catalog.ds import DsCatalog
+from dossiers.adapters.catalog.webhooks import WebhookCatalog
 from dossiers.adapters.catalog.mapping import (
     convention_from_row,
     document_rows,
@@ -55,7 +58,7 @@ MAX_PAGE = 1000
 
 
 class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog,
-              ReemissionCatalog, RegistreCatalog):
+              ReemissionCatalog, RegistreCatalog, DecisionCatalog, ATraiterCatalog, DsCatalog, WebhookCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
 
     def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:

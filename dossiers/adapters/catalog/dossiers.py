@@ -7,6 +7,7 @@ the same bytes validated again replace the stored result, so a redelivered job a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -14,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from dossiers.adapters.catalog.tables import DossierRow, PieceRow
 from dossiers.clock import Clock
+from dossiers.domain.decisions import Cible
 from dossiers.domain.dossier import PieceRecord
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
 from dossiers.domain.model import Structure
 from dossiers.domain.pieces import PieceKind
 
-__all__ = ["DossierCatalog"]
+__all__ = ["DossierCatalog", "piece_record"]
 
 
 class DossierCatalog:
@@ -83,11 +85,20 @@ class DossierCatalog:
     def list_pieces(self, dossier_id: str) -> list[PieceRecord]:
         stmt = select(PieceRow).where(PieceRow.dossier_id == dossier_id).order_by(PieceRow.validated_at, PieceRow.id)
         with self._read(f"la liste des pièces du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
-            return [_record(row.id, {c: getattr(row, c) for c in _COLUMNS}) for row in session.scalars(stmt)]
+            pieces = [_record(row.id, {c: getattr(row, c) for c in _COLUMNS}) for row in session.scalars(stmt)]
+        return self._with_piece_decisions(pieces)
+
+    def _with_piece_decisions(self, pieces: list[PieceRecord]) -> list[PieceRecord]:
+        decided = self.decisions_of(pieces=[p.id for p in pieces if p.statut is Statut.A_VERIFIER])  # type: ignore[attr-defined]
+        return [replace(p, decision=decided.get((Cible.PIECE, p.id))) for p in pieces]
 
 
 _COLUMNS = ("kind", "poste_id", "filename", "sha256", "size", "mime", "statut", "findings", "fields",
             "storage_key", "validated_at")
+
+
+def piece_record(row: PieceRow) -> PieceRecord:
+    return _record(row.id, {c: getattr(row, c) for c in _COLUMNS})
 
 
 def _record(piece_id: int, v: dict[str, Any]) -> PieceRecord:

@@ -7,7 +7,7 @@ so a request sent again returns the version it already produced.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -30,15 +30,17 @@ class PaiementCatalog:
     _insert: Any
     _clock: Clock
 
-    def record_paiement(self, convention_id: str, periode_debut: date, paiement: Paiement) -> bool:
-        """Record a payment; False when the very same payment was already recorded."""
+    def record_paiement(self, convention_id: str, periode_debut: date, paiement: Paiement, *,
+                        motif: str | None = None) -> bool:
+        """Record a payment (``motif``: why one above what is due was recorded anyway); False when the very
+        same payment was already recorded."""
         montant = parse_amount(format_amount(paiement.montant))
         with self._translate(f"l'enregistrement d'un paiement de la convention {convention_id}"):  # type: ignore[attr-defined]
             with Session(self._writer) as session, session.begin():
                 result = session.execute(
                     self._insert(PaiementRow).values(
                         convention_id=convention_id, periode_debut=periode_debut, annee=paiement.annee,
-                        date=paiement.date, montant=montant, recorded_at=self._clock.now(),
+                        date=paiement.date, montant=montant, recorded_at=self._clock.now(), motif=motif,
                     ).on_conflict_do_nothing().returning(PaiementRow.id)
                 )
                 return result.scalar_one_or_none() is not None
@@ -49,6 +51,14 @@ class PaiementCatalog:
                 .order_by(PaiementRow.date, PaiementRow.id))
         with self._read(f"la lecture des paiements de la convention {convention_id}") as session:  # type: ignore[attr-defined]
             return tuple(Paiement(r.annee, r.date, r.montant) for r in session.scalars(stmt))
+
+    def paiements_enregistres(self, convention_id: str, periode_debut: date) -> list[tuple[Paiement, str | None, datetime]]:
+        """(payment, motif of an overpayment, when it was recorded), in date order."""
+        stmt = (select(PaiementRow)
+                .where(PaiementRow.convention_id == convention_id, PaiementRow.periode_debut == periode_debut)
+                .order_by(PaiementRow.date, PaiementRow.id))
+        with self._read(f"la lecture des paiements de la convention {convention_id}") as session:  # type: ignore[attr-defined]
+            return [(Paiement(r.annee, r.date, r.montant), r.motif, r.recorded_at) for r in session.scalars(stmt)]
 
     def find_version_by_request(self, convention_id: str, request_id: str) -> ConventionVersion | None:
         stmt = select(VersionRow).where(VersionRow.convention_id == convention_id, VersionRow.request_id == request_id)

@@ -31,7 +31,8 @@ from dossiers.adapters.catalog.coltypes import JSONDocument, Money, UTCDateTime
 
 __all__ = ["Base", "StructureRow", "ConventionRow", "VersionRow", "DocumentRow", "DossierRow", "PieceRow", "PaiementRow", "EvenementRow", "JobRow", "ArchiveRow",
            "TokenRow", "AuditRow", "PlanRow", "PlanItemRow", "AgentRow",
-           "RegistreRow", "AncrageRow"]
+           "RegistreRow", "AncrageRow", "DecisionRow",
+           "DsSynchroRow", "DsDossierRow", "DsFichierRow", "DsEcritureRow", "WebhookRow", "LivraisonRow"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -190,6 +191,7 @@ class PaiementRow(Base):
     date: Mapped[date] = mapped_column(Date)
     montant: Mapped[Decimal] = mapped_column(Money)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    motif: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it was recorded above what is due
 
 
 class EvenementRow(Base):
@@ -378,3 +380,123 @@ class AncrageRow(Base):
     token: Mapped[bytes] = mapped_column(LargeBinary)
     storage_key: Mapped[str] = mapped_column(String(512))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DecisionRow(Base):
+    """An instructeur's decision on a piece (``piece_id``) or a signed copy (``archive_id``) à vérifier:
+    one per target, kept with who decided, when and why."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cible: Mapped[str] = mapped_column(String(8))
+    piece_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("pieces.id"), unique=True, nullable=True)
+    archive_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("archives.id"), unique=True, nullable=True)
+    verdict: Mapped[str] = mapped_column(String(8))
+    motif: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    commentaire: Mapped[str | None] = mapped_column(Text, nullable=True)
+    par: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- Démarches simplifiées connector and webhooks (issue 21) ------------------------------------------
+DS_INSTANT = String(40)  # an instant as DS writes it (ISO 8601): compared and sent back as DS gave it
+
+
+class DsSynchroRow(Base):
+    """Where the sync of a démarche stands: ``updated_since`` (the last complete run's high-water mark),
+    ``cursor`` (the last page done of a run in progress, resumed after a failure), ``run_max``."""
+
+    __tablename__ = "ds_synchros"
+
+    demarche: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    updated_since: Mapped[str | None] = mapped_column(DS_INSTANT, nullable=True)
+    cursor: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    run_max: Mapped[str | None] = mapped_column(DS_INSTANT, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DsDossierRow(Base):
+    """A DS dossier as conum last took it: the DS modification it reflects, its conum dossier, or the
+    error that kept it out (retried at every run until it maps)."""
+
+    __tablename__ = "ds_dossiers"
+
+    demarche: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ds_id: Mapped[str] = mapped_column(ID)
+    dossier_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    updated_at: Mapped[str | None] = mapped_column(DS_INSTANT, nullable=True)
+    demande_sha256: Mapped[str | None] = mapped_column(SHA256, nullable=True)
+    statut: Mapped[str] = mapped_column(String(16), index=True)  # importe | erreur
+    erreur: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DsFichierRow(Base):
+    """A DS file conum took (``cle``: démarche, dossier, champ or message, poste, DS checksum): taken
+    once; a file replaced on DS has another checksum and is a new piece."""
+
+    __tablename__ = "ds_fichiers"
+
+    cle: Mapped[str] = mapped_column(SHA256, primary_key=True)
+    demarche: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(BigInteger, index=True)
+    source: Mapped[str] = mapped_column(String(200))  # champDescriptorId, or message:<id>
+    kind: Mapped[str] = mapped_column(String(32))  # a piece kind, or signe
+    poste_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(SHA256)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DsEcritureRow(Base):
+    """A write to DS for one event (``cle``), recorded before it is sent (``en_cours``) and marked
+    ``envoye`` once DS accepted it: an event is never written twice."""
+
+    __tablename__ = "ds_ecritures"
+
+    cle: Mapped[str] = mapped_column(SHA256, primary_key=True)
+    demarche: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(32))  # annotation | message_pieces | convention
+    statut: Mapped[str] = mapped_column(String(16))  # en_cours | envoye
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebhookRow(Base):
+    """A portal's callback URL, owned by the API token that registered it (its scope is the token's)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(32), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    evenements: Mapped[list[str]] = mapped_column(JSONDocument)  # empty: every event
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LivraisonRow(Base):
+    """One event for one webhook (the same event recorded twice is one row), sent in ``id`` order."""
+
+    __tablename__ = "webhook_livraisons"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(String(32), ForeignKey("webhooks.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    statut: Mapped[str] = mapped_column(String(16), index=True)  # en_attente | livree | abandonnee
+    tentatives: Mapped[int] = mapped_column(Integer)
+    dernier_statut_http: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    derniere_erreur: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    livree_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

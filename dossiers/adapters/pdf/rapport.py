@@ -229,7 +229,7 @@ def _summary(
 
 def _counts(view: DossierView) -> str:
     pieces = view.courantes + view.extra
-    by = {s: sum(1 for p in pieces if p.statut is s) for s in Statut}
+    by = {s: sum(1 for p in pieces if p.retenu is s) for s in Statut}
     return (f"{len(pieces)} pièce(s) reçue(s) : {by[Statut.VALIDE]} valide(s), {by[Statut.A_VERIFIER]} à vérifier, "
             f"{by[Statut.INVALIDE]} invalide(s) ; {len(view.manquantes)} pièce(s) manquante(s) ; "
             f"{len(view.pieces)} envoi(s) au total, historique compris.")
@@ -269,7 +269,12 @@ def _pieces(view: DossierView, st: dict[str, ParagraphStyle]) -> list[Flowable]:
                 st["finding"]), "", "", "", ""])
             style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
                       ("TOPPADDING", (0, len(rows) - 1), (-1, len(rows) - 1), 0.5)]
-        if piece.findings:  # a piece and its findings stay on one page
+        if piece.decision is not None:  # the human decision, beside what the machine saw
+            rows.append([Paragraph(f'<font name="{bold}">Décision de l\'instructeur</font> — {escape(piece.decision.texte())}',
+                                   st["finding"]), "", "", "", ""])
+            style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
+                      ("TOPPADDING", (0, len(rows) - 1), (-1, len(rows) - 1), 0.5)]
+        if len(rows) - 1 > first:  # a piece, its findings and its decision stay on one page
             style.append(("NOSPLIT", (0, first), (-1, len(rows) - 1)))
     table = Table(rows, colWidths=[52 * mm, 28 * mm, 44 * mm, 20 * mm, 30 * mm], repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(style))
@@ -286,7 +291,8 @@ def _piece_row(piece: PieceRecord, extra: bool, conseillers: dict[str, str], st:
     short = f"{piece.sha256[:12]}…" if len(piece.sha256) > 12 else piece.sha256
     return [Paragraph(label, st["cell"]), Paragraph(poste, st["cell"]),
             Paragraph(escape(piece.filename or "(sans nom)"), st["cell"]),
-            Paragraph(_colored(STATUT_PIECE[piece.statut], piece.statut, bold), st["cell"]),
+            Paragraph(_colored(STATUT_PIECE[piece.retenu], piece.retenu, bold)
+                      + (" <i>(décision)</i>" if piece.retenu is not piece.statut else ""), st["cell"]),
             Paragraph(f'<font name="{mono}">{short}</font>', st["cell"])]
 
 

@@ -21,7 +21,14 @@ from dossiers.domain.changements import changement_json_schema
 from dossiers.domain.evenements import evenement_json_schema
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.demande import DemandeIn
-from dossiers.entrypoints.api import routes_conventions, routes_dossiers, schemas
+from dossiers.entrypoints.api import (
+    routes_conventions,
+    routes_dossiers,
+    routes_exports,
+    routes_instruction,
+    routes_webhooks,
+    schemas,
+)
 from dossiers.entrypoints.api.context import ApiContext
 from dossiers.entrypoints.api.errors import install_handlers
 from dossiers.entrypoints.api.gate import Gate, JsonGuard
@@ -125,6 +132,9 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
     install_handlers(api)
     api.include_router(routes_dossiers.router)
     api.include_router(routes_conventions.router)
+    api.include_router(routes_instruction.router)
+    api.include_router(routes_exports.router)
+    api.include_router(routes_webhooks.router)
     install_web(api, settings)
 
     @api.get(DOCS_PATH, include_in_schema=False, response_class=HTMLResponse)

@@ -50,20 +50,19 @@ def _structure(s: Any) -> dict[str, Any]:
 
 
 @router.post("/conventions", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
-             responses=responses(403, 404, 409, 413), summary="Générer la convention d'un dossier")
+             responses=responses(403, 404, 409, 413), summary="Générer la convention d'un dossier complet",
+             description="Le dossier doit être complet : toutes les pièces requises valides, ou acceptées par un "
+                         "instructeur (409 dossier_incomplet, 409 dossier_a_verifier sinon).")
 def post_convention(body: schemas.NouvelleConvention, request: Request,
                     jeton: Jeton = Depends(require(Droit.SOUMETTRE)), idempotency: Idempotency = None) -> dict[str, Any]:
-    from dossiers.services.validation import view_dossier
+    from dossiers.services.validation import dossier_generable, view_dossier
     from workers.submit import store_json
 
     ctx = ctx_of(request)
     ctx.dossier_visible(jeton, body.dossier_id)
     requete = empreinte_requete(request, body.model_dump(mode="json"))
     ctx.check_idempotency(jeton, "generate", idempotency, requete)
-    view = view_dossier(body.dossier_id, ctx.app)
-    if str(view.statut) == "incomplet":
-        missing = ", ".join(r.label for r in view.manquantes) or "pièces invalides à remplacer"
-        raise ApiError(409, "dossier_incomplet", f"Le dossier {body.dossier_id} est incomplet : {missing}.")
+    dossier_generable(view_dossier(body.dossier_id, ctx.app))
     demande = ctx.app.catalog.get_dossier_demande(body.dossier_id)
     key = store_json(ctx.app, demande)
     job = ctx.submit(jeton, "generate", {"demande_key": key}, idempotency=idempotency, requete=requete)
@@ -245,7 +244,11 @@ def get_convention(convention_id: str, request: Request, jeton: Jeton = Depends(
             "documents": [{"kind": d.kind, "sha256": d.sha256, "size": d.size, "content_type": d.content_type,
                            "url": f"{base}/versions/{v.numero}/document.{d.kind}"} for d in v.documents],
             "copies_signees": [{
-                "sha256": a.sha256, "statut": a.statut, "received_at": a.received_at, "archived_at": a.archived_at,
+                "id": a.id, "sha256": a.sha256, "statut": a.statut,
+                "decision": a.decision.to_dict() if a.decision else None,
+                "decision_url": (f"{base}/versions/{v.numero}/signed/{a.sha256}/decision"
+                                 if a.statut == "a_verifier" and a.decision is None else None),
+                "received_at": a.received_at, "archived_at": a.archived_at,
                 "retain_until": a.retain_until, "findings": [f.to_dict() for f in a.findings],
                 "certificat_url": (f"{base}/versions/{v.numero}/certificat.pdf?sha256={a.sha256}"
                                    if a.certificat_key else None),

@@ -65,6 +65,16 @@ class Tache(_Out):
     finished_at: datetime | None
 
 
+class DecisionHumaine(_Out):
+    decision: Literal["accepte", "refuse"]
+    motif: str | None = Field(description="Code du motif de refus (liste : MOTIFS_REFUS du README).")
+    motif_libelle: str | None
+    commentaire: str | None
+    par: str = Field(description="Nom de l'agent qui a décidé.")
+    le: datetime
+    texte: str = Field(description="La décision en une phrase, telle que les pages et le rapport l'écrivent.")
+
+
 class Piece(_Out):
     id: int
     kind: str
@@ -73,7 +83,11 @@ class Piece(_Out):
     sha256: str
     size: int
     mime: str
-    status: Literal["valide", "invalide", "a_verifier"]
+    status: Literal["valide", "invalide", "a_verifier"] = Field(description="Ce que les contrôles ont conclu.")
+    final_status: Literal["valide", "invalide", "a_verifier"] = Field(
+        description="Ce que le dossier retient : le statut des contrôles, ou la décision d'un instructeur sur une "
+                    "pièce à vérifier (acceptée : valide ; refusée : invalide).")
+    decision: DecisionHumaine | None
     findings: list[Constat]
     fields: dict[str, Any]
     validated_at: datetime
@@ -147,8 +161,11 @@ class Document(_Out):
 
 
 class CopieSignee(_Out):
+    id: int
     sha256: str
     statut: Literal["archive", "a_verifier", "refuse"]
+    decision: DecisionHumaine | None
+    decision_url: str | None = Field(description="Où décider d'une copie à vérifier (POST), sinon null.")
     received_at: datetime
     archived_at: datetime | None
     retain_until: datetime | None
@@ -189,3 +206,95 @@ class NouvelleConvention(BaseModel):
 class Sante(_Out):
     status: Literal["ok", "indisponible"]
     checks: dict[str, Literal["ok", "indisponible"]] = Field(default_factory=dict)
+
+
+class Decider(BaseModel):
+    """La décision d'un instructeur sur une pièce ou une copie signée à vérifier."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["accepte", "refuse"]
+    motif: str | None = Field(default=None, max_length=32, description="Obligatoire pour un refus : illisible, "
+                              "non_conforme, perime, incoherent, signataire, autre.")
+    commentaire: str | None = Field(default=None, max_length=1000, description="Obligatoire avec le motif « autre ».")
+
+
+class CopieDecidee(_Out):
+    convention_id: str
+    version: int
+    sha256: str
+    statut: Literal["archive", "a_verifier", "refuse"]
+    decision: DecisionHumaine
+    archived_at: datetime | None
+    certificat_url: str | None
+
+
+class ElementATraiter(_Out):
+    genre: Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]
+    genre_libelle: str
+    depuis: datetime
+    attente_jours: int
+    departement: str
+    reference: str
+    libelle: str
+    detail: str
+    lien: str = Field(description="La page où le traiter.")
+    dossier_id: str | None = None
+    piece_id: int | None = None
+    convention_id: str | None = None
+    version: int | None = None
+    sha256: str | None = None
+    plan_id: str | None = None
+    decision_url: str | None = Field(default=None, description="Où décider (POST), pour une pièce ou une copie.")
+
+
+class ATraiterPage(_Out):
+    jour: date
+    total: int
+    page: int
+    par_page: int
+    compte: dict[str, int] = Field(description="Nombre d'éléments de chaque genre, quel que soit le filtre.")
+    items: list[ElementATraiter]
+
+
+class AnneeSituation(_Out):
+    annee: int
+    debut: date
+    fin: date
+    du_eur: Montant
+    verse_eur: Montant
+    reste_a_verser_eur: Montant
+    a_reverser_eur: Montant
+
+
+class TotalSituation(_Out):
+    du_eur: Montant
+    verse_eur: Montant
+    reste_a_verser_eur: Montant
+    a_reverser_eur: Montant
+
+
+class VersementEnregistre(_Out):
+    annee: int
+    date: date
+    montant_eur: Montant
+    motif: str | None = Field(description="Pourquoi un versement au-delà du dû a été enregistré quand même.")
+    enregistre_le: datetime
+
+
+class VersionSituation(_Out):
+    version: int
+    document: Literal["convention", "avenant", "resiliation"]
+    motif: str
+    date: datetime
+    annees: list[AnneeSituation] = Field(description="Les montants que la version énonçait à son émission.")
+    total_du_eur: Montant
+
+
+class Situation(_Out):
+    convention_id: str
+    version: int = Field(description="Version courante : ses montants sont le dû.")
+    annees: list[AnneeSituation]
+    total: TotalSituation
+    versements: list[VersementEnregistre]
+    historique: list[VersionSituation]
+    avertissements: list[str]

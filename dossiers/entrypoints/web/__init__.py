@@ -20,6 +20,8 @@ from fastapi.templating import Jinja2Templates
 from dossiers.domain.formatting import date_longue, montant
 from dossiers.entrypoints.web.oidc import OidcClient
 from dossiers.entrypoints.web.pages import _Login, router
+from dossiers.entrypoints.web.pages_exports import router as exports_router
+from dossiers.entrypoints.web.pages_instruction import router as instruction_router
 from dossiers.entrypoints.web.session import (
     SESSION_COOKIE, EncryptedSessionMiddleware, PageError, csrf_token, session_secret,
 )
@@ -57,7 +59,9 @@ def install_web(api: FastAPI, settings: Settings) -> None:
                        session_cookie=SESSION_COOKIE, max_age=settings.session_max_age, same_site="lax",
                        https_only=bool(base_url and base_url.startswith("https://")))
     api.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    api.include_router(exports_router)  # before the pages: /conventions/export.csv is not a convention id
     api.include_router(router)
+    api.include_router(instruction_router)
 
     def error_page(request: Request, status: int, titre: str, message: str) -> HTMLResponse:
         from dossiers.entrypoints.web.session import current_agent

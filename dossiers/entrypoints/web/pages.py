@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Jeton, Role, statut_convention
+from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Droit, Jeton, Role, statut_convention
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.pieces import safe_filename
 from dossiers.entrypoints.web.oidc import OidcError
@@ -96,7 +96,10 @@ def _audit(request: Request, agent: Jeton, action: str, departement: str | None,
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    return RedirectResponse("/conventions", status_code=303)
+    """An instructeur starts with what waits for them; anyone else with the conventions."""
+    agent = current_agent(request, _app(request))
+    return RedirectResponse("/a-traiter" if agent is not None and agent.role is Role.INSTRUCTEUR else "/conventions",
+                            status_code=303)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
@@ -209,6 +212,7 @@ def convention(request: Request, convention_id: str) -> Response:
 
 def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
     from dossiers.services.avenants import version_figures
+    from dossiers.services.situation import situation
 
     app = _app(request)
     conv = app.catalog.get_convention(convention_id)
@@ -220,9 +224,18 @@ def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
     dossier_id = f"DOS-V{conv.vague}-{conv.structure_id}"
     return {"convention": conv, "structure": structure, "versions": versions, "current": current,
             "figures": version_figures(convention_id, current, app), "archives": archives, "statut": statut,
+            "situation": _situation(app, convention_id, situation), "instruire": _agent(request).peut(Droit.INSTRUIRE),
             "statuts": STATUTS, "changing": bool(app.catalog.conventions_changing([convention_id])),
             "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None,
             **_postes_context(app, convention_id)}
+
+
+def _situation(app: Any, convention_id: str, situation: Any) -> Any:
+    """The financial situation, or None for a state conum cannot rebuild (demonstration data)."""
+    try:
+        return situation(convention_id, app)
+    except (ChangementRefuse, DemandeInvalide, ValueError):
+        return None
 
 
 MOTIFS_FIN = {"rupture_employeur": "rupture à l'initiative de l'employeur", "demission": "démission",
@@ -409,13 +422,22 @@ def accept_signed_copy(request: Request, convention_id: str, job_id: str,
 def dossier(request: Request, dossier_id: str) -> Response:
     from dossiers.services.validation import view_dossier
 
+    from dossiers.domain.dossier import PIECE_LABELS
+    from dossiers.domain.model import convention_id_for
+    from dossiers.services.situation import avertissement_homonymes
+
     agent = _agent(request)
     _visible_dossier(request, agent, dossier_id)
-    view = view_dossier(dossier_id, _app(request))
-    from dossiers.domain.dossier import PIECE_LABELS
-
+    app = _app(request)
+    view = view_dossier(dossier_id, app)
+    d = view.dossier
+    vague = int(app.catalog.get_dossier_demande(dossier_id)["convention"]["vague"])
+    convention_id = convention_id_for(d.structure_id, vague)
+    avertissements = avertissement_homonymes(app.catalog.structures_meme_siret(d.siret, sauf=d.structure_id), d.siret)
     return render(request, "dossier.html", agent=agent, section="conventions", view=view.to_dict(),
-                  libelles={str(k): v for k, v in PIECE_LABELS.items()})
+                  libelles={str(k): v for k, v in PIECE_LABELS.items()}, instruire=agent.peut(Droit.INSTRUIRE),
+                  convention_id=convention_id if app.catalog.get_convention(convention_id) is not None else None,
+                  avertissements=avertissements)
 
 
 @router.get("/dossiers/{dossier_id}/rapport.pdf")

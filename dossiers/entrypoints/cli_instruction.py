@@ -1,0 +1,201 @@
+"""``conum decide``, ``conum a-traiter``, ``conum situation``: an instructeur's work from a terminal.
+
+Exit codes: 0 done, 1 refused (unknown piece or copy, decision impossible or invalid), 2 bad usage,
+3 the service failed. Each decision is written to the audit log (role ``cli``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from dossiers.domain.decisions import MOTIFS_REFUS
+from dossiers.domain.formatting import montant
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.errors import ChangementRefuse, ConumError, DossierError
+
+__all__ = ["decide", "a_traiter", "situation"]
+
+_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+_verdict = click.argument("verdict", type=click.Choice(["accepte", "refuse"]), metavar="accepte|refuse")
+_motif = click.option("--motif", type=click.Choice(list(MOTIFS_REFUS)),
+                      help="Motif d'un refus : " + ", ".join(f"{k} ({v})" for k, v in MOTIFS_REFUS.items()) + ".")
+_commentaire = click.option("--commentaire", help="Précision (obligatoire avec --motif autre).")
+_par = click.option("--par", required=True, help="Nom de l'instructeur qui décide.")
+
+
+def _audit(app: Any, action: str, ressource: str, status: int, departement: str | None, detail: dict[str, Any]) -> None:
+    from dossiers.domain.acces import AuditEntry
+    from dossiers.services.acces import audit
+
+    audit(app, AuditEntry(at=app.clock.now(), action=action, ressource=ressource, statut_http=status, role="cli",
+                          departement=departement, detail=detail))
+
+
+@click.group()
+def decide() -> None:
+    """Accepte ou refuse une pièce ou une copie signée à vérifier."""
+
+
+@decide.command("piece")
+@click.argument("dossier_id")
+@click.argument("piece_id", type=click.IntRange(1))
+@_verdict
+@_motif
+@_commentaire
+@_par
+@_json
+def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None, commentaire: str | None, par: str,
+                 as_json: bool) -> None:
+    """Décide la pièce PIECE_ID (numéro donné par `conum dossier show`) du dossier DOSSIER_ID."""
+    from dossiers.bootstrap import App
+    from dossiers.services.decisions import decider_piece
+
+    detail = {"piece": piece_id, "decision": verdict, "motif": motif, "agent": par}
+    try:
+        with App(settings()) as app:
+            departement = app.catalog.dossier_departement(dossier_id)
+            try:
+                view = decider_piece(dossier_id, piece_id, verdict, app, par=par, now=app.clock.now(), motif=motif,
+                                     commentaire=commentaire)
+            except (ChangementRefuse, DossierError) as exc:
+                _audit(app, "piece.decider", f"cli:decide piece {dossier_id} {piece_id}", 409, departement, detail)
+                raise exc
+            _audit(app, "piece.decider", f"cli:decide piece {dossier_id} {piece_id}", 200, departement, detail)
+    except (ChangementRefuse, DossierError) as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(view.to_dict(), ensure_ascii=False, default=str))
+        return
+    piece = next(p for p in view.pieces if p.id == piece_id)
+    click.echo(f"Pièce n° {piece_id} du dossier {dossier_id} : {piece.decision.texte() if piece.decision else '—'}")
+    click.echo(f"Dossier {dossier_id} : {view.statut}")
+
+
+@decide.command("copie")
+@click.argument("convention_id")
+@click.argument("version", type=click.IntRange(1))
+@click.argument("sha256")
+@_verdict
+@_motif
+@_commentaire
+@_par
+@_json
+def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, motif: str | None,
+                 commentaire: str | None, par: str, as_json: bool) -> None:
+    """Décide la copie signée SHA256 reçue pour la VERSION de CONVENTION_ID (acceptée : archivée sous verrou)."""
+    from dossiers.bootstrap import App
+    from dossiers.services.decisions import decider_copie
+
+    sha256 = sha256.strip().lower()
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise click.BadParameter("64 caractères hexadécimaux (l'empreinte SHA-256 de la copie).", param_hint="SHA256")
+    detail = {"version": version, "sha256": sha256, "decision": verdict, "motif": motif, "agent": par}
+    ressource = f"cli:decide copie {convention_id} {version} {sha256}"
+    try:
+        with App(settings()) as app:
+            departement = app.catalog.convention_departement(convention_id)
+            try:
+                record = decider_copie(convention_id, version, sha256, verdict, app, par=par, now=app.clock.now(),
+                                       motif=motif, commentaire=commentaire)
+            except ChangementRefuse as exc:
+                _audit(app, "copie_signee.decider", ressource, 409, departement, detail)
+                raise exc
+            _audit(app, "copie_signee.decider", ressource, 200, departement, detail)
+            from workers.actors import announce_decision
+
+            announce_decision(app, record)
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+        return
+    click.echo(f"Copie signée {sha256} de {convention_id} v{version} : {record.decision.texte()}")
+    if record.archived_at is not None:
+        click.echo(f"  archivée sous {record.storage_key}, conservée jusqu'au {record.retain_until:%d/%m/%Y} ; "
+                   f"certificat : {record.certificat_key}")
+    else:
+        click.echo("  retirée de la zone d'attente ; la trace (constats, décision) reste au catalogue")
+
+
+@click.command("a-traiter")
+@click.option("--departement", "departements", multiple=True, help="Département (répétable ; défaut : tous).")
+@click.option("--genre", type=click.Choice(["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]),
+              help="Un seul genre d'élément.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--par-page", type=click.IntRange(1, 200), default=50, show_default=True)
+@_json
+def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_page: int, as_json: bool) -> None:
+    """Ce qui attend un instructeur : pièces et copies à vérifier, dossiers complets sans convention,
+    conventions à relancer, réémissions en échec ; le plus ancien d'abord."""
+    from dossiers.bootstrap import App
+    from dossiers.services.a_traiter import GENRES
+    from dossiers.services.a_traiter import a_traiter as work
+
+    try:
+        with App(settings()) as app:
+            found = work(app, departements=tuple(d.strip().upper() for d in departements), jour=app.clock.today(),
+                         genre=genre, page=page, par_page=par_page)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps({"jour": found.jour.isoformat(), "total": found.total, "page": found.page,
+                               "par_page": found.par_page, "compte": found.compte,
+                               "items": [i.to_dict(found.jour) for i in found.items]}, ensure_ascii=False))
+        return
+    click.echo(" · ".join(f"{GENRES[g]} : {n}" for g, n in found.compte.items()))
+    print_table([Colonne("Depuis"), Colonne("Attente (j)", droite=True), Colonne("Genre"), Colonne("Dép.", cle=True),
+                 Colonne("Référence", cle=True), Colonne("Élément"), Colonne("Détail")],
+                ([f"{i.depuis:%d/%m/%Y}", i.attente_jours(found.jour), GENRES[i.genre], i.departement, i.reference,
+                  i.libelle, i.detail] for i in found.items),
+                titre=f"À traiter au {found.jour:%d/%m/%Y} (page {found.page}/{found.pages}, "
+                      f"{found.total} élément{'s' if found.total > 1 else ''})")
+
+
+@click.command()
+@click.argument("convention_id")
+@_json
+def situation(convention_id: str, as_json: bool) -> None:
+    """Situation financière d'une convention : dû, versé, reste à verser et à reverser, par année et par version."""
+    from dossiers.bootstrap import App
+    from dossiers.services.situation import situation as read
+
+    try:
+        with App(settings()) as app:
+            found = read(convention_id, app)
+    except ChangementRefuse as exc:
+        fail(exc, as_json, EXIT_REFUSED)
+    except ConumError as exc:
+        fail(exc, as_json, EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
+        return
+    f = found.figures
+    print_table([Colonne("Année"), Colonne("Dû", cle=True, droite=True), Colonne("Versé", cle=True, droite=True),
+                 Colonne("Reste à verser", cle=True, droite=True), Colonne("À reverser", cle=True, droite=True)],
+                [*([f"{a.annee} ({a.debut:%d/%m/%Y} – {a.fin:%d/%m/%Y})", montant(a.du), montant(a.verse),
+                    montant(a.reste_a_verser), montant(a.a_reverser)] for a in f.annees),
+                 ["Total", montant(f.total_du), montant(f.total_verse), montant(f.total_reste_a_verser),
+                  montant(f.total_a_reverser)]],
+                titre=f"Situation financière de {convention_id} (version {found.version.numero})")
+    click.echo("Versements :" if found.versements else "Aucun versement enregistré.")
+    for v in found.versements:
+        suffix = f" — au-delà du dû : {v.motif}" if v.motif else ""
+        click.echo(f"  {v.paiement.date:%d/%m/%Y}  année {v.paiement.annee}  {montant(v.paiement.montant)}{suffix}")
+    rows = []
+    for v, fig in found.historique:
+        dus = {a.annee: montant(a.du) for a in fig.annees}
+        rows.append([f"v{v.numero} {v.document_type}", f"{v.created_at:%d/%m/%Y}",
+                     *(dus.get(a.annee, "—") for a in f.annees), montant(fig.total_du)])
+    print_table([Colonne("Version"), Colonne("Émise le"),
+                 *(Colonne(f"Année {a.annee}", cle=True, droite=True) for a in f.annees),
+                 Colonne("Total dû", cle=True, droite=True)], rows,
+                titre="Historique par version (montants dus énoncés à l'émission)")
+    for warning in found.avertissements:
+        click.echo(f"Attention : {warning}")

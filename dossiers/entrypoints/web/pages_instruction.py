@@ -1,0 +1,213 @@
+"""The instructeur's pages for the work itself: « À traiter » (their home page), the decision on a piece or a
+signed copy à vérifier (a confirmation page, then a form with CSRF: keyboard and no-JavaScript friendly),
+and the generation of a convention from a complete dossier (a job, followed on its page).
+
+They call the same services as the API (``services.decisions``, ``services.a_traiter``); every action is
+audited with the agent's name, whatever its outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dossiers.domain.acces import Droit, Jeton
+from dossiers.domain.decisions import MOTIFS_REFUS
+from dossiers.domain.dossier import PIECE_LABELS
+from dossiers.entrypoints.web.pages import _agent, _app, _audit, _visible_convention, _visible_dossier, partial, render
+from dossiers.entrypoints.web.session import PageError, check_csrf
+from dossiers.errors import ChangementRefuse, ConumError, DossierError, ErrorCode
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Numero = Annotated[int, Path(ge=1, le=100_000)]
+PieceId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+VERDICTS = {"accepte": "Accepter", "refuse": "Refuser"}
+
+
+def _instructeur(request: Request) -> Jeton:
+    agent = _agent(request)
+    if not agent.peut(Droit.INSTRUIRE):
+        raise PageError(403, "Accès refusé", "Votre rôle ne permet pas d'instruire les dossiers.")
+    return agent
+
+
+def _nom(request: Request, agent: Jeton) -> str:
+    return str(request.session.get("nom") or agent.nom)
+
+
+# -- à traiter ---------------------------------------------------------------------------------------
+
+@router.get("/a-traiter", response_class=HTMLResponse)
+def a_traiter_page(
+    request: Request,
+    genre: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    from dossiers.services.a_traiter import GENRES, a_traiter
+
+    agent = _instructeur(request)
+    app = _app(request)
+    genre = genre if genre in GENRES else None
+    found = a_traiter(app, departements=agent.departements, jour=app.clock.today(), genre=genre, page=page,
+                      par_page=25)
+    return render(request, "a_traiter.html", agent=agent, section="a_traiter", found=found, genres=GENRES,
+                  genre=genre, page_url=lambda n: "/a-traiter?" + urlencode(
+                      {**({"genre": genre} if genre else {}), "page": n}))
+
+
+# -- decisions ---------------------------------------------------------------------------------------
+
+def _piece(request: Request, agent: Jeton, dossier_id: str, piece_id: int) -> tuple[str, Any, Any]:
+    from dossiers.services.validation import view_dossier
+
+    departement = _visible_dossier(request, agent, dossier_id)
+    view = view_dossier(dossier_id, _app(request))
+    piece = next((p for p in view.pieces if p.id == piece_id), None)
+    if piece is None:
+        raise PageError(404, "Pièce introuvable", f"Le dossier {dossier_id} n'a pas de pièce n° {piece_id}.")
+    return departement, view, piece
+
+
+@router.get("/dossiers/{dossier_id}/pieces/{piece_id}/decision", response_class=HTMLResponse)
+def piece_decision_page(request: Request, dossier_id: str, piece_id: PieceId,
+                        verdict: Annotated[str, Query(pattern="^(accepte|refuse)$")] = "accepte") -> Response:
+    agent = _instructeur(request)
+    _, view, piece = _piece(request, agent, dossier_id, piece_id)
+    label = PIECE_LABELS[piece.kind] + (f" (poste {piece.poste_id})" if piece.poste_id else "")
+    return render(request, "decision.html", agent=agent, section="a_traiter", verdict=verdict, verdicts=VERDICTS,
+                  motifs=MOTIFS_REFUS, objet=f"{label} — {piece.filename or 'fichier sans nom'}",
+                  findings=[f.to_dict() for f in piece.findings], decision=piece.decision,
+                  action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision", retour=f"/dossiers/{dossier_id}",
+                  retour_libelle=f"Dossier {dossier_id}", titre=view.dossier.denomination)
+
+
+@router.post("/dossiers/{dossier_id}/pieces/{piece_id}/decision", response_class=HTMLResponse)
+def piece_decision(request: Request, dossier_id: str, piece_id: PieceId,
+                   verdict: Annotated[str, Form()] = "", motif: Annotated[str | None, Form()] = None,
+                   commentaire: Annotated[str | None, Form(max_length=2000)] = None,
+                   csrf: Annotated[str | None, Form()] = None) -> Response:
+    from dossiers.services.decisions import decider_piece
+
+    agent = _instructeur(request)
+    check_csrf(request, csrf)
+    departement, view, piece = _piece(request, agent, dossier_id, piece_id)
+    app = _app(request)
+    detail = {"piece": piece_id, "decision": verdict, "motif": motif or None}
+    try:
+        decider_piece(dossier_id, piece_id, verdict, app, par=_nom(request, agent), now=app.clock.now(),
+                      motif=motif or None, commentaire=commentaire, token_id=agent.id)
+    except (ChangementRefuse, DossierError) as exc:
+        status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
+        _audit(request, agent, "piece.decider", departement, status, detail)
+        label = PIECE_LABELS[piece.kind] + (f" (poste {piece.poste_id})" if piece.poste_id else "")
+        return render(request, "decision.html", status, agent=agent, section="a_traiter",
+                      verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
+                      objet=f"{label} — {piece.filename or 'fichier sans nom'}", erreur=exc.message,
+                      findings=[f.to_dict() for f in piece.findings], decision=piece.decision,
+                      motif=motif, commentaire=commentaire, action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision",
+                      retour=f"/dossiers/{dossier_id}", retour_libelle=f"Dossier {dossier_id}",
+                      titre=view.dossier.denomination)
+    _audit(request, agent, "piece.decider", departement, 200, detail)
+    return RedirectResponse(f"/dossiers/{dossier_id}?decide={piece_id}#piece-{piece_id}", status_code=303)
+
+
+def _copie(request: Request, agent: Jeton, convention_id: str, numero: int, sha256: str) -> tuple[str, Any]:
+    from dossiers.services.decisions import copie_a_decider
+
+    departement = _visible_convention(request, agent, convention_id)
+    try:
+        return departement, copie_a_decider(convention_id, numero, sha256, _app(request))
+    except ChangementRefuse as exc:
+        raise PageError(404, "Copie introuvable", exc.message) from None
+
+
+@router.get("/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision", response_class=HTMLResponse)
+def copie_decision_page(request: Request, convention_id: str, numero: Numero, sha256: Sha256,
+                        verdict: Annotated[str, Query(pattern="^(accepte|refuse)$")] = "accepte") -> Response:
+    agent = _instructeur(request)
+    _, record = _copie(request, agent, convention_id, numero, sha256)
+    return render(request, "decision.html", agent=agent, section="a_traiter", verdict=verdict, verdicts=VERDICTS,
+                  motifs=MOTIFS_REFUS, objet=f"Copie signée de la version {numero} (empreinte {sha256})",
+                  findings=[f.to_dict() for f in record.findings], decision=record.decision, copie=True,
+                  action=f"/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision",
+                  retour=f"/conventions/{convention_id}", retour_libelle=f"Convention {convention_id}",
+                  titre=f"Convention {convention_id}")
+
+
+@router.post("/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision", response_class=HTMLResponse)
+def copie_decision(request: Request, convention_id: str, numero: Numero, sha256: Sha256,
+                   verdict: Annotated[str, Form()] = "", motif: Annotated[str | None, Form()] = None,
+                   commentaire: Annotated[str | None, Form(max_length=2000)] = None,
+                   csrf: Annotated[str | None, Form()] = None) -> Response:
+    from dossiers.services.decisions import decider_copie
+
+    agent = _instructeur(request)
+    check_csrf(request, csrf)
+    departement, record = _copie(request, agent, convention_id, numero, sha256)
+    app = _app(request)
+    detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
+    from workers.actors import announce_decision
+
+    try:
+        announce_decision(app, decider_copie(convention_id, numero, sha256, verdict, app, par=_nom(request, agent),
+                                             now=app.clock.now(), motif=motif or None, commentaire=commentaire,
+                                             token_id=agent.id))
+    except ChangementRefuse as exc:
+        status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
+        _audit(request, agent, "copie_signee.decider", departement, status, detail)
+        return render(request, "decision.html", status, agent=agent, section="a_traiter",
+                      verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
+                      objet=f"Copie signée de la version {numero} (empreinte {sha256})", erreur=exc.message,
+                      findings=[f.to_dict() for f in record.findings], decision=record.decision, copie=True,
+                      motif=motif, commentaire=commentaire,
+                      action=f"/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision",
+                      retour=f"/conventions/{convention_id}", retour_libelle=f"Convention {convention_id}",
+                      titre=f"Convention {convention_id}")
+    except ConumError:
+        _audit(request, agent, "copie_signee.decider", departement, 503, detail)
+        raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
+                                                     "réessayez dans un instant.") from None
+    _audit(request, agent, "copie_signee.decider", departement, 200, detail)
+    return RedirectResponse(f"/conventions/{convention_id}#version-{numero}", status_code=303)
+
+
+# -- generating a convention from a complete dossier -------------------------------------------------
+
+@router.post("/dossiers/{dossier_id}/convention", response_class=HTMLResponse)
+def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form()] = None) -> Response:
+    from dossiers.services.validation import dossier_generable, view_dossier
+    from workers.submit import store_json, submit
+
+    agent = _instructeur(request)
+    check_csrf(request, csrf)
+    departement = _visible_dossier(request, agent, dossier_id)
+    app = _app(request)
+    try:
+        dossier_generable(view_dossier(dossier_id, app))
+    except DossierError as exc:
+        _audit(request, agent, "convention.generer", departement, 409, {"dossier_id": dossier_id})
+        raise PageError(409, "Convention non générée", exc.message) from None
+    demande = app.catalog.get_dossier_demande(dossier_id)
+    job = submit(app, request.app.state.ctx.actors["generate"], {"demande_key": store_json(app, demande)},
+                 owner=agent.id)
+    _audit(request, agent, "convention.generer", departement, 202, {"dossier_id": dossier_id, "job_id": job.id})
+    return RedirectResponse(f"/dossiers/{dossier_id}/generations/{job.id}", status_code=303)
+
+
+@router.get("/dossiers/{dossier_id}/generations/{job_id}", response_class=HTMLResponse)
+def generation(request: Request, dossier_id: str, job_id: str) -> Response:
+    agent = _instructeur(request)
+    _visible_dossier(request, agent, dossier_id)
+    job = _app(request).catalog.get_job(job_id) if len(job_id) <= 64 else None
+    if job is None or job.owner != agent.id or job.actor != "generate_convention":
+        raise PageError(404, "Génération introuvable", "Cette génération n'existe pas ou n'est pas la vôtre.")
+    context = {"job": job, "resultat": job.result or {}, "dossier_id": dossier_id}
+    if partial(request):
+        return render(request, "_generation.html", agent=agent, **context)
+    return render(request, "generation.html", agent=agent, section="a_traiter", **context)

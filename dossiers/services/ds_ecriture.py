@@ -1,0 +1,130 @@
+"""Use cases: write back to Démarches simplifiées what conum decided, each write exactly once.
+
+- ``ecrire_controle``: when a dossier's check has ended (every job the sync submitted for it is done;
+  otherwise ``DsIndisponible``, and the actor retries later), the private annotation (status and
+  findings) and, when pieces are missing or refused, a message to the applicant listing them;
+- ``ecrire_convention``: when a convention (or an avenant) is issued, its PDF uploaded to DS
+  (``createDirectUpload``, then PUT with DS's headers) and attached to a message, or given as the
+  ``justificatif`` of ``dossierAccepter``, as the démarche's mapping says.
+
+Every write is recorded (``ds_ecritures``) under a key derived from its content before it is sent and
+marked sent after DS accepted it. A write found recorded but not marked (the process died, or DS's
+answer was lost) is looked for on DS first — the message by its « réf. conum », the acceptance by the
+dossier's state, the annotation by its value — and sent only if it is not there. A retried actor,
+a redelivered message or a second sync never writes twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from dossiers.adapters.ds.queries import ACCEPTER, ANNOTATION_TEXT, ENVOYER_MESSAGE, ETAT
+from dossiers.domain.ds_ecriture import annotation_controle, ecriture_cle, message_convention, message_pieces, reference
+from dossiers.domain.ds_mapping import Correspondance, find_champ
+from dossiers.domain.jobs import JobStatus
+from dossiers.errors import DsError, DsIndisponible
+
+__all__ = ["ecrire_controle", "ecrire_convention"]
+
+_DONE = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+class _Ecrivain:
+    def __init__(self, app: Any, client: Any, c: Correspondance, number: int, now: datetime) -> None:
+        self.app, self.client, self.c, self.number, self.now = app, client, c, number, now
+        self.etat = client.execute(ETAT, {"number": number})["dossier"]
+        self.out: dict[str, str] = {}
+
+    def write(self, action: str, cle: str, detail: dict[str, Any], present: Callable[[], bool],
+              send: Callable[[], None]) -> None:
+        record = self.app.catalog.ds_claim_ecriture(cle=cle, demarche=self.c.demarche, number=self.number,
+                                                    action=action, detail=detail, now=self.now)
+        if record.statut == "envoye":
+            self.out[action] = "deja_envoye"
+            return
+        if present():  # sent by an attempt whose answer never came back
+            self.out[action] = "retrouve"
+        else:
+            send()
+            self.out[action] = "envoye"
+        self.app.catalog.ds_ecriture_envoyee(cle, detail=detail, now=self.now)
+
+    def mutation(self, query: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        payload = self.client.execute(query, {"input": {"dossierId": self.etat["id"],
+                                                        "instructeurId": self.c.ecriture.instructeur_id, **data}},
+                                      mutation=True)[name]
+        if payload is None or payload.get("errors"):
+            messages = "; ".join(e["message"] for e in (payload or {}).get("errors") or []) or "réponse vide"
+            raise DsError(f"DS a refusé {name} sur le dossier n° {self.number} : {messages}")
+        return payload
+
+    def has_message(self, cle: str) -> bool:
+        return any(reference(cle) in (m.get("body") or "") for m in self.etat.get("messages") or [])
+
+    def message(self, action: str, cle: str, body: str, attachment: tuple[str, bytes] | None = None) -> None:
+        text = f"{body}\n\n{reference(cle)}"
+
+        def send() -> None:
+            blob = None
+            if attachment is not None:
+                blob = self.client.upload(self.etat["id"], attachment[0], attachment[1], "application/pdf")
+            self.mutation(ENVOYER_MESSAGE, "dossierEnvoyerMessage", {"body": text, "attachment": blob})
+
+        self.write(action, cle, {"body": text}, lambda: self.has_message(cle), send)
+
+
+def ecrire_controle(app: Any, client: Any, c: Correspondance, *, number: int, dossier_id: str, jobs: list[str],
+                    now: datetime) -> dict[str, str]:
+    """The annotation and the applicant's message for the dossier's check (see the module docstring)."""
+    from dossiers.services.validation import view_dossier
+
+    pending = [j for j in jobs if (job := app.catalog.get_job(j)) is None or job.status not in _DONE]
+    if pending:
+        raise DsIndisponible(f"Contrôle du dossier {dossier_id} en cours ({len(pending)} tâche(s)) : écriture vers DS "
+                             "différée.")
+    e = c.ecriture
+    if not (e.annotation or e.message_pieces):
+        return {}
+    view = view_dossier(dossier_id, app).to_dict()
+    w = _Ecrivain(app, client, c, number, now)
+    if e.annotation:
+        champ = find_champ(w.etat.get("annotations") or [], e.annotation)
+        if champ is None:
+            raise DsError(f"Annotation privée « {e.annotation} » introuvable sur le dossier DS n° {number} "
+                          "(section [ecriture] de la correspondance).")
+        text = annotation_controle(view)
+        w.write("annotation", ecriture_cle("annotation", c.demarche, number, text), {"value": text},
+                lambda: champ.get("stringValue") == text,
+                lambda: w.mutation(ANNOTATION_TEXT, "dossierModifierAnnotationText",
+                                   {"annotationId": champ["id"], "value": text}) and None)
+    if e.message_pieces and (body := message_pieces(view)) is not None:
+        w.message("message_pieces", ecriture_cle("message_pieces", c.demarche, number, body), body)
+    return w.out
+
+
+def ecrire_convention(app: Any, client: Any, c: Correspondance, *, number: int, convention_id: str, version: int,
+                      now: datetime) -> dict[str, str]:
+    """The issued version's PDF sent to the DS dossier (message or acceptance), once."""
+    action = c.ecriture.convention
+    if action == "aucune":
+        return {}
+    found = app.catalog.find_version(convention_id, version)
+    ref = found.document("pdf") if found is not None else None
+    if ref is None:
+        raise DsError(f"Pas de PDF pour la convention {convention_id} version {version}.")
+    pdf = app.storage.get(ref.key, sha256=ref.sha256)
+    filename = f"{convention_id}-v{version}.pdf"
+    w = _Ecrivain(app, client, c, number, now)
+    cle = ecriture_cle("convention", action, c.demarche, number, convention_id, version)
+    if action == "message":
+        w.message("convention", cle, message_convention(convention_id, version), (filename, pdf))
+    else:
+        def accept() -> None:
+            blob = client.upload(w.etat["id"], filename, pdf, "application/pdf")
+            w.mutation(ACCEPTER, "dossierAccepter", {"justificatif": blob,
+                                                     "motivation": message_convention(convention_id, version)})
+
+        w.write("convention", cle, {"convention_id": convention_id, "version": version},
+                lambda: w.etat.get("state") == "accepte", accept)
+    return w.out

@@ -1,0 +1,134 @@
+"""Webhook deliveries (``services.webhooks``) to a real receiver on loopback that verifies them with
+``standardwebhooks``: in order, once, after the receiver comes back; forged and replayed requests refused;
+private destinations refused. Time is given: attempts happen at the instants the test chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook as Signer
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from dossiers.bootstrap import App
+from dossiers.domain.jobs import Job, JobStatus
+from dossiers.errors import WebhookError, WebhookIndisponible
+from dossiers.services.acces import create_token
+from dossiers.services.webhooks import check_destination, deliver, record_evenements, register
+from dossiers.settings import Settings
+from tests.conftest import _free_port
+from tests.fixtures.webhook_receiver import Receiver
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    with App(Settings(var_dir=tmp_path / "var", webhook_allowed_hosts=("127.0.0.1",))) as application:
+        yield application
+
+
+def now_of(app: App) -> datetime:
+    return app.clock.now()  # the signature's timestamp must be now for the receiver (5 minutes' tolerance)
+
+
+def job(actor: str, result: dict, owner: str | None = None, n: int = 0) -> Job:
+    return Job(id=f"job-{actor}-{n}", actor=actor, queue="conventions", args={}, status=JobStatus.SUCCEEDED,
+               created_at=datetime(2026, 1, 1, tzinfo=UTC), result=result, owner=owner)
+
+
+def test_a_receiver_down_gets_every_event_once_back_in_order(app: App) -> None:
+    """Four convention events while the receiver is down: the first attempt fails and nothing is skipped;
+    once it is back, one run delivers all four in order, each once, verified; a later run sends nothing."""
+    now = now_of(app)
+    _, jeton = create_token(app, role="portail", nom="portail", now=now)
+    receiver = Receiver(_free_port())
+    webhook, secret = register(app, jeton, receiver.url, now=now)
+    receiver.secret = secret
+    for n, (actor, result) in enumerate([
+        ("generate_convention", {"convention_id": "CN-A", "version": 1, "nouvelle": True}),
+        ("generate_convention", {"convention_id": "CN-B", "version": 1, "nouvelle": True}),
+        ("amend_convention", {"convention_id": "CN-A", "version": 2, "motif": "ajout de postes", "nouvelle": True}),
+        ("archive_signed_copy", {"convention_id": "CN-A", "version": 2, "statut": "archive", "sha256": "ab" * 32,
+                                 "findings": []}),
+    ]):
+        assert record_evenements(app, job(actor, result, n=n), now=now) == [webhook.id]
+        assert record_evenements(app, job(actor, result, n=n), now=now) == []  # the same job end: recorded once
+
+    with httpx.Client() as http, pytest.raises(WebhookIndisponible):
+        deliver(app, webhook.id, now=now, http=http)  # nobody listens on the port
+    log = app.catalog.livraisons(webhook_id=webhook.id)
+    assert [(d.statut, d.tentatives) for d in log] == [("en_attente", 1)] + [("en_attente", 0)] * 3
+
+    with receiver.running(), httpx.Client() as http:
+        done = deliver(app, webhook.id, now=now_of(app), http=http)
+        assert (done.livrees, done.abandonnees) == (4, 0)
+        assert deliver(app, webhook.id, now=now_of(app), http=http).livrees == 0
+    assert receiver.refused == [] and receiver.duplicates == 0
+    assert [(e["type"], e["data"]["convention_id"]) for e in receiver.received] == [
+        ("convention.emise", "CN-A"), ("convention.emise", "CN-B"), ("convention.avenant", "CN-A"),
+        ("copie_signee.archivee", "CN-A")]
+    assert {d.statut for d in app.catalog.livraisons(webhook_id=webhook.id)} == {"livree"}
+
+
+def test_a_delivery_not_accepted_in_24_hours_is_abandoned_and_logged(app: App) -> None:
+    """Past WEBHOOK_RETRY_HOURS a pending delivery is abandoned (kept in the log), and the actor stops retrying."""
+    now = now_of(app)
+    _, jeton = create_token(app, role="portail", nom="portail", now=now)
+    webhook, _ = register(app, jeton, f"http://127.0.0.1:{_free_port()}/x", now=now)
+    record_evenements(app, job("generate_convention", {"convention_id": "CN-A", "version": 1, "nouvelle": True}), now=now)
+    with httpx.Client() as http:
+        with pytest.raises(WebhookIndisponible):
+            deliver(app, webhook.id, now=now + timedelta(hours=23), http=http)
+        done = deliver(app, webhook.id, now=now + timedelta(hours=25), http=http)
+    assert (done.livrees, done.abandonnees) == (0, 1)
+    [logged] = app.catalog.livraisons(webhook_id=webhook.id)
+    assert logged.statut == "abandonnee" and logged.tentatives == 2 and "24 h" in logged.derniere_erreur
+
+
+def test_forged_and_replayed_deliveries_are_refused_by_the_verification(app: App) -> None:
+    """A body altered, another secret, an old timestamp re-signed or a fresh timestamp on an old signature:
+    all refused by standardwebhooks; the same request sent twice is processed once (webhook-id)."""
+    now = now_of(app)
+    _, jeton = create_token(app, role="portail", nom="portail", now=now)
+    receiver = Receiver(_free_port())
+    webhook, secret = register(app, jeton, receiver.url, now=now)
+    receiver.secret = secret
+    record_evenements(app, job("generate_convention", {"convention_id": "CN-A", "version": 1, "nouvelle": True}), now=now)
+    with receiver.running() as url, httpx.Client() as http:
+        deliver(app, webhook.id, now=now, http=http)
+        [(body, headers)] = receiver.requests
+        sent = {k: v for k, v in headers.items() if k.startswith("webhook-") or k == "content-type"}
+        assert Signer(secret).verify(body, sent)["type"] == "convention.emise"
+        forged = [
+            (body.replace(b"CN-A", b"CN-Z"), sent),
+            (body, {**sent, "webhook-signature": Signer("whsec_" + "A" * 43 + "=").sign(
+                sent["webhook-id"], now, body)}),
+            (body, {**sent, "webhook-timestamp": str(int((now - timedelta(minutes=10)).timestamp())),
+                    "webhook-signature": Signer(secret).sign(sent["webhook-id"], now - timedelta(minutes=10), body)}),
+            (body, {**sent, "webhook-timestamp": str(int(now.timestamp()) + 60)}),
+        ]
+        for data, forged_headers in forged:
+            assert http.post(url, content=data, headers=forged_headers).status_code == 400
+            with pytest.raises(WebhookVerificationError):
+                Signer(secret).verify(data, forged_headers)
+        assert http.post(url, content=body, headers=sent).status_code == 200  # a replay inside the tolerance
+    assert len(receiver.received) == 1 and receiver.duplicates == 1
+    assert len(receiver.refused) == 4
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://10.1.2.3/x", "http://169.254.169.254/latest",
+                                 "http://[::1]/x", "http://192.168.0.10/x", "ftp://example.org/x",
+                                 "https://user:motdepasse@127.0.0.1/x"])
+def test_private_loopback_and_link_local_destinations_are_refused(url: str) -> None:
+    """Without an allow-list entry, only public addresses may receive webhooks."""
+    with pytest.raises(WebhookError):
+        check_destination(url, ())
+
+
+def test_the_allow_list_admits_a_loopback_receiver_and_nothing_else() -> None:
+    check_destination("http://127.0.0.1:8080/x", ("127.0.0.1",))
+    check_destination("http://127.0.0.1:8080/x", ("127.0.0.0/8",))
+    with pytest.raises(WebhookError):
+        check_destination("http://10.0.0.1/x", ("127.0.0.1",))
