@@ -6,7 +6,8 @@ with the variable's name. Tests build settings from a plain dict.
 
 A ``.env`` file in the working directory (``config/.env.example`` shows every variable) is read by
 :func:`environment`, python-dotenv's syntax; a variable set in the process environment wins over
-the file, so a deployment can always override it.
+the file, so a deployment can always override it. ``CONUM_ENV_FILE`` names another file, or none
+when empty (the test suite sets it empty: a developer's ``.env`` must not leak into its processes).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dossiers.domain.demande import french_message
 from dossiers.domain.pieces import DEFAULT_POLICIES, MB, KindPolicy, PieceKind
 
-__all__ = ["Settings", "SettingsError", "ENV_VARS", "ENV_FILE", "SECRET_VARS", "environment", "sources", "masked"]
+__all__ = ["Settings", "SettingsError", "ENV_VARS", "ENV_FILE", "env_file", "SECRET_VARS", "environment", "sources", "masked"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,14 +108,22 @@ ENV_VARS: dict[str, str] = {
 
 
 ENV_FILE = ".env"
+ENV_FILE_VARIABLE = "CONUM_ENV_FILE"
 # Never printed (``conum config``): passwords, PINs, keys; and a URL's password (see ``masked``).
 SECRET_VARS = frozenset({"S3_SECRET_ACCESS_KEY", "OIDC_CLIENT_SECRET", "SESSION_SECRET", "SEAL_PKCS12_PASSWORD",
                          "SEAL_PKCS11_PIN"})
 
 
-def _dotenv(cwd: Path | None = None) -> dict[str, str]:
-    path = (cwd or Path.cwd()) / ENV_FILE
-    if not path.is_file():
+def env_file(cwd: Path | None = None, process: Mapping[str, str] | None = None) -> Path | None:
+    """The settings file read: ``CONUM_ENV_FILE`` of the process environment (relative to ``cwd``;
+    empty: none), else ``.env``."""
+    chosen = (os.environ if process is None else process).get(ENV_FILE_VARIABLE, ENV_FILE)
+    return (cwd or Path.cwd()) / chosen if chosen.strip() else None
+
+
+def _dotenv(cwd: Path | None = None, process: Mapping[str, str] | None = None) -> dict[str, str]:
+    path = env_file(cwd, process)
+    if path is None or not path.is_file():
         return {}
     from dotenv import dotenv_values
 
@@ -123,13 +132,14 @@ def _dotenv(cwd: Path | None = None) -> dict[str, str]:
 
 def environment(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> dict[str, str]:
     """The variables conum reads: the working directory's ``.env``, then ``env`` (``os.environ``) over it."""
-    return {**_dotenv(cwd), **(os.environ if env is None else env)}
+    process = os.environ if env is None else env
+    return {**_dotenv(cwd, process), **process}
 
 
 def sources(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> dict[str, str]:
     """Where each set variable of ``ENV_VARS`` comes from: ``environnement`` or ``.env``."""
     process = os.environ if env is None else env
-    from_file = _dotenv(cwd)
+    from_file = _dotenv(cwd, process)
     out = {}
     for var in ENV_VARS:
         if process.get(var, "") != "":

@@ -38,6 +38,9 @@ import pytest
 
 from dossiers.settings import ROOT, Settings
 
+# A developer's .env in the working directory must not reach the processes the tests start.
+os.environ["CONUM_ENV_FILE"] = ""
+
 def _pg_bin() -> Path:
     """POSTGRES_BIN_DIR, else the newest /usr/lib/postgresql/<version>/bin (Debian's layout)."""
     if os.environ.get("POSTGRES_BIN_DIR"):

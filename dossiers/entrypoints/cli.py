@@ -212,7 +212,7 @@ def converter(size: int | None, port: int | None) -> None:
 @json_option
 def config(as_json: bool) -> None:
     """Affiche les réglages en vigueur (environnement, puis .env du dossier courant, puis défauts), secrets masqués."""
-    from dossiers.settings import ENV_FILE, ENV_VARS, masked, sources
+    from dossiers.settings import ENV_VARS, env_file, masked, sources
 
     s = _settings()
     origin = sources()
@@ -225,13 +225,14 @@ def config(as_json: bool) -> None:
         if isinstance(value, dict):
             value = ",".join(f"{k}={v:g}" for k, v in value.items())
         rows.append((var, masked(var, value), origin.get(var, "défaut")))
-    env_file = Path.cwd() / ENV_FILE
+    path = env_file()
+    read = path is not None and path.is_file()
     if as_json:
-        click.echo(json.dumps({"fichier_env": str(env_file) if env_file.is_file() else None,
+        click.echo(json.dumps({"fichier_env": str(path) if read else None,
                                "reglages": [{"variable": v, "valeur": val, "source": src} for v, val, src in rows]},
                               ensure_ascii=False))
         return
-    click.echo(f"fichier .env : {env_file if env_file.is_file() else 'aucun dans ' + str(Path.cwd())}")
+    click.echo(f"fichier de réglages : {path if read else 'aucun (' + (str(path) if path else 'CONUM_ENV_FILE vide') + ')'}")
     print_table([Colonne("variable", cle=True), Colonne("valeur", cle=True), "source"], rows)
 
 
@@ -248,6 +249,9 @@ def main() -> None:
     # unoserver's client logs three INFO lines per conversion: keep the terminal for our own output.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("unoserver").setLevel(logging.WARNING)
+    if not sys.warnoptions:  # libraries' deprecation notices (pyhanko, cryptography) are not for the user
+        logging.captureWarnings(True)
+        logging.getLogger("py.warnings").setLevel(logging.ERROR)
     # A portal's timeout sends SIGTERM: unwind normally so converters we started are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     as_json = "--json" in sys.argv[1:]

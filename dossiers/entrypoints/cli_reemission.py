@@ -150,7 +150,7 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: date | None, as_
         return
     t = recorded.totaux["total"]
     n = t["conventions"]
-    concernees = "convention concernée" if n == 1 else "conventions concernées"
+    concernees = "conventions concernées" if n > 1 else "convention concernée"
     click.echo(f"plan {recorded.id} — {regles or ''} {modele or ''} au {jour:%d/%m/%Y} : "
                f"{n} {concernees} sur {recorded.examinees} ({seconds} s)".replace("  ", " "))
     click.echo(f"dû avant {montant(_dec(t['du_avant_eur']))}, après {montant(_dec(t['du_apres_eur']))} "

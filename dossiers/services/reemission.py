@@ -117,7 +117,9 @@ def reissue_item(app: Any, plan_id: str, convention_id: str, *, today: date, now
 
     item = app.catalog.plan_item(plan_id, convention_id)
     plan_ = app.catalog.get_plan(plan_id)
-    if item is None or plan_ is None:
+    if plan_ is None:
+        raise ChangementRefuse(f"Plan {plan_id} inconnu.", code=ErrorCode.PLAN_INTROUVABLE)
+    if item is None:
         raise ChangementRefuse(f"Pas de convention {convention_id} dans le plan {plan_id}.",
                                code=ErrorCode.CONVENTION_INTROUVABLE)
     if item.statut == ItemStatut.EMISE:

@@ -107,3 +107,14 @@ def test_pydantic_types_are_answered_with_conum_codes(api):
     r = client.post("/v1/dossiers", headers=headers, json={**demande(), "inconnu": 1})
     assert r.status_code == 422
     assert {e["code"] for e in r.json()["erreurs"]} == {"champ_inconnu"}
+
+
+def test_every_route_declares_the_statuses_it_can_answer(api):
+    client, _, _ = api
+    for path, operations in client.get("/v1/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            declared = set(operation["responses"])
+            if path.startswith("/v1/"):
+                assert {"401", "422", "429", "503"} <= declared, (method, path)
+            if method == "post":
+                assert "413" in declared, (method, path)  # every body is counted while it streams in

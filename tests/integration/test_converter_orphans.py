@@ -256,7 +256,10 @@ def test_a_command_with_its_own_pool_leaves_no_soffice_after_a_sigterm_to_its_gr
     try:
         me = psutil.Process(owner.pid)
         deadline = time.monotonic() + READY_TIMEOUT
-        while sum(p.name() == "soffice.bin" for p in (tracked := converters_of(me))) < 2:  # its pool is up
+        while True:
+            tracked = converters_of(me)
+            if sum(p.name() == "soffice.bin" for p in tracked) >= 2:  # its pool is up
+                break
             assert owner.poll() is None and time.monotonic() < deadline, "aucun convertisseur démarré"
             time.sleep(0.2)
         left = survivors_after_kill(owner, signal.SIGTERM)

@@ -69,3 +69,29 @@ def test_durations_rates_and_the_end_of_a_batch_read_well():
     assert _temps(52.0, 130, 0, finished=True) == "terminé en 52 s · 2,5/s"
     assert _temps(3.0, 0, 40, finished=False) == "écoulé 3 s · débit en cours de mesure"
     assert _temps(10.0, 20, 40, finished=False) == "écoulé 10 s · 2,0/s · reste environ 20 s"
+
+
+def test_seed_refuses_a_catalog_holding_conventions_it_did_not_make():
+    from types import SimpleNamespace
+
+    import pytest
+
+    from dossiers.entrypoints.cli_reemission import _refuse_real_catalog
+    from dossiers.errors import ConumError
+
+    class Catalogue:
+        def __init__(self, *structures: str) -> None:
+            self.structures = structures
+
+        def conventions_par_structure(self) -> dict[str, list]:
+            return {s: [] for s in self.structures}
+
+    def app(*structures: str) -> SimpleNamespace:
+        return SimpleNamespace(catalog=Catalogue(*structures),
+                               settings=SimpleNamespace(effective_database_url="postgresql://u:mdp@base/conum"))
+
+    _refuse_real_catalog(app("STR-S1-000001", "STR-S16-000150"))  # seeded only: fine
+    with pytest.raises(ConumError) as refused:
+        _refuse_real_catalog(app("STR-S1-000001", "STR-000123"))
+    assert refused.value.code == "catalogue_reel" and "STR-000123" in refused.value.message
+    assert "mdp" not in refused.value.message and "--force" in refused.value.message

@@ -65,14 +65,11 @@ class ArchiveCatalog:
     def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None,
                       version: int | None = None, certificat_sha256: str | None = None) -> list[ArchiveRecord]:
         stmt = select(ArchiveRow).order_by(ArchiveRow.id)
-        if certificat_sha256 is not None:
-            stmt = stmt.where(ArchiveRow.certificat_sha256 == certificat_sha256)
-        if version is not None:
-            stmt = stmt.where(ArchiveRow.version == version)
-        if sha256 is not None:
-            stmt = stmt.where(ArchiveRow.sha256 == sha256)
-        if convention_id is not None:
-            stmt = stmt.where(ArchiveRow.convention_id == convention_id)
+        for column, value in ((ArchiveRow.version, version), (ArchiveRow.sha256, sha256),
+                              (ArchiveRow.convention_id, convention_id),
+                              (ArchiveRow.certificat_sha256, certificat_sha256)):
+            if value is not None:
+                stmt = stmt.where(column == value)
         with self._read("la recherche des copies archivées") as session:  # type: ignore[attr-defined]
             records = [_record(row) for row in session.scalars(stmt)]
         return self._with_decisions(records)

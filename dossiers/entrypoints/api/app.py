@@ -30,7 +30,7 @@ from dossiers.entrypoints.api import (
     schemas,
 )
 from dossiers.entrypoints.api.context import ApiContext
-from dossiers.entrypoints.api.errors import install_handlers
+from dossiers.entrypoints.api.errors import declare_body_limit, install_handlers
 from dossiers.entrypoints.api.gate import Gate, JsonGuard
 from dossiers.entrypoints.api.limits import BodyLimit
 from dossiers.entrypoints.api.security import RateLimiter
@@ -165,6 +165,7 @@ def create_app(app: Any = None, settings: Settings | None = None) -> FastAPI:
             components["DemandeIn"] = demande
             components["Changement"] = changement
             components["EvenementPoste"] = evenement
+            declare_body_limit(spec)
             api.openapi_schema = spec
         return api.openapi_schema
 

@@ -33,7 +33,7 @@ from dossiers.domain.demande import error_path, field_code, french_message
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 from dossiers.entrypoints.api.schemas import Erreur
 
-__all__ = ["ApiError", "install_handlers", "RESPONSES", "responses"]
+__all__ = ["ApiError", "install_handlers", "RESPONSES", "responses", "declare_body_limit"]
 
 log = logging.getLogger("conum.api")
 
@@ -171,6 +171,17 @@ _DESCRIPTIONS = {
 RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Erreur, "description": text} for status, text in _DESCRIPTIONS.items()
 }
+
+
+def declare_body_limit(spec: dict[str, Any]) -> None:
+    """Every operation that takes a body can answer 413 (bodies are counted while they stream in, before
+    any route runs): the OpenAPI document says so for each, whatever its route declared."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", {
+                    "description": _DESCRIPTIONS[413],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}})
 
 
 def responses(*statuses: int, **extra: Any) -> dict[int | str, dict[str, Any]]:

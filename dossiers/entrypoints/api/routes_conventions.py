@@ -50,7 +50,7 @@ def _structure(s: Any) -> dict[str, Any]:
 
 
 @router.post("/conventions", status_code=202, response_model=schemas.TacheSoumise, response_model_exclude_none=True,
-             responses=responses(403, 404, 409), summary="Générer la convention d'un dossier complet",
+             responses=responses(403, 404, 409, 413), summary="Générer la convention d'un dossier complet",
              description="Le dossier doit être complet : toutes les pièces requises valides, ou acceptées par un "
                          "instructeur (409 dossier_incomplet, 409 dossier_a_verifier sinon).")
 def post_convention(body: schemas.NouvelleConvention, request: Request,
