@@ -177,6 +177,8 @@ def deliver_webhooks(webhook_id: str) -> dict[str, Any]:
     app = runtime.app()
     with httpx.Client(follow_redirects=False) as http:
         done = deliver(app, webhook_id, now=app.clock.now(), http=http)
+    if done.restantes:  # more than one batch was waiting: the next batch follows
+        deliver_webhooks.send(webhook_id)
     return {"webhook_id": webhook_id, "livrees": done.livrees, "abandonnees": done.abandonnees}
 
 

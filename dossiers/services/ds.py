@@ -35,7 +35,7 @@ from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.ds_mapping import Correspondance, DossierDs, PieceDs, load_correspondance, map_dossier
 from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
-from dossiers.errors import ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide
+from dossiers.errors import ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide, DsIndisponible
 from dossiers.services.generation import demande_digest
 
 __all__ = ["load_mapping", "sync_demarche", "Rapport", "Submit", "fichier_cle"]
@@ -265,7 +265,14 @@ def sync_demarche(app: Any, client: Any, correspondance: Correspondance, *, now:
     run = _Run(app, client, correspondance, submit, now, Rapport(correspondance.demarche, dry_run), progress)
     demarche = correspondance.demarche
     for failed in app.catalog.ds_dossiers(demarche, statut="erreur"):
-        run.dossier(client.execute(DOSSIER, {"number": failed.number})["dossier"], retry=True)
+        try:
+            node = client.execute(DOSSIER, {"number": failed.number})["dossier"]
+        except DsIndisponible:
+            raise
+        except DsError as exc:  # e.g. deleted on DS since: noted, the others go on
+            run.error(failed.number, exc, known=failed)
+            continue
+        run.dossier(node, retry=True)
         if progress:
             progress(1, None)
     state = app.catalog.ds_synchro(demarche)
