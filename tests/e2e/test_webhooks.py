@@ -86,6 +86,8 @@ def test_a_portal_receives_its_job_end_signed_and_nothing_of_others(api: Api, tm
     cli = run(["webhooks", "deliveries", "--json"], tmp_path)
     assert cli.returncode == 0, cli.stderr
     assert [d["statut"] for d in json.loads(cli.stdout)["livraisons"]] == ["livree"]
+    listed = run(["webhooks", "list"], tmp_path)
+    assert listed.returncode == 0 and hook["id"] in listed.stdout and "tous les événements" in listed.stdout
 
     assert api.call("portail", "DELETE", f"/v1/webhooks/{hook['id']}").status_code == 204
     assert api.call("portail", "GET", "/v1/webhooks").json() == []
