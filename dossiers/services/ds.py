@@ -35,7 +35,8 @@ from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.ds_mapping import Correspondance, DossierDs, PieceDs, load_correspondance, map_dossier
 from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
-from dossiers.errors import ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide, DsIndisponible
+from dossiers.errors import (ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide, DsIndisponible,
+                             StructureFigee)
 from dossiers.services.generation import demande_digest
 
 __all__ = ["load_mapping", "sync_demarche", "Rapport", "Submit", "fichier_cle"]
@@ -146,7 +147,7 @@ class _Run:
         if not self.dry:
             try:
                 self._open(demande, dossier_id, outcome["demande_modifiee"])
-            except (DossierError, DemandeInvalide) as exc:
+            except (DossierError, DemandeInvalide, StructureFigee) as exc:  # refused for this dossier alone
                 return self.error(number, exc, mapped.ds_id, mapped.updated_at, known)
             for piece in pieces:
                 try:

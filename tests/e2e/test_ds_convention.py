@@ -87,6 +87,13 @@ def test_the_convention_goes_to_ds_and_its_signed_copy_comes_back_archived(app: 
     time.sleep(0.5)
     assert len(fake.sent("createDirectUpload")) == 1 and len(attached()) == 1  # the convention sent once
 
+    # the structure's facts changed on DS after its convention was issued: refused for this dossier, said why
+    renamed = champs_exemple(1, postes=POSTES)
+    next(c for c in renamed if c["label"] == "Dénomination").update(stringValue="Commune renommée")
+    fake.put_dossier(DEMARCHE, 1, renamed)
+    refused = sync(app, fake)
+    assert [(e["number"], e["code"]) for e in refused.erreurs] == [(1, "structure_figee")]
+
 
 @pytest.mark.parametrize("app", ["accepter"], indirect=True)
 def test_or_the_dossier_is_accepted_with_the_convention_as_justificatif(app: App, fake: FakeDs) -> None:
