@@ -143,7 +143,7 @@ class _Run:
                                    "pieces": [{"kind": str(p.kind), "poste_id": p.poste_id,
                                                "filename": p.file.get("filename")} for p in pieces]}
         failures: list[dict[str, Any]] = []
-        first_job = len(self.rapport.jobs)
+        first_job, copies = len(self.rapport.jobs), self.rapport.copies_signees
         if not self.dry:
             try:
                 self._open(demande, dossier_id, outcome["demande_modifiee"])
@@ -155,7 +155,10 @@ class _Run:
                 except DsFichierInvalide as exc:
                     failures.append({**exc.to_dict(), "filename": piece.file.get("filename")})
             failures += self._signed_copies(node, mapped, demande)
-        self.rapport.importes.append(outcome)
+        if outcome["demande_modifiee"] or pieces or self.rapport.copies_signees > copies:
+            self.rapport.importes.append(outcome)
+        else:  # touched on DS (a message, an annotation: ours too) without a change conum takes
+            self.rapport.inchanges += 1
         if failures:  # the dossier is asked for again next run: its refused files are downloaded again
             self.error(number, DsFichierInvalide("; ".join(f["message"] for f in failures)), mapped.ds_id,
                        mapped.updated_at, DsDossier(self.c.demarche, number, mapped.ds_id, dossier_id, None, sha,
