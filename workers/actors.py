@@ -22,6 +22,7 @@ from dossiers.errors import (
     ConventionConflict,
     DemandeInvalide,
     DossierError,
+    DsError,
     DsIndisponible,
     ErrorCode,
     RulesError,
@@ -36,6 +37,7 @@ from workers.middleware import configure_job_log
 __all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
            "reissue_convention",
            "PieceRefusee", "deliver_webhooks", "on_job_end", "ds_write_back", "ds_write_back_convention", "DS_ACTORS",
+           "EcritureRefusee",
            "MAX_JSON_BYTES", "ACTORS"]
 
 MAX_JSON_BYTES = 1_000_000
@@ -162,9 +164,25 @@ def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
 _WEBHOOK_RETRY = {"max_retries": 40, "min_backoff": 5_000, "max_backoff": 3_600_000}
 _OWN_ACTORS = {"deliver_webhooks", "ds_write_back", "ds_write_back_convention"}
 # DS writes: DS unavailable (or the dossier's check not ended yet) is retried from 5 s up to 10 min
-# between attempts; a write DS refuses is not retried (its error is the job's)
-_DS_RETRY = {"max_retries": 30, "min_backoff": 5_000, "max_backoff": 600_000,
-             "retry_when": lambda retries, exc: isinstance(exc, DsIndisponible) and retries < 30}
+# between attempts; a write DS refuses (EcritureRefusee) is not retried: its error is the job's
+_DS_RETRY = {"max_retries": 30, "min_backoff": 5_000, "max_backoff": 600_000}
+
+
+class EcritureRefusee(ConumError):
+    """DS refused a write (read-only token, unknown instructeur or annotation…): never retried."""
+
+    code = ErrorCode.DS_REFUS
+
+
+def _send(actor: dramatiq.Actor, *args: Any) -> None:
+    """Enqueue a follow-up message. In process (no broker) it is tried once, as ``submit`` does: its retries
+    would hold the command or the request that ended the job (a delivery left pending goes with the next)."""
+    from workers.broker import is_local
+
+    if is_local(actor.broker):
+        actor.send_with_options(args=args, max_retries=0)
+    else:
+        actor.send(*args)
 
 
 @dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_WEBHOOK_RETRY)
@@ -177,6 +195,8 @@ def deliver_webhooks(webhook_id: str) -> dict[str, Any]:
     app = runtime.app()
     with httpx.Client(follow_redirects=False) as http:
         done = deliver(app, webhook_id, now=app.clock.now(), http=http)
+    if done.restantes:  # more than one batch was waiting: the next batch follows
+        _send(deliver_webhooks, webhook_id)
     return {"webhook_id": webhook_id, "livrees": done.livrees, "abandonnees": done.abandonnees}
 
 
@@ -188,29 +208,39 @@ def _ds(app: Any, demarche: int) -> tuple[Any, Any]:
     return DsClient(s.ds_api_url, s.ds_api_token or ""), load_mapping(s.ds_config_dir, demarche)
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_DS_RETRY)
+def _write(call: Any) -> Any:
+    """A DS write: DS unavailable stays transient (retried), any other DS error is a refusal."""
+    try:
+        return call()
+    except DsIndisponible:
+        raise
+    except DsError as exc:
+        raise EcritureRefusee(exc.message) from exc
+
+
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=(EcritureRefusee,), **_DS_RETRY)
 def ds_write_back(demarche: int, number: int, dossier_id: str, jobs: list[str]) -> dict[str, Any]:
     """The annotation and message of a DS dossier's check, once its jobs have ended (``services.ds_ecriture``)."""
     from dossiers.services.ds_ecriture import ecrire_controle
 
     app = runtime.app()
-    client, correspondance = _ds(app, demarche)
+    client, correspondance = _write(lambda: _ds(app, demarche))
     with client:
-        done = ecrire_controle(app, client, correspondance, number=number, dossier_id=dossier_id, jobs=jobs,
-                               now=app.clock.now())
+        done = _write(lambda: ecrire_controle(app, client, correspondance, number=number, dossier_id=dossier_id,
+                                              jobs=jobs, now=app.clock.now()))
     return {"demarche": demarche, "number": number, "dossier_id": dossier_id, "ecritures": done}
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_DS_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=(EcritureRefusee,), **_DS_RETRY)
 def ds_write_back_convention(demarche: int, number: int, convention_id: str, version: int) -> dict[str, Any]:
     """An issued convention (or avenant) sent to its DS dossier (``services.ds_ecriture``)."""
     from dossiers.services.ds_ecriture import ecrire_convention
 
     app = runtime.app()
-    client, correspondance = _ds(app, demarche)
+    client, correspondance = _write(lambda: _ds(app, demarche))
     with client:
-        done = ecrire_convention(app, client, correspondance, number=number, convention_id=convention_id,
-                                 version=version, now=app.clock.now())
+        done = _write(lambda: ecrire_convention(app, client, correspondance, number=number,
+                                                convention_id=convention_id, version=version, now=app.clock.now()))
     return {"demarche": demarche, "number": number, "convention_id": convention_id, "ecritures": done}
 
 
@@ -230,7 +260,7 @@ def _convention_to_ds(app: Any, job: Any) -> None:
         return
     ds = app.catalog.ds_dossier_of(dossier_id_for(convention.structure_id, convention.vague))
     if ds is not None:
-        ds_write_back_convention.send(ds.demarche, ds.number, r["convention_id"], int(r["version"]))
+        _send(ds_write_back_convention, ds.demarche, ds.number, r["convention_id"], int(r["version"]))
 
 
 def on_job_end(app: Any, job_id: str) -> None:
@@ -242,7 +272,7 @@ def on_job_end(app: Any, job_id: str) -> None:
     if job is None or job.actor in _OWN_ACTORS:
         return
     for webhook_id in record_evenements(app, job, now=app.clock.now()):
-        deliver_webhooks.send(webhook_id)
+        _send(deliver_webhooks, webhook_id)
     _convention_to_ds(app, job)
 
 

@@ -177,12 +177,12 @@ def _raw(champ: dict[str, Any]) -> Any:
 def _convert(path: str, value: Any, traductions: dict[str, dict[str, str]]) -> Any:
     if isinstance(value, str) and path in traductions:
         value = traductions[path].get(value, value)
-    if path in _INTS or path.endswith(tuple("." + p for p in ("vague", "nombre_postes"))):
+    if path in _INTS:
         try:
             return int(str(value).replace(" ", ""))
         except ValueError:
             raise ValueError(f"nombre entier attendu, reçu « {value} »") from None
-    if path in _BOOLS or any(path.endswith("." + b) for b in _BOOLS):
+    if path in _BOOLS:
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()

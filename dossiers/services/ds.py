@@ -35,7 +35,8 @@ from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.ds_mapping import Correspondance, DossierDs, PieceDs, load_correspondance, map_dossier
 from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
-from dossiers.errors import ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide
+from dossiers.errors import (ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide, DsIndisponible,
+                             StructureFigee)
 from dossiers.services.generation import demande_digest
 
 __all__ = ["load_mapping", "sync_demarche", "Rapport", "Submit", "fichier_cle"]
@@ -142,11 +143,11 @@ class _Run:
                                    "pieces": [{"kind": str(p.kind), "poste_id": p.poste_id,
                                                "filename": p.file.get("filename")} for p in pieces]}
         failures: list[dict[str, Any]] = []
-        first_job = len(self.rapport.jobs)
+        first_job, copies = len(self.rapport.jobs), self.rapport.copies_signees
         if not self.dry:
             try:
                 self._open(demande, dossier_id, outcome["demande_modifiee"])
-            except (DossierError, DemandeInvalide) as exc:
+            except (DossierError, DemandeInvalide, StructureFigee) as exc:  # refused for this dossier alone
                 return self.error(number, exc, mapped.ds_id, mapped.updated_at, known)
             for piece in pieces:
                 try:
@@ -154,7 +155,10 @@ class _Run:
                 except DsFichierInvalide as exc:
                     failures.append({**exc.to_dict(), "filename": piece.file.get("filename")})
             failures += self._signed_copies(node, mapped, demande)
-        self.rapport.importes.append(outcome)
+        if outcome["demande_modifiee"] or pieces or self.rapport.copies_signees > copies:
+            self.rapport.importes.append(outcome)
+        else:  # touched on DS (a message, an annotation: ours too) without a change conum takes
+            self.rapport.inchanges += 1
         if failures:  # the dossier is asked for again next run: its refused files are downloaded again
             self.error(number, DsFichierInvalide("; ".join(f["message"] for f in failures)), mapped.ds_id,
                        mapped.updated_at, DsDossier(self.c.demarche, number, mapped.ds_id, dossier_id, None, sha,
@@ -265,7 +269,14 @@ def sync_demarche(app: Any, client: Any, correspondance: Correspondance, *, now:
     run = _Run(app, client, correspondance, submit, now, Rapport(correspondance.demarche, dry_run), progress)
     demarche = correspondance.demarche
     for failed in app.catalog.ds_dossiers(demarche, statut="erreur"):
-        run.dossier(client.execute(DOSSIER, {"number": failed.number})["dossier"], retry=True)
+        try:
+            node = client.execute(DOSSIER, {"number": failed.number})["dossier"]
+        except DsIndisponible:
+            raise
+        except DsError as exc:  # e.g. deleted on DS since: noted, the others go on
+            run.error(failed.number, exc, known=failed)
+            continue
+        run.dossier(node, retry=True)
         if progress:
             progress(1, None)
     state = app.catalog.ds_synchro(demarche)

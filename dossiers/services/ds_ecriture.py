@@ -17,7 +17,8 @@ a redelivered message or a second sync never writes twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dossiers.adapters.ds.queries import ACCEPTER, ANNOTATION_TEXT, ENVOYER_MESSAGE, ETAT
 from dossiers.domain.ds_ecriture import annotation_controle, ecriture_cle, message_convention, message_pieces, reference
@@ -94,10 +95,12 @@ def ecrire_controle(app: Any, client: Any, c: Correspondance, *, number: int, do
             raise DsError(f"Annotation privée « {e.annotation} » introuvable sur le dossier DS n° {number} "
                           "(section [ecriture] de la correspondance).")
         text = annotation_controle(view)
+
+        def annotate() -> None:
+            w.mutation(ANNOTATION_TEXT, "dossierModifierAnnotationText", {"annotationId": champ["id"], "value": text})
+
         w.write("annotation", ecriture_cle("annotation", c.demarche, number, text), {"value": text},
-                lambda: champ.get("stringValue") == text,
-                lambda: w.mutation(ANNOTATION_TEXT, "dossierModifierAnnotationText",
-                                   {"annotationId": champ["id"], "value": text}) and None)
+                lambda: champ.get("stringValue") == text, annotate)
     if e.message_pieces and (body := message_pieces(view)) is not None:
         w.message("message_pieces", ecriture_cle("message_pieces", c.demarche, number, body), body)
     return w.out

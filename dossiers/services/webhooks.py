@@ -235,4 +235,5 @@ def deliver(app: Any, webhook_id: str, *, now: datetime, http: Any) -> Livrees:
         app.catalog.livraison_tentee(livraison.id, statut="en_attente", http=status, erreur=error, now=now)
         raise WebhookIndisponible(f"Webhook {webhook_id} : livraison {livraison.id} non acceptée ({error}) ; "
                                   f"{len(pending) - i} en attente, nouvel essai plus tard.")
-    return Livrees(sent, dropped, 0)
+    left = len(app.catalog.livraisons(webhook_id=webhook_id, statut="en_attente", limit=1))  # beyond this batch
+    return Livrees(sent, dropped, left)

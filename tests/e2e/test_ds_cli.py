@@ -66,3 +66,45 @@ def test_a_missing_token_is_a_clear_error(tmp_path: Path, fake: FakeDs) -> None:
     assert result.returncode == 3 and "DS_API_TOKEN" in result.stderr and "Traceback" not in result.stderr
     wrong = run(["ds", "sync", "--demarche", str(DEMARCHE), "--json"], tmp_path, extra_env=env | {"DS_API_TOKEN": "faux"})
     assert wrong.returncode == 3 and json.loads(wrong.stdout)["error"]["code"] == "ds_refus"
+
+
+def test_the_procfile_ds_line_runs_again_and_again_until_stopped(tmp_path: Path, fake: FakeDs) -> None:
+    """The Procfile's ``ds`` line as written (the démarche from DS_DEMARCHE), with a 5 s interval: a pass,
+    then the next one finds what changed on DS in between; SIGTERM stops it."""
+    import shlex
+    import signal
+    import subprocess
+    import time
+
+    from dossiers.settings import ROOT
+    from tests.e2e.test_cli import CONUM
+
+    if os.environ.get("BROKER_URL"):
+        pytest.skip("the CLI runs the jobs in its own process here")
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("ds:"))
+    argv = shlex.split(line.partition(":")[2])
+    assert argv[0] == "conum"
+    fake.put_dossier(DEMARCHE, 1, champs_exemple(1))
+    env = {**os.environ, **env_for(tmp_path, fake), "CONUM_VAR_DIR": str(tmp_path / "var"), "DS_DEMARCHE": str(DEMARCHE)}
+    out, err = tmp_path / "ds.out", tmp_path / "ds.err"
+    with out.open("w") as sink, err.open("w") as log:  # stderr: the jobs' JSON log lines
+        proc = subprocess.Popen([*CONUM, *argv[1:], "--interval", "5", "--json"], stdout=sink, stderr=log, env=env,
+                                cwd=tmp_path)
+        try:
+            def passes() -> list[dict]:
+                return [json.loads(x) for x in out.read_text().splitlines() if x.startswith("{")]
+
+            deadline = time.monotonic() + 120
+            while len(passes()) < 1:
+                assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
+                time.sleep(0.1)
+            fake.put_dossier(DEMARCHE, 2, champs_exemple(2))
+            while len(passes()) < 2:
+                assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
+                time.sleep(0.1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+    first, second = passes()[:2]
+    assert [d["number"] for d in first["importes"]] == [1]
+    assert [d["number"] for d in second["importes"]] == [2]

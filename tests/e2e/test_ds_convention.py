@@ -33,12 +33,25 @@ def fake() -> Iterator[FakeDs]:
         yield ds
 
 
-@pytest.fixture
-def app(tmp_path: Path, fake: FakeDs, pool: Any, pki: Any) -> Iterator[App]:
+@pytest.fixture(params=["message"])
+def app(tmp_path: Path, fake: FakeDs, pool: Any, pki: Any, request: pytest.FixtureRequest) -> Iterator[App]:
     if os.environ.get("BROKER_URL"):
         pytest.skip("the jobs run in process here")
-    with ds_app(tmp_path, fake, converter=pool, signature_trust_roots=pki.racines) as application:
+    with ds_app(tmp_path, fake, converter=pool, signature_trust_roots=pki.racines,
+                remplacer={'convention = "message"': f'convention = "{request.param}"'}) as application:
         yield application
+
+
+def issue(app: App, fake: FakeDs) -> None:
+    """The dossier imported from DS, then its convention generated as POST /v1/conventions does."""
+    from workers.actors import ACTORS
+    from workers.submit import store_json, submit
+
+    fake.put_dossier(DEMARCHE, 1, champs_exemple(1, postes=POSTES))
+    assert sync(app, fake).erreurs == []
+    demande = app.catalog.get_dossier_demande("DOS-V2-STR-000001")
+    job = submit(app, ACTORS["generate"], {"demande_key": store_json(app, demande)})
+    assert job.status is JobStatus.SUCCEEDED, job.error
 
 
 def wait_for(predicate: Any, timeout: float = 120) -> None:
@@ -49,14 +62,7 @@ def wait_for(predicate: Any, timeout: float = 120) -> None:
 
 
 def test_the_convention_goes_to_ds_and_its_signed_copy_comes_back_archived(app: App, fake: FakeDs, pki: Any) -> None:
-    from workers.actors import ACTORS
-    from workers.submit import store_json, submit
-
-    fake.put_dossier(DEMARCHE, 1, champs_exemple(1, postes=POSTES))
-    assert sync(app, fake).erreurs == []
-    demande = app.catalog.get_dossier_demande("DOS-V2-STR-000001")
-    job = submit(app, ACTORS["generate"], {"demande_key": store_json(app, demande)})  # as POST /v1/conventions
-    assert job.status is JobStatus.SUCCEEDED, job.error
+    issue(app, fake)
 
     def attached() -> list[dict[str, Any]]:
         return [m for m in fake.dossiers[1]["messages"] if m["attachments"] and m["email"] == INSTRUCTEUR_EMAIL]
@@ -80,3 +86,24 @@ def test_the_convention_goes_to_ds_and_its_signed_copy_comes_back_archived(app: 
     assert (again.copies_signees, again.telecharges, again.jobs) == (0, 0, [])
     time.sleep(0.5)
     assert len(fake.sent("createDirectUpload")) == 1 and len(attached()) == 1  # the convention sent once
+
+    # the structure's facts changed on DS after its convention was issued: refused for this dossier, said why
+    renamed = champs_exemple(1, postes=POSTES)
+    next(c for c in renamed if c["label"] == "Dénomination").update(stringValue="Commune renommée")
+    fake.put_dossier(DEMARCHE, 1, renamed)
+    refused = sync(app, fake)
+    assert [(e["number"], e["code"]) for e in refused.erreurs] == [(1, "structure_figee")]
+
+
+@pytest.mark.parametrize("app", ["accepter"], indirect=True)
+def test_or_the_dossier_is_accepted_with_the_convention_as_justificatif(app: App, fake: FakeDs) -> None:
+    """``convention = "accepter"``: dossierAccepter once, its justificatif the uploaded PDF of the convention."""
+    issue(app, fake)
+    wait_for(lambda: fake.dossiers[1]["state"] == "accepte")
+    [accepted] = fake.sent("dossierAccepter")
+    [upload] = fake.sent("createDirectUpload")
+    blob = accepted["justificatif"].removeprefix("signed-")
+    ref = app.catalog.get_convention(CID).current.document("pdf")
+    assert fake.uploads[blob]["data"] == app.storage.get(ref.key, sha256=ref.sha256)
+    assert upload["filename"] == "CN-V2-STR-000001-v1.pdf" and fake.sent("dossierEnvoyerMessage")[0]["body"]
+    assert all(m["attachments"] == [] for m in fake.dossiers[1]["messages"])  # no message carried the PDF

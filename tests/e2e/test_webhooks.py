@@ -86,6 +86,8 @@ def test_a_portal_receives_its_job_end_signed_and_nothing_of_others(api: Api, tm
     cli = run(["webhooks", "deliveries", "--json"], tmp_path)
     assert cli.returncode == 0, cli.stderr
     assert [d["statut"] for d in json.loads(cli.stdout)["livraisons"]] == ["livree"]
+    listed = run(["webhooks", "list"], tmp_path)
+    assert listed.returncode == 0 and hook["id"] in listed.stdout and "tous les événements" in listed.stdout
 
     assert api.call("portail", "DELETE", f"/v1/webhooks/{hook['id']}").status_code == 204
     assert api.call("portail", "GET", "/v1/webhooks").json() == []
@@ -97,3 +99,24 @@ def test_a_private_or_odd_destination_is_refused_with_a_french_message(api: Api,
     r = api.call("portail", "POST", "/v1/webhooks", json={"url": url})
     assert r.status_code == 422 and r.json()["code"] == "webhook_refuse", r.text
     assert api.call("portail", "GET", "/v1/webhooks").json() == []
+
+
+def test_a_receiver_down_holds_nothing_and_gets_every_event_in_order_with_the_next(api: Api) -> None:
+    """In process (no broker) a delivery is tried once: a receiver down does not hold the request; the next
+    event's delivery sends what was left first, then the new one, each verified once."""
+    receiver = Receiver(_free_port())
+    hook = api.call("portail", "POST", "/v1/webhooks", json={"url": receiver.url, "evenements": ["job.termine"]}).json()
+    receiver.secret = hook["secret"]
+    started = time.monotonic()
+    first = api.call("portail", "POST", "/v1/dossiers", json=demande()).json()["job_id"]
+    assert time.monotonic() - started < 20
+
+    def log() -> list[dict]:
+        return api.call("portail", "GET", f"/v1/webhooks/{hook['id']}/livraisons").json()
+
+    wait_for(lambda: [(d["statut"], d["tentatives"]) for d in log()] == [("en_attente", 1)])
+    with receiver.running():
+        second = api.call("portail", "POST", "/v1/dossiers", json=demande()).json()["job_id"]
+        wait_for(lambda: len(receiver.received) == 2)
+    assert [e["data"]["job_id"] for e in receiver.received] == [first, second] and receiver.refused == []
+    assert [d["statut"] for d in log()] == ["livree", "livree"]

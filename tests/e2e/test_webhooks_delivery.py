@@ -17,7 +17,7 @@ from dossiers.bootstrap import App
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.errors import WebhookError, WebhookIndisponible
 from dossiers.services.acces import create_token
-from dossiers.services.webhooks import check_destination, deliver, record_evenements, register
+from dossiers.services.webhooks import check_destination, deliver, evenements_de_tache, record_evenements, register
 from dossiers.settings import Settings
 from tests.conftest import _free_port
 from tests.fixtures.webhook_receiver import Receiver
@@ -132,3 +132,24 @@ def test_the_allow_list_admits_a_loopback_receiver_and_nothing_else() -> None:
     check_destination("http://127.0.0.1:8080/x", ("127.0.0.0/8",))
     with pytest.raises(WebhookError):
         check_destination("http://10.0.0.1/x", ("127.0.0.1",))
+
+
+def test_the_events_of_a_job_end_are_named_by_its_actor_and_result() -> None:
+    """Pure: job.termine always; the convention events from the results of the convention actors; a stable
+    id per (job, event), so a job end tracked twice is the same event."""
+    def kinds(actor: str, status: str, result: dict | None) -> list[str]:
+        return [kind for _, kind, _ in evenements_de_tache("j1", actor, status, result, None)]
+
+    assert kinds("validate_piece", "failed", None) == ["job.termine"]
+    assert kinds("generate_convention", "succeeded", {"convention_id": "CN", "version": 1, "nouvelle": True}) == [
+        "job.termine", "convention.emise"]
+    assert kinds("generate_convention", "succeeded", {"convention_id": "CN", "version": 1, "nouvelle": False}) == [
+        "job.termine"]  # the same demande again: nothing new was issued
+    assert kinds("amend_convention", "succeeded", {"convention_id": "CN", "version": 2, "nouvelle": True}) == [
+        "job.termine", "convention.avenant"]
+    for statut, kind in (("archive", "copie_signee.archivee"), ("a_verifier", "copie_signee.a_verifier"),
+                         ("refuse", "copie_signee.refusee")):
+        assert kinds("archive_signed_copy", "succeeded", {"convention_id": "CN", "statut": statut}) == [
+            "job.termine", kind]
+    first, again = (evenements_de_tache("j1", "validate_piece", "succeeded", {}, None) for _ in range(2))
+    assert first[0][0] == again[0][0] != evenements_de_tache("j2", "validate_piece", "succeeded", {}, None)[0][0]

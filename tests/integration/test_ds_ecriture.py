@@ -1,5 +1,7 @@
 """Writing back to DS once: the check's annotation and the applicant's message, through the real
-``ds_write_back`` actor retried by Dramatiq (in-process broker) after DS failed or lost an answer."""
+``ds_write_back`` actor run again after DS failed or lost an answer. In process a job is tried once
+(``workers.submit``): its retry is the same job submitted again, which runs the same message (id
+included) as Dramatiq's Retries does on a broker after its backoff."""
 
 from __future__ import annotations
 
@@ -42,6 +44,16 @@ def write_back_job(app: App, timeout: float = 90) -> Any:
         time.sleep(0.1)
 
 
+def retried(app: App, job: Any) -> Any:
+    from workers.actors import ds_write_back
+    from workers.submit import submit
+
+    assert (job.status, job.attempts, job.error["code"]) == (JobStatus.FAILED, 1, "ds_indisponible"), job
+    again = submit(app, ds_write_back, job.args)
+    assert again.id == job.id
+    return again
+
+
 def test_a_failed_message_is_sent_once_by_the_retried_actor(app: App, fake: FakeDs) -> None:
     """DS answers 503 to the message after the annotation went through: the retried actor sends the
     message, never the annotation again; a redelivery after success writes nothing."""
@@ -50,7 +62,8 @@ def test_a_failed_message_is_sent_once_by_the_retried_actor(app: App, fake: Fake
     fake.put_dossier(DEMARCHE, 1, champs_exemple(1, fichiers={"rib": [rib(fake, 1)]}))
     fake.fail_next(1, 503, after=4)  # the page, the download, the dossier's state, the annotation: then the message
     sync(app, fake)
-    job = write_back_job(app)
+    assert len(fake.sent("dossierModifierAnnotationText")) == 1 and fake.sent("dossierEnvoyerMessage") == []
+    job = retried(app, write_back_job(app))
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2), job.error
     assert len(fake.sent("dossierModifierAnnotationText")) == 1 and len(fake.sent("dossierEnvoyerMessage")) == 1
     assert job.result["ecritures"] == {"annotation": "deja_envoye", "message_pieces": "envoye"}
@@ -67,7 +80,7 @@ def test_a_write_whose_answer_was_lost_is_found_on_ds_not_sent_again(app: App, f
     fake.put_dossier(DEMARCHE, 1, champs_exemple(1))
     fake.lose_answers = 1
     sync(app, fake)
-    job = write_back_job(app)
+    job = retried(app, write_back_job(app))
     assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2), job.error
     assert job.result["ecritures"] == {"annotation": "retrouve", "message_pieces": "envoye"}
     assert len(fake.sent("dossierModifierAnnotationText")) == 1 and len(fake.sent("dossierEnvoyerMessage")) == 1

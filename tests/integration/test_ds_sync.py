@@ -25,18 +25,20 @@ def fake() -> Iterator[FakeDs]:
         yield ds
 
 
-@pytest.fixture
+@pytest.fixture(params=[False])
 def app(tmp_path: Path, fake: FakeDs, request: pytest.FixtureRequest) -> Iterator[App]:
+    """``param``: whether the mapping writes back to DS (only where a test counts DS's writes: the others
+    count DS's requests)."""
     if os.environ.get("BROKER_URL"):
         pytest.skip("the sync's jobs run in process here")
-    # the write-back (tests/integration/test_ds_ecriture.py) only where a test counts DS's writes
-    with ds_app(tmp_path, fake, ecriture="200" in request.node.name) as application:
+    with ds_app(tmp_path, fake, ecriture=request.param) as application:
         yield application
 
 
 sync = synchronise
 
 
+@pytest.mark.parametrize("app", [True], indirect=True)
 def test_200_dossiers_are_taken_in_one_run_then_only_what_changed(app: App, fake: FakeDs) -> None:
     """200 dossiers over two pages (with 429s on the way) give 200 dossiers and their pieces; a second run
     downloads and submits nothing; then only the changed dossiers are taken, a replaced file as a new piece."""
