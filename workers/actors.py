@@ -281,7 +281,7 @@ def announce_decision(app: Any, record: Any) -> None:
     from dossiers.services.webhooks import record_decision
 
     for webhook_id in record_decision(app, record, now=app.clock.now()):
-        deliver_webhooks.send(webhook_id)
+        _send(deliver_webhooks, webhook_id)
 
 
 ACTORS = {"generate": generate_convention, "validate": validate_piece, "dossier": validate_dossier,
