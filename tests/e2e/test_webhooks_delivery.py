@@ -153,3 +153,39 @@ def test_the_events_of_a_job_end_are_named_by_its_actor_and_result() -> None:
             "job.termine", kind]
     first, again = (evenements_de_tache("j1", "validate_piece", "succeeded", {}, None) for _ in range(2))
     assert first[0][0] == again[0][0] != evenements_de_tache("j2", "validate_piece", "succeeded", {}, None)[0][0]
+
+
+
+def test_an_instructeurs_decision_on_a_copy_reaches_the_webhooks_of_its_departement_once(app: App) -> None:
+    """A copy refused by an instructeur (outside any job) is announced as copie_signee.refusee with the decision,
+    to a portal of the convention's département, never to one of another; recorded once however often asked."""
+    from dataclasses import replace
+
+    from dossiers.domain.archive import ArchiveRecord
+    from dossiers.domain.decisions import Cible, nouvelle_decision
+    from dossiers.services.seed import seed
+    from dossiers.services.webhooks import record_decision
+
+    now = now_of(app)
+    seed(app, structures=3, seed=5, evenements=False)
+    convention = app.catalog.search_conventions(limit=10)[1][0]
+    elsewhere = next(d for d in ("75", "33", "13") if d != convention.departement)
+    _, here = create_token(app, role="portail", departements=[convention.departement], nom="ici", now=now)
+    _, there = create_token(app, role="portail", departements=[elsewhere], nom="ailleurs", now=now)
+    receiver = Receiver(_free_port())
+    mine, secret = register(app, here, receiver.url, now=now)
+    receiver.secret = secret
+    theirs, _ = register(app, there, f"http://127.0.0.1:{_free_port()}/x", now=now)
+    decided = replace(ArchiveRecord(
+        convention_id=convention.id, version=1, sha256="cd" * 32, sha256_emis="ef" * 32, statut="refuse", findings=(),
+        fields={}, received_at=now, id=41), decision=nouvelle_decision(
+            Cible.COPIE, "refuse", par="Camille Exemple", le=now, motif="signataire", commentaire="Pas le maire"))
+    assert record_decision(app, decided, now=now) == [mine.id]
+    assert record_decision(app, decided, now=now) == []  # asked again: recorded once
+    assert app.catalog.livraisons(webhook_id=theirs.id) == []
+    with receiver.running(), httpx.Client() as http:
+        assert deliver(app, mine.id, now=now_of(app), http=http).livrees == 1
+    [event] = receiver.received
+    assert event["type"] == "copie_signee.refusee" and event["data"]["convention_id"] == convention.id
+    assert event["data"]["decision"]["motif"] == "signataire" and event["data"]["decision"]["par"] == "Camille Exemple"
+    assert receiver.refused == []
