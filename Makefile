@@ -29,6 +29,8 @@ bench: system-deps system-test-deps venv uno
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/reissue.py
 	$(BIN)/python bench/pilotage.py
+	$(BIN)/python bench/a_traiter.py
+	$(BIN)/python bench/bench_exports.py
 	$(BIN)/python bench/registre.py
 	$(BIN)/python bench/sceau.py
 
