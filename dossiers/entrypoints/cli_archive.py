@@ -108,6 +108,9 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
     try:
         with App(settings()) as app:
             record = accepter_copie(archive_id, app, par=par, now=app.clock.now())
+            from workers.actors import announce_decision
+
+            announce_decision(app, record)
     except ChangementRefuse as exc:
         fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:

@@ -413,6 +413,9 @@ def accept_signed_copy(request: Request, convention_id: str, job_id: str,
                                                      "réessayez dans un instant.") from None
     _audit(request, agent, "copie_signee.accepter", departement, 200,
            {"job_id": job_id, "copie": record.id, "sha256": record.sha256})
+    from workers.actors import announce_decision
+
+    announce_decision(app, record)
     return RedirectResponse(f"/conventions/{convention_id}", status_code=303)
 
 
