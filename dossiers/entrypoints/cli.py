@@ -256,7 +256,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     as_json = "--json" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="conum", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrompu", err=True)
         sys.exit(130)
