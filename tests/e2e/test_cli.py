@@ -108,7 +108,8 @@ def test_generate_warns_in_french_about_the_structure_flag_and_bonifies_postes_b
     assert again.returncode == 0, again.stderr
     assert "avertissement : structure.zone_prioritaire est obsolète" in " ".join(again.stdout.split())
     # Per-poste lieux: P-1 in a QPV only. 3 × 42 500 + 7 500 = 135 000,00 €; year 1: 3 × 17 500 + 2 500 = 55 000,
-    # year 2: 3 × 12 500 + 5 000 = 42 500, year 3: 37 500. No warning.
+    # year 2: 3 × 12 500 + 5 000 = 42 500, year 3: 37 500. Its only warning: STR-000123 has the same SIRET
+    # (the same commune entered twice would be funded twice).
     payload = demande(structure__id="STR-000124")
     del payload["structure"]["zone_prioritaire"]
     payload["postes"][0]["lieu"] = {"commune": "33063", "qpv": True}
@@ -118,7 +119,8 @@ def test_generate_warns_in_french_about_the_structure_flag_and_bonifies_postes_b
     out = json.loads(mixed.stdout)
     assert out["total_eur"] == "135000.00"
     assert [t["montant_eur"] for t in out["echeancier"]] == ["55000.00", "42500.00", "37500.00"]
-    assert out["avertissements"] == []
+    [homonyme] = out["avertissements"]
+    assert homonyme.startswith("le SIRET 21330099900017 est aussi celui de la structure STR-000123 « Commune d")
 
 
 def test_a_bidi_override_in_a_name_is_refused_as_typed(tmp_path):
