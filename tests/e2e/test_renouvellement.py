@@ -36,8 +36,9 @@ def test_a_renewal_issues_a_new_convention_linked_both_ways_with_the_old_balance
     # vague 1, public, 2 postes: 2 × 50 000,00 € due (25 000 + 25 000 each); the CDC paid 60 000,00 €
     # for year 1 (due 50 000,00 €): year 1 has 10 000,00 € to repay, year 2 still 50 000,00 € to pay,
     # so the closed period's balance is 50 000 − 10 000 = 40 000,00 € still to be paid by the CDC.
-    assert run(["paiement", V1, "--annee", "1", "--date", "2021-07-01", "--montant", "60000.00"], tmp_path,
-               pool_urls).returncode == 0
+    # (a payment above what the year is due is recorded only when forced, with its motif)
+    assert run(["paiement", V1, "--annee", "1", "--date", "2021-07-01", "--montant", "60000.00", "--force", "--motif",
+                "Versement de la CDC supérieur au dû"], tmp_path, pool_urls).returncode == 0
     code, out = cli(tmp_path, pool_urls, "amend", V1, str(write(tmp_path, RENOUVELLEMENT, "r.json")), "--out", "r")
     assert code == 0, out
     # a new convention under the vague-2 rules: its id, version 1, its 36-month échéancier
