@@ -475,6 +475,10 @@ def test_procfile_worker_killed_9_mid_way_then_restarted(tmp_path, redis_url, po
         held = descendants(first.proc.pid)  # its converters run in sessions of their own
         offices = {(pid, t) for pid, t in held if "soffice" in _cmdline(pid)}
         assert offices, f"le worker n'avait pas de LibreOffice : {[_cmdline(pid) for pid, _ in held]}"
+        # kill it while a job runs (between two jobs, nothing would be interrupted): checked again right
+        # before the kill, since the descendants' listing above takes time
+        wait_until(lambda: app.catalog.count_jobs().get("running", 0) > 0, timeout=60, what="une tâche en cours",
+                   workers=stack.all(), interval=0.01)
         stack.kill(first)
         killed_at = time.monotonic()
         # SIGKILL ends the group at once; the converters, in sessions of their own, notice within their
