@@ -93,6 +93,10 @@ class PieceRecord:
     decision: Decision | None = None  # an instructeur's, on a piece à vérifier
 
     @property
+    def label(self) -> str:
+        return Requise(self.kind, self.poste_id).label
+
+    @property
     def retenu(self) -> Statut:
         """The status the dossier counts: the machine's, or the human decision on a piece à vérifier."""
         if self.decision is None or self.statut is not Statut.A_VERIFIER:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from dossiers.entrypoints._common import exit_code, fail, settings
+from dossiers.services.a_traiter import GENRES
 from dossiers.errors import ConumError
 
 __all__ = ["export"]
@@ -105,7 +106,7 @@ def export_plan(plan_id: str, departements: tuple[str, ...], fmt: str | None, ou
 
 @export.command("a-traiter")
 @click.option("--departement", "departements", multiple=True, help="Seulement ce département (répétable).")
-@click.option("--genre", type=click.Choice(["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]))
+@click.option("--genre", type=click.Choice(list(GENRES)))
 @_fichier
 @_json
 def export_a_traiter(departements: tuple[str, ...], genre: str | None, fmt: str | None, out: Path,

@@ -7,14 +7,17 @@ Exit codes: 0 done, 1 refused (unknown piece or copy, decision impossible or inv
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
+
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.domain.formatting import montant
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.entrypoints._console import Colonne, print_table
 from dossiers.errors import ChangementRefuse, ConumError, DossierError
+from dossiers.services.a_traiter import GENRES
 
 __all__ = ["decide", "a_traiter", "situation"]
 
@@ -34,6 +37,26 @@ def _audit(app: Any, action: str, ressource: str, status: int, departement: str 
                           departement=departement, detail=detail))
 
 
+def _decider(action: str, ressource: str, departement: Callable[[Any], str | None], decide: Callable[[Any], Any],
+             detail: dict[str, Any], as_json: bool) -> Any:
+    """Run ``decide(app)`` and write its audit row whatever the outcome (409 refused, 200 done); a refusal
+    exits 1 and a failure 3, by the error's kind."""
+    from dossiers.bootstrap import App
+
+    try:
+        with App(settings()) as app:
+            where = departement(app)
+            try:
+                done = decide(app)
+            except (ChangementRefuse, DossierError):
+                _audit(app, action, ressource, 409, where, detail)
+                raise
+            _audit(app, action, ressource, 200, where, detail)
+            return done
+    except ConumError as exc:
+        fail_by_kind(exc, as_json)
+
+
 @click.group()
 def decide() -> None:
     """Accepte ou refuse une pièce ou une copie signée à vérifier."""
@@ -50,24 +73,13 @@ def decide() -> None:
 def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None, commentaire: str | None, par: str,
                  as_json: bool) -> None:
     """Décide la pièce PIECE_ID (numéro donné par `conum dossier show`) du dossier DOSSIER_ID."""
-    from dossiers.bootstrap import App
     from dossiers.services.decisions import decider_piece
 
-    detail = {"piece": piece_id, "decision": verdict, "motif": motif, "agent": par}
-    try:
-        with App(settings()) as app:
-            departement = app.catalog.dossier_departement(dossier_id)
-            try:
-                view = decider_piece(dossier_id, piece_id, verdict, app, par=par, now=app.clock.now(), motif=motif,
-                                     commentaire=commentaire)
-            except (ChangementRefuse, DossierError) as exc:
-                _audit(app, "piece.decider", f"cli:decide piece {dossier_id} {piece_id}", 409, departement, detail)
-                raise exc
-            _audit(app, "piece.decider", f"cli:decide piece {dossier_id} {piece_id}", 200, departement, detail)
-    except (ChangementRefuse, DossierError) as exc:
-        fail(exc, as_json, EXIT_REFUSED)
-    except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+    view = _decider("piece.decider", f"cli:decide piece {dossier_id} {piece_id}",
+                    lambda app: app.catalog.dossier_departement(dossier_id),
+                    lambda app: decider_piece(dossier_id, piece_id, verdict, app, par=par, now=app.clock.now(),
+                                              motif=motif, commentaire=commentaire),
+                    {"piece": piece_id, "decision": verdict, "motif": motif, "agent": par}, as_json)
     if as_json:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False, default=str))
         return
@@ -88,31 +100,23 @@ def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None
 def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, motif: str | None,
                  commentaire: str | None, par: str, as_json: bool) -> None:
     """Décide la copie signée SHA256 reçue pour la VERSION de CONVENTION_ID (acceptée : archivée sous verrou)."""
-    from dossiers.bootstrap import App
     from dossiers.services.decisions import decider_copie
+    from workers.actors import announce_decision
 
     sha256 = sha256.strip().lower()
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise click.BadParameter("64 caractères hexadécimaux (l'empreinte SHA-256 de la copie).", param_hint="SHA256")
-    detail = {"version": version, "sha256": sha256, "decision": verdict, "motif": motif, "agent": par}
-    ressource = f"cli:decide copie {convention_id} {version} {sha256}"
-    try:
-        with App(settings()) as app:
-            departement = app.catalog.convention_departement(convention_id)
-            try:
-                record = decider_copie(convention_id, version, sha256, verdict, app, par=par, now=app.clock.now(),
-                                       motif=motif, commentaire=commentaire)
-            except ChangementRefuse as exc:
-                _audit(app, "copie_signee.decider", ressource, 409, departement, detail)
-                raise exc
-            _audit(app, "copie_signee.decider", ressource, 200, departement, detail)
-            from workers.actors import announce_decision
 
-            announce_decision(app, record)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
-    except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+    def decide(app: Any) -> Any:
+        record = decider_copie(convention_id, version, sha256, verdict, app, par=par, now=app.clock.now(), motif=motif,
+                               commentaire=commentaire)
+        announce_decision(app, record)
+        return record
+
+    record = _decider("copie_signee.decider", f"cli:decide copie {convention_id} {version} {sha256}",
+                      lambda app: app.catalog.convention_departement(convention_id), decide,
+                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif, "agent": par},
+                      as_json)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -126,7 +130,7 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
 
 @click.command("a-traiter")
 @click.option("--departement", "departements", multiple=True, help="Département (répétable ; défaut : tous).")
-@click.option("--genre", type=click.Choice(["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]),
+@click.option("--genre", type=click.Choice(list(GENRES)),
               help="Un seul genre d'élément.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--par-page", type=click.IntRange(1, 200), default=50, show_default=True)
@@ -135,7 +139,6 @@ def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_p
     """Ce qui attend un instructeur : pièces et copies à vérifier, dossiers complets sans convention,
     conventions à relancer, réémissions en échec ; le plus ancien d'abord."""
     from dossiers.bootstrap import App
-    from dossiers.services.a_traiter import GENRES
     from dossiers.services.a_traiter import a_traiter as work
 
     try:
@@ -143,7 +146,7 @@ def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_p
             found = work(app, departements=tuple(d.strip().upper() for d in departements), jour=app.clock.today(),
                          genre=genre, page=page, par_page=par_page)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"jour": found.jour.isoformat(), "total": found.total, "page": found.page,
                                "par_page": found.par_page, "compte": found.compte,
@@ -169,10 +172,8 @@ def situation(convention_id: str, as_json: bool) -> None:
     try:
         with App(settings()) as app:
             found = read(convention_id, app)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
         return

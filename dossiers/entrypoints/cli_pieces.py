@@ -212,7 +212,7 @@ def _show(view: DossierView, as_json: bool) -> None:
     console.print(f"Dossier {escape(d.id)} — {escape(d.denomination)} (SIRET {d.siret}, {d.nature}) : "
                   f"{DOSSIER_WORDS[view.statut]}")
     etats = {Statut.VALIDE: "valide", Statut.INVALIDE: "invalide", Statut.A_VERIFIER: "à vérifier"}
-    rows = [(PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else ""), p.filename or "",
+    rows = [(p.label, p.filename or "",
              etats[p.statut], " ; ".join(f"{f.message} ({f.code})" for f in p.findings))
             for p in view.courantes + view.extra]
     rows += [(r.label, "", "manquante", "") for r in view.manquantes]

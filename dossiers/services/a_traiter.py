@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from dossiers.clock import paris_date
-from dossiers.domain.dossier import PIECE_LABELS, DossierStatut
+from dossiers.domain.dossier import DossierStatut
 
-__all__ = ["GENRES", "Item", "ATraiter", "a_traiter", "elements"]
+__all__ = ["Genre", "GENRES", "Item", "ATraiter", "a_traiter", "elements"]
+
+Genre = Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]
 
 GENRES: dict[str, str] = {
     "piece": "Pièce à vérifier",
@@ -32,6 +34,7 @@ GENRES: dict[str, str] = {
     "a_signer": "Convention à signer (relance)",
     "reemission_echec": "Réémission en échec",
 }
+assert tuple(GENRES) == get_args(Genre)
 MAX_PER_PAGE = 200
 
 
@@ -77,7 +80,7 @@ def _constats(findings: Any) -> str:
 def _pieces(app: Any, departements: tuple[str, ...]) -> list[Item]:
     items = []
     for dossier_id, departement, p in app.catalog.pieces_en_attente(departements):
-        label = PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
+        label = p.label
         items.append(Item("piece", p.validated_at, departement, dossier_id, f"{label} — dossier {dossier_id}",
                           _constats(p.findings) or "à lire", f"/dossiers/{dossier_id}#piece-{p.id}",
                           {"dossier_id": dossier_id, "piece_id": p.id,

@@ -182,8 +182,8 @@ def refuser_copie(record_id: int, app: Any, *, decision: Decision) -> ArchiveRec
     record = app.catalog.get_archive(record_id)
     if record is None:
         raise ChangementRefuse(f"Copie signée n° {record_id} inconnue.", code=ErrorCode.COPIE_INTROUVABLE)
-    if record.statut == "a_verifier" and app.catalog.decide_archive(record_id, decision) is None:
-        record = app.catalog.get_archive(record_id)  # decided meanwhile: answered below
+    if record.statut == "a_verifier":
+        app.catalog.decide_archive(record_id, decision)  # None when decided meanwhile: what it became answers
     refused = app.catalog.get_archive(record_id)
     if refused.statut != "refuse" or refused.decision is None:
         raise ChangementRefuse(f"La copie signée n° {record_id} est « {refused.statut} » : seule une copie à vérifier "

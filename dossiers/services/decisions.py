@@ -19,7 +19,7 @@ from typing import Any
 
 from dossiers.domain.archive import ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision, DecisionInvalide, Verdict, nouvelle_decision
-from dossiers.domain.dossier import DossierView, PIECE_LABELS
+from dossiers.domain.dossier import DossierView
 from dossiers.domain.findings import Statut
 from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
 
@@ -58,7 +58,7 @@ def decider_piece(dossier_id: str, piece_id: int, verdict: str, app: Any, *, par
         raise ChangementRefuse(f"Le dossier {dossier_id} n'a pas de pièce n° {piece_id}.", code=ErrorCode.PIECE_INTROUVABLE)
     decision = _decision(Cible.PIECE, verdict, par=par, now=now, motif=motif, commentaire=commentaire,
                          token_id=token_id)
-    label = PIECE_LABELS[piece.kind] + (f" (poste {piece.poste_id})" if piece.poste_id else "")
+    label = piece.label
     quoi = f"La pièce n° {piece_id} ({label})"
     if piece.decision is not None:
         if _same(piece.decision, decision):

@@ -42,14 +42,11 @@ class Generated:
     regles: RuleSet
     version: ConventionVersion
     created: bool  # False when the same demande had already been generated
-    homonymes: tuple[tuple[str, str, str], ...] = ()  # other structures with the same SIRET (id, name, département)
+    homonymes: tuple[str, ...] = ()  # a warning per other structure recorded with the same SIRET
 
     @property
     def warnings(self) -> list[str]:
-        from dossiers.services.situation import avertissement_homonymes
-
-        warnings = avertissements_demande(self.demande)
-        warnings += avertissement_homonymes(list(self.homonymes), self.demande.structure.siret)
+        warnings = avertissements_demande(self.demande) + list(self.homonymes)
         if self.regles.non_source:
             warnings.append(
                 f"le jeu de règles « {self.regles.id} » contient des montants sans source publique "
@@ -117,9 +114,7 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
                 f"la convention {convention_id} existe déjà avec une autre demande : "
                 "une modification passe par un avenant"
             )
-        return Generated(demande, calcul, regles, existing, created=False,
-                         homonymes=tuple(app.catalog.structures_meme_siret(demande.structure.siret,
-                                                                           sauf=demande.structure.id)))
+        return Generated(demande, calcul, regles, existing, created=False, homonymes=_homonymes(app, demande))
     if app.catalog.get_structure(demande.structure.id) is None:  # a new id: not in another département's namespace
         verifier_espace(demande.structure)
     if not app.catalog.structure_connue(demande.structure.id, demande.structure.siret):  # May 2025 limits
@@ -161,8 +156,13 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
         version=version,
         demande_json=canonical,
     )
-    return Generated(demande, calcul, regles, recorded, created=True,
-                     homonymes=tuple(app.catalog.structures_meme_siret(demande.structure.siret, sauf=demande.structure.id)))
+    return Generated(demande, calcul, regles, recorded, created=True, homonymes=_homonymes(app, demande))
+
+
+def _homonymes(app: Any, demande: Demande) -> tuple[str, ...]:
+    from dossiers.services.situation import avertissements_homonymes
+
+    return tuple(avertissements_homonymes(app, demande.structure.id, demande.structure.siret))
 
 
 def store_documents(app: Any, render: Callable[[], bytes], convention_id: str, numero: int, digest: str,

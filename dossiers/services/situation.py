@@ -23,7 +23,7 @@ from dossiers.domain.etat import Figures, Paiement
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
 
-__all__ = ["Versement", "Situation", "situation", "homonymes", "avertissement_homonymes"]
+__all__ = ["Versement", "Situation", "situation", "avertissements_homonymes"]
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,11 @@ class Situation:
         }
 
 
-def homonymes(app: Any, structure_id: str, siret: str) -> list[tuple[str, str, str]]:
-    return app.catalog.structures_meme_siret(siret, sauf=structure_id)
-
-
-def avertissement_homonymes(found: list[tuple[str, str, str]], siret: str) -> list[str]:
+def avertissements_homonymes(app: Any, structure_id: str, siret: str) -> list[str]:
+    """A warning for each other structure recorded with this SIRET (it would be funded twice)."""
     return [f"le SIRET {siret} est aussi celui de la structure {i} « {nom} » (département {dep}) : vérifiez qu'il ne "
             "s'agit pas de la même structure enregistrée deux fois (elle serait financée deux fois)"
-            for i, nom, dep in found]
+            for i, nom, dep in app.catalog.structures_meme_siret(siret, sauf=structure_id)]
 
 
 def due_figures(app: Any, convention_id: str) -> tuple[Any, Figures]:
@@ -94,7 +91,7 @@ def situation(convention_id: str, app: Any) -> Situation:
     versements = [Versement(p, motif, at) for p, motif, at in
                   app.catalog.paiements_enregistres(convention_id, courant.etat.date_debut)]
     structure = app.catalog.get_structure(courant.convention.structure_id)
-    warnings = avertissement_homonymes(homonymes(app, structure.id, structure.siret), structure.siret)
+    warnings = avertissements_homonymes(app, structure.id, structure.siret)
     surplus = [v for v in versements if v.motif]
     if surplus:
         warnings.append("versement(s) enregistré(s) au-delà du dû : " + " ; ".join(

@@ -20,7 +20,6 @@ from dossiers.clock import paris_date
 from dossiers.domain.checks import check_piece
 from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.dossier import (
-    PIECE_LABELS,
     Dossier,
     DossierStatut,
     DossierView,
@@ -38,7 +37,7 @@ from dossiers.services.generation import demande_digest
 
 __all__ = [
     "validate_piece", "read_piece", "validate_file", "open_dossier", "dossier_from_demande", "add_piece", "view_dossier",
-    "dossier_generable", "rapport_dossier", "piece_key", "QUARANTINE_PREFIX", "Rapport", "verifier_poste",
+    "dossier_generable", "demande_generable", "rapport_dossier", "piece_key", "QUARANTINE_PREFIX", "Rapport", "verifier_poste",
 ]
 
 QUARANTINE_PREFIX = "quarantaine/"
@@ -212,17 +211,23 @@ def view_dossier(dossier_id: str, app: Any) -> DossierView:
     return dossier_view(_dossier(dossier_id, app), app.catalog.list_pieces(dossier_id), app.pieces_requises)
 
 
+def demande_generable(dossier_id: str, app: Any) -> dict[str, Any]:
+    """The demande a convention is generated from, once its dossier is complete (``dossier_generable``)."""
+    dossier_generable(view_dossier(dossier_id, app))
+    return app.catalog.get_dossier_demande(dossier_id)  # type: ignore[no-any-return]
+
+
 def dossier_generable(view: DossierView) -> None:
     """A convention is generated from a complete dossier only: every required piece valide, or à vérifier
     and accepted by an instructeur. Raises ``DossierError`` (409) saying what is still awaited."""
     d = view.dossier.id
     if view.statut is DossierStatut.INCOMPLET:
-        refused = [PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
+        refused = [p.label
                    for p in view.courantes if p.retenu is Statut.INVALIDE]
         missing = [r.label for r in view.manquantes] + [f"{label} à remplacer" for label in refused]
         raise DossierError(f"Le dossier {d} est incomplet : {', '.join(missing)}.", code=ErrorCode.DOSSIER_INCOMPLET)
     if view.statut is DossierStatut.A_VERIFIER:
-        waiting = [PIECE_LABELS[p.kind] + (f" (poste {p.poste_id})" if p.poste_id else "")
+        waiting = [p.label
                    for p in view.courantes if p.en_attente]
         raise DossierError(f"Le dossier {d} attend la décision d'un instructeur sur : {', '.join(waiting)}.",
                            code=ErrorCode.DOSSIER_A_VERIFIER)

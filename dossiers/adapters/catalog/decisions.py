@@ -143,11 +143,9 @@ class ATraiterCatalog:
                         .order_by(PieceRow.validated_at, PieceRow.id))
                 for row in session.scalars(stmt):
                     out[row.dossier_id].append(piece_record(row))
-        waiting = [p.id for pieces in out.values() for p in pieces if p.statut.value == "a_verifier"]
-        decided = self.decisions_of(pieces=waiting)
-        from dataclasses import replace
-
-        return {d: [replace(p, decision=decided.get((Cible.PIECE, p.id))) for p in pieces] for d, pieces in out.items()}
+        decided = {p.id: p for p in self._with_piece_decisions(  # type: ignore[attr-defined]
+            [p for pieces in out.values() for p in pieces])}  # one query for every dossier's decisions
+        return {d: [decided[p.id] for p in pieces] for d, pieces in out.items()}
 
     def structures_meme_siret(self, siret: str, *, sauf: str) -> list[tuple[str, str, str]]:
         """(id, dénomination, département) of the other structures recorded with this SIRET."""

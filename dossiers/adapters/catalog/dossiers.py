@@ -85,7 +85,7 @@ class DossierCatalog:
     def list_pieces(self, dossier_id: str) -> list[PieceRecord]:
         stmt = select(PieceRow).where(PieceRow.dossier_id == dossier_id).order_by(PieceRow.validated_at, PieceRow.id)
         with self._read(f"la liste des pièces du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
-            pieces = [_record(row.id, {c: getattr(row, c) for c in _COLUMNS}) for row in session.scalars(stmt)]
+            pieces = [piece_record(row) for row in session.scalars(stmt)]
         return self._with_piece_decisions(pieces)
 
     def _with_piece_decisions(self, pieces: list[PieceRecord]) -> list[PieceRecord]:

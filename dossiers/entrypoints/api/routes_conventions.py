@@ -4,6 +4,9 @@ copy, fetch its certificat d'archivage. Every download and upload is audited."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -55,15 +58,14 @@ def _structure(s: Any) -> dict[str, Any]:
                          "instructeur (409 dossier_incomplet, 409 dossier_a_verifier sinon).")
 def post_convention(body: schemas.NouvelleConvention, request: Request,
                     jeton: Jeton = Depends(require(Droit.SOUMETTRE)), idempotency: Idempotency = None) -> dict[str, Any]:
-    from dossiers.services.validation import dossier_generable, view_dossier
+    from dossiers.services.validation import demande_generable
     from workers.submit import store_json
 
     ctx = ctx_of(request)
     ctx.dossier_visible(jeton, body.dossier_id)
     requete = empreinte_requete(request, body.model_dump(mode="json"))
     ctx.check_idempotency(jeton, "generate", idempotency, requete)
-    dossier_generable(view_dossier(body.dossier_id, ctx.app))
-    demande = ctx.app.catalog.get_dossier_demande(body.dossier_id)
+    demande = demande_generable(body.dossier_id, ctx.app)
     key = store_json(ctx.app, demande)
     job = ctx.submit(jeton, "generate", {"demande_key": key}, idempotency=idempotency, requete=requete)
     structure = demande["structure"]["id"]
@@ -194,25 +196,49 @@ def get_postes(convention_id: str, request: Request, jeton: Jeton = Depends(requ
             "postes": postes_json(timelines, jour), "chronologies": [chronologie_json(c) for c in timelines.values()]}
 
 
-@router.get("/conventions", response_model=schemas.ConventionsPage, responses=responses(403),
-            summary="Conventions des départements du jeton (filtres, pagination)")
-def list_conventions(
-    request: Request,
-    jeton: Jeton = Depends(require(Droit.LIRE)),
+@dataclass(frozen=True)
+class FiltresConventions:
+    """The filters of the conventions list, as ``GET /v1/conventions`` and its export take them."""
+
+    departement: str | None = None
+    statut: str | None = None
+    nature: str | None = None
+    vague: int | None = None
+    q: str | None = None
+
+    def recherche(self) -> dict[str, Any]:
+        """The keyword arguments of ``catalog.search_conventions`` (and ``exports.conventions_table``)."""
+        return {"departement": self.departement, "statut": ConventionStatut(self.statut) if self.statut else None,
+                "nature": self.nature, "vague": self.vague, "q": self.q}
+
+    def donnes(self) -> dict[str, Any]:
+        """The filters given, for the audit log."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+def filtres_conventions(
     departement: Annotated[str | None, Query(pattern=DEPARTEMENT.pattern, description="Code département.")] = None,
     statut: Annotated[Literal["a_signer", "signee", "archivee"] | None, Query()] = None,
     nature: Annotated[Literal["publique", "privee"] | None, Query()] = None,
     vague: Annotated[int | None, Query(ge=1, le=9)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100,
                                    description="Dénomination (partie), SIRET/SIREN, identifiant.")] = None,
+) -> FiltresConventions:
+    return FiltresConventions(departement, statut, nature, vague, q)
+
+
+@router.get("/conventions", response_model=schemas.ConventionsPage, responses=responses(403),
+            summary="Conventions des départements du jeton (filtres, pagination)")
+def list_conventions(
+    request: Request,
+    filtres: Annotated[FiltresConventions, Depends(filtres_conventions)],
+    jeton: Jeton = Depends(require(Droit.LIRE)),
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     ctx = ctx_of(request)
-    total, page = ctx.app.catalog.search_conventions(
-        departements=jeton.departements, departement=departement,
-        statut=ConventionStatut(statut) if statut else None, nature=nature, vague=vague, q=q, limit=limit,
-        offset=offset)
+    total, page = ctx.app.catalog.search_conventions(departements=jeton.departements, **filtres.recherche(),
+                                                     limit=limit, offset=offset)
     items = [{
         "id": c.id, "vague": c.vague, "date_debut": c.date_debut, "structure": {
             "id": c.structure_id, "siret": c.siret, "denomination": c.denomination, "nature": c.nature,

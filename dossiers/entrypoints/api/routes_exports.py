@@ -13,12 +13,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, Role
+from dossiers.domain.acces import Droit, Jeton, Role
+from dossiers.services.a_traiter import Genre
 from dossiers.entrypoints.api.context import Trail, audited
 from dossiers.entrypoints.api.errors import ApiError, responses
+from dossiers.entrypoints.api.routes_conventions import FiltresConventions, filtres_conventions
 from dossiers.entrypoints.api.routes_dossiers import ctx_of
 from dossiers.entrypoints.api.security import require
-from dossiers.errors import ConumError, ErrorCode
 from dossiers.services.exports import MEDIA_TYPES, Fichier, Table, audit_table, conventions_table, plan_table, render
 
 __all__ = ["router"]
@@ -43,22 +44,14 @@ def _deliver(request: Request, trail: Trail, table: Table, fmt: str) -> Response
 def export_conventions(
     fmt: Format,
     request: Request,
+    filtres: Annotated[FiltresConventions, Depends(filtres_conventions)],
     jeton: Jeton = Depends(require(Droit.LIRE)),
-    departement: Annotated[str | None, Query(pattern=DEPARTEMENT.pattern, description="Code département.")] = None,
-    statut: Annotated[Literal["a_signer", "signee", "archivee"] | None, Query()] = None,
-    nature: Annotated[Literal["publique", "privee"] | None, Query()] = None,
-    vague: Annotated[int | None, Query(ge=1, le=9)] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100,
-                                   description="Dénomination (partie), SIRET/SIREN, identifiant.")] = None,
 ) -> Response:
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "export.conventions") as trail:
-        trail.departement = departement
-        filtres = {k: v for k, v in (("departement", departement), ("statut", statut), ("nature", nature),
-                                     ("vague", vague), ("q", q)) if v is not None}
-        trail.detail = {"format": fmt, "filtres": filtres}
-        table = conventions_table(ctx.app, departements=jeton.departements, departement=departement,
-                                  statut=ConventionStatut(statut) if statut else None, nature=nature, vague=vague, q=q)
+        trail.departement = filtres.departement
+        trail.detail = {"format": fmt, "filtres": filtres.donnes()}
+        table = conventions_table(ctx.app, departements=jeton.departements, **filtres.recherche())
         return _deliver(request, trail, table, fmt)
 
 
@@ -71,13 +64,8 @@ def export_plan(
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "export.reemission") as trail:
         trail.detail = {"format": fmt, "plan_id": plan_id}
-        try:
-            table = plan_table(ctx.app, plan_id, departements=jeton.departements)
-        except ConumError as exc:
-            if exc.code is not ErrorCode.PLAN_INTROUVABLE:
-                raise
-            raise ApiError(404, "plan_introuvable", exc.message) from None
-        return _deliver(request, trail, table, fmt)
+        # an unknown plan: plan_introuvable, a 404 by the API's error table
+        return _deliver(request, trail, plan_table(ctx.app, plan_id, departements=jeton.departements), fmt)
 
 
 @router.get("/exports/audit.{fmt}", response_class=Response, responses=responses(403, 404, _200=FILE),
@@ -104,7 +92,7 @@ def export_audit(
             summary="Exporter la file « à traiter » (départements du jeton ; le plus ancien d'abord)")
 def export_a_traiter(
     fmt: Format, request: Request, jeton: Jeton = Depends(require(Droit.INSTRUIRE)),
-    genre: Annotated[Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"] | None,
+    genre: Annotated[Genre | None,
                      Query()] = None,
 ) -> Response:
     from dossiers.services.exports import a_traiter_table

@@ -8,11 +8,12 @@ its outcome, and answered synchronously with the resource as it now is.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from dossiers.domain.acces import Droit, Jeton
+from dossiers.services.a_traiter import Genre
 from dossiers.entrypoints.api import schemas
 from dossiers.entrypoints.api.context import audited
 from dossiers.entrypoints.api.errors import responses
@@ -81,7 +82,7 @@ def decide_copie(convention_id: str, numero: Numero, sha256: Sha256, body: schem
 def get_a_traiter(
     request: Request,
     jeton: Jeton = Depends(require(Droit.INSTRUIRE)),
-    genre: Annotated[Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"] | None,
+    genre: Annotated[Genre | None,
                      Query()] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     par_page: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dossiers.services.a_traiter import Genre
+
 Montant = str  # "17500.00"
 
 
@@ -229,7 +231,7 @@ class CopieDecidee(_Out):
 
 
 class ElementATraiter(_Out):
-    genre: Literal["piece", "copie", "dossier_complet", "a_signer", "reemission_echec"]
+    genre: Genre
     genre_libelle: str
     depuis: datetime
     attente_jours: int

@@ -11,11 +11,12 @@ import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossiers.domain.acces import DEPARTEMENT, AuditEntry, ConventionStatut, Droit, Jeton, Role, statut_convention
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
+from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.pieces import safe_filename
 from dossiers.entrypoints.web.oidc import OidcError
 from dossiers.entrypoints.web.session import (
@@ -55,10 +56,15 @@ class _Login(Exception):
         self.suite = suite
 
 
+def nom_agent(request: Request, agent: Jeton | None) -> str:
+    """The agent's name as ProConnect gave it at login (its email otherwise): what pages show and decisions keep."""
+    return str(request.session.get("nom") or (agent.nom if agent else ""))
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     agent = context.pop("agent", None)
     response = _web(request).templates.TemplateResponse(request, template, {
-        "agent": agent, "agent_nom": request.session.get("nom") or (agent.nom if agent else ""),
+        "agent": agent, "agent_nom": nom_agent(request, agent),
         "csrf": csrf_token(request), **context}, status_code=status)
     response.headers["Vary"] = "HX-Request, Cookie"  # a fragment and its page never share a cache entry
     return response
@@ -172,26 +178,35 @@ def logout(request: Request, csrf: Annotated[str | None, Form()] = None) -> Resp
 
 # -- conventions -----------------------------------------------------------------------------------
 
-@router.get("/conventions", response_class=HTMLResponse)
-def conventions(
-    request: Request,
+def filtres_page(
     departement: Annotated[str | None, Query()] = None,
     statut: Annotated[str | None, Query()] = None,
     nature: Annotated[str | None, Query()] = None,
     vague: Annotated[str | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    """The conventions list's filters from the page's address (and its export's): an unusable one is ignored."""
+    return {"departement": departement if departement and DEPARTEMENT.match(departement) else None,
+            "statut": statut if statut in STATUTS else None,
+            "nature": nature if nature in ("publique", "privee") else None,
+            "vague": int(vague) if vague in ("1", "2") else None, "q": (q or "").strip()[:100] or None}
+
+
+def recherche(filtres: dict[str, Any]) -> dict[str, Any]:
+    """``filtres_page``'s filters as ``catalog.search_conventions`` (and ``exports.conventions_table``) take them."""
+    return {**filtres, "statut": ConventionStatut(filtres["statut"]) if filtres["statut"] else None}
+
+
+@router.get("/conventions", response_class=HTMLResponse)
+def conventions(
+    request: Request,
+    filtres: Annotated[dict[str, Any], Depends(filtres_page)],
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     agent = _agent(request)
     app = _app(request)
-    filtres = {"departement": departement if departement and DEPARTEMENT.match(departement) else None,
-               "statut": statut if statut in STATUTS else None,
-               "nature": nature if nature in ("publique", "privee") else None,
-               "vague": int(vague) if vague in ("1", "2") else None, "q": (q or "").strip()[:100] or None}
-    total, items = app.catalog.search_conventions(
-        departements=agent.departements, departement=filtres["departement"],
-        statut=ConventionStatut(filtres["statut"]) if filtres["statut"] else None, nature=filtres["nature"],
-        vague=filtres["vague"], q=filtres["q"], limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    total, items = app.catalog.search_conventions(departements=agent.departements, **recherche(filtres),
+                                                  limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     changing = app.catalog.conventions_changing(c.id for c in items)
     pages = max(1, math.ceil(total / PER_PAGE))
     query = {k: v for k, v in filtres.items() if v is not None}
@@ -211,9 +226,6 @@ def convention(request: Request, convention_id: str) -> Response:
 
 
 def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
-    from dossiers.services.avenants import version_figures
-    from dossiers.services.situation import situation
-
     app = _app(request)
     conv = app.catalog.get_convention(convention_id)
     structure = app.catalog.get_structure(conv.structure_id)
@@ -221,17 +233,19 @@ def _convention_context(request: Request, convention_id: str) -> dict[str, Any]:
     versions = sorted(conv.versions, key=lambda v: v.numero)
     current = versions[-1]
     statut = str(statut_convention(archives, current.numero))
-    dossier_id = f"DOS-V{conv.vague}-{conv.structure_id}"
+    dossier_id = dossier_id_for(conv.structure_id, conv.vague)
     return {"convention": conv, "structure": structure, "versions": versions, "current": current,
-            "figures": version_figures(convention_id, current, app), "archives": archives, "statut": statut,
-            "situation": _situation(app, convention_id, situation), "instruire": _agent(request).peut(Droit.INSTRUIRE),
+            "archives": archives, "statut": statut, "situation": _situation(app, convention_id),
+            "instruire": _agent(request).peut(Droit.INSTRUIRE),
             "statuts": STATUTS, "changing": bool(app.catalog.conventions_changing([convention_id])),
             "dossier_id": dossier_id if app.catalog.get_dossier_demande(dossier_id) is not None else None,
             **_postes_context(app, convention_id)}
 
 
-def _situation(app: Any, convention_id: str, situation: Any) -> Any:
+def _situation(app: Any, convention_id: str) -> Any:
     """The financial situation, or None for a state conum cannot rebuild (demonstration data)."""
+    from dossiers.services.situation import situation
+
     try:
         return situation(convention_id, app)
     except (ChangementRefuse, DemandeInvalide, ValueError):
@@ -335,7 +349,7 @@ def _instructeur_form(request: Request, convention_id: str, csrf: str | None, ve
     agent = _agent(request)
     check_csrf(request, csrf)
     departement = _visible_convention(request, agent, convention_id)
-    if agent.role not in (Role.INSTRUCTEUR, Role.ADMIN):
+    if not agent.peut(Droit.INSTRUIRE):
         raise PageError(403, "Accès refusé", f"Votre rôle ne permet pas de {verbe} une copie signée.")
     return agent, departement
 
@@ -401,7 +415,7 @@ def accept_signed_copy(request: Request, convention_id: str, job_id: str,
     if job is None or job.owner != agent.id or job.args.get("convention_id") != convention_id \
             or not isinstance((job.result or {}).get("id"), int):
         raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
-    par = request.session.get("nom") or agent.nom
+    par = nom_agent(request, agent)
     try:
         record = accepter_copie(job.result["id"], app, par=par, now=app.clock.now())
     except ChangementRefuse as exc:
@@ -427,7 +441,7 @@ def dossier(request: Request, dossier_id: str) -> Response:
 
     from dossiers.domain.dossier import PIECE_LABELS
     from dossiers.domain.model import convention_id_for
-    from dossiers.services.situation import avertissement_homonymes
+    from dossiers.services.situation import avertissements_homonymes
 
     agent = _agent(request)
     _visible_dossier(request, agent, dossier_id)
@@ -436,7 +450,7 @@ def dossier(request: Request, dossier_id: str) -> Response:
     d = view.dossier
     vague = int(app.catalog.get_dossier_demande(dossier_id)["convention"]["vague"])
     convention_id = convention_id_for(d.structure_id, vague)
-    avertissements = avertissement_homonymes(app.catalog.structures_meme_siret(d.siret, sauf=d.structure_id), d.siret)
+    avertissements = avertissements_homonymes(app, d.structure_id, d.siret)
     return render(request, "dossier.html", agent=agent, section="conventions", view=view.to_dict(),
                   libelles={str(k): v for k, v in PIECE_LABELS.items()}, instruire=agent.peut(Droit.INSTRUIRE),
                   convention_id=convention_id if app.catalog.get_convention(convention_id) is not None else None,

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Jeton, Role
-from dossiers.entrypoints.web.pages import STATUTS, _agent, _app, _audit
+from dossiers.domain.acces import Jeton, Role
+from dossiers.entrypoints.web.pages import _agent, _app, _audit, filtres_page, recherche
 from dossiers.entrypoints.web.session import PageError
 from dossiers.errors import ConumError
 from dossiers.services.exports import FORMATS, Table, audit_table, conventions_table, plan_table, render
@@ -51,26 +51,14 @@ def _deliver(request: Request, agent: Jeton, action: str, departement: str | Non
 
 
 @router.get("/conventions/export.{fmt}")
-def export_conventions(
-    request: Request, fmt: str,
-    departement: Annotated[str | None, Query()] = None,
-    statut: Annotated[str | None, Query()] = None,
-    nature: Annotated[str | None, Query()] = None,
-    vague: Annotated[str | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Response:
+def export_conventions(request: Request, fmt: str,
+                       filtres: Annotated[dict[str, Any], Depends(filtres_page)]) -> Response:
     """The conventions the page lists with the same filters (an unusable filter is ignored, as there)."""
     agent = _agent(request)
     fmt = _format(fmt)
-    filtres = {"departement": departement if departement and DEPARTEMENT.match(departement) else None,
-               "statut": statut if statut in STATUTS else None,
-               "nature": nature if nature in ("publique", "privee") else None,
-               "vague": int(vague) if vague in ("1", "2") else None, "q": (q or "").strip()[:100] or None}
     detail = {"format": fmt, "filtres": {k: v for k, v in filtres.items() if v is not None}}
     return _deliver(request, agent, "export.conventions", filtres["departement"], detail, lambda: conventions_table(
-        _app(request), departements=agent.departements, departement=filtres["departement"],
-        statut=ConventionStatut(filtres["statut"]) if filtres["statut"] else None, nature=filtres["nature"],
-        vague=filtres["vague"], q=filtres["q"]), fmt)
+        _app(request), departements=agent.departements, **recherche(filtres)), fmt)
 
 
 @router.get("/reemissions/{plan_id}/export.{fmt}")

@@ -16,8 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossiers.domain.acces import Droit, Jeton
 from dossiers.domain.decisions import MOTIFS_REFUS
-from dossiers.domain.dossier import PIECE_LABELS
-from dossiers.entrypoints.web.pages import _agent, _app, _audit, _visible_convention, _visible_dossier, partial, render
+from dossiers.entrypoints.web.pages import (
+    _agent,
+    _app,
+    _audit,
+    _visible_convention,
+    _visible_dossier,
+    nom_agent,
+    partial,
+    render,
+)
 from dossiers.entrypoints.web.session import PageError, check_csrf
 from dossiers.errors import ChangementRefuse, ConumError, DossierError, ErrorCode
 
@@ -35,10 +43,6 @@ def _instructeur(request: Request) -> Jeton:
     if not agent.peut(Droit.INSTRUIRE):
         raise PageError(403, "Accès refusé", "Votre rôle ne permet pas d'instruire les dossiers.")
     return agent
-
-
-def _nom(request: Request, agent: Jeton) -> str:
-    return str(request.session.get("nom") or agent.nom)
 
 
 # -- à traiter ---------------------------------------------------------------------------------------
@@ -79,9 +83,8 @@ def piece_decision_page(request: Request, dossier_id: str, piece_id: PieceId,
                         verdict: Annotated[str, Query(pattern="^(accepte|refuse)$")] = "accepte") -> Response:
     agent = _instructeur(request)
     _, view, piece = _piece(request, agent, dossier_id, piece_id)
-    label = PIECE_LABELS[piece.kind] + (f" (poste {piece.poste_id})" if piece.poste_id else "")
     return render(request, "decision.html", agent=agent, section="a_traiter", verdict=verdict, verdicts=VERDICTS,
-                  motifs=MOTIFS_REFUS, objet=f"{label} — {piece.filename or 'fichier sans nom'}",
+                  motifs=MOTIFS_REFUS, objet=f"{piece.label} — {piece.filename or 'fichier sans nom'}",
                   findings=[f.to_dict() for f in piece.findings], decision=piece.decision,
                   action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision", retour=f"/dossiers/{dossier_id}",
                   retour_libelle=f"Dossier {dossier_id}", titre=view.dossier.denomination)
@@ -100,15 +103,14 @@ def piece_decision(request: Request, dossier_id: str, piece_id: PieceId,
     app = _app(request)
     detail = {"piece": piece_id, "decision": verdict, "motif": motif or None}
     try:
-        decider_piece(dossier_id, piece_id, verdict, app, par=_nom(request, agent), now=app.clock.now(),
+        decider_piece(dossier_id, piece_id, verdict, app, par=nom_agent(request, agent), now=app.clock.now(),
                       motif=motif or None, commentaire=commentaire, token_id=agent.id)
     except (ChangementRefuse, DossierError) as exc:
         status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
         _audit(request, agent, "piece.decider", departement, status, detail)
-        label = PIECE_LABELS[piece.kind] + (f" (poste {piece.poste_id})" if piece.poste_id else "")
         return render(request, "decision.html", status, agent=agent, section="a_traiter",
                       verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
-                      objet=f"{label} — {piece.filename or 'fichier sans nom'}", erreur=exc.message,
+                      objet=f"{piece.label} — {piece.filename or 'fichier sans nom'}", erreur=exc.message,
                       findings=[f.to_dict() for f in piece.findings], decision=piece.decision,
                       motif=motif, commentaire=commentaire, action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision",
                       retour=f"/dossiers/{dossier_id}", retour_libelle=f"Dossier {dossier_id}",
@@ -155,9 +157,8 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
     from workers.actors import announce_decision
 
     try:
-        announce_decision(app, decider_copie(convention_id, numero, sha256, verdict, app, par=_nom(request, agent),
-                                             now=app.clock.now(), motif=motif or None, commentaire=commentaire,
-                                             token_id=agent.id))
+        decided = decider_copie(convention_id, numero, sha256, verdict, app, par=nom_agent(request, agent),
+                                now=app.clock.now(), motif=motif or None, commentaire=commentaire, token_id=agent.id)
     except ChangementRefuse as exc:
         status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
         _audit(request, agent, "copie_signee.decider", departement, status, detail)
@@ -174,6 +175,7 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
         raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
                                                      "réessayez dans un instant.") from None
     _audit(request, agent, "copie_signee.decider", departement, 200, detail)
+    announce_decision(app, decided)  # after the decision's audit: a webhook's trouble is not the archive's
     return RedirectResponse(f"/conventions/{convention_id}#version-{numero}", status_code=303)
 
 
@@ -181,7 +183,7 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
 
 @router.post("/dossiers/{dossier_id}/convention", response_class=HTMLResponse)
 def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form()] = None) -> Response:
-    from dossiers.services.validation import dossier_generable, view_dossier
+    from dossiers.services.validation import demande_generable
     from workers.submit import store_json, submit
 
     agent = _instructeur(request)
@@ -189,11 +191,10 @@ def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form
     departement = _visible_dossier(request, agent, dossier_id)
     app = _app(request)
     try:
-        dossier_generable(view_dossier(dossier_id, app))
+        demande = demande_generable(dossier_id, app)
     except DossierError as exc:
         _audit(request, agent, "convention.generer", departement, 409, {"dossier_id": dossier_id})
         raise PageError(409, "Convention non générée", exc.message) from None
-    demande = app.catalog.get_dossier_demande(dossier_id)
     job = submit(app, request.app.state.ctx.actors["generate"], {"demande_key": store_json(app, demande)},
                  owner=agent.id)
     _audit(request, agent, "convention.generer", departement, 202, {"dossier_id": dossier_id, "job_id": job.id})
