@@ -28,6 +28,7 @@ answers differently in between (rebinding) is not caught; a proxy that pins the 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import json
@@ -38,23 +39,29 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from dossiers.adapters.catalog.webhooks import Livraison, Webhook
 from dossiers.domain.acces import Jeton, resultat_visible
 from dossiers.errors import WebhookError, WebhookIndisponible
 
-__all__ = ["EVENEMENTS", "register", "check_destination", "evenements_de_tache", "record_evenements", "deliver",
+__all__ = ["Evenement", "EVENEMENTS", "register", "check_destination", "evenements_de_tache", "record_evenements", "deliver",
            "Livrees", "MAX_WEBHOOKS"]
 
-EVENEMENTS = ("job.termine", "convention.emise", "convention.avenant", "copie_signee.archivee",
-              "copie_signee.a_verifier", "copie_signee.refusee")
+Evenement = Literal["job.termine", "convention.emise", "convention.avenant", "copie_signee.archivee",
+                    "copie_signee.a_verifier", "copie_signee.refusee"]
+EVENEMENTS: tuple[str, ...] = get_args(Evenement)
 MAX_WEBHOOKS = 10  # per token
 MAX_URL = 2000
 RESOLVE_TIMEOUT = 5.0
-_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 _ARCHIVE = {"archive": "copie_signee.archivee", "a_verifier": "copie_signee.a_verifier", "refuse": "copie_signee.refusee"}
+
+
+@functools.cache
+def _resolver() -> ThreadPoolExecutor:
+    """The threads that resolve destinations in bounded time, made at first use (nothing starts at import)."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 
 
 def _allowed(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow: Iterable[str]) -> bool:
@@ -84,7 +91,7 @@ def check_destination(url: str, allow: Iterable[str]) -> None:
     except ValueError:
         raise WebhookError("URL de webhook invalide : port hors limites.") from None
     # getaddrinfo takes no timeout: a resolver that does not answer is given RESOLVE_TIMEOUT seconds
-    resolving = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    resolving = _resolver().submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
         infos = resolving.result(timeout=RESOLVE_TIMEOUT)
     except (socket.gaierror, UnicodeError) as exc:
@@ -131,32 +138,45 @@ def evenements_de_tache(job_id: str, actor: str, status: str, result: dict[str, 
     return [(hashlib.sha256(f"{job_id}\0{kind}".encode()).hexdigest()[:40], kind, data) for kind, data in out]
 
 
+def _fan_out(app: Any, hooks: list[Webhook], event_id: str, kind: str, data: dict[str, Any], *, now: datetime,
+             departement: str = "", job: Any = None) -> list[str]:
+    """Record one event for each webhook that follows it: a job end (``job``) for the token that submitted the
+    job, with the result as that token may read it; a convention event for the tokens that see its département.
+    The ids of the webhooks that have a new delivery (an event already recorded for one is not again)."""
+    touched = []
+    for hook in hooks:
+        if hook.evenements and kind not in hook.evenements:
+            continue
+        jeton = app.catalog.get_token(hook.token_id)
+        if jeton is None or not jeton.actif:
+            continue
+        body = data
+        if job is not None:
+            if job.owner != hook.token_id:
+                continue
+            body = {**data, "result": resultat_visible(job.actor, job.result, jeton)}
+        elif not jeton.voit(departement):
+            continue
+        payload = {"type": kind, "timestamp": now.isoformat(), "data": body}
+        if app.catalog.record_livraison(webhook_id=hook.id, event_id=event_id, type=kind, payload=payload, now=now):
+            touched.append(hook.id)
+    return touched
+
+
 def record_evenements(app: Any, job: Any, *, now: datetime) -> list[str]:
     """Record the deliveries a job end makes; the ids of the webhooks that have new ones."""
-    events = evenements_de_tache(job.id, job.actor, str(job.status), job.result, job.error)
     hooks = app.catalog.webhooks()
     if not hooks:
         return []
     departement = None
     touched: list[str] = []
-    for event_id, kind, data in events:
-        if kind != "job.termine" and departement is None:
+    for event_id, kind, data in evenements_de_tache(job.id, job.actor, str(job.status), job.result, job.error):
+        if kind == "job.termine":
+            touched += _fan_out(app, hooks, event_id, kind, data, now=now, job=job)
+            continue
+        if departement is None:
             departement = app.catalog.convention_departement(data["convention_id"]) or ""
-        for hook in hooks:
-            if hook.evenements and kind not in hook.evenements:
-                continue
-            jeton = app.catalog.get_token(hook.token_id)
-            if jeton is None or not jeton.actif:
-                continue
-            if kind == "job.termine":
-                if job.owner != hook.token_id:
-                    continue
-                data = {**data, "result": resultat_visible(job.actor, job.result, jeton)}
-            elif not jeton.voit(departement):
-                continue
-            payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
-            if app.catalog.record_livraison(webhook_id=hook.id, event_id=event_id, type=kind, payload=payload, now=now):
-                touched.append(hook.id)
+        touched += _fan_out(app, hooks, event_id, kind, data, now=now, departement=departement)
     return list(dict.fromkeys(touched))
 
 
@@ -164,26 +184,16 @@ def record_decision(app: Any, record: Any, *, now: datetime) -> list[str]:
     """Record, for the webhooks whose token sees the convention's département, the event an instructeur's
     decision on a signed copy makes (``copie_signee.archivee`` or ``copie_signee.refusee``, with the
     decision); the ids of the webhooks that have a new delivery. Once per copy and verdict."""
-    if record.decision is None or record.statut not in ("archive", "refuse"):
+    hooks = app.catalog.webhooks()
+    if record.decision is None or record.statut not in ("archive", "refuse") or not hooks:
         return []
     kind = _ARCHIVE[record.statut]
-    hooks = [h for h in app.catalog.webhooks() if not h.evenements or kind in h.evenements]
-    if not hooks:
-        return []
-    departement = app.catalog.convention_departement(record.convention_id) or ""
     event_id = hashlib.sha256(f"decision\0{record.id}\0{kind}".encode()).hexdigest()[:40]
     data = {"convention_id": record.convention_id, "version": record.version, "sha256": record.sha256,
             "findings": [{"code": str(f.code), "message": f.message} for f in record.findings],
             "decision": record.decision.to_dict()}
-    touched = []
-    for hook in hooks:
-        jeton = app.catalog.get_token(hook.token_id)
-        if jeton is None or not jeton.actif or not jeton.voit(departement):
-            continue
-        payload = {"type": kind, "timestamp": now.isoformat(), "data": data}
-        if app.catalog.record_livraison(webhook_id=hook.id, event_id=event_id, type=kind, payload=payload, now=now):
-            touched.append(hook.id)
-    return touched
+    return _fan_out(app, hooks, event_id, kind, data, now=now,
+                    departement=app.catalog.convention_departement(record.convention_id) or "")
 
 
 @dataclass(frozen=True)

@@ -121,12 +121,6 @@ class DsCatalog:
                     filename=filename[:255], checksum=checksum[:64], sha256=sha256, job_id=job_id, recorded_at=now,
                 ).on_conflict_do_nothing())
 
-    def ds_fichiers(self, number: int) -> list[dict[str, Any]]:
-        stmt = select(DsFichierRow).where(DsFichierRow.number == number).order_by(DsFichierRow.recorded_at)
-        with self._read(f"les fichiers du dossier DS {number}") as session:  # type: ignore[attr-defined]
-            return [{"kind": r.kind, "poste_id": r.poste_id, "filename": r.filename, "sha256": r.sha256,
-                     "source": r.source, "job_id": r.job_id} for r in session.scalars(stmt)]
-
     # -- writes ------------------------------------------------------------------------------------
     def ds_claim_ecriture(self, *, cle: str, demarche: int, number: int, action: str, detail: dict[str, Any],
                           now: datetime) -> DsEcriture:

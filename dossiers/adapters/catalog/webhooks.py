@@ -107,7 +107,7 @@ class WebhookCatalog:
                 return inserted is not None
 
     def livraisons(self, *, webhook_id: str | None = None, statut: str | None = None,
-                   token_id: str | None = None, limit: int = 100) -> list[Livraison]:
+                   limit: int = 100) -> list[Livraison]:
         if not 0 < limit <= MAX_LIVRAISONS:
             raise ValueError(f"limit entre 1 et {MAX_LIVRAISONS}")
         stmt = select(LivraisonRow).order_by(LivraisonRow.id).limit(limit)
@@ -115,8 +115,6 @@ class WebhookCatalog:
             stmt = stmt.where(LivraisonRow.webhook_id == webhook_id)
         if statut is not None:
             stmt = stmt.where(LivraisonRow.statut == statut)
-        if token_id is not None:
-            stmt = stmt.join(WebhookRow, WebhookRow.id == LivraisonRow.webhook_id).where(WebhookRow.token_id == token_id)
         with self._read("le journal des livraisons") as session:  # type: ignore[attr-defined]
             return [_livraison(row) for row in session.scalars(stmt)]
 

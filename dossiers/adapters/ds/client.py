@@ -25,7 +25,7 @@ import httpx
 
 from dossiers.errors import DsError, DsFichierInvalide, DsIndisponible
 
-__all__ = ["DsClient", "checksum_ds", "Televersement"]
+__all__ = ["DsClient", "checksum_ds"]
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_DOWNLOAD = 100 * 1024 * 1024
@@ -35,10 +35,6 @@ MAX_RESPONSE = 50 * 1024 * 1024
 def checksum_ds(data: bytes) -> str:
     """DS's checksum of a file: MD5, base64 (as ActiveStorage computes it)."""
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
-
-
-class Televersement(dict):  # type: ignore[type-arg]
-    """The ``DirectUpload`` DS returned: url, headers (JSON text), blobId, signedBlobId."""
 
 
 class DsClient:

@@ -12,14 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dossiers.domain.acces import Droit, Jeton
 from dossiers.entrypoints.api.errors import ApiError, responses
+from dossiers.entrypoints.api.routes_dossiers import ctx_of
 from dossiers.entrypoints.api.security import require
 from dossiers.errors import WebhookError
+from dossiers.services.webhooks import EVENEMENTS, Evenement
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
-Evenement = Literal["job.termine", "convention.emise", "convention.avenant", "copie_signee.archivee",
-                    "copie_signee.a_verifier", "copie_signee.refusee"]
 WebhookId = Annotated[str, Path(max_length=32, pattern=r"^wh_[0-9a-f]{24}$")]
 
 
@@ -27,7 +27,7 @@ class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=8, max_length=2000, description="URL https qui recevra les événements signés.")
-    evenements: list[Evenement] = Field(default_factory=list, max_length=6,
+    evenements: list[Evenement] = Field(default_factory=list, max_length=len(EVENEMENTS),
                                         description="Événements voulus (vide : tous).")
 
 
@@ -56,7 +56,7 @@ class LivraisonOut(BaseModel):
 
 
 def _own(request: Request, jeton: Jeton, webhook_id: str) -> Any:
-    webhook = request.app.state.ctx.app.catalog.get_webhook(webhook_id)
+    webhook = ctx_of(request).app.catalog.get_webhook(webhook_id)
     if webhook is None or webhook.deleted_at is not None or webhook.token_id != jeton.id:
         raise ApiError(404, "webhook_introuvable", f"Webhook {webhook_id} introuvable.")
     return webhook
@@ -67,7 +67,7 @@ def _own(request: Request, jeton: Jeton, webhook_id: str) -> Any:
 def post_webhook(body: WebhookIn, request: Request, jeton: Jeton = Depends(require(Droit.SUIVRE))) -> dict[str, Any]:
     from dossiers.services.webhooks import register
 
-    app = request.app.state.ctx.app
+    app = ctx_of(request).app
     try:
         webhook, secret = register(app, jeton, body.url, body.evenements, now=app.clock.now())
     except WebhookError as exc:
@@ -78,13 +78,13 @@ def post_webhook(body: WebhookIn, request: Request, jeton: Jeton = Depends(requi
 
 @router.get("/webhooks", response_model=list[WebhookOut], responses=responses(), summary="Les webhooks de ce jeton")
 def get_webhooks(request: Request, jeton: Jeton = Depends(require(Droit.SUIVRE))) -> list[dict[str, Any]]:
-    return [w.to_dict() for w in request.app.state.ctx.app.catalog.webhooks(token_id=jeton.id)]
+    return [w.to_dict() for w in ctx_of(request).app.catalog.webhooks(token_id=jeton.id)]
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, response_class=Response, responses=responses(404),
                summary="Supprimer un webhook (les livraisons en attente sont abandonnées)")
 def delete_webhook(webhook_id: WebhookId, request: Request, jeton: Jeton = Depends(require(Droit.SUIVRE))) -> Response:
-    app = request.app.state.ctx.app
+    app = ctx_of(request).app
     _own(request, jeton, webhook_id)
     app.catalog.delete_webhook(webhook_id, now=app.clock.now())
     return Response(status_code=204)
@@ -95,4 +95,4 @@ def delete_webhook(webhook_id: WebhookId, request: Request, jeton: Jeton = Depen
 def get_livraisons(webhook_id: WebhookId, request: Request,
                    jeton: Jeton = Depends(require(Droit.SUIVRE))) -> list[dict[str, Any]]:
     _own(request, jeton, webhook_id)
-    return [d.to_dict() for d in request.app.state.ctx.app.catalog.livraisons(webhook_id=webhook_id, limit=1000)]
+    return [d.to_dict() for d in ctx_of(request).app.catalog.livraisons(webhook_id=webhook_id, limit=1000)]
