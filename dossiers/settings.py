@@ -111,7 +111,7 @@ ENV_FILE = ".env"
 ENV_FILE_VARIABLE = "CONUM_ENV_FILE"
 # Never printed (``conum config``): passwords, PINs, keys; and a URL's password (see ``masked``).
 SECRET_VARS = frozenset({"S3_SECRET_ACCESS_KEY", "OIDC_CLIENT_SECRET", "SESSION_SECRET", "SEAL_PKCS12_PASSWORD",
-                         "SEAL_PKCS11_PIN"})
+                         "SEAL_PKCS11_PIN", "DS_API_TOKEN"})
 
 
 def env_file(cwd: Path | None = None, process: Mapping[str, str] | None = None) -> Path | None:

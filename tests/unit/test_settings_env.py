@@ -23,6 +23,7 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(tmp_path):
 
 def test_secrets_and_url_passwords_are_masked_and_a_bad_value_is_named_in_french():
     assert masked("SESSION_SECRET", "abc") == "****" and masked("SEAL_PKCS11_PIN", "1234") == "****"
+    assert masked("DS_API_TOKEN", "jeton-de-la-demarche") == "****"
     assert masked("DATABASE_URL", "postgresql://conum:motdepasse@db:5432/conum") == "postgresql://conum:****@db:5432/conum"
     assert masked("API_PORT", 8000) == "8000" and masked("TSA_URL", None) == ""
     with pytest.raises(SettingsError, match="API_PORT='abc' : doit être un nombre entier"):
