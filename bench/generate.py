@@ -114,7 +114,7 @@ def bench_memory(renders: int = 1000) -> None:
 
 
 def bench_pdf(n: int, soffice_n: int) -> None:
-    from dossiers.adapters.pdf import SofficeConverter, UnoserverPool
+    from dossiers.adapters.libreoffice import SofficeConverter, UnoserverPool
 
     settings = Settings.from_env()
     docx = PreparedTemplate(TEMPLATE).render(context_for(3))

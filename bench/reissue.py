@@ -460,7 +460,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(p) for p in args.processes.split(",")]
 
-    from dossiers.adapters.pdf import UnoserverPool
+    from dossiers.adapters.libreoffice import UnoserverPool
     from dossiers.bootstrap import App
     from dossiers.services.seed import seed
 

@@ -7,7 +7,7 @@ parties' fields included: median of ``time.process_time`` per document for
 
 * pyHanko's defaults (``SimpleSigner.load_pkcs12``, signature size estimated by a dummy signature);
 * conum's seal (:mod:`dossiers.adapters.signature.sceau`), RSA 2048 (the test PKI's keys) and ECDSA P-256;
-* locating the parties' fields alone (:mod:`dossiers.adapters.pdf.champs`).
+* locating the parties' fields alone (:mod:`dossiers.adapters.signature.champs`).
 
 Target: ≤ 30 ms per document.
 """
@@ -99,7 +99,7 @@ def main() -> None:
         ecdsa = build_sceau(Settings(var_dir=folder, seal_pkcs12=ec_p12(folder, now),
                                      seal_pkcs12_password=PASSWORD.decode()), now=now)
 
-        from dossiers.adapters.pdf.champs import emplacements
+        from dossiers.adapters.signature.champs import emplacements
 
         rows = [
             ("pyHanko par défaut, RSA 2048 (sans champs)", median_ms(pyhanko_default, max(args.n // 5, 5))),

@@ -169,7 +169,7 @@ def main() -> None:
     parser.add_argument("--converters", type=int, default=2, help="convertisseurs LibreOffice du pool partagé")
     args = parser.parse_args()
 
-    from dossiers.adapters.pdf import UnoserverPool
+    from dossiers.adapters.libreoffice import UnoserverPool
 
     unoserver_bin = Settings().effective_unoserver_bin
     if unoserver_bin is None or shutil.which("soffice") is None:

@@ -123,7 +123,7 @@ class App:
 
     @property
     def converter(self) -> Any:
-        from dossiers.adapters.pdf import build_converter
+        from dossiers.adapters.libreoffice import build_converter
 
         return self._once("_converter", lambda: build_converter(self.settings))
 

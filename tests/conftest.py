@@ -169,7 +169,7 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def pool() -> Iterator[object]:
-    from dossiers.adapters.pdf import UnoserverPool
+    from dossiers.adapters.libreoffice import UnoserverPool
 
     if shutil.which("soffice") is None:
         _missing_service("LibreOffice (soffice) n'est pas installé")

@@ -188,8 +188,8 @@ def templates_manifest(check: bool) -> None:
 @click.option("--port", type=int, default=None, help="Premier port (défaut : CONVERTER_PORT).")
 def converter(size: int | None, port: int | None) -> None:
     """Lance un groupe de convertisseurs LibreOffice (unoserver) et le surveille."""
-    from dossiers.adapters.pdf import serve_forever
-    from dossiers.adapters.pdf.factory import converter_dir
+    from dossiers.adapters.libreoffice.factory import converter_dir
+    from dossiers.entrypoints.converter import serve_forever
 
     settings = _settings()
     unoserver_bin = settings.effective_unoserver_bin

@@ -30,8 +30,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from dossiers.adapters.pdf._process import free_port
-from dossiers.adapters.pdf.unoserver_process import UnoserverProcess, ping
+from dossiers.adapters.libreoffice._process import free_port
+from dossiers.adapters.libreoffice.unoserver_process import UnoserverProcess, ping
 from dossiers.settings import ROOT, Settings
 from tests.conftest import _missing_service
 
@@ -47,8 +47,8 @@ READY_TIMEOUT = 240.0  # a first run creates the LibreOffice profiles
 OWNER = """
 import sys, threading
 from pathlib import Path
-from dossiers.adapters.pdf import SofficeConverter, UnoserverPool
-from dossiers.adapters.pdf.unoserver_process import warmup_docx
+from dossiers.adapters.libreoffice import SofficeConverter, UnoserverPool
+from dossiers.adapters.libreoffice.unoserver_process import warmup_docx
 
 kind, base, unoserver_bin = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 if kind == "soffice":

@@ -23,17 +23,11 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from dossiers.adapters.pdf import (
-    CONUM_NS,
-    SofficeConverter,
-    UnoserverPool,
-    build_converter,
-    read_pdf_metadata,
-    serve_forever,
-    stamp_pdf,
-)
-from dossiers.adapters.pdf._process import claim_index, free_port
-from dossiers.adapters.pdf.unoserver_process import UnoserverProcess
+from dossiers.adapters.libreoffice import SofficeConverter, UnoserverPool, build_converter
+from dossiers.adapters.libreoffice._process import claim_index, free_port
+from dossiers.adapters.libreoffice.unoserver_process import UnoserverProcess
+from dossiers.adapters.pdf import CONUM_NS, read_pdf_metadata, stamp_pdf
+from dossiers.entrypoints.converter import serve_forever
 from dossiers.errors import ConversionError, ErrorCode
 from dossiers.settings import ROOT, Settings
 

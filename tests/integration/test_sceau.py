@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from dossiers.adapters.pdf import read_pdf_metadata
-from dossiers.adapters.pdf.champs import CHAMP_CDC, CHAMP_STRUCTURE, REPLI
+from dossiers.adapters.signature.champs import CHAMP_CDC, CHAMP_STRUCTURE, REPLI
 from dossiers.adapters.signature.confiance import racines
 from dossiers.adapters.signature.sceau import CHAMP_SCEAU, build_sceau
 from dossiers.bootstrap import App

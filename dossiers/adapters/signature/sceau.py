@@ -10,7 +10,7 @@ an absent token, an expired certificate); a TSA that does not answer is :class:`
 
 :meth:`Sceau.sceller` appends one incremental update to the PDF (every byte before it, the PDF/A-2b
 identification included, stays as it was): for a convention, an avenant or a résiliation, the empty
-signature fields of the parties (:mod:`dossiers.adapters.pdf.champs`), then the invisible field
+signature fields of the parties (:mod:`dossiers.adapters.signature.champs`), then the invisible field
 ``CachetConum`` holding a certification signature (DocMDP level 2, « remplissage de formulaires et
 signatures » : the structure, then the CDC, can still sign in their fields without breaking it),
 subfilter ETSI.CAdES.detached (PAdES), with an RFC 3161 timestamp from ``TSA_URL`` when set (PAdES
@@ -74,7 +74,7 @@ class Sceau:
         from pyhanko.sign.general import SigningError
         from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-        from dossiers.adapters.pdf.champs import emplacements
+        from dossiers.adapters.signature.champs import emplacements
 
         meta = signers.PdfSignatureMetadata(
             field_name=CHAMP_SCEAU, certify=True, docmdp_permissions=fields.MDPPerm.FILL_FORMS,

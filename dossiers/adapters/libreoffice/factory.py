@@ -19,10 +19,10 @@ import logging
 import shutil
 from pathlib import Path
 
-from dossiers.adapters.pdf.base import Converter, unavailable_error
+from dossiers.adapters.libreoffice.base import Converter, unavailable_error
 from dossiers.errors import ConversionError
-from dossiers.adapters.pdf.soffice import SofficeConverter
-from dossiers.adapters.pdf.unoserver import UnoserverPool
+from dossiers.adapters.libreoffice.soffice import SofficeConverter
+from dossiers.adapters.libreoffice.unoserver import UnoserverPool
 from dossiers.settings import Settings
 
 __all__ = ["build_converter", "converter_dir"]

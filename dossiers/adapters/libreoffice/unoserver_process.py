@@ -1,18 +1,18 @@
 """One converter server (XML-RPC front + a LibreOffice behind it) that conum starts and stops.
 
-The pool in :mod:`dossiers.adapters.pdf.unoserver` owns several of these. Each gets its own
-LibreOffice profile and temp directory under ``base_dir`` (kept between runs: a fresh profile
+The pool in :mod:`dossiers.adapters.libreoffice.unoserver` owns several of these. Each gets its
+own LibreOffice profile and temp directory under ``base_dir`` (kept between runs: a fresh profile
 makes the first conversion slow), its own log file, and its own process group so that stopping
 it also stops LibreOffice.
 
-The server is conum's :mod:`uno_server` (unoserver's API, cheaper per call), run by the Python
-of the unoserver installation (the interpreter of ``unoserver_bin``'s ``#!`` line, which has
-``uno``); ``server="unoserver"``, or an ``unoserver_bin`` that is not a Python script, runs
+The server is conum's ``libexec/uno_server.py`` (unoserver's API, cheaper per call), run by the
+Python of the unoserver installation (the interpreter of ``unoserver_bin``'s ``#!`` line, which
+has ``uno``); ``server="unoserver"``, or an ``unoserver_bin`` that is not a Python script, runs
 unoserver itself.
 
 A server dies with the process that started it, whatever kills that process (SIGKILL of a
-worker included). It is forked by :func:`~dossiers.adapters.pdf._process.spawn`'s long-lived
-thread and:
+worker included). It is forked by :func:`~dossiers.adapters.libreoffice._process.spawn`'s
+long-lived thread and:
 
 - conum's server is given ``--parent-pid``: it asks Linux for SIGTERM when its parent dies
   (PR_SET_PDEATHSIG), checks every second that its owner is still there, and stops its
@@ -34,6 +34,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sysconfig
 import threading
 import time
 import xmlrpc.client
@@ -41,7 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.pdf._process import (
+from dossiers.adapters.libreoffice._process import (
     claim_index,
     free_port,
     kill_group,
@@ -49,14 +50,27 @@ from dossiers.adapters.pdf._process import (
     server_python,
     spawn,
 )
-from dossiers.adapters.pdf.base import DOCX_IMPORT_FILTER, PDFA_PART, unavailable_error
+from dossiers.adapters.libreoffice.base import DOCX_IMPORT_FILTER, PDFA_PART, unavailable_error
+from dossiers.settings import ROOT
 
 __all__ = ["UnoserverProcess", "unoserver_convert", "ping", "warmup_docx"]
 
 log = logging.getLogger(__name__)
 
 _LOG_ROTATE_BYTES = 5 * 1024 * 1024
-SERVER_SCRIPT = Path(__file__).with_name("uno_server.py")
+# conum's server runs under LibreOffice's Python, which has none of conum's packages: it lives
+# outside the package, in the checkout's libexec/, or in <prefix>/libexec/conum where a wheel
+# installs it (pyproject's data-files).
+SERVER_SCRIPTS = (
+    ROOT / "libexec" / "uno_server.py",
+    Path(sysconfig.get_path("data")) / "libexec" / "conum" / "uno_server.py",
+)
+
+
+@lru_cache(maxsize=1)
+def server_script() -> Path:
+    """conum's ``uno_server.py``: the checkout's, else the installed one."""
+    return next((path for path in SERVER_SCRIPTS if path.is_file()), SERVER_SCRIPTS[0])
 
 
 def unoserver_convert(host: str, port: int, docx: bytes) -> bytes:
@@ -188,7 +202,7 @@ class UnoserverProcess:
         return "conum" if self.python else "unoserver"
 
     def command(self, uno_port: int) -> list[str]:
-        program = [self.python, str(SERVER_SCRIPT)] if self.python else [self.unoserver_bin]
+        program = [self.python, str(server_script())] if self.python else [self.unoserver_bin]
         cmd = [
             *program,
             "--interface", self.host,

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dossiers.adapters.pdf._process import kill_group, parent_death_signal
-from dossiers.adapters.pdf.base import (
+from dossiers.adapters.libreoffice._process import kill_group, parent_death_signal
+from dossiers.adapters.libreoffice.base import (
     DOCX_IMPORT_FILTER,
     PDFA_PART,
     Converter,

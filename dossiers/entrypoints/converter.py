@@ -1,8 +1,8 @@
 """``conum converter``: a long-running group of unoservers that other processes reach through
 CONVERTER_URLS (the Procfile's ``converter`` process).
 
-Its converters die with it, SIGKILL included (see :mod:`dossiers.adapters.pdf.unoserver_process`);
-SIGTERM or SIGINT stop them cleanly."""
+Its converters die with it, SIGKILL included (see
+:mod:`dossiers.adapters.libreoffice.unoserver_process`); SIGTERM or SIGINT stop them cleanly."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.pdf.unoserver import UnoserverPool
+from dossiers.adapters.libreoffice.unoserver import UnoserverPool
 
 __all__ = ["serve_forever"]
 

@@ -5,11 +5,11 @@
 - ``UnoserverPool.start(unoserver_bin, size=N, base_dir=...)`` launches N servers, warms each up
   with one real conversion, restarts any that dies or hangs, and stops them on ``close()``;
   they also die with this process when it dies without closing the pool (SIGKILL of a worker:
-  see :mod:`~dossiers.adapters.pdf.unoserver_process`).
+  see :mod:`~dossiers.adapters.libreoffice.unoserver_process`).
 
 ``convert()`` borrows an idle server (blocking while all are busy): share one pool per process.
 
-Servers started here run conum's :mod:`uno_server` (unoserver's API) unless
+Servers started here run conum's ``libexec/uno_server.py`` (unoserver's API) unless
 ``server="unoserver"``: ~160 ms of CPU per convention instead of ~390 ms with unoserver 3.7
 (see uno_server's docstring).
 """
@@ -26,15 +26,15 @@ import xmlrpc.client
 from collections.abc import Iterable
 from pathlib import Path
 
-from dossiers.adapters.pdf._slots import Call, Slot, in_parallel, parse_address
-from dossiers.adapters.pdf.base import (
+from dossiers.adapters.libreoffice._slots import Call, Slot, in_parallel, parse_address
+from dossiers.adapters.libreoffice.base import (
     Converter,
     check_docx,
     check_pdf,
     timeout_error,
     unavailable_error,
 )
-from dossiers.adapters.pdf.unoserver_process import UnoserverProcess, warmup_docx
+from dossiers.adapters.libreoffice.unoserver_process import UnoserverProcess, warmup_docx
 from dossiers.errors import ConversionError, ErrorCode
 
 __all__ = ["UnoserverPool"]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from dossiers.adapters.pdf.unoserver_process import UnoserverProcess, unoserver_convert
+from dossiers.adapters.libreoffice.unoserver_process import UnoserverProcess, unoserver_convert
 
 __all__ = ["Slot", "Call", "in_parallel", "parse_address"]
 

@@ -3,7 +3,7 @@
 Run by a Python that has LibreOffice's ``uno`` module (Debian's, or the .venv-uno venv), with
 unoserver's options; it starts and owns its LibreOffice::
 
-    python uno_server.py --interface 127.0.0.1 --port 2003 --uno-port 2002 \\
+    python libexec/uno_server.py --interface 127.0.0.1 --port 2003 --uno-port 2002 \\
         --user-installation DIR --temp-dir DIR [--conversion-timeout S] [--executable soffice] \\
         [--parent-pid PID]
 
@@ -20,9 +20,11 @@ call (Python runs signal handlers there only), a system without that signal. Onc
 gone, the server stops LibreOffice (SIGTERM, then SIGKILL to whatever of its group is left
 after a short grace) and exits.
 
-It imports nothing from conum (its interpreter has none of conum's packages); unoserver 3.x
+It imports nothing from conum (its interpreter has none of conum's packages, hence its place
+outside the ``dossiers`` package; conum finds it with
+:func:`dossiers.adapters.libreoffice.unoserver_process.server_script`); unoserver 3.x
 clients work unchanged. Compared with unoserver 3.7, per conversion (measured: see
-:mod:`dossiers.adapters.pdf.unoserver`):
+:mod:`dossiers.adapters.libreoffice.unoserver`):
 
 - documents are loaded ``Hidden``: no window, view or toolbar work;
 - indexes (tables of contents) are refreshed only when the document has some, not twice always;
