@@ -71,7 +71,7 @@ def nom_agent(request: Request, agent: Jeton | None) -> str:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     agent = context.pop("agent", None)
-    response = web_of(request).templates.TemplateResponse(request, template, {
+    response: HTMLResponse = web_of(request).templates.TemplateResponse(request, template, {
         "agent": agent, "agent_nom": nom_agent(request, agent),
         "csrf": csrf_token(request), **context}, status_code=status)
     response.headers["Vary"] = "HX-Request, Cookie"  # a fragment and its page never share a cache entry
