@@ -122,18 +122,18 @@ class Trail:
 
 @contextmanager
 def audited(ctx: ApiContext, request: Request, jeton: Jeton, action: str) -> Iterator[Trail]:
-    """Write one audit row for the request, whatever its outcome (a refused attempt included)."""
+    """Write one audit row for the request, whatever its outcome (a refused attempt included): the status
+    of the error answered (``ApiError``, a page's ``PageError``, a service's error by ``status_of``), 500
+    for anything else."""
     trail = Trail()
     try:
         yield trail
-    except ApiError as exc:
-        trail.status = exc.status
-        raise
     except ConumError as exc:
         trail.status = status_of(exc)
         raise
-    except Exception:
-        trail.status = 500
+    except Exception as exc:  # an ApiError, or a page's PageError (the pages audit through here too)
+        status = getattr(exc, "status", None)
+        trail.status = status if isinstance(status, int) else 500
         raise
     finally:
         auditer(ctx.app, jeton, action, ressource=request.url.path, statut=trail.status, departement=trail.departement,

@@ -8,22 +8,21 @@ The API's modules are imported inside the functions: ``api.app`` imports this pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Path, Request
 from fastapi.responses import HTMLResponse
 
 from dossiers.domain.acces import Droit, Jeton
+from dossiers.domain.jobs import Job
 from dossiers.entrypoints.web.session import PageError, csrf_token, current_agent
-from dossiers.errors import ConumError
 
 if TYPE_CHECKING:
     from dossiers.entrypoints.api.context import Trail
 
 __all__ = ["Login", "Numero", "web_of", "app_of", "agent_of", "nom_agent", "render", "partial", "droit",
-           "convention_visible", "dossier_visible", "auditer", "audite", "ctx_of"]
+           "convention_visible", "dossier_visible", "auditer", "audite", "own_job", "ctx_of"]
 
 Numero = Annotated[int, Path(ge=1, le=100_000)]
 
@@ -115,25 +114,15 @@ def auditer(request: Request, agent: Jeton, action: str, departement: str | None
                   detail=detail, adresse=adresse(request), now=app.clock.now())
 
 
-@contextmanager
-def audite(request: Request, agent: Jeton, action: str) -> Iterator[Trail]:
-    """One audit row for the page's request whatever its outcome, as ``api.context.audited`` writes the
-    API's: the page fills the ``Trail`` (département, detail, status); an error page's status, a
-    service's error under the API's status (``api.errors.status_of``), 500 for anything else."""
-    from dossiers.entrypoints.api.context import Trail
-    from dossiers.entrypoints.api.errors import status_of
+def audite(request: Request, agent: Jeton, action: str) -> AbstractContextManager[Trail]:
+    """One audit row for the page's request whatever its outcome, written as the API's are
+    (``api.context.audited``): the page fills the ``Trail`` (département, detail, status)."""
+    from dossiers.entrypoints.api.context import audited
 
-    trail = Trail()
-    try:
-        yield trail
-    except PageError as exc:
-        trail.status = exc.status
-        raise
-    except ConumError as exc:
-        trail.status = status_of(exc)
-        raise
-    except Exception:
-        trail.status = 500
-        raise
-    finally:
-        auditer(request, agent, action, trail.departement, trail.status, trail.detail)
+    return audited(ctx_of(request), request, agent, action)
+
+
+def own_job(request: Request, agent: Jeton, job_id: str) -> Job | None:
+    """The job ``job_id`` when the agent submitted it (a page follows only the agent's own jobs)."""
+    job: Job | None = app_of(request).catalog.get_job(job_id) if len(job_id) <= 64 else None
+    return job if job is not None and job.owner == agent.id else None

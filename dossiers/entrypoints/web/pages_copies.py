@@ -19,6 +19,7 @@ from dossiers.entrypoints.web.common import (
     convention_visible,
     ctx_of,
     nom_agent,
+    own_job,
     partial,
     render,
 )
@@ -75,8 +76,8 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
 def signed_copy_result(request: Request, convention_id: str, job_id: str) -> Response:
     agent = agent_of(request)
     convention_visible(request, agent, convention_id)
-    job = app_of(request).catalog.get_job(job_id) if len(job_id) <= 64 else None
-    if job is None or job.owner != agent.id or job.args.get("convention_id") != convention_id:
+    job = own_job(request, agent, job_id)
+    if job is None or job.args.get("convention_id") != convention_id:
         raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
     context = {"job": job, "resultat": job.result or {}}
     if partial(request):
@@ -92,8 +93,8 @@ def accept_signed_copy(request: Request, convention_id: str, job_id: str,
 
     agent, departement = _form(request, convention_id, csrf, Droit.INSTRUIRE, "accepter")
     app = app_of(request)
-    job = app.catalog.get_job(job_id) if len(job_id) <= 64 else None
-    if job is None or job.owner != agent.id or job.args.get("convention_id") != convention_id \
+    job = own_job(request, agent, job_id)
+    if job is None or job.args.get("convention_id") != convention_id \
             or not isinstance((job.result or {}).get("id"), int):
         raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
     par = nom_agent(request, agent)

@@ -24,6 +24,7 @@ from dossiers.entrypoints.web.common import (
     dossier_visible,
     droit,
     nom_agent,
+    own_job,
     partial,
     render,
 )
@@ -203,8 +204,8 @@ def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form
 def generation(request: Request, dossier_id: str, job_id: str) -> Response:
     agent = _instructeur(request)
     dossier_visible(request, agent, dossier_id)
-    job = app_of(request).catalog.get_job(job_id) if len(job_id) <= 64 else None
-    if job is None or job.owner != agent.id or job.actor != "generate_convention":
+    job = own_job(request, agent, job_id)
+    if job is None or job.actor != "generate_convention":
         raise PageError(404, "Génération introuvable", "Cette génération n'existe pas ou n'est pas la vôtre.")
     context = {"job": job, "resultat": job.result or {}, "dossier_id": dossier_id}
     if partial(request):
