@@ -49,8 +49,8 @@ class Env:
     c75: str
 
     def api(self, method: str, path: str, **kw: Any) -> Any:
-        return self.client.request(method, path, headers={"Authorization": f"Bearer {self.token}"},
-                                   follow_redirects=False, **kw)
+        headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, follow_redirects=False, **kw)
 
     def page(self, method: str, path: str, *, agent: str = AGENT33, **kw: Any) -> Any:
         self.client.cookies.clear()
@@ -165,3 +165,16 @@ def test_the_home_page_follows_the_agents_rights(env: Env) -> None:
     assert env.page("GET", "/", agent="exploitation@anct.gouv.fr").headers["location"] == "/conventions"
     env.client.cookies.clear()
     assert env.client.get("/", follow_redirects=False).headers["location"] == "/conventions"  # nobody logged in
+
+
+def test_an_idempotency_key_bound_to_another_copy_is_refused_before_anything_is_staged(env: Env) -> None:
+    first, other = b"%PDF-1.7\n% premier\n%%EOF\n", b"%PDF-1.7\n% autre\n%%EOF\n"
+    path = f"/v1/conventions/{env.c33}/versions/1/signed"
+    sent = env.api("POST", path, files={"fichier": ("c.pdf", first)}, headers={"Idempotency-Key": "copie-1"})
+    assert sent.status_code == 202
+    again = env.api("POST", path, files={"fichier": ("c.pdf", first)}, headers={"Idempotency-Key": "copie-1"})
+    assert again.status_code == 202 and again.json()["job_id"] == sent.json()["job_id"]
+    refused = env.api("POST", path, files={"fichier": ("c.pdf", other)}, headers={"Idempotency-Key": "copie-1"})
+    assert refused.status_code == 422 and refused.json()["code"] == "idempotence_conflit"
+    assert not env.app.staging.exists(staging_key(hashlib.sha256(other).hexdigest()))
+    assert (env.last_audit().action, env.last_audit().statut_http) == ("copie_signee.deposer", 422)
