@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Role", "Droit", "Jeton", "AuditEntry", "TOKEN_PREFIX", "token_digest", "looks_like_token",
+__all__ = ["Role", "Droit", "Accueil", "accueil", "Jeton", "AuditEntry", "TOKEN_PREFIX", "token_digest", "looks_like_token",
            "DEPARTEMENT", "ConventionStatut", "ConventionResume", "search_key", "statut_convention",
            "resultat_visible"]
 
@@ -51,6 +51,7 @@ class Droit(StrEnum):
     DEPOSER_SIGNE = "deposer_signe"  # signed copies
     SUIVRE = "suivre"  # jobs (its own, or all for an admin)
     INSTRUIRE = "instruire"  # decide pieces and signed copies à vérifier, generate from a complete dossier
+    ADMINISTRER = "administrer"  # read the audit log, follow every job, ask a réémission outside a plan
 
 
 DROITS: dict[Role, frozenset[Droit]] = {
@@ -58,6 +59,21 @@ DROITS: dict[Role, frozenset[Droit]] = {
     Role.INSTRUCTEUR: frozenset({Droit.LIRE, Droit.DEPOSER_SIGNE, Droit.SUIVRE, Droit.INSTRUIRE}),
     Role.ADMIN: frozenset(Droit),
 }
+
+
+class Accueil(StrEnum):
+    """Where an agent's pages start."""
+
+    A_TRAITER = "a_traiter"  # what waits for them in their départements
+    CONVENTIONS = "conventions"  # the conventions list
+
+
+def accueil(jeton: Jeton | None) -> Accueil:
+    """An agent who instructs in some départements starts with what waits for them there; one who
+    oversees every département (ADMINISTRER), or no one logged in, with the conventions."""
+    if jeton is not None and jeton.peut(Droit.INSTRUIRE) and not jeton.peut(Droit.ADMINISTRER):
+        return Accueil.A_TRAITER
+    return Accueil.CONVENTIONS
 
 
 def token_digest(secret: str) -> str:

@@ -1,4 +1,5 @@
-"""API tokens: create (the secret is returned once), authenticate, revoke; and the audit trail."""
+"""API tokens: create (the secret is returned once), authenticate, revoke; what a token or an agent
+sees (the département scope, one rule for the API and the pages); and the audit trail."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 from dossiers.domain.acces import TOKEN_PREFIX, AuditEntry, Jeton, Role, looks_like_token, token_digest
 from dossiers.errors import ConumError, ErrorCode
 
-__all__ = ["create_token", "authenticate", "revoke_token", "save_agent", "audit", "AccesRefuse"]
+__all__ = ["create_token", "authenticate", "revoke_token", "save_agent", "audit", "auditer", "AccesRefuse",
+           "convention_visible", "dossier_visible"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[a-z]{2,}$")
 
@@ -71,3 +73,27 @@ def save_agent(app: Any, email: str, *, role: str, departements: Iterable[str], 
 
 def audit(app: Any, entry: AuditEntry) -> None:
     app.catalog.record_audit(entry)
+
+
+def convention_visible(app: Any, jeton: Jeton, convention_id: str) -> str | None:
+    """The convention's département, or None when it does not exist for ``jeton``: unknown, or of a
+    département the token or agent does not cover (the same answer, so nothing leaks). The API answers
+    404 ``convention_introuvable`` and the pages a 404 page."""
+    departement = app.catalog.convention_departement(convention_id)
+    return str(departement) if departement is not None and jeton.voit(departement) else None
+
+
+def dossier_visible(app: Any, jeton: Jeton, dossier_id: str) -> str | None:
+    """The dossier's département, or None when it does not exist for ``jeton`` (as ``convention_visible``)."""
+    departement = app.catalog.dossier_departement(dossier_id)
+    return str(departement) if departement is not None and jeton.voit(departement) else None
+
+
+def auditer(app: Any, jeton: Jeton, action: str, *, ressource: str, statut: int, departement: str | None,
+            detail: dict[str, Any], adresse: str | None, now: datetime) -> None:
+    """Write the audit row of one request, by the API or a page alike: who (the token or agent, its
+    role, and its name in ``detail["agent"]``), what (``action`` on the request path ``ressource``), the
+    HTTP status answered, the resource's département, the client address."""
+    audit(app, AuditEntry(at=now, action=action, ressource=ressource, statut_http=statut, token_id=jeton.id,
+                          role=str(jeton.role), departement=departement, adresse=adresse,
+                          detail={**detail, "agent": jeton.nom}))

@@ -1,5 +1,6 @@
-"""What the routes share: the process's ``App``, its limiter, and the helpers that apply the
-département scope, write the audit log and submit jobs on behalf of a token."""
+"""What the routes share (and the pages, which run in the same application): the process's ``App``,
+its limiter, and the helpers that apply the département scope (``services.acces``), write the audit log
+(``services.acces.auditer``) and submit jobs on behalf of a token or an agent."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from typing import Any
 
 from fastapi import Request
 
-from dossiers.domain.acces import AuditEntry, Jeton, Role
+from dossiers.domain.acces import Droit, Jeton
 from dossiers.domain.jobs import Job
 from dossiers.domain.structures import cle_qualifiee
 from dossiers.entrypoints.api.errors import ApiError, status_of
 from dossiers.entrypoints.api.security import RateLimiter
 from dossiers.errors import ConumError, IdempotenceConflit
-from dossiers.services.acces import audit
+from dossiers.services.acces import auditer, convention_visible, dossier_visible
+from dossiers.services.depots import DepotRefuse, MotifRefus
 
-__all__ = ["ApiContext", "Trail", "IDEMPOTENCY_KEY", "empreinte_requete"]
+__all__ = ["ApiContext", "Trail", "IDEMPOTENCY_KEY", "empreinte_requete", "audited", "adresse", "refus_depot"]
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9._:-]{1,100}$"
 
@@ -33,17 +35,17 @@ class ApiContext:
 
     # -- scope ------------------------------------------------------------------------------------
     def convention_visible(self, jeton: Jeton, convention_id: str) -> str:
-        """The convention's département, or 404 when it does not exist for this token."""
-        departement = self.app.catalog.convention_departement(convention_id)
-        if departement is None or not jeton.voit(departement):
+        """The convention's département, or 404 when it does not exist for this token (``services.acces``)."""
+        departement = convention_visible(self.app, jeton, convention_id)
+        if departement is None:
             raise ApiError(404, "convention_introuvable", f"Convention {convention_id} introuvable.")
-        return str(departement)
+        return departement
 
     def dossier_visible(self, jeton: Jeton, dossier_id: str) -> str:
-        departement = self.app.catalog.dossier_departement(dossier_id)
-        if departement is None or not jeton.voit(departement):
+        departement = dossier_visible(self.app, jeton, dossier_id)
+        if departement is None:
             raise ApiError(404, "dossier_introuvable", f"Dossier {dossier_id} introuvable.")
-        return str(departement)
+        return departement
 
     def cle_structure(self, jeton: Jeton, departement: str, ref: str) -> str:
         """The catalog key of the structure ``departement`` knows as ``ref`` (``dossiers.domain.structures``):
@@ -87,7 +89,7 @@ class ApiContext:
                           requete_sha256=requete if idempotency is not None else None)
 
     def job_visible(self, jeton: Jeton, job: Job | None, job_id: str) -> Job:
-        if job is None or (jeton.role is not Role.ADMIN and job.owner != jeton.id):
+        if job is None or (not jeton.peut(Droit.ADMINISTRER) and job.owner != jeton.id):
             raise ApiError(404, "tache_introuvable", f"Tâche {job_id} introuvable.")
         return job
 
@@ -120,22 +122,36 @@ class Trail:
 
 @contextmanager
 def audited(ctx: ApiContext, request: Request, jeton: Jeton, action: str) -> Iterator[Trail]:
-    """Write one audit row for the request, whatever its outcome (a refused attempt included)."""
+    """Write one audit row for the request, whatever its outcome (a refused attempt included): the status
+    of the error answered (``ApiError``, a page's ``PageError``, a service's error by ``status_of``), 500
+    for anything else."""
     trail = Trail()
     try:
         yield trail
-    except ApiError as exc:
-        trail.status = exc.status
-        raise
     except ConumError as exc:
         trail.status = status_of(exc)
         raise
-    except Exception:
-        trail.status = 500
+    except Exception as exc:  # an ApiError, or a page's PageError (the pages audit through here too)
+        status = getattr(exc, "status", None)
+        trail.status = status if isinstance(status, int) else 500
         raise
     finally:
-        audit(ctx.app, AuditEntry(
-            at=ctx.app.clock.now(), action=action, ressource=request.url.path, statut_http=trail.status,
-            token_id=jeton.id, role=str(jeton.role), departement=trail.departement,
-            adresse=request.client.host if request.client else None, detail=trail.detail,
-        ))
+        auditer(ctx.app, jeton, action, ressource=request.url.path, statut=trail.status, departement=trail.departement,
+                detail=trail.detail, adresse=adresse(request), now=ctx.app.clock.now())
+
+
+def adresse(request: Request) -> str | None:
+    """The client's address as the server saw it (``X-Forwarded-For`` only from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+_REFUS_DEPOT = {MotifRefus.VERSION_INTROUVABLE: 404, MotifRefus.TROP_VOLUMINEUX: 413, MotifRefus.FICHIER_VIDE: 422,
+                MotifRefus.TYPE_NON_ACCEPTE: 415}
+
+
+def refus_depot(exc: DepotRefuse) -> ApiError:
+    """A refused signed copy as the API answers it (and the page, with the same status and message)."""
+    if exc.motif is MotifRefus.FICHIER_VIDE:
+        return ApiError(422, "requete_invalide", exc.message,
+                        erreurs=[{"champ": "fichier", "code": "fichier_vide", "message": "fichier vide"}])
+    return ApiError(_REFUS_DEPOT[exc.motif], str(exc.motif), exc.message)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import hashlib
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -15,23 +14,20 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, Role, statut_convention
-from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
+from dossiers.domain.acces import DEPARTEMENT, ConventionStatut, Droit, Jeton, statut_convention
 from dossiers.domain.model import convention_id_for
-from dossiers.domain.pieces import safe_filename
 from dossiers.errors import DemandeInvalide
 from dossiers.entrypoints.api import schemas
 from dossiers.entrypoints.api.errors import ApiError, responses
 from dossiers.entrypoints.api.routes_dossiers import (
     PDF,
     Idempotency,
-    check_upload,
     ctx_of,
     read_json,
     structure_demande,
     submitted,
 )
-from dossiers.entrypoints.api.context import audited, empreinte_requete
+from dossiers.entrypoints.api.context import audited, empreinte_requete, refus_depot
 from dossiers.entrypoints.api.security import require
 
 __all__ = ["router"]
@@ -94,7 +90,7 @@ async def post_change(convention_id: str, request: Request, jeton: Jeton = Depen
 
         ctx.convention_visible(jeton, convention_id)
         verifier_soumission(convention_id, payload, ctx.app)  # 422 / 409 here, not later in a job
-        if payload.get("type") == "reemission" and jeton.role is not Role.ADMIN:
+        if payload.get("type") == "reemission" and not jeton.peut(Droit.ADMINISTRER):
             raise ApiError(403, "droit_insuffisant", "Une réémission (autres règles ou autre modèle) passe par un plan "
                            "de réémission (`conum reissue`) ou un jeton admin.")
         requete = empreinte_requete(request, payload)
@@ -329,28 +325,27 @@ def post_signed(
     fichier: Annotated[UploadFile, File(description="La copie signée renvoyée par la structure (PDF).")],
     jeton: Jeton = Depends(require(Droit.DEPOSER_SIGNE)), idempotency: Idempotency = None,
 ) -> dict[str, Any]:
-    from dossiers.services.archive import release_if_done, stage
+    from dossiers.services.depots import DepotRefuse, deposer_copie_signee
 
     ctx = ctx_of(request)
+    requete = ""
+
+    def avant_depot(sha256: str) -> None:  # before anything is staged
+        nonlocal requete
+        requete = empreinte_requete(request, {"fichier": sha256, "filename": fichier.filename})
+        ctx.check_idempotency(jeton, "archive", idempotency, requete)
+
     with audited(ctx, request, jeton, "copie_signee.deposer") as trail:
         trail.departement = ctx.convention_visible(jeton, convention_id)
-        if ctx.app.catalog.find_version(convention_id, numero) is None:
-            raise ApiError(404, "version_introuvable", f"Pas de version {numero} de la convention {convention_id}.")
-        data = fichier.file.read(SIGNED_COPY_POLICY.max_bytes + 1)
-        filename = safe_filename(fichier.filename)
-        trail.detail = {"version": numero, "filename": filename, "size": len(data)}
-        check_upload(data, mimes=SIGNED_COPY_POLICY.mimes, max_bytes=SIGNED_COPY_POLICY.max_bytes,
-                     what="La copie signée")
-        requete = empreinte_requete(request, {"fichier": hashlib.sha256(data).hexdigest(), "filename": fichier.filename})
-        ctx.check_idempotency(jeton, "archive", idempotency, requete)  # before anything is staged
-        key = stage(data, ctx.app)
-        sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
-        job = ctx.submit(jeton, "archive", {"convention_id": convention_id, "staging_key": key, "version": numero,
-                                            "filename": filename}, idempotency=idempotency, requete=requete)
-        release_if_done(ctx.app, job, key)  # the same copy sent again: its job had already ended
+        try:
+            depot = deposer_copie_signee(
+                ctx.app, convention_id, numero, fichier.file, fichier.filename, detail=trail.detail,
+                avant_depot=avant_depot, submit=lambda kwargs: ctx.submit(
+                    jeton, "archive", kwargs, idempotency=idempotency, requete=requete))
+        except DepotRefuse as exc:
+            raise refus_depot(exc) from None
         trail.status = 202
-        trail.detail.update(sha256=sha256, job_id=job.id)
-        return submitted(job, convention_id=convention_id, sha256=sha256)
+        return submitted(depot.job, convention_id=convention_id, sha256=depot.sha256)
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/certificat.pdf", response_class=Response,

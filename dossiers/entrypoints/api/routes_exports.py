@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from dossiers.domain.acces import Droit, Jeton, Role
+from dossiers.domain.acces import Droit, Jeton
 from dossiers.services.a_traiter import Genre
 from dossiers.entrypoints.api.context import Trail, audited
 from dossiers.entrypoints.api.errors import ApiError, responses
@@ -82,7 +82,7 @@ def export_audit(
     ctx = ctx_of(request)
     with audited(ctx, request, jeton, "export.audit") as trail:
         trail.detail = {"format": fmt}
-        if jeton.role is not Role.ADMIN:
+        if not jeton.peut(Droit.ADMINISTRER):
             raise ApiError(403, "droit_insuffisant", "Seul un jeton admin lit le journal d'audit.")
         since = ctx.app.clock.now() - timedelta(days=depuis) if depuis else None
         return _deliver(request, trail, audit_table(ctx.app, token_id=token_id, since=since, limit=limit), fmt)

@@ -2,6 +2,11 @@
 
 ``install_web(api, settings)`` adds the session cookie, the static files (the DSFR, copied from
 its npm package by ``make static``, never fetched from a CDN), the pages and the HTML error pages.
+
+The pages, one module per resource as ``api/``'s routes: ``pages_connexion`` (home, login, logout),
+``pages_conventions`` (list, page, documents), ``pages_copies`` (signed copies), ``pages_dossiers``,
+``pages_instruction`` (à traiter, decisions, generation), ``pages_reemissions``, ``pages_exports``;
+what they share in ``common`` (the agent, rendering, the API's scope, audit and rights).
 """
 
 from __future__ import annotations
@@ -19,9 +24,16 @@ from fastapi.templating import Jinja2Templates
 
 from dossiers.domain.formatting import date_longue, montant
 from dossiers.entrypoints.web.oidc import OidcClient
-from dossiers.entrypoints.web.pages import _Login, router
-from dossiers.entrypoints.web.pages_exports import router as exports_router
-from dossiers.entrypoints.web.pages_instruction import router as instruction_router
+from dossiers.entrypoints.web import (
+    pages_connexion,
+    pages_conventions,
+    pages_copies,
+    pages_dossiers,
+    pages_exports,
+    pages_instruction,
+    pages_reemissions,
+)
+from dossiers.entrypoints.web.common import Login
 from dossiers.entrypoints.web.session import (
     SESSION_COOKIE, EncryptedSessionMiddleware, PageError, csrf_token, session_secret,
 )
@@ -31,6 +43,9 @@ __all__ = ["install_web", "STATIC_DIR", "is_page"]
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
+# in this order: an export's address (/conventions/export.csv) is not read as a convention id
+ROUTERS = (pages_exports.router, pages_connexion.router, pages_conventions.router, pages_copies.router,
+           pages_dossiers.router, pages_reemissions.router, pages_instruction.router)
 
 
 @dataclass
@@ -59,9 +74,8 @@ def install_web(api: FastAPI, settings: Settings) -> None:
                        session_cookie=SESSION_COOKIE, max_age=settings.session_max_age, same_site="lax",
                        https_only=bool(base_url and base_url.startswith("https://")))
     api.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
-    api.include_router(exports_router)  # before the pages: /conventions/export.csv is not a convention id
-    api.include_router(router)
-    api.include_router(instruction_router)
+    for router in ROUTERS:
+        api.include_router(router)
 
     def error_page(request: Request, status: int, titre: str, message: str) -> HTMLResponse:
         from dossiers.entrypoints.web.session import current_agent
@@ -82,8 +96,8 @@ def install_web(api: FastAPI, settings: Settings) -> None:
         # the page reads the agent from the catalog: never on the event loop
         return await run_in_threadpool(error_page, request, exc.status, exc.titre, exc.message)
 
-    @api.exception_handler(_Login)
-    async def _login(request: Request, exc: _Login) -> Any:
+    @api.exception_handler(Login)
+    async def _login(request: Request, exc: Login) -> Any:
         from urllib.parse import quote
 
         return RedirectResponse(f"/connexion?suite={quote(exc.suite, safe='/')}", status_code=303)

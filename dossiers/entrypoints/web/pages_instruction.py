@@ -16,13 +16,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dossiers.domain.acces import Droit, Jeton
 from dossiers.domain.decisions import MOTIFS_REFUS
-from dossiers.entrypoints.web.pages import (
-    _agent,
-    _app,
-    _audit,
-    _visible_convention,
-    _visible_dossier,
+from dossiers.entrypoints.web.common import (
+    app_of,
+    auditer,
+    convention_visible,
+    ctx_of,
+    dossier_visible,
+    droit,
     nom_agent,
+    own_job,
     partial,
     render,
 )
@@ -36,13 +38,11 @@ Numero = Annotated[int, Path(ge=1, le=100_000)]
 PieceId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 VERDICTS = {"accepte": "Accepter", "refuse": "Refuser"}
+INSTRUIRE_REFUSE = "Votre rôle ne permet pas d'instruire les dossiers."
 
 
 def _instructeur(request: Request) -> Jeton:
-    agent = _agent(request)
-    if not agent.peut(Droit.INSTRUIRE):
-        raise PageError(403, "Accès refusé", "Votre rôle ne permet pas d'instruire les dossiers.")
-    return agent
+    return droit(request, Droit.INSTRUIRE, INSTRUIRE_REFUSE)
 
 
 # -- à traiter ---------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ def a_traiter_page(
     from dossiers.services.a_traiter import GENRES, a_traiter
 
     agent = _instructeur(request)
-    app = _app(request)
+    app = app_of(request)
     genre = genre if genre in GENRES else None
     found = a_traiter(app, departements=agent.departements, jour=app.clock.today(), genre=genre, page=page,
                       par_page=25)
@@ -70,8 +70,8 @@ def a_traiter_page(
 def _piece(request: Request, agent: Jeton, dossier_id: str, piece_id: int) -> tuple[str, Any, Any]:
     from dossiers.services.validation import view_dossier
 
-    departement = _visible_dossier(request, agent, dossier_id)
-    view = view_dossier(dossier_id, _app(request))
+    departement = dossier_visible(request, agent, dossier_id)
+    view = view_dossier(dossier_id, app_of(request))
     piece = next((p for p in view.pieces if p.id == piece_id), None)
     if piece is None:
         raise PageError(404, "Pièce introuvable", f"Le dossier {dossier_id} n'a pas de pièce n° {piece_id}.")
@@ -100,14 +100,14 @@ def piece_decision(request: Request, dossier_id: str, piece_id: PieceId,
     agent = _instructeur(request)
     check_csrf(request, csrf)
     departement, view, piece = _piece(request, agent, dossier_id, piece_id)
-    app = _app(request)
+    app = app_of(request)
     detail = {"piece": piece_id, "decision": verdict, "motif": motif or None}
     try:
         decider_piece(dossier_id, piece_id, verdict, app, par=nom_agent(request, agent), now=app.clock.now(),
                       motif=motif or None, commentaire=commentaire, token_id=agent.id)
     except (ChangementRefuse, DossierError) as exc:
         status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
-        _audit(request, agent, "piece.decider", departement, status, detail)
+        auditer(request, agent, "piece.decider", departement, status, detail)
         return render(request, "decision.html", status, agent=agent, section="a_traiter",
                       verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
                       objet=f"{piece.label} — {piece.filename or 'fichier sans nom'}", erreur=exc.message,
@@ -115,16 +115,16 @@ def piece_decision(request: Request, dossier_id: str, piece_id: PieceId,
                       motif=motif, commentaire=commentaire, action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision",
                       retour=f"/dossiers/{dossier_id}", retour_libelle=f"Dossier {dossier_id}",
                       titre=view.dossier.denomination)
-    _audit(request, agent, "piece.decider", departement, 200, detail)
+    auditer(request, agent, "piece.decider", departement, 200, detail)
     return RedirectResponse(f"/dossiers/{dossier_id}?decide={piece_id}#piece-{piece_id}", status_code=303)
 
 
 def _copie(request: Request, agent: Jeton, convention_id: str, numero: int, sha256: str) -> tuple[str, Any]:
     from dossiers.services.decisions import copie_a_decider
 
-    departement = _visible_convention(request, agent, convention_id)
+    departement = convention_visible(request, agent, convention_id)
     try:
-        return departement, copie_a_decider(convention_id, numero, sha256, _app(request))
+        return departement, copie_a_decider(convention_id, numero, sha256, app_of(request))
     except ChangementRefuse as exc:
         raise PageError(404, "Copie introuvable", exc.message) from None
 
@@ -152,7 +152,7 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
     agent = _instructeur(request)
     check_csrf(request, csrf)
     departement, record = _copie(request, agent, convention_id, numero, sha256)
-    app = _app(request)
+    app = app_of(request)
     detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
     from workers.actors import announce_decision
 
@@ -161,7 +161,7 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
                                 now=app.clock.now(), motif=motif or None, commentaire=commentaire, token_id=agent.id)
     except ChangementRefuse as exc:
         status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
-        _audit(request, agent, "copie_signee.decider", departement, status, detail)
+        auditer(request, agent, "copie_signee.decider", departement, status, detail)
         return render(request, "decision.html", status, agent=agent, section="a_traiter",
                       verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
                       objet=f"Copie signée de la version {numero} (empreinte {sha256})", erreur=exc.message,
@@ -171,10 +171,10 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
                       retour=f"/conventions/{convention_id}", retour_libelle=f"Convention {convention_id}",
                       titre=f"Convention {convention_id}")
     except ConumError:
-        _audit(request, agent, "copie_signee.decider", departement, 503, detail)
+        auditer(request, agent, "copie_signee.decider", departement, 503, detail)
         raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
                                                      "réessayez dans un instant.") from None
-    _audit(request, agent, "copie_signee.decider", departement, 200, detail)
+    auditer(request, agent, "copie_signee.decider", departement, 200, detail)
     announce_decision(app, decided)  # after the decision's audit: a webhook's trouble is not the archive's
     return RedirectResponse(f"/conventions/{convention_id}#version-{numero}", status_code=303)
 
@@ -184,29 +184,28 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
 @router.post("/dossiers/{dossier_id}/convention", response_class=HTMLResponse)
 def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form()] = None) -> Response:
     from dossiers.services.validation import demande_generable
-    from workers.submit import store_json, submit
+    from workers.submit import store_json
 
     agent = _instructeur(request)
     check_csrf(request, csrf)
-    departement = _visible_dossier(request, agent, dossier_id)
-    app = _app(request)
+    departement = dossier_visible(request, agent, dossier_id)
+    app = app_of(request)
     try:
         demande = demande_generable(dossier_id, app)
     except DossierError as exc:
-        _audit(request, agent, "convention.generer", departement, 409, {"dossier_id": dossier_id})
+        auditer(request, agent, "convention.generer", departement, 409, {"dossier_id": dossier_id})
         raise PageError(409, "Convention non générée", exc.message) from None
-    job = submit(app, request.app.state.ctx.actors["generate"], {"demande_key": store_json(app, demande)},
-                 owner=agent.id)
-    _audit(request, agent, "convention.generer", departement, 202, {"dossier_id": dossier_id, "job_id": job.id})
+    job = ctx_of(request).submit(agent, "generate", {"demande_key": store_json(app, demande)})
+    auditer(request, agent, "convention.generer", departement, 202, {"dossier_id": dossier_id, "job_id": job.id})
     return RedirectResponse(f"/dossiers/{dossier_id}/generations/{job.id}", status_code=303)
 
 
 @router.get("/dossiers/{dossier_id}/generations/{job_id}", response_class=HTMLResponse)
 def generation(request: Request, dossier_id: str, job_id: str) -> Response:
     agent = _instructeur(request)
-    _visible_dossier(request, agent, dossier_id)
-    job = _app(request).catalog.get_job(job_id) if len(job_id) <= 64 else None
-    if job is None or job.owner != agent.id or job.actor != "generate_convention":
+    dossier_visible(request, agent, dossier_id)
+    job = own_job(request, agent, job_id)
+    if job is None or job.actor != "generate_convention":
         raise PageError(404, "Génération introuvable", "Cette génération n'existe pas ou n'est pas la vôtre.")
     context = {"job": job, "resultat": job.result or {}, "dossier_id": dossier_id}
     if partial(request):
