@@ -19,7 +19,7 @@ from dossiers.adapters.docx import lint_rules as rules
 from dossiers.adapters.docx.lint_rules import Constat, LintCode
 from dossiers.adapters.docx.manifest import TemplateInfo, load_manifest
 from dossiers.adapters.docx.normalise import normalise_docx
-from dossiers.adapters.docx.outline import Outline, OutlineError, read_outline, text_projection
+from dossiers.adapters.docx.outline import Outline, OutlineError, read_outline, style_names, text_projection
 from dossiers.adapters.docx.renderer import patched_sources
 from dossiers.errors import TemplateError
 
@@ -80,13 +80,14 @@ def _convention_numbering(path: Path) -> rules.Numbering | None:
 def lint_template(path: Path) -> list[Finding]:
     """Every finding of one template (nothing: the template is good to use)."""
     try:
-        data = normalise_docx(path.read_bytes())
+        raw = path.read_bytes()
+        data = normalise_docx(raw)
         outline = read_outline(data)
         sources = patched_sources(data, path.name)
     except (OutlineError, TemplateError) as exc:
         message = exc.message if isinstance(exc, TemplateError) else str(exc)
         return [Finding(path.name, "fichier", LintCode.MODELE_ILLISIBLE, message)]
-    found = rules.check_tags(outline.paragraphs) + rules.check_tables(outline) + rules.check_styles(outline)
+    found = rules.check_tags(outline.paragraphs) + rules.check_tables(outline) + rules.check_styles(outline, style_names(raw))
     syntax, used = rules.check_jinja(sources)
     found += syntax
     entry, manifest = _manifest_entry(path)

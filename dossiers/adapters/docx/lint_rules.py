@@ -151,9 +151,10 @@ def check_tables(outline: Outline) -> list[Constat]:
     return found
 
 
-def check_styles(outline: Outline, required: Iterable[str] = REQUIRED_STYLES) -> list[Constat]:
-    """The house styles are defined; every style a paragraph or run names exists."""
-    names = {name.lower() for name in outline.styles.values()}
+def check_styles(outline: Outline, defined: Iterable[str], required: Iterable[str] = REQUIRED_STYLES) -> list[Constat]:
+    """The house styles are defined in the file (``defined``: their names, used or not); every style
+    a paragraph or run names exists."""
+    names = {name.lower() for name in defined}
     found = [Constat("styles", LintCode.STYLE_ABSENT,
                      f"le style « {name} » n'existe plus dans le document : recréez-le (ou copiez-le d'un autre "
                      "modèle) plutôt que de mettre en forme à la main")
@@ -286,7 +287,7 @@ def check_references(outline: Outline, own: Numbering, convention: Numbering | N
             for number in numbers:
                 if number not in pool:
                     found.append(Constat(p.lieu, LintCode.RENVOI_INCONNU,
-                                         f"{match.group('mot').lower()} {number} cité dans {_extrait(text)} : "
+                                         f"{match.group('mot').lower().rstrip('s')} {number} cité dans {_extrait(text)} : "
                                          f"aucun titre {whose} ne porte ce numéro"))
         for instruction in p.fields:
             words = instruction.split()

@@ -72,7 +72,10 @@ def _merge_runs(root: etree._Element) -> None:
                 texts = previous.findall(f"{_W}t")
                 target = texts[-1]
                 target.text = (target.text or "") + "".join(t.text or "" for t in child.findall(f"{_W}t"))
-                target.set(_XML_SPACE, "preserve")
+                if target.text != target.text.strip():
+                    target.set(_XML_SPACE, "preserve")
+                else:
+                    target.attrib.pop(_XML_SPACE, None)
                 paragraph.remove(child)
                 continue
             previous = child

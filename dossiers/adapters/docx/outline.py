@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-__all__ = ["Outline", "Paragraph", "Table", "read_outline", "text_projection"]
+__all__ = ["Outline", "OutlineError", "Paragraph", "Table", "read_outline", "style_names", "text_projection"]
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
@@ -176,6 +176,16 @@ def _styles(data: bytes | None) -> tuple[dict[str, str], str]:
         if style.get(f"{_W}type") == "paragraph" and style.get(f"{_W}default") in ("1", "true", "on"):
             default = styles[style_id]
     return styles, default
+
+
+def style_names(docx: bytes) -> frozenset[str]:
+    """Names of the styles a .docx defines, used or not (the normal form drops the unused ones)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as z:
+            data = z.read("word/styles.xml") if "word/styles.xml" in z.namelist() else None
+        return frozenset(_styles(data)[0].values())
+    except (zipfile.BadZipFile, OSError, EOFError, etree.XMLSyntaxError):
+        return frozenset()
 
 
 def read_outline(docx: bytes) -> Outline:
