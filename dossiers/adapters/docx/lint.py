@@ -51,7 +51,7 @@ def projection_path(path: Path) -> Path:
 
 def projection(path: Path) -> str:
     """The text projection of a template (:class:`OutlineError` when it is not a readable .docx)."""
-    return text_projection(_outline(path), path.name)
+    return text_projection(_outline(path))
 
 
 def _manifest_entry(path: Path) -> tuple[TemplateInfo | None, list[Constat]]:
@@ -97,7 +97,7 @@ def lint_template(path: Path) -> list[Finding]:
     found += rules.check_numbering(outline.paragraphs)
     found += rules.check_references(outline, rules.numbering(outline.paragraphs), _convention_numbering(path))
     text = projection_path(path)
-    if text.is_file() and text.read_text(encoding="utf-8") != text_projection(outline, path.name):
+    if text.is_file() and text.read_text(encoding="utf-8") != text_projection(outline):
         found.append(Constat("projection", LintCode.PROJECTION_PERIMEE,
                              f"{text.name} ne correspond plus au modèle : lancez `conum templates text` et joignez "
                              "le fichier mis à jour à la relecture"))

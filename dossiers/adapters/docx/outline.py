@@ -223,10 +223,12 @@ def _line(p: Paragraph) -> str:
     return f"[{p.part}] {text}" if p.part != "corps" else prefix + text
 
 
-def text_projection(outline: Outline, name: str) -> str:
+def text_projection(outline: Outline) -> str:
     """The wording of a template, one line per paragraph or table row (see the module's docstring)."""
     columns = {t.numero: t.columns for t in outline.tables}
-    lines = [f"[projection de {name}, écrite par `conum templates text` : ne pas modifier à la main]", ""]
+    # the header names no file: git's textconv hands over a temporary copy under another name
+    lines = ["[projection texte du modèle .docx de même nom, écrite par `conum templates text` : ne pas modifier "
+             "à la main]", ""]
     row_key: tuple[int, int] | None = None
     cells: dict[int, list[str]] = {}
 
