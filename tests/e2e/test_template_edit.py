@@ -40,7 +40,7 @@ def flat(text: str) -> str:
 
 
 @pytest.mark.libreoffice
-def test_a_clause_changed_in_libreoffice_is_checked_and_printed_in_the_pdf(tmp_path, pool_urls):
+def test_a_clause_changed_in_libreoffice_is_checked_and_printed_in_the_pdf(tmp_path: Path, pool_urls: str) -> None:
     if not Path("/usr/bin/python3").exists() or subprocess.run(["/usr/bin/python3", "-c", "import uno"]).returncode:
         if IN_CI:
             pytest.fail("/usr/bin/python3 sans uno (python3-uno) : CI=true exige LibreOffice")

@@ -11,6 +11,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -29,7 +30,7 @@ TEMPLATES = ROOT / "templates"
 HOUSE = ("Liste à tirets", "Note", "Balise", "Texte tableau", "En-tête tableau")
 
 
-def template(folder: Path, body: Callable[[object], None], variables: tuple[str, ...] = ("structure.nom",),
+def template(folder: Path, body: Callable[[Any], None], variables: tuple[str, ...] = ("structure.nom",),
              name: str = "convention.docx", styles: tuple[str, ...] = HOUSE) -> Path:
     """A template with the house styles, Article 1 and 2, what ``body`` adds, and its manifest entry."""
     doc = Document()
@@ -55,16 +56,16 @@ def codes(path: Path) -> list[str]:
     return [f.code for f in lint_template(path)]
 
 
-def nothing(doc: object) -> None:
+def nothing(doc: Any) -> None:
     pass
 
 
-def test_a_clean_template_passes(tmp_path):
+def test_a_clean_template_passes(tmp_path: Path) -> None:
     assert lint_template(template(tmp_path, nothing)) == []
 
 
-def test_a_tag_split_between_two_formattings_is_found_with_its_place(tmp_path):
-    def split(doc):
+def test_a_tag_split_between_two_formattings_is_found_with_its_place(tmp_path: Path) -> None:
+    def split(doc: Any) -> None:
         p = doc.add_paragraph("Pour ")
         p.add_run("{{ struc").bold = True
         p.add_run("ture.nom }}")
@@ -74,9 +75,9 @@ def test_a_tag_split_between_two_formattings_is_found_with_its_place(tmp_path):
     assert "{{ structure.nom }}" in finding.message
 
 
-def test_a_tag_split_by_editing_sessions_is_mended_by_the_normaliser(tmp_path):
+def test_a_tag_split_by_editing_sessions_is_mended_by_the_normaliser(tmp_path: Path) -> None:
     """Same formatting, two runs (what an editor writes after two sittings): whole again at load."""
-    def sessions(doc):
+    def sessions(doc: Any) -> None:
         p = doc.add_paragraph()
         p.add_run("Nom : {{ struc")
         p.add_run("ture.nom }}.")
@@ -84,7 +85,7 @@ def test_a_tag_split_by_editing_sessions_is_mended_by_the_normaliser(tmp_path):
     assert lint_template(template(tmp_path, sessions)) == []
 
 
-def test_broken_jinja_and_unknown_or_unused_variables_are_found(tmp_path):
+def test_broken_jinja_and_unknown_or_unused_variables_are_found(tmp_path: Path) -> None:
     path = template(tmp_path, lambda d: d.add_paragraph("{% if structure.nom %}sans fin"))
     [finding] = lint_template(path)
     assert finding.code == "syntaxe_jinja" and "sans fin" in finding.message
@@ -95,14 +96,14 @@ def test_broken_jinja_and_unknown_or_unused_variables_are_found(tmp_path):
         ("variable_inconnue", "paragraphe 6"), ("variable_manquante", "modèle")]
 
 
-def test_a_missing_house_style_is_found(tmp_path):
+def test_a_missing_house_style_is_found(tmp_path: Path) -> None:
     path = template(tmp_path, nothing, styles=tuple(s for s in HOUSE if s != "Balise"))
     [finding] = lint_template(path)
     assert finding.code == "style_absent" and "Balise" in finding.message
 
 
-def test_paragraph_and_row_tags_must_stand_alone_and_rows_close_in_their_table(tmp_path):
-    def tables(doc):
+def test_paragraph_and_row_tags_must_stand_alone_and_rows_close_in_their_table(tmp_path: Path) -> None:
+    def tables(doc: Any) -> None:
         doc.add_paragraph("{%p if structure.nom %} et du texte")
         doc.add_paragraph("{%p endif %}")
         doc.add_paragraph("{%tr for x in structure.nom %}")
@@ -120,8 +121,8 @@ def test_paragraph_and_row_tags_must_stand_alone_and_rows_close_in_their_table(t
     assert ("syntaxe_jinja", "corps") in found  # the {%tr for %} outside the table has no end either
 
 
-def test_article_numbers_run_in_order_and_every_reference_names_a_heading(tmp_path):
-    def numbering(doc):
+def test_article_numbers_run_in_order_and_every_reference_names_a_heading(tmp_path: Path) -> None:
+    def numbering(doc: Any) -> None:
         doc.add_paragraph("2.3 Fin. Selon l'article 4, l'article 2.1 et l'annexe 1.")
         doc.add_paragraph("Article 4 — Litiges", "Heading 1")
         doc.add_paragraph("Article 10 de la loi n° 2000-321, son article 12 ; article 6, paragraphe 1, du RGPD.")
@@ -138,7 +139,7 @@ def test_article_numbers_run_in_order_and_every_reference_names_a_heading(tmp_pa
     assert sorted(f.message.split(" cité")[0] for f in lint_template(path)) == ["annexe 2", "article 7"]
 
 
-def test_an_avenant_refers_to_the_articles_of_the_convention_beside_it(tmp_path):
+def test_an_avenant_refers_to_the_articles_of_the_convention_beside_it(tmp_path: Path) -> None:
     template(tmp_path, nothing)
     avenant = template(tmp_path, lambda d: d.add_paragraph("L'article 2.1 de la convention, les articles 1 et 9 de "
                                                            "la convention et l'article 2 ci-dessous."),
@@ -148,7 +149,7 @@ def test_an_avenant_refers_to_the_articles_of_the_convention_beside_it(tmp_path)
     assert "de la convention" in finding.message
 
 
-def test_a_stale_text_projection_is_found_and_rewritten_by_the_command(tmp_path):
+def test_a_stale_text_projection_is_found_and_rewritten_by_the_command(tmp_path: Path) -> None:
     path = template(tmp_path, nothing)
     (tmp_path / "convention.txt").write_text("ancienne rédaction\n", encoding="utf-8")
     assert codes(path) == ["projection_perimee"]
@@ -160,7 +161,7 @@ def test_a_stale_text_projection_is_found_and_rewritten_by_the_command(tmp_path)
     assert "## Article 2 — Durée\n2.1 Début." in (tmp_path / "convention.txt").read_text(encoding="utf-8")
 
 
-def test_check_exits_1_with_file_place_code_and_message_and_json(tmp_path):
+def test_check_exits_1_with_file_place_code_and_message_and_json(tmp_path: Path) -> None:
     path = template(tmp_path, lambda d: d.add_paragraph("{{ structure.couleur }}"))
     runner = CliRunner()
     done = runner.invoke(cli, ["templates", "check", str(path)])
@@ -178,13 +179,13 @@ def test_check_exits_1_with_file_place_code_and_message_and_json(tmp_path):
     assert done.exit_code == 1 and json.loads(done.output)["constats"][0]["code"] == "modele_illisible"
 
 
-def test_committed_text_projections_are_current():
+def test_committed_text_projections_are_current() -> None:
     """templates/*.txt beside each .docx: a wording change shows in the review (`conum templates text`)."""
     for path in sorted(TEMPLATES.glob("*.docx")):
         assert (TEMPLATES / f"{path.stem}.txt").read_text(encoding="utf-8") == projection(path), path.name
 
 
-def test_the_convention_headings_the_avenants_name_exist():
+def test_the_convention_headings_the_avenants_name_exist() -> None:
     """The avenants list the convention's headings they change (domain/avenants.py): each is one."""
     text = projection(TEMPLATES / "convention.docx")
     for heading in (avenants.ARTICLE_DUREE, avenants.ARTICLE_MONTANT, avenants.ARTICLE_VERSEMENT,
@@ -212,7 +213,7 @@ def _noisy(docx: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_what_an_editor_adds_does_not_change_the_rendered_convention(tmp_path):
+def test_what_an_editor_adds_does_not_change_the_rendered_convention(tmp_path: Path) -> None:
     from tests.factories import demande
     from tests.unit.test_docx_template import context
 
@@ -227,15 +228,15 @@ def test_what_an_editor_adds_does_not_change_the_rendered_convention(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["convention", "avenant", "resiliation"])
-def test_the_normal_form_keeps_every_paragraph(name):
+def test_the_normal_form_keeps_every_paragraph(name: str) -> None:
     raw = (TEMPLATES / f"{name}.docx").read_bytes()
     before, after = Document(io.BytesIO(_noisy(raw))), Document(io.BytesIO(normalise_docx(_noisy(raw))))
     assert [p.text for p in before.paragraphs] == [p.text for p in after.paragraphs]
     assert b"rsid" not in zipfile.ZipFile(io.BytesIO(normalise_docx(_noisy(raw)))).read("word/document.xml")
 
 
-def test_a_ref_field_to_a_missing_bookmark_is_found(tmp_path):
-    def field(doc):
+def test_a_ref_field_to_a_missing_bookmark_is_found(tmp_path: Path) -> None:
+    def field(doc: Any) -> None:
         run = doc.add_paragraph("Voir ").add_run()
         instr = OxmlElement("w:instrText")
         instr.text = " REF _Ref_absent \\h "

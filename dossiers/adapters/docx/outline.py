@@ -111,7 +111,7 @@ class _Reader:
     def _style(self, element: etree._Element | None, lieu: str) -> str:
         if element is None:
             return ""
-        style_id = element.get(f"{_W}val", "")
+        style_id = str(element.get(f"{_W}val", ""))
         if style_id not in self.styles:
             self.unknown.append((lieu, style_id))
             return style_id
