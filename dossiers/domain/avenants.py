@@ -55,7 +55,7 @@ __all__ = [
     "appliquer",
 ]
 
-# Headings of the convention model (tools/build_templates.py), in the order the document prints them.
+# Headings of the convention model (templates/convention.docx), in the order the document prints them.
 PARTIES = "Entre les soussignés (désignation de la Structure)"
 ARTICLE_DUREE = "Article 2 — Durée"
 ARTICLE_MONTANT = "Article 3 — Montant de la subvention"

@@ -42,6 +42,7 @@ from dossiers.entrypoints.cli_postes import poste
 from dossiers.entrypoints.cli_reemission import reissue, seed
 from dossiers.entrypoints.cli_registre import ledger
 from dossiers.entrypoints.cli_structures import structure
+from dossiers.entrypoints.cli_templates import templates
 from dossiers.entrypoints.cli_ds import ds
 from dossiers.entrypoints.cli_webhooks import webhooks
 
@@ -154,35 +155,6 @@ def demo(out: Path | None) -> None:
         sys.exit(EXIT_FAILED)
 
 
-@cli.group()
-def templates() -> None:
-    """Modèles DOCX et leur manifeste."""
-
-
-@templates.command("manifest")
-@click.option("--check", is_flag=True, help="Vérifie le manifeste sans l'écrire (code 1 s'il diffère).")
-def templates_manifest(check: bool) -> None:
-    """Régénère templates/manifest.toml à partir des modèles."""
-    from dossiers.adapters.docx import PreparedTemplate, load_manifest, render_manifest, template_variables
-
-    settings = _settings()
-    infos = load_manifest(settings.templates_dir)
-    entries = {
-        name: (info.fichier, info.version, template_variables(PreparedTemplate(settings.templates_dir / info.fichier)))
-        for name, info in infos.items()
-    }
-    text = render_manifest(entries)
-    path = settings.templates_dir / "manifest.toml"
-    if check:
-        if path.read_text(encoding="utf-8") != text:
-            click.echo("le manifeste ne correspond plus aux modèles : lancez `conum templates manifest`", err=True)
-            sys.exit(1)
-        click.echo("manifeste à jour")
-        return
-    path.write_text(text, encoding="utf-8")
-    click.echo(f"{path} écrit ({sum(len(e[2]) for e in entries.values())} variables)")
-
-
 @cli.command()
 @click.option("--size", type=int, default=None, help="Nombre de convertisseurs (défaut : CONVERTER_POOL_SIZE).")
 @click.option("--port", type=int, default=None, help="Premier port (défaut : CONVERTER_PORT).")
@@ -241,6 +213,7 @@ for command in (validate, dossier, paiement, amend, history, restitutions, submi
                 export, decide, a_traiter, situation):
     cli.add_command(command)
 cli.add_command(ds)
+cli.add_command(templates)
 cli.add_command(webhooks)
 franciser(cli)  # French metavars everywhere (Click's own messages: _console.install_french)
 

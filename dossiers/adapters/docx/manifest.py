@@ -16,10 +16,10 @@ from typing import Any
 
 from jinja2 import nodes
 
-from dossiers.adapters.docx.renderer import PreparedTemplate
+from dossiers.adapters.docx.renderer import PreparedTemplate, jinja_environment
 from dossiers.errors import ErrorCode, TemplateError
 
-__all__ = ["TemplateInfo", "load_manifest", "template_variables", "missing_paths", "render_manifest"]
+__all__ = ["TemplateInfo", "load_manifest", "template_variables", "source_variables", "missing_paths", "render_manifest"]
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,15 @@ def _walk(node: nodes.Node, scope: dict[str, str], found: set[str]) -> None:
 
 def template_variables(template: PreparedTemplate) -> set[str]:
     """Dotted paths of every context value the template reads."""
+    return source_variables(template.sources.values())
+
+
+def source_variables(sources: Iterable[str]) -> set[str]:
+    """Dotted paths of every context value these Jinja sources read (they must parse)."""
+    env = jinja_environment()
     found: set[str] = set()
-    for source in template.sources.values():
-        _walk(template.env.parse(source), {}, found)
+    for source in sources:
+        _walk(env.parse(source), {}, found)
     return found
 
 

@@ -28,9 +28,10 @@ import jinja2
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from dossiers.adapters.docx.normalise import normalise_docx
 from dossiers.errors import ErrorCode, TemplateError
 
-__all__ = ["PreparedTemplate", "TemplateCache", "jinja_environment"]
+__all__ = ["PreparedTemplate", "TemplateCache", "jinja_environment", "open_docxtpl", "patched_sources", "template_xml"]
 
 _DECLARATION = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -40,6 +41,37 @@ _LISTING_CHARS = re.compile(r"[\n\t\a\f]")
 def jinja_environment() -> jinja2.Environment:
     """The one Jinja environment templates are compiled with: autoescape on, strict undefined."""
     return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def open_docxtpl(data: bytes, label: str) -> DocxTemplate:
+    """docxtpl's view of a .docx; :class:`TemplateError` when python-docx cannot read it."""
+    try:
+        tpl = DocxTemplate(io.BytesIO(data))
+        tpl.init_docx()
+    except Exception as exc:  # python-docx raises several types for a bad package
+        raise TemplateError(f"modèle {label} illisible : {exc}", code=ErrorCode.MODELE_INVALIDE) from exc
+    return tpl
+
+
+def template_xml(tpl: DocxTemplate) -> list[tuple[str, str, str, str]]:
+    """(part name, XML before, XML that may hold tags, XML after) for the body and for each header
+    and footer holding a ``{``: what docxtpl renders."""
+    root = tpl.docx._element
+    document = etree.tostring(root, encoding="unicode")
+    start, end = document.index("<w:body"), document.rindex("</w:body>") + len("</w:body>")
+    parts = [(tpl.docx.part.partname.lstrip("/"), _DECLARATION + document[:start], tpl.get_xml(), document[end:])]
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _key, part in tpl.get_headers_footers(uri):
+            xml = tpl.get_part_xml(part)
+            if "{" in xml:
+                parts.append((part.partname.lstrip("/"), _DECLARATION, xml, ""))
+    return parts
+
+
+def patched_sources(data: bytes, label: str) -> dict[str, str]:
+    """Part name -> Jinja source after docxtpl's clean-up, without compiling it (for the lint)."""
+    tpl = open_docxtpl(data, label)
+    return {name: tpl.patch_xml(xml) for name, _before, xml, _after in template_xml(tpl)}
 
 
 @dataclass(frozen=True)
@@ -57,16 +89,13 @@ class PreparedTemplate:
     def __init__(self, path: Path) -> None:
         self.path = path
         raw = path.read_bytes()
-        self.sha256 = hashlib.sha256(raw).hexdigest()
-        try:
-            self._docxtpl = DocxTemplate(io.BytesIO(raw))
-            self._docxtpl.init_docx()
-        except Exception as exc:  # python-docx raises several types for a bad package
-            raise TemplateError(f"modèle {path.name} illisible : {exc}", code=ErrorCode.MODELE_INVALIDE) from exc
+        self.sha256 = hashlib.sha256(raw).hexdigest()  # of the file as committed (catalog: modele_sha256)
+        data = normalise_docx(raw)  # what Word or LibreOffice added last does not reach the output
+        self._docxtpl = open_docxtpl(data, path.name)
         self.env = jinja_environment()
         self.sources: dict[str, str] = {}  # part name -> patched Jinja source, for the manifest check
         self._parts = self._compile_parts()
-        self._static_zip = self._build_static_zip(raw, {p.name for p in self._parts})
+        self._static_zip = self._build_static_zip(data, {p.name for p in self._parts})
 
     # -- preparation -------------------------------------------------------------------------
     def _compile(self, name: str, xml: str) -> jinja2.Template:
@@ -82,27 +111,11 @@ class PreparedTemplate:
             ) from exc
 
     def _compile_parts(self) -> list[_Part]:
-        tpl = self._docxtpl
-        root = tpl.docx._element
-        document = etree.tostring(root, encoding="unicode")
-        start, end = document.index("<w:body"), document.rindex("</w:body>") + len("</w:body>")
-        body = tpl.get_xml()
-        parts = [
-            _Part(
-                name=tpl.docx.part.partname.lstrip("/"),
-                prefix=_DECLARATION + document[:start],
-                template=self._compile("word/document.xml", body),
-                suffix=document[end:],
-                fix_tables=bool(re.search(r"{%\s*tc|{%\s*(colspan|cellbg|vm|hm)\b", body)),
-            )
-        ]
-        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-            for _key, part in tpl.get_headers_footers(uri):
-                xml = tpl.get_part_xml(part)
-                if "{" not in xml:
-                    continue
-                name = part.partname.lstrip("/")
-                parts.append(_Part(name, _DECLARATION, self._compile(name, xml), "", False))
+        parts = []
+        for name, prefix, xml, suffix in template_xml(self._docxtpl):
+            body = name == "word/document.xml"
+            fix = body and bool(re.search(r"{%\s*tc|{%\s*(colspan|cellbg|vm|hm)\b", xml))
+            parts.append(_Part(name, prefix, self._compile(name, xml), suffix, fix))
         return parts
 
     @staticmethod

@@ -4,8 +4,8 @@ A document made from python-docx's default template carries ~160 style definitio
 convention uses ~30, 137 "latent styles" (Word's style gallery) and ``stylesWithEffects.xml``
 (a Word 2010 copy of the styles). Importing the unused styles alone costs LibreOffice ~45 ms of
 CPU per conversion of the convention (~130 ms for the DOCX import in all); the PDF is identical
-(same bytes, same pixels). ``tools/build_templates.py`` applies :func:`slim_docx` to the
-template, so every rendered convention is lean; it:
+(same bytes, same pixels). ``normalise.py`` applies :func:`slim_docx` to every template at
+load, so every rendered convention is lean; it:
 
 - drops the styles that nothing refers to (kept: defaults, every style whose id appears as a
   ``w:val`` in any other part, and what they are based on, linked to or followed by);
@@ -134,7 +134,7 @@ def slim_docx(docx: bytes) -> bytes:
         parts[_STYLES] = _slim_styles(styles, keep)
         if effects is not None:
             parts[_RELS] = parts[_RELS].replace(effects[1], b"")
-            parts[_TYPES] = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(drop.encode()) +
+            parts[_TYPES] = re.sub(rb'<Override\b[^>]*PartName="/' + re.escape(effects[0].encode()) +
                                    rb'"[^>]*/>', b"", parts.get(_TYPES, b""))  # fmt: skip
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
