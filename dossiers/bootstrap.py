@@ -166,7 +166,8 @@ class App:
             with open(self.settings.pieces_file, "rb") as f:
                 return PiecesRequises.from_mapping(tomllib.load(f))
         except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
-            raise ConumError(f"liste des pièces exigées illisible ({self.settings.pieces_file}) : {exc}") from exc
+            raise ConumError(f"liste des pièces exigées illisible ({self.settings.pieces_file}) : {exc}",
+                             code=ErrorCode.CONFIGURATION_INVALIDE) from exc
 
     def template(self, name: str) -> tuple[PreparedTemplate, TemplateInfo]:
         manifest = self._once("_manifest", lambda: load_manifest(self.settings.templates_dir))

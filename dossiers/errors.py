@@ -34,16 +34,42 @@
 
 Third-party errors are translated at the adapter that meets them (``raise ... from exc``).
 Codes are part of the contract with portals: messages may change, codes may not.
+
+What an error means is decided here, once, by its code (an error raised with ``code=`` takes that
+code's policy; the class only gives the default code). :data:`POLICY` gives every :class:`ErrorCode`
+one :class:`Kind` and one HTTP status, and everything else derives from it:
+
+    kind          what it is                            worker              API                 CLI
+    refus         the caller's input, or something it   never retried       4xx (per code,      exit 1
+                  named that does not exist or no                           see POLICY)
+                  longer accepts it
+    transitoire   a part of the service did not answer  retried (backoff)   503 + Retry-After   exit 3
+    defaut        a defect or a configuration fault     not retried, trace  500, trace logged   exit 3
+                  (retrying cannot help: someone must   logged
+                  fix it)
+
+The CLI gives a defect the same exit code as an outage (3, « échec du service ») so scripts keep one
+rule: 1 means "change the request", 3 means "the service failed, look at the message"; the code in
+``--json`` tells them apart. Exit 2 stays Click's bad usage (``usage``). The workers read
+:attr:`ConumError.retried` (``workers/retry.py``), the API :func:`status_of`, the CLI
+``entrypoints/_common.exit_code``; ``tests/unit/test_error_policy.py`` checks that they agree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 __all__ = [
     "ErrorCode",
+    "Kind",
+    "Policy",
+    "POLICY",
+    "policy_of",
+    "status_of",
     "ConumError",
     "FieldError",
     "DemandeInvalide",
@@ -139,18 +165,140 @@ class ErrorCode(StrEnum):
     DS_CORRESPONDANCE = "ds_correspondance_invalide"
     WEBHOOK_REFUSE = "webhook_refuse"
     WEBHOOK_INDISPONIBLE = "webhook_indisponible"
+    CONFIGURATION_INVALIDE = "configuration_invalide"
+    # what the workers record for an exception that is not a ConumError
+    ERREUR_INTERNE = "erreur_interne"
+    DELAI_DEPASSE = "delai_depasse"
+    MESSAGE_IGNORE = "message_ignore"
+    # what the HTTP layer (and the CLI's usage errors) answer by themselves, before any service runs
+    REQUETE_INVALIDE = "requete_invalide"
+    DROIT_INSUFFISANT = "droit_insuffisant"
+    HORS_PERIMETRE = "hors_perimetre"
+    INTROUVABLE = "introuvable"
+    STRUCTURE_INTROUVABLE = "structure_introuvable"
+    VERSION_INTROUVABLE = "version_introuvable"
+    WEBHOOK_INTROUVABLE = "webhook_introuvable"
+    STRUCTURE_DEPARTEMENT = "structure_departement"
+    METHODE_NON_PERMISE = "methode_non_permise"
+    TROP_VOLUMINEUX = "trop_volumineux"
+    TYPE_NON_ACCEPTE = "type_non_accepte"
+    TROP_DE_REQUETES = "trop_de_requetes"
+    CLIENT_PARTI = "client_parti"
+    ERREUR_HTTP = "erreur_http"
+    USAGE = "usage"
+
+
+class Kind(StrEnum):
+    """What an error means for whoever meets it (module docstring: retry, status, exit code)."""
+
+    REFUS = "refus"
+    TRANSITOIRE = "transitoire"
+    DEFAUT = "defaut"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One code's meaning: its kind and the HTTP status the API answers (4xx for a refusal, 503 for a
+    transient failure, 500 for a defect)."""
+
+    kind: Kind
+    status: int
+
+    @property
+    def retried(self) -> bool:
+        return self.kind is Kind.TRANSITOIRE
+
+
+_E = ErrorCode
+# Refusals by HTTP status: 404 unknown (or outside the token's départements), 409 in conflict with what
+# is recorded, 422 a request that cannot be processed as written (fields, or a rule set, template or
+# token it names that does not exist). 400 only where the status is Starlette's own or nobody reads it.
+_REFUS: dict[int, tuple[ErrorCode, ...]] = {
+    400: (_E.CLIENT_PARTI, _E.ERREUR_HTTP),
+    401: (_E.NON_AUTHENTIFIE,),
+    403: (_E.DROIT_INSUFFISANT, _E.HORS_PERIMETRE),
+    404: (_E.CONVENTION_INTROUVABLE, _E.DOSSIER_INTROUVABLE, _E.TACHE_INTROUVABLE, _E.OBJET_INTROUVABLE,
+          _E.PLAN_INTROUVABLE, _E.PIECE_INTROUVABLE, _E.COPIE_INTROUVABLE, _E.INTROUVABLE, _E.STRUCTURE_INTROUVABLE,
+          _E.VERSION_INTROUVABLE, _E.WEBHOOK_INTROUVABLE),
+    405: (_E.METHODE_NON_PERMISE,),
+    409: (_E.CONVENTION_CONFLIT, _E.REQUETE_CONFLIT, _E.VERSION_PERIMEE, _E.CONVENTION_CLOSE,
+          _E.CHANGEMENT_SANS_EFFET, _E.STRUCTURE_FIGEE, _E.DECISION_IMPOSSIBLE, _E.COPIE_NON_A_VERIFIER,
+          _E.DOSSIER_INCOMPLET, _E.DOSSIER_A_VERIFIER, _E.PAIEMENT_EXCEDENTAIRE, _E.CATALOGUE_REEL,
+          _E.STRUCTURE_DEPARTEMENT, _E.MESSAGE_IGNORE),
+    413: (_E.TROP_VOLUMINEUX,),
+    415: (_E.TYPE_NON_ACCEPTE,),
+    422: (_E.DEMANDE_INVALIDE, _E.CHANGEMENT_INVALIDE, _E.POSTE_INCONNU, _E.PIECE_INVALIDE, _E.PAIEMENT_INVALIDE,
+          _E.EVENEMENT_INVALIDE, _E.REGLE_GESTION_2025, _E.PILOTAGE_INVALIDE, _E.MAJORATION_OUTRE_MER_MANQUANTE,
+          _E.IDEMPOTENCE_CONFLIT, _E.DECISION_INVALIDE, _E.REGLES_INTROUVABLES, _E.MODELE_INTROUVABLE,
+          _E.JETON_INVALIDE, _E.DS_FICHIER_INVALIDE, _E.DS_CORRESPONDANCE, _E.WEBHOOK_REFUSE, _E.REQUETE_INVALIDE,
+          _E.USAGE),
+    429: (_E.TROP_DE_REQUETES,),
+}
+# A part of the service (or one it calls) did not answer, or answered a failure that may not recur.
+_TRANSITOIRE = (_E.STOCKAGE_INDISPONIBLE, _E.CATALOGUE, _E.CONVERTISSEUR_INDISPONIBLE, _E.CONVERSION_DELAI,
+                _E.CONVERSION_ECHEC, _E.ANTIVIRUS_INDISPONIBLE, _E.ANTIVIRUS_ERREUR, _E.INSPECTION_INDISPONIBLE,
+                _E.HORODATAGE_INDISPONIBLE, _E.DS_INDISPONIBLE, _E.WEBHOOK_INDISPONIBLE, _E.DELAI_DEPASSE)
+# Retrying cannot help: a rule set, template, seal key, clamd limit, DS token or mapping, setting to fix;
+# stored bytes that are not what was written or a write that would replace them (content-addressed keys:
+# only a defect or a tampered store gets there); an exception conum did not expect.
+_DEFAUT = (_E.REGLES_INVALIDES, _E.MODELE_INVALIDE, _E.OBJET_EXISTANT, _E.OBJET_VERROUILLE, _E.SOMME_CONTROLE,
+           _E.RAPPORT_ECHEC, _E.JETON_HORODATAGE_INVALIDE, _E.SCEAU_INDISPONIBLE, _E.HORODATAGE_NON_CONFIGURE,
+           _E.ANTIVIRUS_TAILLE_DEPASSEE, _E.DS_REFUS, _E.CONFIGURATION_INVALIDE, _E.ERREUR_INTERNE)
+
+
+def _policy() -> Mapping[ErrorCode, Policy]:
+    table = [(code, Policy(Kind.REFUS, status)) for status, codes in _REFUS.items() for code in codes]
+    table += [(code, Policy(Kind.TRANSITOIRE, 503)) for code in _TRANSITOIRE]
+    table += [(code, Policy(Kind.DEFAUT, 500)) for code in _DEFAUT]
+    policy = dict(table)
+    twice = sorted(code for code in policy if sum(c is code for c, _ in table) > 1)
+    missing = sorted(set(ErrorCode) - set(policy))
+    if twice or missing:  # a new code without a meaning, or one with two: refuse to start
+        raise RuntimeError(f"POLICY : codes en double {twice}, codes sans politique {missing}")
+    return MappingProxyType(policy)
+
+
+POLICY: Mapping[ErrorCode, Policy] = _policy()
+_UNKNOWN = Policy(Kind.DEFAUT, 500)
+
+
+def policy_of(code: str) -> Policy:
+    """The policy of ``code`` (an :class:`ErrorCode` or its value); anything else is a defect."""
+    try:
+        return POLICY[ErrorCode(code)]
+    except ValueError:
+        return _UNKNOWN
+
+
+def status_of(error: ConumError) -> int:
+    """The HTTP status the API answers for ``error``."""
+    return error.policy.status
 
 
 class ConumError(Exception):
-    """Base of every error conum raises on purpose."""
+    """Base of every error conum raises on purpose. Raised without a code (here or in its class), it is
+    a defect (``erreur_interne``): every error worth a meaning names its code."""
 
-    code: ErrorCode = ErrorCode.CATALOGUE
+    code: ErrorCode = ErrorCode.ERREUR_INTERNE
 
     def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+
+    @property
+    def policy(self) -> Policy:
+        return policy_of(self.code)
+
+    @property
+    def kind(self) -> Kind:
+        return self.policy.kind
+
+    @property
+    def retried(self) -> bool:
+        """A worker retries the job (with backoff) only for a transient error."""
+        return self.policy.retried
 
     def to_dict(self) -> dict[str, object]:
         return {"code": str(self.code), "message": self.message}

@@ -1,9 +1,10 @@
 """Thin actors: load what the message points to, call one service, return a JSON-able result.
 
 Messages carry ids and storage keys, never file contents (README, "Messages Dramatiq"). Retry
-policy per actor: rejections (invalid input, a refused piece, a refused change) are in ``throws`` and
-never retried; anything else (storage, catalog, converter, antivirus, broker) is transient and
-retried with exponential backoff up to ``JOB_MAX_RETRIES``, then the job is failed with its error.
+policy: the error's (``workers/retry.py``, from ``dossiers/errors.py``), the same for every actor
+(``throws=THROWS``): a refusal (invalid input, a refused piece, a refused change) or a defect is never
+retried; a transient failure (storage, catalog, converter, antivirus, broker) is retried with
+exponential backoff up to ``max_retries`` (``JOB_MAX_RETRIES``), then the job is failed with its error.
 Every effect is idempotent, so a redelivered message finds its work done and returns the same result.
 """
 
@@ -17,22 +18,18 @@ import dramatiq
 
 from dossiers.domain.pieces import PieceKind
 from dossiers.errors import (
-    ChangementRefuse,
     ConumError,
-    ConventionConflict,
     DemandeInvalide,
     DossierError,
     DsError,
     DsIndisponible,
     ErrorCode,
-    RulesError,
-    StructureFigee,
-    TemplateError,
 )
 from dossiers.settings import Settings
 from workers import runtime
 from workers.broker import BATCH_QUEUE, setup_broker
 from workers.middleware import configure_job_log
+from workers.retry import THROWS
 
 __all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
            "reissue_convention",
@@ -72,8 +69,7 @@ def _documents(version: Any) -> dict[str, str]:
     return {d.kind: d.key for d in version.documents}
 
 
-@dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=(DemandeInvalide, ConventionConflict,
-                StructureFigee, ChangementRefuse, RulesError, TemplateError), **_RETRY)
+@dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=THROWS, **_RETRY)
 def generate_convention(demande_key: str) -> dict[str, Any]:
     from dossiers.services.generation import generate_convention as generate
 
@@ -85,8 +81,7 @@ def generate_convention(demande_key: str) -> dict[str, Any]:
             "total_eur": str(v.montant_total), "nouvelle": generated.created, "avertissements": generated.warnings}
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DossierError, DemandeInvalide, PieceRefusee),
-                **_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=THROWS, **_RETRY)
 def validate_piece(dossier_id: str, kind: str, piece_key: str, filename: str | None = None,
                    poste_id: str | None = None, mrz: str | None = None, date_controle: str | None = None,
                    soumis_le: str | None = None) -> dict[str, Any]:
@@ -112,8 +107,7 @@ def validate_piece(dossier_id: str, kind: str, piece_key: str, filename: str | N
     return result
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=(DemandeInvalide, DossierError, StructureFigee),
-                **_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=5 * 60_000, throws=THROWS, **_RETRY)
 def validate_dossier(demande_key: str, dossier_id: str | None = None) -> dict[str, Any]:
     from dossiers.services.validation import open_dossier, view_dossier
 
@@ -122,8 +116,7 @@ def validate_dossier(demande_key: str, dossier_id: str | None = None) -> dict[st
     return view_dossier(opened.id, app).to_dict()
 
 
-@dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=(ChangementRefuse, DemandeInvalide,
-                RulesError, TemplateError), **_RETRY)
+@dramatiq.actor(queue_name="conventions", time_limit=15 * 60_000, throws=THROWS, **_RETRY)
 def amend_convention(convention_id: str, change_key: str) -> dict[str, Any]:
     from dossiers.services.avenants import amend
 
@@ -135,7 +128,7 @@ def amend_convention(convention_id: str, change_key: str) -> dict[str, Any]:
             "nouvelle": amended.created}
 
 
-@dramatiq.actor(queue_name="archives", time_limit=10 * 60_000, throws=(ChangementRefuse,), **_RETRY)
+@dramatiq.actor(queue_name="archives", time_limit=10 * 60_000, throws=THROWS, **_RETRY)
 def archive_signed_copy(convention_id: str, staging_key: str, version: int | None = None,
                         filename: str | None = None) -> dict[str, Any]:
     from dossiers.services.archive import archive_staged
@@ -146,7 +139,7 @@ def archive_signed_copy(convention_id: str, staging_key: str, version: int | Non
     return record.to_dict()
 
 
-@dramatiq.actor(queue_name=BATCH_QUEUE, priority=100, time_limit=15 * 60_000, throws=(ChangementRefuse,), **_RETRY)
+@dramatiq.actor(queue_name=BATCH_QUEUE, priority=100, time_limit=15 * 60_000, throws=THROWS, **_RETRY)
 def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
     """One convention of a re-issue plan (own queue, consumed by `conum worker --reemissions`)."""
     from dossiers.services.reemission import reissue_item
@@ -185,7 +178,7 @@ def _send(actor: dramatiq.Actor, *args: Any) -> None:
         actor.send(*args)
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, **_WEBHOOK_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=THROWS, **_WEBHOOK_RETRY)
 def deliver_webhooks(webhook_id: str) -> dict[str, Any]:
     """Send a webhook's pending deliveries, oldest first (``services.webhooks.deliver``)."""
     import httpx
@@ -218,7 +211,7 @@ def _write(call: Any) -> Any:
         raise EcritureRefusee(exc.message) from exc
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=(EcritureRefusee,), **_DS_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=THROWS, **_DS_RETRY)
 def ds_write_back(demarche: int, number: int, dossier_id: str, jobs: list[str]) -> dict[str, Any]:
     """The annotation and message of a DS dossier's check, once its jobs have ended (``services.ds_ecriture``)."""
     from dossiers.services.ds_ecriture import ecrire_controle
@@ -231,7 +224,7 @@ def ds_write_back(demarche: int, number: int, dossier_id: str, jobs: list[str]) 
     return {"demarche": demarche, "number": number, "dossier_id": dossier_id, "ecritures": done}
 
 
-@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=(EcritureRefusee,), **_DS_RETRY)
+@dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=THROWS, **_DS_RETRY)
 def ds_write_back_convention(demarche: int, number: int, convention_id: str, version: int) -> dict[str, Any]:
     """An issued convention (or avenant) sent to its DS dossier (``services.ds_ecriture``)."""
     from dossiers.services.ds_ecriture import ecrire_convention

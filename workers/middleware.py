@@ -2,10 +2,10 @@
 
 ``JobTracking`` keeps the catalog's job row in step with the message (its id is the job id):
 running when a delivery starts, then succeeded (with the actor's result), queued again (a retry is
-scheduled, with the error that caused it) or failed (no retry: a rejection, or retries exhausted).
-Each event is also one JSON line on the ``conum.jobs`` logger: job id, actor, queue, attempt,
-duration, outcome, error code. A catalog outage while tracking is logged, never turned into a
-failure of the job itself.
+scheduled, with the error that caused it) or failed (no retry: a refusal, a defect, or retries
+exhausted). Each event is also one JSON line on the ``conum.jobs`` logger: job id, actor, queue,
+attempt, duration, outcome, error code; a defect (``Kind.DEFAUT``) gets one more line with its trace.
+A catalog outage while tracking is logged, never turned into a failure of the job itself.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from typing import Any
 
 from dramatiq import Middleware
+from dramatiq.middleware import TimeLimitExceeded
 
 from dossiers.domain.jobs import JobStatus
-from dossiers.errors import ConumError
+from dossiers.errors import ConumError, ErrorCode, Kind
 
 __all__ = ["JobTracking", "AppLifetime", "error_of", "JsonFormatter", "configure_job_log"]
 
@@ -26,11 +28,21 @@ log = logging.getLogger("conum.jobs")
 
 
 def error_of(exception: BaseException) -> dict[str, str]:
+    """What the job row records: a ``ConumError``'s code and message; ``delai_depasse`` for Dramatiq's time
+    limit; ``erreur_interne`` for any other exception (its class and text, for operations)."""
     if isinstance(exception, ConumError):
         return {"code": str(exception.code), "message": exception.message}
-    if type(exception).__name__ == "TimeLimitExceeded":
-        return {"code": "delai_depasse", "message": "La tâche a dépassé sa limite de temps."}
-    return {"code": "erreur_interne", "message": f"{type(exception).__name__} : {exception}"[:2000]}
+    if isinstance(exception, TimeLimitExceeded):
+        return {"code": str(ErrorCode.DELAI_DEPASSE), "message": "La tâche a dépassé sa limite de temps."}
+    return {"code": str(ErrorCode.ERREUR_INTERNE), "message": f"{type(exception).__name__} : {exception}"[:2000]}
+
+
+def _log_defect(message: Any, exception: BaseException) -> None:
+    """A defect is not retried (``workers/retry.py``) and Dramatiq logs only its class: log its trace."""
+    if isinstance(exception, ConumError) and exception.kind is Kind.DEFAUT:
+        trace = "".join(traceback.format_exception(exception))
+        log.error(json.dumps({"event": "defaut", "job_id": message.message_id, "actor": message.actor_name,
+                              "error_code": str(exception.code), "trace": trace}, ensure_ascii=False))
 
 
 def _tracking_failed(message: Any, exc: Exception) -> None:
@@ -66,6 +78,7 @@ class JobTracking(Middleware):
             status, error, payload = JobStatus.SUCCEEDED, None, result if isinstance(result, dict) else None
         else:
             error = error_of(exception)
+            _log_defect(message, exception)
             payload = getattr(exception, "result", None)
             status = JobStatus.FAILED if message.failed else JobStatus.QUEUED
         try:
@@ -85,7 +98,7 @@ class JobTracking(Middleware):
     def after_skip_message(self, broker: Any, message: Any) -> None:
         from workers import runtime
 
-        error = {"code": "message_ignore", "message": "Message ignoré (trop ancien ou annulé)."}
+        error = {"code": str(ErrorCode.MESSAGE_IGNORE), "message": "Message ignoré (trop ancien ou annulé)."}
         try:
             app = runtime.app()
             app.catalog.job_finished(message.message_id, status=JobStatus.FAILED, now=app.clock.now(), error=error)

@@ -10,35 +10,26 @@ from typing import Any, NoReturn
 import click
 
 from dossiers.entrypoints._console import JOUR  # importing _console first puts Click in French
-from dossiers.errors import ConumError, DemandeInvalide, ErrorCode
+from dossiers.errors import ConumError, DemandeInvalide, ErrorCode, Kind, policy_of
 from dossiers.settings import ROOT, Settings, SettingsError
 
-__all__ = ["JOUR", "EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "REFUS", "exit_code", "settings",
+__all__ = ["JOUR", "EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "exit_code", "settings",
            "read_demande", "fail", "fail_by_kind"]
 
 MAX_DEMANDE_BYTES = 1_000_000
 EXAMPLES = ROOT / "examples" / "demandes"
 EXIT_REFUSED, EXIT_USAGE, EXIT_FAILED = 1, 2, 3
-# What the person asked for is refused (exit 1): their input, or something they named that does not exist
-# or no longer accepts it. Every other ConumError is the service failing (exit 3). README, « La commande conum ».
-REFUS = frozenset({
-    ErrorCode.DEMANDE_INVALIDE, ErrorCode.REGLES_INTROUVABLES, ErrorCode.MODELE_INTROUVABLE,
-    ErrorCode.MAJORATION_OUTRE_MER_MANQUANTE, ErrorCode.CONVENTION_CONFLIT, ErrorCode.CHANGEMENT_INVALIDE,
-    ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.VERSION_PERIMEE, ErrorCode.REQUETE_CONFLIT,
-    ErrorCode.CONVENTION_INTROUVABLE, ErrorCode.PLAN_INTROUVABLE, ErrorCode.CONVENTION_CLOSE,
-    ErrorCode.PAIEMENT_INVALIDE, ErrorCode.DOSSIER_INTROUVABLE, ErrorCode.COPIE_INTROUVABLE,
-    ErrorCode.COPIE_NON_A_VERIFIER, ErrorCode.TACHE_INTROUVABLE, ErrorCode.POSTE_INCONNU,
-    ErrorCode.EVENEMENT_INVALIDE, ErrorCode.REGLE_GESTION_2025, ErrorCode.PILOTAGE_INVALIDE,
-    ErrorCode.PIECE_INVALIDE, ErrorCode.JETON_INVALIDE, ErrorCode.STRUCTURE_FIGEE, ErrorCode.IDEMPOTENCE_CONFLIT,
-    ErrorCode.OBJET_INTROUVABLE, ErrorCode.CATALOGUE_REEL, ErrorCode.PIECE_INTROUVABLE, ErrorCode.DECISION_INVALIDE,
-    ErrorCode.DECISION_IMPOSSIBLE, ErrorCode.DOSSIER_INCOMPLET, ErrorCode.DOSSIER_A_VERIFIER,
-    ErrorCode.PAIEMENT_EXCEDENTAIRE,
-})
+# README, « La commande conum » : 1 the request is refused (its input, or something it names that does not
+# exist or no longer accepts it), 3 the service failed (an outage, or a defect someone must fix: the code
+# in --json tells them apart), 2 bad usage (Click's, before anything runs).
+_EXIT = {Kind.REFUS: EXIT_REFUSED, Kind.TRANSITOIRE: EXIT_FAILED, Kind.DEFAUT: EXIT_FAILED}
 
 
-def exit_code(exc: ConumError) -> int:
-    """1 when the request is refused (:data:`REFUS`), 3 when the service failed."""
-    return EXIT_REFUSED if exc.code in REFUS else EXIT_FAILED
+def exit_code(error: ConumError | str) -> int:
+    """The exit code of an error, or of an error code (a job's recorded ``error.code``): its kind's
+    (``dossiers.errors.POLICY``), 2 for ``usage``."""
+    code = error.code if isinstance(error, ConumError) else error
+    return EXIT_USAGE if code == ErrorCode.USAGE else _EXIT[policy_of(code).kind]
 
 
 def settings() -> Settings:

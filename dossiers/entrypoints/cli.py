@@ -17,15 +17,13 @@ from typing import Any
 import click
 
 from dossiers.domain.formatting import montant, montant_json
-from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide
+from dossiers.errors import ConumError, ErrorCode
 from dossiers.entrypoints._console import Colonne, franciser, json_option, print_table
 from dossiers.entrypoints._console import console as soft_console
 from dossiers.entrypoints._common import (
     EXAMPLES,
     EXIT_FAILED,
-    EXIT_REFUSED,
     EXIT_USAGE,
-    fail as _fail,
     fail_by_kind as _fail_by_kind,
     read_demande as _read_demande,
     settings as _settings,
@@ -98,8 +96,6 @@ def generate(demande: Path, out: Path, as_json: bool) -> None:
         with App(_settings()) as app:
             generated = _generate(app, payload)
             paths = _export(app, generated, out)
-    except (DemandeInvalide, ConventionConflict, ChangementRefuse) as exc:
-        _fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         _fail_by_kind(exc, as_json)
     result = _result(generated, paths)
@@ -235,13 +231,14 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as exc:
         if as_json:
-            click.echo(json.dumps({"error": {"code": "usage", "message": exc.format_message()}}, ensure_ascii=False))
+            click.echo(json.dumps({"error": {"code": str(ErrorCode.USAGE), "message": exc.format_message()}}, ensure_ascii=False))
         else:
             exc.show()
         sys.exit(EXIT_USAGE)
     except ConumError as exc:
         _fail_by_kind(exc, as_json)
     except OSError as exc:
-        _fail(ConumError(f"erreur d'entrée-sortie : {exc}"), as_json, EXIT_FAILED)
+        _fail_by_kind(ConumError(f"erreur d'entrée-sortie : {exc}", code=ErrorCode.ERREUR_INTERNE), as_json)
     except Exception as exc:  # the last guard: one line for the caller, never a traceback
-        _fail(ConumError(f"erreur interne ({type(exc).__name__}) : {exc}"), as_json, EXIT_FAILED)
+        _fail_by_kind(ConumError(f"erreur interne ({type(exc).__name__}) : {exc}", code=ErrorCode.ERREUR_INTERNE),
+                      as_json)

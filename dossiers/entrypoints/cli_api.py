@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 import click
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, fail_by_kind, settings
+from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.entrypoints._console import Colonne, print_table
 from dossiers.errors import ConumError, ErrorCode
 
@@ -58,7 +58,7 @@ def token_create(role: str, departements: tuple[str, ...], nom: str, as_json: bo
         with App(settings()) as app:
             secret, jeton = create_token(app, role=role, departements=departements, nom=nom, now=app.clock.now())
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"token": secret, "id": jeton.id, "role": str(jeton.role),
                                "departements": list(jeton.departements)}, ensure_ascii=False))
@@ -80,7 +80,7 @@ def token_revoke(token_id: str, as_json: bool) -> None:
         with App(settings()) as app:
             revoke_token(app, token_id, now=app.clock.now())
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     click.echo(json.dumps({"id": token_id, "revoked": True}) if as_json else f"jeton {token_id} révoqué")
 
 
@@ -148,7 +148,7 @@ def agent_add(email: str, departements: tuple[str, ...], admin: bool, as_json: b
             jeton = save_agent(app, email, role="admin" if admin else "instructeur", departements=departements,
                                now=app.clock.now())
     except ConumError as exc:
-        fail(exc, as_json, EXIT_REFUSED if exc.code is ErrorCode.JETON_INVALIDE else EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     scope = ", ".join(jeton.departements) or "tous les départements"
     click.echo(json.dumps({"email": jeton.nom, **jeton.to_dict()}, ensure_ascii=False) if as_json
                else f"agent {jeton.nom} ({jeton.role}, {scope})")
@@ -167,7 +167,7 @@ def agent_remove(email: str, as_json: bool) -> None:
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if not removed:
-        fail(ConumError(f"Agent {email} inconnu.", code=ErrorCode.JETON_INVALIDE), as_json, EXIT_REFUSED)
+        fail_by_kind(ConumError(f"Agent {email} inconnu.", code=ErrorCode.JETON_INVALIDE), as_json)
     click.echo(json.dumps({"email": email, "removed": True}) if as_json else f"agent {email} retiré")
 
 

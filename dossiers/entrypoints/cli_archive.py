@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_REFUSED, fail, fail_by_kind, settings
-from dossiers.errors import ChangementRefuse, ConumError
+from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
+from dossiers.errors import ConumError
 
 __all__ = ["archive", "accepter", "verify", "purge", "lien"]
 
@@ -54,8 +54,6 @@ def archive(signed: Path, convention_id: str, version: int | None, out: Path | N
                                          now=app.clock.now())
             if out is not None and record.certificat_key:
                 out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     saved = str(out.resolve()) if out is not None and record.certificat_key else None
@@ -111,8 +109,6 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
             from workers.actors import announce_decision
 
             announce_decision(app, record)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if as_json:
@@ -208,8 +204,6 @@ def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> N
         with App(settings()) as app:
             key, url = document_link(app, convention_id, version=version, kind=kind)
             ttl = app.settings.presigned_url_ttl
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if as_json:

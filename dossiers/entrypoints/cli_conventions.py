@@ -18,7 +18,7 @@ from dossiers.domain.etat import Figures
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
 from dossiers.entrypoints._console import Colonne, print_table
-from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
+from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
@@ -74,8 +74,6 @@ def paiement(convention_id: str, annee: int, when: date, amount: str, force: boo
         with App(settings()) as app:
             recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
                                                force=force, motif=motif)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if as_json:
@@ -107,9 +105,7 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
             fig = version_figures(amended.version.convention_id, amended.version, app)
             paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     except DemandeInvalide as exc:  # unreadable JSON file
-        fail(ChangementRefuse(exc.message, code=ErrorCode.CHANGEMENT_INVALIDE), as_json, EXIT_REFUSED)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
+        fail_by_kind(ChangementRefuse(exc.message, code=ErrorCode.CHANGEMENT_INVALIDE), as_json)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     result = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
@@ -142,8 +138,6 @@ def history(convention_id: str, as_json: bool) -> None:
             versions = read_history(convention_id, app)
             evenements = app.catalog.list_evenements(convention_id)
             chaine = read_liens(convention_id, app)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     events = [_event_entry(e) for e in evenements]
@@ -241,8 +235,6 @@ def restitutions(convention_id: str, when: date | None, regles_id: str, apply: b
             if amended is not None:
                 fig = version_figures(convention_id, amended.version, app)
                 paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     postes = [{"id": p.id, "date_fin_contrat": p.date_fin_contrat.isoformat()} for p in (change.postes if change else ())]

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
+from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
 from dossiers.errors import ConumError
 
 __all__ = ["ds"]
@@ -88,7 +88,7 @@ def ds_sync(demarche: int, watch: bool, interval: float | None, dry_run: bool, a
                     rapport = _run(app, demarche, dry_run=dry_run, as_json=as_json)
                 except ConumError as exc:
                     if not watch:
-                        fail(exc, as_json, EXIT_FAILED)
+                        fail_by_kind(exc, as_json)
                     click.echo(json.dumps({"error": exc.to_dict()}, ensure_ascii=False) if as_json
                                else f"conum : {exc.message} (nouvel essai dans {pause:g} s)", err=not as_json)
                 else:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import exit_code, fail, settings
+from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.services.a_traiter import GENRES
 from dossiers.errors import ConumError
 
@@ -40,7 +40,7 @@ def _write(build: Any, fmt: str | None, out: Path, as_json: bool) -> None:
         with App(settings()) as app:
             done = render(build(app), fmt, today=app.clock.today())
     except ConumError as exc:
-        fail(exc, as_json, exit_code(exc))
+        fail_by_kind(exc, as_json)
     try:
         out.write_bytes(done.data)
     except OSError as exc:

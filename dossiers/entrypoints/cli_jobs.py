@@ -18,17 +18,14 @@ import click
 
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.domain.pieces import PieceKind
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError, DemandeInvalide, ErrorCode
+from dossiers.entrypoints._common import EXIT_REFUSED, exit_code, fail_by_kind, read_demande, settings
+from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["submit", "job", "jobs", "worker"]
 
 _json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_UPLOAD_BYTES = 100_000_000
-TRANSIENT_CODES = {"stockage_indisponible", "catalogue", "conversion_echec", "conversion_delai_depasse",
-                   "convertisseur_indisponible", "antivirus_indisponible", "inspection_indisponible", "erreur_interne",
-                   "delai_depasse", "horodatage_indisponible"}
 
 
 def _print_job(j: Job, as_json: bool, *, short: bool = False) -> None:
@@ -58,8 +55,6 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
             job_ = send(app, actor, kwargs_of(app), key=key)
             if after is not None:
                 after(app, job_)
-    except DemandeInvalide as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     finally:
@@ -73,9 +68,9 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
         click.echo(json.dumps(out, ensure_ascii=False))
     else:
         _print_job(job_, False, short=not local)
-    if job_.status is JobStatus.FAILED:  # refused input: 1; a service that failed (retry later): 3
-        transient = job_.error and job_.error.get("code") in TRANSIENT_CODES
-        sys.exit(EXIT_FAILED if transient else EXIT_REFUSED)
+    if job_.status is JobStatus.FAILED:  # the recorded error's code decides, as for the command's own errors
+        code = (job_.error or {}).get("code")
+        sys.exit(exit_code(code) if code else EXIT_REFUSED)
 
 
 @click.group()
@@ -171,7 +166,7 @@ def job(job_id: str, as_json: bool) -> None:
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if found is None:
-        fail(ConumError(f"Tâche {job_id} inconnue.", code=ErrorCode.TACHE_INTROUVABLE), as_json, EXIT_REFUSED)
+        fail_by_kind(ConumError(f"Tâche {job_id} inconnue.", code=ErrorCode.TACHE_INTROUVABLE), as_json)
     _print_job(found, as_json)
 
 

@@ -20,8 +20,8 @@ from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
 from dossiers.entrypoints._console import Colonne, lisible, print_table
 from dossiers.entrypoints._console import console as soft_console
-from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError, DemandeInvalide, DossierError
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail_by_kind, read_demande, settings
+from dossiers.errors import ConumError
 
 __all__ = ["validate", "dossier"]
 
@@ -115,8 +115,6 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
         with App(settings()) as app:
             opened = open_dossier(payload, app, dossier_id=dossier_id)
             view = view_dossier(opened.id, app)
-    except (DemandeInvalide, DossierError) as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     _show(view, as_json)
@@ -142,8 +140,6 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
             data = read_piece(file, PieceKind(kind), app)
             piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
                               today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
-    except DossierError as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if as_json:
@@ -170,8 +166,6 @@ def dossier_show(dossier_id: str, as_json: bool) -> None:
     try:
         with App(settings()) as app:
             view = view_dossier(dossier_id, app)
-    except DossierError as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     _show(view, as_json)
@@ -192,8 +186,6 @@ def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
         with App(settings()) as app:
             rapport = rapport_dossier(dossier_id, app, now=app.clock.now())
         out.write_bytes(rapport.pdf)
-    except DossierError as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if as_json:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from dossiers.entrypoints._common import EXIT_REFUSED, fail, fail_by_kind, settings, JOUR
+from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings, JOUR
 from dossiers.entrypoints._console import Colonne, anciens_noms, print_table
 from dossiers.errors import ConumError
 
@@ -39,15 +39,13 @@ def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
     """Importe un tableau de pilotage (FICHIER .csv ou .xlsx, une ligne par contrat) : enregistre
     les recrutements, prolongations et fins de contrat qu'il contient et que le catalogue n'a pas."""
     from dossiers.bootstrap import App
-    from dossiers.services.pilotage import FichierRefuse, importer
+    from dossiers.services.pilotage import importer
 
     jour = as_of
     started = time.perf_counter()
     try:
         with App(settings()) as app:
             result = importer(fichier, app, as_of=jour, dry_run=dry_run)
-    except FichierRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     out = result.to_json()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from dossiers.entrypoints._console import Colonne, print_table
-from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail, fail_by_kind, read_demande, settings
+from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
 from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
 
 __all__ = ["poste"]
@@ -60,9 +60,7 @@ def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> 
             done = record_evenement(convention_id, None, payload, app, source=Source.CLI, today=today, now=now,
                                     jour=when if when else None)
     except DemandeInvalide as exc:  # unreadable JSON file
-        fail(ChangementRefuse(exc.message, code=ErrorCode.EVENEMENT_INVALIDE), as_json, EXIT_REFUSED)
-    except ChangementRefuse as exc:
-        fail(exc, as_json, EXIT_REFUSED)
+        fail_by_kind(ChangementRefuse(exc.message, code=ErrorCode.EVENEMENT_INVALIDE), as_json)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     result = done.to_json()

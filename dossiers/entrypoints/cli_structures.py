@@ -6,8 +6,8 @@ import json
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, fail, settings
-from dossiers.errors import CatalogError, ConumError
+from dossiers.entrypoints._common import fail_by_kind, settings
+from dossiers.errors import ConumError
 
 __all__ = ["structure"]
 
@@ -38,7 +38,7 @@ def _corriger(structure_id: str, par: str, motif: str, as_json: bool, **valeurs:
         with App(settings()) as app:
             done = corriger_structure(app, structure_id, changements, par=par, motif=motif, now=app.clock.now())
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED if type(exc) is CatalogError else EXIT_REFUSED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps(done.to_dict(), ensure_ascii=False))
     else:

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from dossiers.entrypoints._common import EXIT_FAILED, fail, settings
+from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.errors import ConumError
 
 __all__ = ["webhooks"]
@@ -30,7 +30,7 @@ def webhooks_list(as_json: bool) -> None:
         with App(settings()) as app:
             found = app.catalog.webhooks()
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"webhooks": [{**w.to_dict(), "token_id": w.token_id} for w in found]},
                               ensure_ascii=False))
@@ -52,7 +52,7 @@ def webhooks_deliveries(webhook_id: str | None, statut: str | None, limit: int, 
         with App(settings()) as app:
             found = app.catalog.livraisons(webhook_id=webhook_id, statut=statut, limit=limit)
     except ConumError as exc:
-        fail(exc, as_json, EXIT_FAILED)
+        fail_by_kind(exc, as_json)
     if as_json:
         click.echo(json.dumps({"livraisons": [d.to_dict() for d in found]}, ensure_ascii=False))
         return

@@ -13,11 +13,12 @@ from pathlib import Path
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
-from dossiers.errors import ConumError
+from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["charger_certificats", "racines"]
 
 _MAX_FILE = 1 << 20  # a certificate file of more than 1 MB is not one
+_CONFIG = ErrorCode.CONFIGURATION_INVALIDE  # every file read here is named by a setting
 
 
 def charger_certificats(path: Path) -> list[asn1_x509.Certificate]:
@@ -25,7 +26,7 @@ def charger_certificats(path: Path) -> list[asn1_x509.Certificate]:
     try:
         data = path.read_bytes()[:_MAX_FILE]
     except OSError as exc:
-        raise ConumError(f"certificat illisible ({path}) : {exc.strerror or exc}") from exc
+        raise ConumError(f"certificat illisible ({path}) : {exc.strerror or exc}", code=_CONFIG) from exc
     try:
         if pem.detect(data):
             found = [asn1_x509.Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True)
@@ -35,9 +36,9 @@ def charger_certificats(path: Path) -> list[asn1_x509.Certificate]:
         for cert in found:
             cert.native  # noqa: B018 - parse it now: a broken file fails here, not during a validation
     except (ValueError, TypeError) as exc:
-        raise ConumError(f"certificat illisible ({path}) : ni PEM ni DER X.509") from exc
+        raise ConumError(f"certificat illisible ({path}) : ni PEM ni DER X.509", code=_CONFIG) from exc
     if not found:
-        raise ConumError(f"aucun certificat dans {path}")
+        raise ConumError(f"aucun certificat dans {path}", code=_CONFIG)
     return found
 
 
@@ -46,7 +47,7 @@ def racines(folder: Path | None) -> list[asn1_x509.Certificate]:
     if folder is None:
         return []
     if not folder.is_dir():
-        raise ConumError(f"SIGNATURE_TRUST_ROOTS={folder} : ce n'est pas un dossier")
+        raise ConumError(f"SIGNATURE_TRUST_ROOTS={folder} : ce n'est pas un dossier", code=_CONFIG)
     certs: list[asn1_x509.Certificate] = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         certs.extend(charger_certificats(path))

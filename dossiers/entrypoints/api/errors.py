@@ -15,6 +15,11 @@ status a client acts on, and never a stack trace.
     429 trop_de_requetes       rate limit of the token, or of the client address for requests without a
                                valid token (Retry-After)
     503 transient              catalog, storage, broker unreachable (Retry-After): try again
+    500 defect                 a configuration fault or a defect (erreur_interne, configuration_invalide,
+                               regles_invalides…): the trace is logged, the body names the code only
+
+The status of a ``ConumError`` is its code's (``dossiers.errors.POLICY``): this module reads it, it
+does not decide it.
 """
 
 from __future__ import annotations
@@ -30,29 +35,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from dossiers.domain.demande import error_path, field_code, french_message
-from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
+from dossiers.errors import POLICY, ConumError, ErrorCode, Kind, status_of
 from dossiers.entrypoints.api.schemas import Erreur
 
-__all__ = ["ApiError", "install_handlers", "RESPONSES", "responses", "declare_body_limit"]
+__all__ = ["ApiError", "install_handlers", "status_of", "RESPONSES", "responses", "declare_body_limit"]
 
 log = logging.getLogger("conum.api")
 
-_NOT_FOUND = {ErrorCode.CONVENTION_INTROUVABLE, ErrorCode.DOSSIER_INTROUVABLE, ErrorCode.TACHE_INTROUVABLE,
-              ErrorCode.OBJET_INTROUVABLE, ErrorCode.PLAN_INTROUVABLE, ErrorCode.PIECE_INTROUVABLE,
-              ErrorCode.COPIE_INTROUVABLE}
-_CONFLICT = {ErrorCode.CONVENTION_CONFLIT, ErrorCode.REQUETE_CONFLIT, ErrorCode.VERSION_PERIMEE,
-             ErrorCode.CONVENTION_CLOSE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.OBJET_EXISTANT,
-             ErrorCode.OBJET_VERROUILLE, ErrorCode.STRUCTURE_FIGEE, ErrorCode.DECISION_IMPOSSIBLE,
-             ErrorCode.COPIE_NON_A_VERIFIER, ErrorCode.DOSSIER_INCOMPLET, ErrorCode.DOSSIER_A_VERIFIER,
-             ErrorCode.PAIEMENT_EXCEDENTAIRE}
-_UNPROCESSABLE = {ErrorCode.DEMANDE_INVALIDE, ErrorCode.CHANGEMENT_INVALIDE, ErrorCode.POSTE_INCONNU,
-                  ErrorCode.PIECE_INVALIDE, ErrorCode.PAIEMENT_INVALIDE, ErrorCode.EVENEMENT_INVALIDE,
-                  ErrorCode.REGLE_GESTION_2025, ErrorCode.PILOTAGE_INVALIDE,
-                  ErrorCode.MAJORATION_OUTRE_MER_MANQUANTE, ErrorCode.IDEMPOTENCE_CONFLIT,
-                  ErrorCode.DECISION_INVALIDE}
-_TRANSIENT = {ErrorCode.STOCKAGE_INDISPONIBLE, ErrorCode.CATALOGUE, ErrorCode.CONVERTISSEUR_INDISPONIBLE,
-              ErrorCode.CONVERSION_DELAI, ErrorCode.ANTIVIRUS_INDISPONIBLE, ErrorCode.INSPECTION_INDISPONIBLE,
-              ErrorCode.SOMME_CONTROLE, ErrorCode.HORODATAGE_INDISPONIBLE}
+_DEFAUT_MESSAGE = "Erreur interne : l'équipe d'exploitation est prévenue."
+_DEFAUT_PAGE = "Une erreur est survenue de notre côté : l'équipe d'exploitation est prévenue. Réessayez plus tard."
+
+
+def _status(code: ErrorCode) -> int:
+    return POLICY[code].status
 
 
 class ApiError(Exception):
@@ -63,22 +58,10 @@ class ApiError(Exception):
 
 
 def _body(code: str, message: str, erreurs: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": str(code), "message": message}
     if erreurs:
         body["erreurs"] = erreurs
     return body
-
-
-def status_of(exc: ConumError) -> int:
-    if exc.code in _NOT_FOUND:
-        return 404
-    if exc.code in _CONFLICT:
-        return 409
-    if exc.code in _UNPROCESSABLE:
-        return 422
-    if exc.code in _TRANSIENT:
-        return 503
-    return 400
 
 
 def install_handlers(api: FastAPI) -> None:
@@ -88,20 +71,23 @@ def install_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(ConumError)
     async def _conum_error(request: Request, exc: ConumError) -> Any:
-        status = status_of(exc)
-        if status == 503 and (html := await run_in_threadpool(page, request, 503, "Service indisponible",
-                                           "Le service est momentanément indisponible : réessayez dans un instant.")):
-            return html
+        status, kind = status_of(exc), exc.kind
+        if kind is Kind.DEFAUT:
+            log.error("défaut (%s) sur %s %s : %s", exc.code, request.method, request.url.path, exc.message,
+                      exc_info=exc)
+            if (html := await run_in_threadpool(page, request, status, "Erreur interne", _DEFAUT_PAGE)) is not None:
+                return html
+            return JSONResponse(_body(str(exc.code), _DEFAUT_MESSAGE), status_code=status)
+        if kind is Kind.TRANSITOIRE:
+            log.warning("service indisponible : %s", exc.message)
+            if (html := await run_in_threadpool(page, request, status, "Service indisponible",
+                                                "Le service est momentanément indisponible : réessayez dans un instant.")):
+                return html
+            return JSONResponse(_body(str(exc.code), "Service momentanément indisponible, réessayez plus tard."),
+                                status_code=status, headers={"Retry-After": "30"})
         if (html := await run_in_threadpool(page, request, status, "Requête refusée", exc.message)) is not None:
             return html
-        body = exc.to_dict()
-        if isinstance(exc, DemandeInvalide | ChangementRefuse) and body.get("erreurs"):
-            status = 422
-        if status == 503:
-            log.warning("service indisponible : %s", exc.message)
-            return JSONResponse(_body(str(exc.code), "Service momentanément indisponible, réessayez plus tard."),
-                                status_code=503, headers={"Retry-After": "30"})
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(exc.to_dict(), status_code=status)
 
     def page(request: Request, status: int, titre: str, message: str) -> Any:
         """The HTML error page for a web page's request (None for the API: it answers JSON)."""
@@ -123,7 +109,8 @@ def install_handlers(api: FastAPI) -> None:
             err["loc"] = tuple(loc) if err.get("type") != "json_invalid" else ()  # loc: a character position
             erreurs.append({"champ": error_path(err), "code": field_code(err), "message": french_message(err)})
         detail = "\n".join(f"- {e['champ']} : {e['message']}" if e["champ"] else f"- {e['message']}" for e in erreurs)
-        return JSONResponse(_body("requete_invalide", f"La requête est refusée :\n{detail}", erreurs), status_code=422)
+        return JSONResponse(_body(ErrorCode.REQUETE_INVALIDE, f"La requête est refusée :\n{detail}", erreurs),
+                            status_code=_status(ErrorCode.REQUETE_INVALIDE))
 
     @api.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
@@ -133,11 +120,14 @@ def install_handlers(api: FastAPI) -> None:
         if (html := await run_in_threadpool(page, request, exc.status_code if exc.status_code != 400 else 422, titre, texte)) is not None:
             return html
         if exc.status_code == 400:  # an unreadable body (multipart, form): 422, like an unreadable JSON body
-            return JSONResponse(_body("requete_invalide", "Corps de requête illisible.", [
-                {"champ": "", "code": "corps_illisible", "message": "corps de requête illisible"}]), status_code=422)
-        messages = {404: ("introuvable", "Adresse inconnue."), 405: ("methode_non_permise", "Méthode non permise."),
-                    413: ("trop_volumineux", "Corps de requête trop volumineux.")}
-        code, message = messages.get(exc.status_code, ("erreur_http", "Requête refusée."))
+            return JSONResponse(_body(ErrorCode.REQUETE_INVALIDE, "Corps de requête illisible.", [
+                {"champ": "", "code": "corps_illisible", "message": "corps de requête illisible"}]),
+                status_code=_status(ErrorCode.REQUETE_INVALIDE))
+        messages = {404: (ErrorCode.INTROUVABLE, "Adresse inconnue."),
+                    405: (ErrorCode.METHODE_NON_PERMISE, "Méthode non permise."),
+                    413: (ErrorCode.TROP_VOLUMINEUX, "Corps de requête trop volumineux.")}
+        # Starlette chose the status: any other one keeps it, under the generic code
+        code, message = messages.get(exc.status_code, (ErrorCode.ERREUR_HTTP, "Requête refusée."))
         return JSONResponse(_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @api.exception_handler(ClientDisconnect)
@@ -149,11 +139,10 @@ def install_handlers(api: FastAPI) -> None:
     @api.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Any:
         log.exception("erreur interne sur %s %s", request.method, request.url.path)
-        if (html := await run_in_threadpool(page, request, 500, "Erreur interne", "Une erreur est survenue de notre côté : l'équipe "
-                                                          "d'exploitation est prévenue. Réessayez plus tard.")) is not None:
+        if (html := await run_in_threadpool(page, request, 500, "Erreur interne", _DEFAUT_PAGE)) is not None:
             return html
-        return JSONResponse(_body("erreur_interne", "Erreur interne : l'équipe d'exploitation est prévenue."),
-                            status_code=500)
+        return JSONResponse(_body(ErrorCode.ERREUR_INTERNE, _DEFAUT_MESSAGE),
+                            status_code=_status(ErrorCode.ERREUR_INTERNE))
 
 
 _DESCRIPTIONS = {
