@@ -16,6 +16,7 @@
     │   └── StructureFigee          a demande would rewrite the structure of an issued convention
     ├── ChangementRefuse            a change request (avenant, renouvellement, résiliation) is refused
     ├── DossierError                a dossier request is refused (unknown dossier or poste, bad kind)
+    ├── DepotRefuse                 a signed copy refused before staging (unknown version, too big, empty, not a PDF)
     ├── IdempotenceConflit          an Idempotency-Key already bound to another request
     ├── RapportError                the rapport de contrôle cannot be drawn (no usable font)
     ├── InspectionUnavailable       transient: no inspection child process could run the file
@@ -102,6 +103,7 @@ __all__ = [
     "CorrespondanceInvalide",
     "WebhookError",
     "WebhookIndisponible",
+    "DepotRefuse",
 ]
 
 
@@ -524,3 +526,12 @@ class WebhookError(ConumError):
 
 class WebhookIndisponible(WebhookError):
     code = ErrorCode.WEBHOOK_INDISPONIBLE
+
+
+class DepotRefuse(ConumError):
+    """A signed copy refused before anything is staged. ``motif`` says why in one word (the service's
+    ``MotifRefus``); the code is the API's (an empty file is a ``requete_invalide`` on its field)."""
+
+    def __init__(self, motif: str, message: str, *, code: ErrorCode) -> None:
+        super().__init__(message, code=code)
+        self.motif = motif

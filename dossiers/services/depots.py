@@ -23,8 +23,9 @@ from typing import Any, BinaryIO
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.jobs import Job
 from dossiers.domain.pieces import safe_filename
+from dossiers.errors import DepotRefuse, ErrorCode
 
-__all__ = ["MotifRefus", "DepotRefuse", "Depot", "deposer_copie_signee"]
+__all__ = ["MotifRefus", "Depot", "deposer_copie_signee"]
 
 QUOI = "La copie signée"
 
@@ -38,12 +39,14 @@ class MotifRefus(StrEnum):
     TYPE_NON_ACCEPTE = "type_non_accepte"
 
 
-class DepotRefuse(Exception):
-    """A signed copy refused before anything is staged: its motif and a French message."""
+_CODES = {MotifRefus.VERSION_INTROUVABLE: ErrorCode.VERSION_INTROUVABLE,
+          MotifRefus.TROP_VOLUMINEUX: ErrorCode.TROP_VOLUMINEUX,
+          MotifRefus.FICHIER_VIDE: ErrorCode.REQUETE_INVALIDE,
+          MotifRefus.TYPE_NON_ACCEPTE: ErrorCode.TYPE_NON_ACCEPTE}
 
-    def __init__(self, motif: MotifRefus, message: str) -> None:
-        super().__init__(message)
-        self.motif, self.message = motif, message
+
+def _refus(motif: MotifRefus, message: str) -> DepotRefuse:
+    return DepotRefuse(motif, message, code=_CODES[motif])
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,13 @@ def _verifier(data: bytes) -> None:
     from dossiers.domain.checks.fichier import type_refuse
 
     if len(data) > SIGNED_COPY_POLICY.max_bytes:
-        raise DepotRefuse(MotifRefus.TROP_VOLUMINEUX,
+        raise _refus(MotifRefus.TROP_VOLUMINEUX,
                           f"{QUOI} dépasse la taille maximale ({_taille(SIGNED_COPY_POLICY.max_bytes)}).")
     if not data:
-        raise DepotRefuse(MotifRefus.FICHIER_VIDE, f"{QUOI} est vide.")
+        raise _refus(MotifRefus.FICHIER_VIDE, f"{QUOI} est vide.")
     mime = sniff(data)
     if mime not in SIGNED_COPY_POLICY.mimes:
-        raise DepotRefuse(MotifRefus.TYPE_NON_ACCEPTE,
+        raise _refus(MotifRefus.TYPE_NON_ACCEPTE,
                           f"{QUOI} {type_refuse(mime, SIGNED_COPY_POLICY.mimes)} (type lu dans son contenu).")
 
 
@@ -84,7 +87,7 @@ def deposer_copie_signee(app: Any, convention_id: str, numero: int, fichier: Bin
     from dossiers.services.archive import release_if_done, stage
 
     if app.catalog.find_version(convention_id, numero) is None:
-        raise DepotRefuse(MotifRefus.VERSION_INTROUVABLE,
+        raise _refus(MotifRefus.VERSION_INTROUVABLE,
                           f"Pas de version {numero} de la convention {convention_id}.")
     data = fichier.read(SIGNED_COPY_POLICY.max_bytes + 1) if fichier is not None else b""
     nom = safe_filename(filename)

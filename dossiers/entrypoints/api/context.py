@@ -20,7 +20,8 @@ from dossiers.entrypoints.api.errors import ApiError, status_of
 from dossiers.entrypoints.api.security import RateLimiter
 from dossiers.errors import ConumError, IdempotenceConflit
 from dossiers.services.acces import auditer, convention_visible, dossier_visible
-from dossiers.services.depots import DepotRefuse, MotifRefus
+from dossiers.errors import DepotRefuse
+from dossiers.services.depots import MotifRefus
 
 __all__ = ["ApiContext", "Trail", "IDEMPOTENCY_KEY", "empreinte_requete", "audited", "adresse", "refus_depot"]
 
@@ -145,13 +146,9 @@ def adresse(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-_REFUS_DEPOT = {MotifRefus.VERSION_INTROUVABLE: 404, MotifRefus.TROP_VOLUMINEUX: 413, MotifRefus.FICHIER_VIDE: 422,
-                MotifRefus.TYPE_NON_ACCEPTE: 415}
-
-
 def refus_depot(exc: DepotRefuse) -> ApiError:
     """A refused signed copy as the API answers it (and the page, with the same status and message)."""
     if exc.motif is MotifRefus.FICHIER_VIDE:
         return ApiError(422, "requete_invalide", exc.message,
                         erreurs=[{"champ": "fichier", "code": "fichier_vide", "message": "fichier vide"}])
-    return ApiError(_REFUS_DEPOT[exc.motif], str(exc.motif), exc.message)
+    return ApiError(status_of(exc), str(exc.code), exc.message)

@@ -325,7 +325,8 @@ def post_signed(
     fichier: Annotated[UploadFile, File(description="La copie signée renvoyée par la structure (PDF).")],
     jeton: Jeton = Depends(require(Droit.DEPOSER_SIGNE)), idempotency: Idempotency = None,
 ) -> dict[str, Any]:
-    from dossiers.services.depots import DepotRefuse, deposer_copie_signee
+    from dossiers.errors import DepotRefuse
+    from dossiers.services.depots import deposer_copie_signee
 
     ctx = ctx_of(request)
     requete = ""

@@ -51,7 +51,8 @@ def signed_copy(request: Request, convention_id: str, numero: Numero,
     """The API's intake; a refused file shows the convention's page again with the reason, under the
     API's status (413, 415, 422; an unknown version: a 404 page)."""
     from dossiers.entrypoints.api.context import refus_depot
-    from dossiers.services.depots import DepotRefuse, MotifRefus, deposer_copie_signee
+    from dossiers.errors import DepotRefuse
+    from dossiers.services.depots import MotifRefus, deposer_copie_signee
 
     agent, departement = _form(request, convention_id, csrf, Droit.DEPOSER_SIGNE, "déposer")
     with audite(request, agent, "copie_signee.deposer") as trail:
