@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dossiers.adapters.inspection import VerificationSignatures
+from dossiers.domain.pieces import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision, Verdict
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.catalog.ds import DsDossier, DsSynchro
+from dossiers.domain.ds_suivi import DsDossier, DsSynchro
 from dossiers.adapters.ds.queries import DOSSIER, DOSSIERS, PAGE_SIZE
 from dossiers.domain.demande import validate_demande
 from dossiers.domain.dossier import dossier_id_for

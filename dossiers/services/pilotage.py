@@ -37,7 +37,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.catalog.evenements import NouvelEvenement
+from dossiers.domain.postes import NouvelEvenement
 from dossiers.domain.demande import format_character
 from dossiers.domain.etat import EtatConvention, StatutConvention
 from dossiers.domain.evenements import parse_evenement

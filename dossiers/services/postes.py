@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from dossiers.adapters.catalog.evenements import NouvelEvenement, VersionAEnregistrer
+from dossiers.domain.postes import NouvelEvenement, VersionAEnregistrer
 from dossiers.domain.avenants import Resultat, appliquer
 from dossiers.domain.etat import EtatConvention, PosteFinance, StatutConvention, TransfertEntrant, TransfertSortant
 from dossiers.domain.demande import parse_demande

@@ -37,7 +37,7 @@ from typing import Any
 
 from stdnum import luhn
 
-from dossiers.adapters.catalog.evenements import NouvelEvenement
+from dossiers.domain.postes import NouvelEvenement
 from dossiers.domain.avenants import appliquer
 from dossiers.domain.changements import etat_initial
 from dossiers.domain.dates import add_months

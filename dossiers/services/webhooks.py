@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from dossiers.adapters.catalog.webhooks import Livraison, Webhook
+from dossiers.domain.webhooks import Livraison, Webhook
 from dossiers.domain.acces import Jeton, resultat_visible
 from dossiers.errors import WebhookError, WebhookIndisponible
 

@@ -20,31 +20,16 @@ Each problem comes with a short French ``detail``. The pure checks
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from dossiers.adapters.inspection import image, pdf
 from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool
 from dossiers.adapters.inspection.sniff import MIME_EMPTY, polyglots, sniff
-from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme
+from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme, VerificationSignatures
 
 __all__ = ["InspectionUnavailable", "Inspector", "VerificationSignatures", "polyglots", "sniff"]
-
-
-@dataclass(frozen=True)
-class VerificationSignatures:
-    """Ask for the signatures' validation: the trust anchors (asn1crypto certificates, sent to the child
-    as DER) and the instant used for a signature that states no time."""
-
-    racines: tuple[Any, ...]
-    maintenant: datetime
-
-    def params(self) -> dict[str, Any]:
-        return {"racines": [base64.b64encode(c.dump()).decode("ascii") for c in self.racines],
-                "maintenant": self.maintenant.isoformat()}
 
 
 class Inspector:
