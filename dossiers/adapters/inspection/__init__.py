@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from dossiers.adapters.inspection import image, pdf
-from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool
+from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool, Runner
 from dossiers.adapters.inspection.sniff import MIME_EMPTY, polyglots, sniff
 from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme, VerificationSignatures
 
@@ -46,8 +46,8 @@ class Inspector:
                  max_pixels: int = image.MAX_PIXELS) -> None:
         if text_limit < 0 or max_pages_text < 0 or max_pixels <= 0:
             raise ValueError("text_limit >= 0, max_pages_text >= 0, max_pixels > 0")
-        self.pool = Pool(workers=workers, timeout=timeout, memory_mb=memory_mb,
-                         max_tasks_per_child=max_tasks_per_child)
+        self.pool: Runner = Pool(workers=workers, timeout=timeout, memory_mb=memory_mb,
+                                 max_tasks_per_child=max_tasks_per_child)
         self.text_limit, self.max_pages_text, self.max_pixels = text_limit, max_pages_text, max_pixels
 
     def inspect(self, data: bytes, *, policy: KindPolicy, declared_name: str | None = None,
