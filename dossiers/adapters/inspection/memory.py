@@ -9,6 +9,7 @@ contract tests run both on the same files.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +28,10 @@ class InProcess:
     def run(self, task: str, params: Mapping[str, Any], data: bytes) -> dict[str, Any]:
         parse = importlib.import_module(TASKS[task]).parse
         try:
-            return {"facts": parse(data, **params)}
+            answer = {"facts": parse(data, **params)}
         except Refused as refused:
-            return {"probleme": str(refused.probleme), "detail": refused.detail}
+            answer = {"probleme": str(refused.probleme), "detail": refused.detail}
+        return dict(json.loads(json.dumps(answer)))  # what the child would send: JSON
 
     def warm(self) -> None:
         pass
