@@ -100,6 +100,9 @@ class Converter(Protocol):
 class Template(Protocol):
     """A prepared DOCX template: a context in, the DOCX bytes out."""
 
+    @property
+    def sha256(self) -> str: ...
+
     def render(self, context: dict[str, Any]) -> bytes: ...
 
 

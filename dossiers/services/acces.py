@@ -66,7 +66,7 @@ def save_agent(app: AppPorts, email: str, *, role: str, departements: Iterable[s
                       departements=tuple(sorted({d.strip().upper() for d in departements})), nom=email, created_at=now)
     except ValueError as exc:
         raise ConumError(str(exc), code=ErrorCode.JETON_INVALIDE) from exc
-    return app.catalog.save_agent(email, jeton)  # type: ignore[no-any-return]
+    return app.catalog.save_agent(email, jeton)
 
 
 def audit(app: AppPorts, entry: AuditEntry) -> None:

@@ -328,7 +328,7 @@ def _contrat(ligne: Ligne, as_of: date) -> Contrat:
                        f"({as_of.isoformat()})")
     if erreurs:
         raise _Refus(" ; ".join(erreurs))
-    return Contrat(structure_id, siret, poste, prenom, nom, type_contrat, debut, fin, rupture, motif)  # type: ignore[arg-type]
+    return Contrat(structure_id, siret, poste, prenom, nom, type_contrat, debut, fin, rupture, motif)
 
 
 # -- the import ------------------------------------------------------------------------------------

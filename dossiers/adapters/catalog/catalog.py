@@ -12,7 +12,9 @@ The in-memory catalog of the fast tests is this one on SQLite ``:memory:`` (``Ca
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
 
 from dossiers import migrations
 from dossiers.adapters.catalog.a_traiter import ATraiterCatalog
@@ -77,7 +79,7 @@ class Catalog(ReemissionCatalog, EvenementCatalog, ConventionCatalog, ATraiterCa
         with self._translate("la migration du schéma"), self._writer.connect() as connection:
             sqlite_fk = connection.dialect.name == "sqlite"
             if sqlite_fk:  # SQLite rebuilds a table to drop a constraint: keys are checked after the copy
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+                _driver(connection).execute("PRAGMA foreign_keys = OFF")
             try:
                 with connection.begin():
                     migrations.upgrade(connection)
@@ -85,7 +87,7 @@ class Catalog(ReemissionCatalog, EvenementCatalog, ConventionCatalog, ATraiterCa
                         raise CatalogError(f"Migration refusée : clés étrangères rompues ({broken[:5]}).")
             finally:
                 if sqlite_fk:
-                    connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+                    _driver(connection).execute("PRAGMA foreign_keys = ON")
 
     def current_revision(self) -> str | None:
         with self._translate("la lecture de la révision du schéma"), self._engine.connect() as connection:
@@ -95,3 +97,8 @@ class Catalog(ReemissionCatalog, EvenementCatalog, ConventionCatalog, ATraiterCa
         """Raise ``CatalogError`` unless the database answers a query (``/readyz``)."""
         with self._read("la vérification du catalogue") as session:
             session.execute(select(1))
+
+
+def _driver(connection: Connection) -> Any:
+    """The DB-API connection under SQLAlchemy's (``sqlite3.Connection``: PRAGMAs outside a transaction)."""
+    return connection.connection.driver_connection

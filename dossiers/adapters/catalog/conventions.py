@@ -213,7 +213,7 @@ class ConventionCatalog(CatalogBase):
 def _with_links(session: Session, rows: list[ConventionRow]) -> list[Convention]:
     """Conventions with the renewal that took over from each (one query for all of them)."""
     ids = [row.id for row in rows]
-    par: dict[str, str] = {}
+    par: dict[str | None, str] = {}
     for start in range(0, len(ids), 500):
         par.update((renewed, renewing) for renewing, renewed in session.execute(
             select(ConventionRow.id, ConventionRow.renouvelle).where(ConventionRow.renouvelle.in_(ids[start:start + 500]))))

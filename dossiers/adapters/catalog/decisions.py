@@ -9,7 +9,7 @@ without its decision, nor decided twice.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ class DecisionCatalog(CatalogBase):
                     return None
                 accepted = decision.verdict is Verdict.ACCEPTE
                 row.statut = "archive" if accepted else "refuse"
-                trace = {"par": decision.par, "date": decision.le.isoformat()}
+                trace: dict[str, str | None] = {"par": decision.par, "date": decision.le.isoformat()}
                 if not accepted:
                     trace |= {"motif": decision.motif, "commentaire": decision.commentaire}
                 row.fields = {**row.fields, ("acceptation" if accepted else "refus"): trace}
@@ -64,7 +64,7 @@ class DecisionCatalog(CatalogBase):
                                        (DecisionRow.archive_id, Cible.COPIE, archive_ids)):
                 for start in range(0, len(ids), 500):  # bounded IN lists
                     for row in session.scalars(select(DecisionRow).where(column.in_(ids[start:start + 500]))):
-                        out[(cible, int(row.piece_id if cible is Cible.PIECE else row.archive_id))] = decision_from_row(row)
+                        out[(cible, int(cast(int, row.piece_id if cible is Cible.PIECE else row.archive_id)))] = decision_from_row(row)
         return out
 
 

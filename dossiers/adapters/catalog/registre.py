@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from dossiers.adapters.catalog.base import CatalogBase
@@ -55,7 +55,7 @@ class RegistreCatalog(CatalogBase):
                     return []
                 head = session.execute(select(*_ENTRY).order_by(RegistreRow.sequence.desc()).limit(1)).first()
                 entries = chainer(Entree(*head) if head else None, todo, at=now)
-                session.execute(RegistreRow.__table__.insert(), [
+                session.execute(cast(Table, RegistreRow.__table__).insert(), [
                     {"sequence": e.sequence, "at": e.at, "nature": e.nature, "key": e.key, "sha256": e.sha256,
                      "prev_hash": e.prev_hash, "hash": e.hash} for e in entries])
                 return entries
