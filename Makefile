@@ -14,13 +14,26 @@ APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-crosextr
 APT_TEST_PACKAGES := postgresql clamav-daemon redis-server chromium softhsm2
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: demo test bench system-deps system-test-deps venv uno static test-assets clean
+.PHONY: demo test test-fast lint bench system-deps system-test-deps venv uno static test-assets clean
 
 demo: system-deps venv uno static
 	$(BIN)/conum demo
 
-test: system-deps system-test-deps venv uno static test-assets
+test: lint system-deps system-test-deps uno static test-assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Before any test: ruff (errors and likely bugs), mypy (strict on the domain, the services and the ports),
+# and the layer contracts (import-linter); all three configured in pyproject.toml.
+lint: venv
+	$(BIN)/ruff check dossiers workers tests tools bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# The services on in-memory ports (tests/services/): no LibreOffice, Redis, PostgreSQL or clamd; under 20 s.
+test-fast: venv
+	@start=$$(date +%s%N); $(BIN)/python -m pytest -q tests/services $(PYTEST_ARGS); status=$$?; \
+	  elapsed=$$(( ($$(date +%s%N) - start) / 1000000 )); \
+	  echo "test-fast : $$((elapsed / 1000)),$$(( (elapsed % 1000) / 100 )) s"; exit $$status
 
 bench: system-deps system-test-deps venv uno
 	$(BIN)/python bench/generate.py

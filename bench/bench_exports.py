@@ -25,7 +25,8 @@ import time
 import tracemalloc
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

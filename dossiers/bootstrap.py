@@ -10,14 +10,20 @@ from __future__ import annotations
 import threading
 import tomllib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from dossiers.adapters.docx import PreparedTemplate, TemplateCache, TemplateInfo, load_manifest
 from dossiers.adapters.rules import RulesRepository
 from dossiers.clock import Clock
 from dossiers.domain.dossier import PiecesRequises
 from dossiers.errors import ConumError, ErrorCode, TemplateError
+from dossiers.ports import Catalog, Converter, Inspector, Scanner, Storage
 from dossiers.settings import Settings
+
+if TYPE_CHECKING:
+    from dossiers.adapters.signature.sceau import Sceau
+
+_T = TypeVar("_T")
 
 __all__ = ["App"]
 
@@ -27,11 +33,11 @@ class App:
         self,
         settings: Settings | None = None,
         *,
-        catalog: Any = None,
-        storage: Any = None,
-        converter: Any = None,
-        inspector: Any = None,
-        scanner: Any = None,
+        catalog: Catalog | None = None,
+        storage: Storage | None = None,
+        converter: Converter | None = None,
+        inspector: Inspector | None = None,
+        scanner: Scanner | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
@@ -42,17 +48,17 @@ class App:
         self._manifest: dict[str, TemplateInfo] | None = None
         self._catalog, self._owns_catalog = catalog, catalog is None
         self._storage = storage
-        self._pieces_storage: Any = None
-        self._archive: Any = None
-        self._staging: Any = None
-        self._s3: Any = None
+        self._pieces_storage: Storage | None = None
+        self._archive: Storage | None = None
+        self._staging: Storage | None = None
+        self._s3: Any = None  # boto3's S3 client (untyped)
         self._converter, self._owns_converter = converter, converter is None
         self._inspector, self._owns_inspector = inspector, inspector is None
         self._scanner = scanner
         self.policies = self.settings.policies()
         self._requises: PiecesRequises | None = None
         self._racines: tuple[Any, ...] | None = None
-        self._sceau: Any = None  # the seal (adapters.signature.sceau.Sceau), or False when no key is configured
+        self._sceau: Sceau | Literal[False] | None = None  # the seal (adapters.signature.sceau.Sceau), or False when no key is configured
         if self.settings.seal_pkcs12 is not None or self.settings.seal_pkcs11_module is not None:
             from dossiers.adapters.signature.sceau import verifier_configuration
 
@@ -60,7 +66,7 @@ class App:
         self._lock = threading.RLock()  # reentrant: an adapter may be built from another
 
     # -- adapters, built on first use --------------------------------------------------------
-    def _once(self, attr: str, build: Callable[[], Any]) -> Any:
+    def _once(self, attr: str, build: Callable[[], _T]) -> _T:
         """The adapter in ``attr``, built by the first thread that asks (a worker's threads share one
         App: two catalogs migrating at once, or two converter pools, must never happen)."""
         value = getattr(self, attr)
@@ -70,17 +76,17 @@ class App:
                 if value is None:
                     value = build()
                     setattr(self, attr, value)
-        return value
+        return cast(_T, value)
 
     @property
-    def catalog(self) -> Any:
+    def catalog(self) -> Catalog:
         from dossiers.adapters.catalog import Catalog
 
         return self._once("_catalog", lambda: Catalog.open(self.settings.effective_database_url,
                                                                clock=self.clock))
 
     @property
-    def storage(self) -> Any:
+    def storage(self) -> Storage:
         """Generated documents and request bodies (S3_BUCKET_DOCUMENTS on S3, else STORAGE_DIR)."""
         from dossiers.adapters.storage import LocalStorage
 
@@ -88,7 +94,7 @@ class App:
         return self._once("_storage", lambda: self._s3_store(s.s3_bucket_documents) if s.s3_endpoint_url
                           else LocalStorage(s.effective_storage_dir, clock=self.clock.now))
 
-    def _s3_store(self, bucket: str, *, lock: bool = False) -> Any:
+    def _s3_store(self, bucket: str, *, lock: bool = False) -> Storage:
         from dossiers.adapters.storage import S3Storage, build_s3_client, ensure_bucket
 
         client = self._once("_s3", lambda: build_s3_client(self.settings))
@@ -97,14 +103,14 @@ class App:
         return S3Storage(client, bucket, lock_retention=lock, clock=self.clock.now)
 
     @property
-    def pieces_storage(self) -> Any:
+    def pieces_storage(self) -> Storage:
         """Where dossier pieces go (S3_BUCKET_PIECES on S3; the documents store otherwise)."""
         s = self.settings
         return self._once("_pieces_storage", lambda: self._s3_store(s.s3_bucket_pieces) if s.s3_endpoint_url
                           else self.storage)
 
     @property
-    def archive(self) -> Any:
+    def archive(self) -> Storage:
         """Signed copies and their certificates: object lock (COMPLIANCE) on S3, retention enforced locally."""
         from dossiers.adapters.storage import LocalStorage
 
@@ -113,7 +119,7 @@ class App:
                           else LocalStorage(s.effective_archive_dir, clock=self.clock.now))
 
     @property
-    def staging(self) -> Any:
+    def staging(self) -> Storage:
         """Signed copies between their upload and their confirmed archive write (deleted after)."""
         from dossiers.adapters.storage import LocalStorage, PrefixedStorage
 
@@ -122,7 +128,7 @@ class App:
                           if s.s3_endpoint_url else LocalStorage(s.effective_staging_dir, clock=self.clock.now))
 
     @property
-    def converter(self) -> Any:
+    def converter(self) -> Converter:
         from dossiers.adapters.libreoffice import build_converter
 
         return self._once("_converter", lambda: build_converter(self.settings))
@@ -139,7 +145,7 @@ class App:
             + ([self.sceau.signer.signing_cert] if self.sceau is not None else [])))
 
     @property
-    def inspector(self) -> Any:
+    def inspector(self) -> Inspector:
         """Child processes that parse untrusted files under time and memory limits (text of up to 60
         pages: a signed convention is compared with the issued one page by page)."""
         from dossiers.adapters.inspection import Inspector
@@ -150,7 +156,7 @@ class App:
             max_pages_text=60))
 
     @property
-    def scanner(self) -> Any:
+    def scanner(self) -> Scanner:
         """clamd when ``CLAMD_ADDRESS`` is set, else a scanner that reports files as not scanned."""
         from dossiers.adapters.antivirus import build_scanner
 
@@ -186,12 +192,12 @@ class App:
         return self.sceller(stamped, signataires=True)
 
     @property
-    def sceau(self) -> Any:
+    def sceau(self) -> Sceau | None:
         """The service's seal (SEAL_PKCS12 or SEAL_PKCS11_*), loaded on first use; None when no key is set."""
         sceau = self._once("_sceau", self._build_sceau)
         return sceau or None
 
-    def _build_sceau(self) -> Any:
+    def _build_sceau(self) -> Sceau | Literal[False]:
         from dossiers.adapters.signature.sceau import build_sceau
 
         return build_sceau(self.settings, now=self.clock.now()) or False
@@ -225,3 +231,11 @@ class App:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+if TYPE_CHECKING:  # mypy proves here that the composition root and the catalog fit the ports
+    from dossiers.adapters.catalog import Catalog as SqlCatalog
+    from dossiers.ports import AppPorts
+
+    def _fits(app: App, catalog: SqlCatalog) -> tuple[AppPorts, Catalog]:
+        return app, catalog

@@ -28,10 +28,9 @@ import socket
 import struct
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
 
 from dossiers.errors import AntivirusError, AntivirusStreamTooLong, AntivirusUnavailable
+from dossiers.ports import ScanResult, Scanner  # the port, declared with the others
 
 __all__ = [
     "AntivirusStreamTooLong",
@@ -46,21 +45,6 @@ __all__ = [
 CHUNK = 256 * 1024  # bytes per INSTREAM chunk; clamd only requires a chunk <= StreamMaxLength
 _SIZE_LIMIT_REPLY = "INSTREAM size limit exceeded"
 _MAX_REPLY = 4096
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """The verdict on one file. ``scanned=False``: no antivirus looked at it (none configured)."""
-
-    infected: bool
-    signature: str | None = None
-    scanned: bool = True
-
-
-class Scanner(Protocol):
-    def scan(self, data: bytes) -> ScanResult: ...
-
-    def ping(self) -> bool: ...
 
 
 def _parse_address(address: str) -> tuple[str, int]:

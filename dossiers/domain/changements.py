@@ -172,7 +172,8 @@ def changement_json_schema(ref_template: str) -> dict[str, Any]:
 
 
 def _generated_ids(taken: set[str], count: int) -> list[str]:
-    ids, n = [], 1
+    ids: list[str] = []
+    n = 1
     while len(ids) < count:
         candidate = f"P-{n}"
         if candidate not in taken:

@@ -22,7 +22,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
 from stdnum.fr import siret as stdnum_siret
 
@@ -358,7 +358,7 @@ def _pydantic_types() -> frozenset[str]:
 _PYDANTIC_TYPES = _pydantic_types()
 
 
-def field_code(err: dict[str, Any]) -> str:
+def field_code(err: ErrorDetails) -> str:
     """conum's stable code for one pydantic error (``CODES_CHAMP``); conum's own codes unchanged."""
     kind = str(err.get("type", ""))
     if kind in CODES_CHAMP:
@@ -366,7 +366,7 @@ def field_code(err: dict[str, Any]) -> str:
     return "valeur_invalide" if kind in _PYDANTIC_TYPES else kind
 
 
-def french_message(err: dict[str, Any]) -> str:
+def french_message(err: ErrorDetails) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind in ("literal_error", "enum"):
@@ -402,7 +402,7 @@ _FIELD_OF: dict[str, str] = {
 }
 
 
-def error_path(err: dict[str, Any]) -> str:
+def error_path(err: ErrorDetails) -> str:
     path = ""
     for part in err["loc"]:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))

@@ -26,7 +26,7 @@ def montant(value: Decimal) -> str:
     value = value.quantize(CENT, rounding=ROUND_HALF_EVEN)
     sign = "-" if value < 0 else ""
     units, cents = f"{abs(value):.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while units:
         groups.insert(0, units[-3:])
         units = units[:-3]
@@ -45,7 +45,7 @@ def date_longue(value: date) -> str:
 
 
 def en_lettres(number: int) -> str:
-    return num2words(number, lang="fr")
+    return str(num2words(number, lang="fr"))
 
 
 def montant_en_lettres(value: Decimal) -> str:

@@ -65,7 +65,7 @@ class MrzIllisible(ConumError):
 
     def __init__(self, code: MrzCode, message: str) -> None:
         super().__init__(message)
-        self.code = code  # type: ignore[assignment]
+        self.code = code
 
 
 @dataclass(frozen=True)

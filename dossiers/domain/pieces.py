@@ -7,8 +7,9 @@ Nothing here reads a file or the clock.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +18,7 @@ from dossiers.domain.findings import Finding, Statut, statut_of
 __all__ = [
     "PieceKind", "MIME_PDF", "MIME_JPEG", "MIME_PNG", "KindPolicy", "DEFAULT_POLICIES",
     "Signature", "SignatureVerifiee", "PdfFacts", "ImageFacts", "Probleme", "FileFacts", "Contexte", "PieceResult", "safe_filename",
+    "VerificationSignatures",
 ]
 
 MIME_PDF = "application/pdf"
@@ -202,3 +204,16 @@ def safe_filename(filename: str | None) -> str | None:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable())
     return name[:255] or None
+
+
+@dataclass(frozen=True)
+class VerificationSignatures:
+    """Ask for the signatures' validation: the trust anchors (asn1crypto certificates, sent to the child
+    as DER) and the instant used for a signature that states no time."""
+
+    racines: tuple[Any, ...]
+    maintenant: datetime
+
+    def params(self) -> dict[str, Any]:
+        return {"racines": [base64.b64encode(c.dump()).decode("ascii") for c in self.racines],
+                "maintenant": self.maintenant.isoformat()}

@@ -28,16 +28,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from dossiers.domain.etat import EtatConvention, PosteFinance
 from dossiers.domain.formatting import date_longue
-from dossiers.domain.model import EtatPoste, TypeContrat
+from dossiers.domain.model import ConventionVersion, EtatPoste, Structure, TypeContrat
 from dossiers.errors import ChangementRefuse, ErrorCode
 
 __all__ = [
     "TypeEvenement", "MotifFin", "MotifAbsence", "Source", "Recrutement", "FinContrat", "Prolongation",
     "AbsenceDeclaree", "Transfert", "Evenement", "EvenementPoste", "Occupation", "Vacance", "Absence",
     "Situation", "Chronologie", "chronologie", "chronologies", "verifier", "evenement_jour", "reporter",
+    "NouvelEvenement", "VersionAEnregistrer",
 ]
 
 ONE_DAY = timedelta(days=1)
@@ -447,3 +449,28 @@ def verifier(etat: EtatConvention, evenement: Evenement, *, source: Source) -> t
                               source=source)
     others = tuple(e for e in etat.evenements if e.poste == poste.id)
     return evenement, chronologie(poste, (*others, recorded), max(day, etat.date_fin))
+
+
+@dataclass(frozen=True)
+class NouvelEvenement:
+    """An event to record (the catalog's ``record_evenements``): checked against the poste's events as they
+    are in the same transaction."""
+
+    convention_id: str
+    evenement: Evenement
+    requete: dict[str, Any]  # the request as sent (canonical JSON)
+    sha256: str
+    source: Source
+    version: int
+
+
+@dataclass(frozen=True)
+class VersionAEnregistrer:
+    """A version recorded with an event, in its transaction (a transfer's two avenants)."""
+
+    structure: Structure
+    convention_id: str
+    vague: int
+    date_debut: date
+    version: ConventionVersion
+    demande_json: dict[str, Any]

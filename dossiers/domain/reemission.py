@@ -174,7 +174,9 @@ class Totaux:
 
 def totaux(impacts: list[Impact]) -> dict[str, Any]:
     """Totals overall, per département and per nature."""
-    total, par_dep, par_nature = Totaux(), defaultdict(Totaux), defaultdict(Totaux)
+    total = Totaux()
+    par_dep: defaultdict[str, Totaux] = defaultdict(Totaux)
+    par_nature: defaultdict[str, Totaux] = defaultdict(Totaux)
     for i in impacts:
         total.add(i)
         par_dep[i.departement].add(i)

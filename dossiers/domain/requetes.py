@@ -17,7 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from dossiers.domain.demande import Short, error_path, field_code, french_message
 from dossiers.domain.model import TypeContrat
@@ -86,7 +86,7 @@ class ContratRequeteIn(BaseModel):
 _FIELD_OF = {"date_fin_cdi": "date_fin", "date_fin_manquante": "date_fin"}
 
 
-def french_request_message(err: dict[str, Any]) -> str:
+def french_request_message(err: ErrorDetails) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "greater_than_equal":
         return f"doit être supérieur ou égal à {ctx.get('ge')} (reçu : {err.get('input')})"

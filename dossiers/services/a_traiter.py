@@ -22,6 +22,7 @@ from typing import Any, Literal, get_args
 
 from dossiers.clock import paris_date
 from dossiers.domain.dossier import DossierStatut
+from dossiers.ports import AppPorts
 
 __all__ = ["Genre", "GENRES", "Item", "ATraiter", "a_traiter", "elements"]
 
@@ -77,7 +78,7 @@ def _constats(findings: Any) -> str:
     return " ; ".join(f.message for f in findings[:3]) + (" …" if len(findings) > 3 else "")
 
 
-def _pieces(app: Any, departements: tuple[str, ...]) -> list[Item]:
+def _pieces(app: AppPorts, departements: tuple[str, ...]) -> list[Item]:
     items = []
     for dossier_id, departement, p in app.catalog.pieces_en_attente(departements):
         label = p.label
@@ -88,7 +89,7 @@ def _pieces(app: Any, departements: tuple[str, ...]) -> list[Item]:
     return items
 
 
-def _copies(app: Any, departements: tuple[str, ...]) -> list[Item]:
+def _copies(app: AppPorts, departements: tuple[str, ...]) -> list[Item]:
     items = []
     for departement, a in app.catalog.copies_en_attente(departements):
         items.append(Item("copie", a.received_at, departement, a.convention_id,
@@ -100,7 +101,7 @@ def _copies(app: Any, departements: tuple[str, ...]) -> list[Item]:
     return items
 
 
-def _complets(app: Any, departements: tuple[str, ...]) -> list[Item]:
+def _complets(app: AppPorts, departements: tuple[str, ...]) -> list[Item]:
     from dossiers.domain.demande import parse_demande
     from dossiers.domain.dossier import dossier_view
     from dossiers.errors import ConumError
@@ -130,7 +131,7 @@ def _complets(app: Any, departements: tuple[str, ...]) -> list[Item]:
     return items
 
 
-def _a_signer(app: Any, departements: tuple[str, ...], jour: date) -> list[Item]:
+def _a_signer(app: AppPorts, departements: tuple[str, ...], jour: date) -> list[Item]:
     limite = datetime.combine(jour - timedelta(days=app.settings.a_signer_relance_jours), time.min, tzinfo=UTC)
     return [Item("a_signer", c.version_created_at, c.departement, c.id, f"{c.denomination} — {c.id} (version {c.version})",
                  f"émise le {paris_date(c.version_created_at):%d/%m/%Y}, aucune copie signée archivée",
@@ -138,7 +139,7 @@ def _a_signer(app: Any, departements: tuple[str, ...], jour: date) -> list[Item]
             for c in app.catalog.conventions_a_relancer(departements=departements, avant=limite)]
 
 
-def _echecs(app: Any, departements: tuple[str, ...]) -> list[Item]:
+def _echecs(app: AppPorts, departements: tuple[str, ...]) -> list[Item]:
     items = []
     for plan in app.catalog.list_plans(limit=50):
         for it in app.catalog.plan_failures(plan.id, departements=departements):
@@ -149,14 +150,14 @@ def _echecs(app: Any, departements: tuple[str, ...]) -> list[Item]:
     return items
 
 
-def elements(app: Any, *, departements: tuple[str, ...], jour: date) -> list[Item]:
+def elements(app: AppPorts, *, departements: tuple[str, ...], jour: date) -> list[Item]:
     """Every item waiting in ``departements`` (empty: every département), the oldest first."""
     everything = (_pieces(app, departements) + _copies(app, departements) + _complets(app, departements)
                   + _a_signer(app, departements, jour) + _echecs(app, departements))
     return sorted(everything, key=lambda i: (i.depuis, i.genre, i.reference))
 
 
-def a_traiter(app: Any, *, departements: tuple[str, ...], jour: date, genre: str | None = None, page: int = 1,
+def a_traiter(app: AppPorts, *, departements: tuple[str, ...], jour: date, genre: str | None = None, page: int = 1,
               par_page: int = 50) -> ATraiter:
     """The work waiting in ``departements`` (empty: every département), the oldest first; ``genre`` filters
     the list, the counts are always of every kind."""

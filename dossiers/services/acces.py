@@ -7,10 +7,10 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from dossiers.domain.acces import TOKEN_PREFIX, AuditEntry, Jeton, Role, looks_like_token, token_digest
 from dossiers.errors import ConumError, ErrorCode
+from dossiers.ports import AppPorts
 
 __all__ = ["create_token", "authenticate", "revoke_token", "save_agent", "audit", "auditer", "AccesRefuse",
            "convention_visible", "dossier_visible"]
@@ -24,7 +24,7 @@ class AccesRefuse(ConumError):
     code = ErrorCode.NON_AUTHENTIFIE
 
 
-def create_token(app: Any, *, role: str, departements: Iterable[str] = (), nom: str = "",
+def create_token(app: AppPorts, *, role: str, departements: Iterable[str] = (), nom: str = "",
                  now: datetime) -> tuple[str, Jeton]:
     """A new token: (secret, record). Only the secret's SHA-256 is stored."""
     try:
@@ -38,7 +38,7 @@ def create_token(app: Any, *, role: str, departements: Iterable[str] = (), nom: 
     return secret, jeton
 
 
-def authenticate(app: Any, secret: str | None) -> Jeton:
+def authenticate(app: AppPorts, secret: str | None) -> Jeton:
     if not secret:
         raise AccesRefuse("Jeton d'accès manquant : en-tête « Authorization: Bearer <jeton> » attendu.")
     if not looks_like_token(secret):  # refused before any database lookup
@@ -51,12 +51,12 @@ def authenticate(app: Any, secret: str | None) -> Jeton:
     return jeton
 
 
-def revoke_token(app: Any, token_id: str, *, now: datetime) -> None:
+def revoke_token(app: AppPorts, token_id: str, *, now: datetime) -> None:
     if not app.catalog.revoke_token(token_id, now=now):
         raise ConumError(f"Jeton {token_id} inconnu.", code=ErrorCode.JETON_INVALIDE)
 
 
-def save_agent(app: Any, email: str, *, role: str, departements: Iterable[str], now: datetime) -> Jeton:
+def save_agent(app: AppPorts, email: str, *, role: str, departements: Iterable[str], now: datetime) -> Jeton:
     """Allow a State agent (its ProConnect email) on the web pages, for these départements."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
@@ -68,10 +68,10 @@ def save_agent(app: Any, email: str, *, role: str, departements: Iterable[str], 
                       departements=tuple(sorted({d.strip().upper() for d in departements})), nom=email, created_at=now)
     except ValueError as exc:
         raise ConumError(str(exc), code=ErrorCode.JETON_INVALIDE) from exc
-    return app.catalog.save_agent(email, jeton)  # type: ignore[no-any-return]
+    return app.catalog.save_agent(email, jeton)
 
 
-def audit(app: Any, entry: AuditEntry) -> None:
+def audit(app: AppPorts, entry: AuditEntry) -> None:
     app.catalog.record_audit(entry)
 
 

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dossiers.adapters.inspection import VerificationSignatures
+from dossiers.domain.pieces import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision, Verdict
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
 from dossiers.domain.pieces import PieceKind
 from dossiers.domain.registre import Inscription, Nature
 from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
+from dossiers.ports import AppPorts, Storage
 from dossiers.services.registre import inscrire_tous
 
 __all__ = ["stage", "release_if_done", "archive_staged", "archive_signed_copy", "accepter_copie", "refuser_copie", "verify_file", "purge_identite",
@@ -40,14 +41,14 @@ def staging_key(sha256: str) -> str:
     return f"signes/{sha256}.pdf"
 
 
-def _put_once(store: Any, key: str, data: bytes, **options: Any) -> Any:
+def _put_once(store: Storage, key: str, data: bytes, **options: Any) -> Any:
     try:
         return store.put(key, data, content_type=PDF_TYPE, **options)
     except ObjectExists:
         raise  # different bytes under a key derived from these bytes' hash: never overwrite
 
 
-def _issue_once(store: Any, key: str, make: Callable[[], bytes], **options: Any) -> Any:
+def _issue_once(store: Storage, key: str, make: Callable[[], bytes], **options: Any) -> Any:
     """A document conum issues (sealed: a signing time and a timestamp make its bytes differ at every
     making), stored once: a retry finds it under its key and keeps it instead of sealing another."""
     if store.exists(key):
@@ -58,7 +59,7 @@ def _issue_once(store: Any, key: str, make: Callable[[], bytes], **options: Any)
         return store.head(key)
 
 
-def stage(data: bytes, app: Any) -> str:
+def stage(data: bytes, app: AppPorts) -> str:
     """Keep the upload in staging until its archive write is confirmed; returns the staging key."""
     key = staging_key(hashlib.sha256(data).hexdigest())
     if not app.staging.exists(key):
@@ -66,7 +67,7 @@ def stage(data: bytes, app: Any) -> str:
     return key
 
 
-def _representant(app: Any, convention_id: str, numero: int) -> str | None:
+def _representant(app: AppPorts, convention_id: str, numero: int) -> str | None:
     """« Prénom Nom » of the structure's legal representative, as the version's demande states it."""
     demande = app.catalog.find_demande(convention_id, numero) or {}
     rep = (demande.get("structure") or {}).get("representant") or {}
@@ -74,7 +75,7 @@ def _representant(app: Any, convention_id: str, numero: int) -> str | None:
     return name or None
 
 
-def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
+def _emis(app: AppPorts, convention_id: str, version: int | None) -> Emis:
     convention = app.catalog.get_convention(convention_id)
     if convention is None or convention.current is None:
         raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
@@ -91,7 +92,7 @@ def _emis(app: Any, convention_id: str, version: int | None) -> Emis:
                 text=facts.pdf.text if facts.pdf else "", representant=_representant(app, convention_id, chosen.numero))
 
 
-def archive_staged(key: str, convention_id: str, app: Any, *, version: int | None = None,
+def archive_staged(key: str, convention_id: str, app: AppPorts, *, version: int | None = None,
                    filename: str | None = None, now: datetime) -> ArchiveRecord:
     """Check and archive a staged copy (a retried or redelivered job calls it again: it converges)."""
     try:
@@ -119,7 +120,7 @@ def archive_staged(key: str, convention_id: str, app: Any, *, version: int | Non
     return record
 
 
-def _release(app: Any, key: str, sha256: str) -> None:
+def _release(app: AppPorts, key: str, sha256: str) -> None:
     """Remove a staged copy once no received copy of these bytes waits on it (à vérifier)."""
     if any(r.statut == "a_verifier" for r in app.catalog.find_archives(sha256=sha256)):
         return
@@ -129,7 +130,7 @@ def _release(app: Any, key: str, sha256: str) -> None:
         pass
 
 
-def release_if_done(app: Any, job: Any, key: str) -> None:
+def release_if_done(app: AppPorts, job: Any, key: str) -> None:
     """After a signed copy was staged and its job submitted: when that job had already ended (the same copy
     sent again for the same version), nobody will take the staged bytes, so they go, unless a copy of these
     bytes waits for a human or another archive job, queued or running, was given them."""
@@ -143,7 +144,7 @@ def release_if_done(app: Any, job: Any, key: str) -> None:
         _release(app, key, key.rsplit("/", 1)[-1].removesuffix(".pdf"))
 
 
-def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime, decision: Decision | None = None) -> ArchiveRecord:
+def accepter_copie(record_id: int, app: AppPorts, *, par: str, now: datetime, decision: Decision | None = None) -> ArchiveRecord:
     """An instructeur read a copy à vérifier (a scan signed by hand, a copy without a signature field…)
     and accepts it as the signed convention: only now is it written under retention, with its
     certificate (who accepted it, and when, are kept in its fields and as a decision)."""
@@ -176,7 +177,7 @@ def accepter_copie(record_id: int, app: Any, *, par: str, now: datetime, decisio
     return accepted
 
 
-def refuser_copie(record_id: int, app: Any, *, decision: Decision) -> ArchiveRecord:
+def refuser_copie(record_id: int, app: AppPorts, *, decision: Decision) -> ArchiveRecord:
     """An instructeur refuses a copy à vérifier: its staged bytes go (nothing was archived), its row, findings
     and the decision stay as the trace."""
     record = app.catalog.get_archive(record_id)
@@ -192,7 +193,7 @@ def refuser_copie(record_id: int, app: Any, *, decision: Decision) -> ArchiveRec
     return refused
 
 
-def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:
+def _archive(app: AppPorts, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:
     from dossiers.adapters.pdf.certificat import certificat_archivage
 
     retain_until = record.received_at + timedelta(days=app.settings.archive_retention_days)
@@ -216,7 +217,7 @@ def _archive(app: Any, record: ArchiveRecord, data: bytes, *, now: datetime) -> 
     return next(r for r in app.catalog.find_archives(convention_id=record.convention_id) if r.id == record.id)
 
 
-def archive_signed_copy(data: bytes, convention_id: str, app: Any, *, version: int | None = None,
+def archive_signed_copy(data: bytes, convention_id: str, app: AppPorts, *, version: int | None = None,
                         filename: str | None = None, now: datetime) -> ArchiveRecord:
     return archive_staged(stage(data, app), convention_id, app, version=version, filename=filename, now=now)
 
@@ -229,7 +230,7 @@ class Verification:
     certificats: list[ArchiveRecord] = field(default_factory=list)  # copies this file certifies
 
 
-def verify_file(data: bytes, app: Any) -> Verification:
+def verify_file(data: bytes, app: AppPorts) -> Verification:
     """Where a file is known: archived signed copy (with its lock), a document conum issued, or the
     certificat d'archivage conum wrote for an archived copy."""
     sha256 = hashlib.sha256(data).hexdigest()
@@ -237,7 +238,7 @@ def verify_file(data: bytes, app: Any) -> Verification:
                         app.catalog.find_archives(certificat_sha256=sha256))
 
 
-def purge_identite(app: Any, *, now: datetime, dry_run: bool = False) -> list[tuple[int, str, str]]:
+def purge_identite(app: AppPorts, *, now: datetime, dry_run: bool = False) -> list[tuple[int, str, str]]:
     """Delete the ID pieces of dossiers whose convention was archived more than
     ``IDENTITE_RETENTION_DAYS`` ago; the catalog keeps each piece's row (kind, SHA-256, result) with
     the date of deletion as the trace."""
@@ -256,7 +257,7 @@ def purge_identite(app: Any, *, now: datetime, dry_run: bool = False) -> list[tu
     return due
 
 
-def document_link(app: Any, convention_id: str, *, version: int | None, kind: str) -> tuple[str, str | None]:
+def document_link(app: AppPorts, convention_id: str, *, version: int | None, kind: str) -> tuple[str, str | None]:
     """(key, URL) to download an issued document: a presigned SigV4 GET on S3, valid
     ``PRESIGNED_URL_TTL`` seconds; None on the local storage (the HTTP API streams it instead)."""
     convention = app.catalog.get_convention(convention_id)

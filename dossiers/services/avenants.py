@@ -40,6 +40,7 @@ from dossiers.domain.etat import (
 from dossiers.domain.context_renouvellement import demande_renouvellement, renouvellement_context
 from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche, convention_id_for
 from dossiers.errors import ChangementRefuse, ConventionConflict, DemandeInvalide, ErrorCode
+from dossiers.ports import AppPorts
 from dossiers.services.generation import canonical_json, demande_digest, store_documents
 
 __all__ = [
@@ -65,12 +66,12 @@ class Amended:
     resultat: Resultat | None = None
 
 
-def _initial(app: Any, convention_id: str, v1: ConventionVersion) -> EtatConvention:
+def _initial(app: AppPorts, convention_id: str, v1: ConventionVersion) -> EtatConvention:
     demande = parse_demande(app.catalog.find_demande(convention_id, 1))
     return etat_initial(convention_id, demande, app.rules.get(v1.regles))
 
 
-def etat_courant(convention_id: str, app: Any) -> EtatCourant:
+def etat_courant(convention_id: str, app: AppPorts) -> EtatCourant:
     convention = app.catalog.get_convention(convention_id)
     if convention is None or convention.current is None:
         raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
@@ -84,7 +85,7 @@ def etat_courant(convention_id: str, app: Any) -> EtatCourant:
                                                                 evenements=evenements))
 
 
-def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decimal, app: Any, force: bool = False,
+def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decimal, app: AppPorts, force: bool = False,
                    motif: str | None = None) -> tuple[Paiement, bool]:
     """Record a payment for convention year ``annee`` of the current period; True if it was new.
 
@@ -140,7 +141,7 @@ def _date_effet(changement: Changement, avant: EtatConvention) -> date | None:
     return None
 
 
-def amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datetime) -> Amended:
+def amend(convention_id: str, payload: Any, app: AppPorts, *, today: date, now: datetime) -> Amended:
     """Apply a change request to the current version of a convention; returns the new version.
 
     Without ``"version"`` in the request, a concurrent change that took the next number first is not
@@ -154,7 +155,7 @@ def amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datet
     raise AssertionError("unreachable")
 
 
-def verifier_soumission(convention_id: str, payload: Any, app: Any) -> None:
+def verifier_soumission(convention_id: str, payload: Any, app: AppPorts) -> None:
     """What a change request can be refused for at its submission, without the worker: its fields, a
     ``request_id`` already used with another content (``requete_conflit``), a closed or already renewed
     convention (``convention_close``), a superseded ``version`` (``version_perimee``). The job checks
@@ -176,7 +177,7 @@ def _based_on(payload: Any) -> Any:
     return payload.get("version") if isinstance(payload, dict) else None
 
 
-def _amend(convention_id: str, payload: Any, app: Any, *, today: date, now: datetime) -> Amended:
+def _amend(convention_id: str, payload: Any, app: AppPorts, *, today: date, now: datetime) -> Amended:
     changement = parse_changement(payload)
     canonical = canonical_json(payload)
     digest = demande_digest(canonical)
@@ -223,7 +224,7 @@ def _same_request(done: ConventionVersion, request_id: str, digest: str) -> Conv
 MAX_RANG = 50  # renewals of one structure under one vague: far above a programme's life
 
 
-def _renouvellement_existant(convention: Convention, request_id: str, digest: str, app: Any) -> ConventionVersion:
+def _renouvellement_existant(convention: Convention, request_id: str, digest: str, app: AppPorts) -> ConventionVersion:
     """The first version of the convention that already renews ``convention``, if the request is the
     same; otherwise the request is refused (a convention is renewed once)."""
     renewal = app.catalog.get_convention(convention.renouvelee_par)
@@ -235,7 +236,7 @@ def _renouvellement_existant(convention: Convention, request_id: str, digest: st
         "modifiez celle-ci.", code=ErrorCode.CONVENTION_CLOSE)
 
 
-def _identifiant_renouvellement(app: Any, structure_id: str, vague: int) -> str:
+def _identifiant_renouvellement(app: AppPorts, structure_id: str, vague: int) -> str:
     """The first free id for a new convention of the structure under ``vague`` (CN-V2-X, then CN-V2-X-R2…)."""
     taken = {c.id for c in app.catalog.conventions_of_structure(structure_id)}
     for rang in range(1, MAX_RANG + 1):
@@ -273,7 +274,7 @@ def _demande_json(structure: Structure, etat: EtatConvention) -> dict[str, Any]:
         return validate_demande(payload | {"postes": []}).model_dump(mode="json")
 
 
-def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[str, Any], digest: str, app: Any,
+def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[str, Any], digest: str, app: AppPorts,
                 *, today: date, now: datetime) -> Amended:
     """A renouvellement issues a new convention (version 1 under the vague-2 rules) renewing this one."""
     courant = etat_courant(convention_id, app)
@@ -322,7 +323,7 @@ class Issued:
 
 
 def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, canonical: dict[str, Any], digest: str,
-          app: Any, *, today: date, now: datetime) -> Issued:
+          app: AppPorts, *, today: date, now: datetime) -> Issued:
     """Render and store the documents of the version ``resultat`` makes (avenant or résiliation)."""
     convention_id = courant.convention.id
     avant = courant.etat
@@ -364,7 +365,7 @@ def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, cano
     return Issued(version, structure)
 
 
-def _check_modele(app: Any, modele: str | None) -> None:
+def _check_modele(app: AppPorts, modele: str | None) -> None:
     """A réémission names the template version it is issued under: only the current one can be rendered."""
     if modele is None:
         return
@@ -378,7 +379,7 @@ def _tranches(fig: Figures) -> tuple[Tranche, ...]:
     return tuple(Tranche(numero=a.annee, annee=a.annee, date=a.debut, montant=a.du) for a in fig.annees)
 
 
-def version_figures(convention_id: str, version: ConventionVersion, app: Any) -> Figures:
+def version_figures(convention_id: str, version: ConventionVersion, app: AppPorts) -> Figures:
     """The figures a version states; v1 recorded before the figures were stored: recomputed."""
     if version.figures is not None:
         return version.figures
@@ -386,7 +387,7 @@ def version_figures(convention_id: str, version: ConventionVersion, app: Any) ->
     return figures(etat, app.rules.get(etat.regles))
 
 
-def history(convention_id: str, app: Any) -> list[tuple[ConventionVersion, Figures]]:
+def history(convention_id: str, app: AppPorts) -> list[tuple[ConventionVersion, Figures]]:
     convention = app.catalog.get_convention(convention_id)
     if convention is None:
         raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
@@ -404,7 +405,7 @@ class Liens:
     solde_precedent: tuple[str, Decimal] | None = None  # ("reverser" | "verser" | "nul", amount) today
 
 
-def liens(convention_id: str, app: Any) -> Liens:
+def liens(convention_id: str, app: AppPorts) -> Liens:
     convention = app.catalog.get_convention(convention_id)
     if convention is None:
         raise ChangementRefuse(f"Convention {convention_id} inconnue.", code=ErrorCode.CONVENTION_INTROUVABLE)
@@ -417,7 +418,7 @@ def liens(convention_id: str, app: Any) -> Liens:
 
 
 def restitutions(
-    convention_id: str, app: Any, *, jour: date, regles_id: str, apply: bool, today: date, now: datetime
+    convention_id: str, app: AppPorts, *, jour: date, regles_id: str, apply: bool, today: date, now: datetime
 ) -> tuple[RetraitPostes | None, Amended | None]:
     """The postes a management rule set (``regles-2025-05``) takes back on ``jour``, and with ``apply``
     the avenant that gives them back (request id ``<regles>-<jour>``: applying twice issues it once)."""

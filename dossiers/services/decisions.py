@@ -15,13 +15,13 @@ a different one on something already decided is refused (``decision_impossible``
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from dossiers.domain.archive import ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision, DecisionInvalide, Verdict, nouvelle_decision
 from dossiers.domain.dossier import DossierView
 from dossiers.domain.findings import Statut
 from dossiers.errors import ChangementRefuse, ErrorCode, FieldError
+from dossiers.ports import AppPorts
 
 __all__ = ["decider_piece", "decider_copie", "copie_a_decider"]
 
@@ -46,7 +46,7 @@ def _deja(quoi: str, existing: Decision) -> ChangementRefuse:
                             code=ErrorCode.DECISION_IMPOSSIBLE)
 
 
-def decider_piece(dossier_id: str, piece_id: int, verdict: str, app: Any, *, par: str, now: datetime,
+def decider_piece(dossier_id: str, piece_id: int, verdict: str, app: AppPorts, *, par: str, now: datetime,
                   motif: str | None = None, commentaire: str | None = None,
                   token_id: str | None = None) -> DossierView:
     """Record an instructeur's decision on the piece ``piece_id`` of the dossier; returns the dossier as it now is."""
@@ -76,7 +76,7 @@ def decider_piece(dossier_id: str, piece_id: int, verdict: str, app: Any, *, par
     return view_dossier(dossier_id, app)
 
 
-def copie_a_decider(convention_id: str, numero: int, sha256: str, app: Any) -> ArchiveRecord:
+def copie_a_decider(convention_id: str, numero: int, sha256: str, app: AppPorts) -> ArchiveRecord:
     """The signed copy with this SHA-256 received for version ``numero`` of the convention."""
     found = app.catalog.find_archives(convention_id=convention_id, version=numero, sha256=sha256)
     if not found:
@@ -85,7 +85,7 @@ def copie_a_decider(convention_id: str, numero: int, sha256: str, app: Any) -> A
     return found[-1]
 
 
-def decider_copie(convention_id: str, numero: int, sha256: str, verdict: str, app: Any, *, par: str, now: datetime,
+def decider_copie(convention_id: str, numero: int, sha256: str, verdict: str, app: AppPorts, *, par: str, now: datetime,
                   motif: str | None = None, commentaire: str | None = None,
                   token_id: str | None = None) -> ArchiveRecord:
     """Accept (archive under retention, with its certificate) or refuse (staged bytes deleted, trace kept)

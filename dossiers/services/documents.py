@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dossiers.errors import ConumError, ErrorCode
+from dossiers.ports import AppPorts
 
 __all__ = ["Telechargement", "issued_document", "archive_certificate", "ascii_filename"]
 
@@ -30,7 +31,7 @@ def ascii_filename(text: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in text)[:100]
 
 
-def issued_document(app: Any, convention_id: str, numero: int, kind: str) -> Telechargement:
+def issued_document(app: AppPorts, convention_id: str, numero: int, kind: str) -> Telechargement:
     version = app.catalog.find_version(convention_id, numero)
     ref = version.document(kind) if version is not None else None
     if ref is None:
@@ -42,7 +43,7 @@ def issued_document(app: Any, convention_id: str, numero: int, kind: str) -> Tel
                           {"kind": kind, "version": numero, "sha256": ref.sha256, "size": ref.size})
 
 
-def archive_certificate(app: Any, convention_id: str, numero: int, sha256: str | None = None) -> Telechargement:
+def archive_certificate(app: AppPorts, convention_id: str, numero: int, sha256: str | None = None) -> Telechargement:
     """The certificate of the signed copy ``sha256`` of a version (default: the last one archived)."""
     copies = [a for a in app.catalog.find_archives(convention_id=convention_id)
               if a.version == numero and a.certificat_key and (sha256 is None or a.sha256 == sha256)]

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.catalog.ds import DsDossier, DsSynchro
+from dossiers.domain.ds_suivi import DsDossier, DsSynchro
 from dossiers.adapters.ds.queries import DOSSIER, DOSSIERS, PAGE_SIZE
 from dossiers.domain.demande import validate_demande
 from dossiers.domain.dossier import dossier_id_for
@@ -37,6 +37,7 @@ from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
 from dossiers.errors import (ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide, DsIndisponible,
                              StructureFigee)
+from dossiers.ports import AppPorts
 from dossiers.services.generation import demande_digest
 
 __all__ = ["load_mapping", "sync_demarche", "Rapport", "Submit", "fichier_cle"]
@@ -98,7 +99,7 @@ def _later(a: str | None, b: str | None) -> str | None:
 
 @dataclass
 class _Run:
-    app: Any
+    app: AppPorts
     client: Any
     c: Correspondance
     submit: Submit | None
@@ -261,7 +262,7 @@ class _Run:
         return failures
 
 
-def sync_demarche(app: Any, client: Any, correspondance: Correspondance, *, now: datetime, submit: Submit | None,
+def sync_demarche(app: AppPorts, client: Any, correspondance: Correspondance, *, now: datetime, submit: Submit | None,
                   dry_run: bool = False, progress: Callable[[int, int | None], None] | None = None,
                   page_size: int = PAGE_SIZE) -> Rapport:
     """One run for the démarche (see the module's docstring). ``DsIndisponible`` when DS stayed

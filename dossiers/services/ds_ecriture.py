@@ -25,6 +25,7 @@ from dossiers.domain.ds_ecriture import annotation_controle, ecriture_cle, messa
 from dossiers.domain.ds_mapping import Correspondance, find_champ
 from dossiers.domain.jobs import JobStatus
 from dossiers.errors import DsError, DsIndisponible
+from dossiers.ports import AppPorts
 
 __all__ = ["ecrire_controle", "ecrire_convention"]
 
@@ -32,7 +33,7 @@ _DONE = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 class _Ecrivain:
-    def __init__(self, app: Any, client: Any, c: Correspondance, number: int, now: datetime) -> None:
+    def __init__(self, app: AppPorts, client: Any, c: Correspondance, number: int, now: datetime) -> None:
         self.app, self.client, self.c, self.number, self.now = app, client, c, number, now
         self.etat = client.execute(ETAT, {"number": number})["dossier"]
         self.out: dict[str, str] = {}
@@ -75,7 +76,7 @@ class _Ecrivain:
         self.write(action, cle, {"body": text}, lambda: self.has_message(cle), send)
 
 
-def ecrire_controle(app: Any, client: Any, c: Correspondance, *, number: int, dossier_id: str, jobs: list[str],
+def ecrire_controle(app: AppPorts, client: Any, c: Correspondance, *, number: int, dossier_id: str, jobs: list[str],
                     now: datetime) -> dict[str, str]:
     """The annotation and the applicant's message for the dossier's check (see the module docstring)."""
     from dossiers.services.validation import view_dossier
@@ -106,7 +107,7 @@ def ecrire_controle(app: Any, client: Any, c: Correspondance, *, number: int, do
     return w.out
 
 
-def ecrire_convention(app: Any, client: Any, c: Correspondance, *, number: int, convention_id: str, version: int,
+def ecrire_convention(app: AppPorts, client: Any, c: Correspondance, *, number: int, convention_id: str, version: int,
                       now: datetime) -> dict[str, str]:
     """The issued version's PDF sent to the DS dossier (message or acceptance), once."""
     action = c.ecriture.convention

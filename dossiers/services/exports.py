@@ -56,6 +56,7 @@ from dossiers.clock import PARIS
 from dossiers.domain.acces import ConventionStatut
 from dossiers.domain.reemission import ItemStatut
 from dossiers.errors import ConumError, ErrorCode
+from dossiers.ports import AppPorts
 
 __all__ = ["Type", "Colonne", "Table", "to_csv", "to_xlsx", "render", "Fichier", "FORMATS", "MEDIA_TYPES",
            "a_traiter_table",
@@ -241,7 +242,7 @@ CONVENTIONS = (
 )
 
 
-def conventions_table(app: Any, *, departements: tuple[str, ...] = (), departement: str | None = None,
+def conventions_table(app: AppPorts, *, departements: tuple[str, ...] = (), departement: str | None = None,
                       statut: ConventionStatut | None = None, nature: str | None = None, vague: int | None = None,
                       q: str | None = None, page: int = PAGE) -> Table:
     """The conventions ``search_conventions`` finds with these filters within ``departements`` (the
@@ -272,7 +273,7 @@ AUDIT = (
 )
 
 
-def audit_table(app: Any, *, token_id: str | None = None, since: datetime | None = None,
+def audit_table(app: AppPorts, *, token_id: str | None = None, since: datetime | None = None,
                 limit: int = 10_000) -> Table:
     """The audit log as ``conum audit`` reads it: newest first, at most ``limit`` entries (10 000 at most)."""
 
@@ -293,7 +294,7 @@ PLAN = (
 )
 
 
-def plan_table(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) -> Table:
+def plan_table(app: AppPorts, plan_id: str, *, departements: tuple[str, ...] = ()) -> Table:
     """A re-issue plan's conventions within ``departements`` (empty: all), ordered by id, each with its
     status as the plan's page shows it (an item whose job failed after its retries: échec, with the
     job's error). Raises ``ConumError`` (``plan_introuvable``, as ``conum reissue``) for an unknown plan."""
@@ -322,7 +323,7 @@ A_TRAITER = (
 )
 
 
-def a_traiter_table(app: Any, *, departements: tuple[str, ...] = (), genre: str | None = None,
+def a_traiter_table(app: AppPorts, *, departements: tuple[str, ...] = (), genre: str | None = None,
                     today: date) -> Table:
     """The « à traiter » queue within ``departements`` (empty: all), the oldest first, of one ``genre`` or all."""
     from dossiers.services.a_traiter import GENRES, elements

@@ -26,6 +26,7 @@ from dossiers.domain.registre import Inscription, Nature
 from dossiers.domain.rules import RuleSet, calculer
 from dossiers.domain.structures import verifier_espace
 from dossiers.errors import ConventionConflict, ObjectExists
+from dossiers.ports import AppPorts, Storage
 from dossiers.services.registre import inscrire_tous
 
 __all__ = ["Generated", "generate_convention", "demande_digest", "document_key", "export_documents", "store_documents",
@@ -84,7 +85,7 @@ def document_key(convention_id: str, numero: int, demande_sha256: str, kind: str
     return f"conventions/{convention_id}/v{numero}/{demande_sha256[:16]}/{convention_id}-v{numero}.{kind}"
 
 
-def export_documents(storage: Any, version: ConventionVersion, out: Path) -> dict[str, Path]:
+def export_documents(storage: Storage, version: ConventionVersion, out: Path) -> dict[str, Path]:
     """Copy a version's documents to ``out`` (checksums verified on read); kind -> path."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -97,7 +98,7 @@ def export_documents(storage: Any, version: ConventionVersion, out: Path) -> dic
     return paths
 
 
-def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: datetime) -> Generated:
+def generate_convention(payload: dict[str, Any], app: AppPorts, *, today: date, now: datetime) -> Generated:
     """``app`` is the bootstrap container (rules, templates, converter, storage, catalog)."""
     validated = validate_demande(payload)
     demande = validated.to_domain()
@@ -159,13 +160,13 @@ def generate_convention(payload: dict[str, Any], app: Any, *, today: date, now: 
     return Generated(demande, calcul, regles, recorded, created=True, homonymes=_homonymes(app, demande))
 
 
-def _homonymes(app: Any, demande: Demande) -> tuple[str, ...]:
+def _homonymes(app: AppPorts, demande: Demande) -> tuple[str, ...]:
     from dossiers.services.situation import avertissements_homonymes
 
     return tuple(avertissements_homonymes(app, demande.structure.id, demande.structure.siret))
 
 
-def store_documents(app: Any, render: Callable[[], bytes], convention_id: str, numero: int, digest: str,
+def store_documents(app: AppPorts, render: Callable[[], bytes], convention_id: str, numero: int, digest: str,
                     title: str, *, now: datetime) -> tuple[DocumentRef, DocumentRef]:
     """Render a version's DOCX and convert it to PDF/A, each stored once under its key (``store_once``), and
     inscribe both in the archive ledger (before the catalog records the version: a retry after a crash
@@ -180,7 +181,7 @@ def store_documents(app: Any, render: Callable[[], bytes], convention_id: str, n
     return docx_ref, pdf_ref
 
 
-def store_once(storage: Any, key: str, make: Callable[[], bytes], content_type: str) -> tuple[DocumentRef, bytes]:
+def store_once(storage: Storage, key: str, make: Callable[[], bytes], content_type: str) -> tuple[DocumentRef, bytes]:
     """Store what ``make`` produces under ``key`` unless an earlier attempt already did.
 
     An object already under the key belongs to an attempt that stored it and then crashed (or to a

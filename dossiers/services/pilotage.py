@@ -37,7 +37,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from dossiers.adapters.catalog.evenements import NouvelEvenement
+from dossiers.domain.postes import NouvelEvenement
 from dossiers.domain.demande import format_character
 from dossiers.domain.etat import EtatConvention, StatutConvention
 from dossiers.domain.evenements import parse_evenement
@@ -53,6 +53,7 @@ from dossiers.domain.postes import (
     verifier,
 )
 from dossiers.errors import ChangementRefuse, ConumError, ErrorCode
+from dossiers.ports import AppPorts
 from dossiers.services.generation import canonical_json, demande_digest
 
 __all__ = ["COLONNES", "COLONNES_OBLIGATOIRES", "MAX_BYTES", "MAX_ROWS", "FichierRefuse", "Ligne", "Erreur",
@@ -327,7 +328,7 @@ def _contrat(ligne: Ligne, as_of: date) -> Contrat:
                        f"({as_of.isoformat()})")
     if erreurs:
         raise _Refus(" ; ".join(erreurs))
-    return Contrat(structure_id, siret, poste, prenom, nom, type_contrat, debut, fin, rupture, motif)  # type: ignore[arg-type]
+    return Contrat(structure_id, siret, poste, prenom, nom, type_contrat, debut, fin, rupture, motif)
 
 
 # -- the import ------------------------------------------------------------------------------------
@@ -451,7 +452,7 @@ class _Convention:
 
 
 def _placer(c: Contrat, conventions: dict[str, _Convention], structures: dict[str, tuple[str, str]],
-            periodes: dict[str, list[tuple[str, date]]], app: Any) -> _Convention:
+            periodes: dict[str, list[tuple[str, date]]], app: AppPorts) -> _Convention:
     known = structures.get(c.structure_id)
     # the convention in force when the contract starts (a renewal from its first day)
     cid = convention_en_vigueur([p for p in periodes.get(c.structure_id, []) if p[0] in conventions], c.date_debut)
@@ -519,7 +520,7 @@ def _evaluer(c: Contrat, conv: _Convention, ligne: int, as_of: date) -> list[APo
     return out
 
 
-def importer(path: Path, app: Any, *, as_of: date, dry_run: bool = False) -> Import:
+def importer(path: Path, app: AppPorts, *, as_of: date, dry_run: bool = False) -> Import:
     """Read the file, compare it with the catalog as of ``as_of`` and record (unless ``dry_run``)
     the events it implies. Raises ``FichierRefuse`` when the file cannot be read at all."""
     kind, lignes = lire_tableau(path)
@@ -562,7 +563,7 @@ def importer(path: Path, app: Any, *, as_of: date, dry_run: bool = False) -> Imp
     return result
 
 
-def _enregistrer(conv: _Convention, app: Any, result: Import) -> int:
+def _enregistrer(conv: _Convention, app: AppPorts, result: Import) -> int:
     """Record a convention's accepted events in one transaction. When its events changed since they
     were read, every new one is checked again against them; a refusal drops the convention's rows."""
     etat = conv.etat

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from dossiers.adapters.catalog.evenements import NouvelEvenement, VersionAEnregistrer
+from dossiers.domain.postes import NouvelEvenement, VersionAEnregistrer
 from dossiers.domain.avenants import Resultat, appliquer
 from dossiers.domain.etat import EtatConvention, PosteFinance, StatutConvention, TransfertEntrant, TransfertSortant
 from dossiers.domain.demande import parse_demande
@@ -37,6 +37,7 @@ from dossiers.domain.postes import (
     verifier,
 )
 from dossiers.errors import CatalogError, ChangementRefuse, ErrorCode
+from dossiers.ports import AppPorts
 from dossiers.services.avenants import EtatCourant, etat_courant, issue
 from dossiers.services.generation import canonical_json, demande_digest
 
@@ -110,12 +111,12 @@ def chronologie_json(c: Chronologie) -> dict[str, Any]:
     }
 
 
-def chronologies_courantes(convention_id: str, app: Any, *, jour: date) -> tuple[EtatConvention, dict[str, Chronologie]]:
+def chronologies_courantes(convention_id: str, app: AppPorts, *, jour: date) -> tuple[EtatConvention, dict[str, Chronologie]]:
     etat = etat_courant(convention_id, app).etat
     return etat, chronologies(etat, jour)
 
 
-def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app: Any, *, source: Source,
+def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app: AppPorts, *, source: Source,
                      today: date, now: datetime, jour: date | None = None) -> Enregistrement:
     """Record one poste event (``payload`` as a portal sends it; ``poste_id`` from the URL, or None
     to take the payload's). ``jour``: the day the returned situation is for (default ``today``)."""
@@ -154,7 +155,7 @@ def record_evenement(convention_id: str, poste_id: str | None, payload: Any, app
     return Enregistrement(convention_id, evenement.poste, str(evenement.type), True, etat.version, after, jour)
 
 
-def _again(convention_id: str, evenement: Evenement, done: EvenementPoste, digest: str, app: Any,
+def _again(convention_id: str, evenement: Evenement, done: EvenementPoste, digest: str, app: AppPorts,
            jour: date) -> Enregistrement:
     if done.sha256 != digest:
         raise ChangementRefuse(
@@ -167,7 +168,7 @@ def _again(convention_id: str, evenement: Evenement, done: EvenementPoste, diges
                           versions=versions)
 
 
-def _transfer_conventions(app: Any, convention_id: str, done: EvenementPoste) -> list[str]:
+def _transfer_conventions(app: AppPorts, convention_id: str, done: EvenementPoste) -> list[str]:
     if not isinstance(done.evenement, Transfert):
         return []
     ids = [convention_id]
@@ -178,13 +179,13 @@ def _transfer_conventions(app: Any, convention_id: str, done: EvenementPoste) ->
     return ids
 
 
-def _convention_of(app: Any, structure_id: str, jour: date) -> str | None:
+def _convention_of(app: AppPorts, structure_id: str, jour: date) -> str | None:
     """The structure's convention in force on ``jour`` (a renewal from its first day)."""
     return convention_en_vigueur(((c.id, c.date_debut) for c in app.catalog.conventions_of_structure(structure_id)
                                   if c.current is not None), jour)
 
 
-def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], digest: str, app: Any, *,
+def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], digest: str, app: AppPorts, *,
                 source: Source, today: date, now: datetime, jour: date) -> Enregistrement:
     a = courant.etat
     a_id = courant.convention.id
@@ -245,7 +246,7 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
                           versions=tuple(v.version for v in versions), dossier_id=dossier_id)
 
 
-def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: Any
+def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: AppPorts
              ) -> tuple[EtatCourant, TransfertEntrant, Resultat]:
     """The receiving convention's side of a transfer: its state, the change and its result."""
     b_id = _convention_of(app, str(t.vers_structure), arrivee.debut)

@@ -34,13 +34,14 @@ from dossiers.domain.reemission import (
     totaux,
 )
 from dossiers.errors import ChangementRefuse, ConumError, ErrorCode, RulesError
+from dossiers.ports import AppPorts
 
 __all__ = ["plan", "reissue_item", "progress", "Progress", "report_csv", "cible", "Outcome"]
 
 OBSOLETE_CODES = {ErrorCode.VERSION_PERIMEE, ErrorCode.CHANGEMENT_SANS_EFFET, ErrorCode.CONVENTION_CLOSE}
 
 
-def cible(app: Any, *, regles: str | None, modele: str | None) -> Cible:
+def cible(app: AppPorts, *, regles: str | None, modele: str | None) -> Cible:
     """The target of a plan; a template version must be the one installed (the one a job renders)."""
     if regles is None and modele is None:
         raise ConumError("Indiquez --rules, --template, ou les deux.", code=ErrorCode.REGLES_INTROUVABLES)
@@ -61,7 +62,7 @@ def cible(app: Any, *, regles: str | None, modele: str | None) -> Cible:
         raise ConumError(str(exc), code=ErrorCode.REGLES_INVALIDES) from exc
 
 
-def plan(app: Any, *, regles: str | None, modele: str | None, as_of: date, now: datetime) -> tuple[Plan, list[Impact]]:
+def plan(app: AppPorts, *, regles: str | None, modele: str | None, as_of: date, now: datetime) -> tuple[Plan, list[Impact]]:
     """Compute and record the impact of the target on every convention (active on ``as_of``)."""
     from dossiers.services.avenants import etat_courant
 
@@ -109,7 +110,7 @@ class Outcome:
         return {"statut": self.statut, "version": self.version, "message": self.message}
 
 
-def reissue_item(app: Any, plan_id: str, convention_id: str, *, today: date, now: datetime,
+def reissue_item(app: AppPorts, plan_id: str, convention_id: str, *, today: date, now: datetime,
                  job_id: str | None = None) -> Outcome:
     """Issue one planned change, after checking it still applies. Transient errors propagate (the
     job is retried); a refusal is recorded on the item."""
@@ -145,7 +146,7 @@ def reissue_item(app: Any, plan_id: str, convention_id: str, *, today: date, now
     return Outcome(ItemStatut.EMISE, done.numero)
 
 
-def _fin_de_lot(app: Any, plan_id: str, *, now: datetime) -> None:
+def _fin_de_lot(app: AppPorts, plan_id: str, *, now: datetime) -> None:
     """The last item of a batch done: its documents are timestamped now rather than at the next anchoring."""
     from dossiers.services.registre import ancrer_fin_de_lot
 
@@ -153,7 +154,7 @@ def _fin_de_lot(app: Any, plan_id: str, *, now: datetime) -> None:
         ancrer_fin_de_lot(app, now=now)
 
 
-def _check(app: Any, item: PlanItem, plan_: Plan, courant: Any, *, today: date) -> Outcome | None:
+def _check(app: AppPorts, item: PlanItem, plan_: Plan, courant: Any, *, today: date) -> Outcome | None:
     """None when the planned change still applies as planned; else why the item is obsolete."""
     if courant.version.numero != item.impact.base_version:
         return Outcome(ItemStatut.OBSOLETE, message=f"La convention est passée de la version "
@@ -186,7 +187,7 @@ class Progress:
                 "restantes": self.restantes, "termine": self.finished}
 
 
-def progress(app: Any, plan_id: str, *, departements: tuple[str, ...] = ()) -> Progress:
+def progress(app: AppPorts, plan_id: str, *, departements: tuple[str, ...] = ()) -> Progress:
     counts = app.catalog.plan_progress(plan_id, departements=departements)
     total = sum(counts.values())
     return Progress(total=total, emises=counts.get(ItemStatut.EMISE, 0), obsoletes=counts.get(ItemStatut.OBSOLETE, 0),

@@ -23,6 +23,7 @@ from typing import Any
 
 from dossiers.domain.registre import Ancrage, Entree, Inscription, Nature, Preuve, Verdict, prouver, verifier
 from dossiers.errors import ConumError, ErrorCode, HorodatageUnavailable, JetonInvalide, ObjectExists, ObjectNotFound
+from dossiers.ports import AppPorts
 
 __all__ = ["inscrire", "inscrire_tous", "ancrer", "ancrer_si_du", "ancrer_fin_de_lot", "verifier_registre",
            "preuves", "anchor_key", "TOKEN_TYPE"]
@@ -35,17 +36,17 @@ def anchor_key(sequence: int) -> str:
     return f"registre/ancrages/{sequence}.tsr"
 
 
-def inscrire(app: Any, nature: Nature, key: str, sha256: str, *, now: datetime) -> list[Entree]:
+def inscrire(app: AppPorts, nature: Nature, key: str, sha256: str, *, now: datetime) -> list[Entree]:
     """Append one entry (nothing if this nature, key and SHA-256 are inscribed already)."""
     return app.catalog.registre_append([Inscription(nature, key, sha256)], now=now)
 
 
-def inscrire_tous(app: Any, inscriptions: Iterable[Inscription], *, now: datetime) -> list[Entree]:
+def inscrire_tous(app: AppPorts, inscriptions: Iterable[Inscription], *, now: datetime) -> list[Entree]:
     """Append several entries in one transaction (the new ones are returned)."""
     return app.catalog.registre_append(list(inscriptions), now=now)
 
 
-def ancrer(app: Any, *, now: datetime) -> Ancrage | None:
+def ancrer(app: AppPorts, *, now: datetime) -> Ancrage | None:
     """Timestamp the head of the ledger if it is newer than the last anchor; None when nothing is new.
     ``ConumError`` (horodatage_non_configure) without ``TSA_URL``; ``HorodatageUnavailable`` is transient."""
     from dossiers.adapters.signature.horodatage import Horodateur, verifier_jeton
@@ -70,7 +71,7 @@ def ancrer(app: Any, *, now: datetime) -> Ancrage | None:
     return app.catalog.registre_record_anchor(Ancrage(head.sequence, head.hash, token, key, now))
 
 
-def ancrer_si_du(app: Any, *, now: datetime) -> Ancrage | None:
+def ancrer_si_du(app: AppPorts, *, now: datetime) -> Ancrage | None:
     """Anchor only when the last anchor is older than ``LEDGER_ANCHOR_HOURS`` (or there is none)."""
     last = app.catalog.registre_last_anchor()
     if last is not None and now - last.at < timedelta(hours=app.settings.ledger_anchor_hours):
@@ -78,7 +79,7 @@ def ancrer_si_du(app: Any, *, now: datetime) -> Ancrage | None:
     return ancrer(app, now=now)
 
 
-def ancrer_fin_de_lot(app: Any, *, now: datetime) -> Ancrage | None:
+def ancrer_fin_de_lot(app: AppPorts, *, now: datetime) -> Ancrage | None:
     """Anchor at the end of a batch when a TSA is configured; a TSA outage is logged, not raised (the
     batch's work is done; the next timed anchoring covers it)."""
     if not app.settings.tsa_url:
@@ -90,7 +91,7 @@ def ancrer_fin_de_lot(app: Any, *, now: datetime) -> Ancrage | None:
         return None
 
 
-def _controle(app: Any) -> Any:
+def _controle(app: AppPorts) -> Any:
     """The token check of an anchor: the token proves its hash (and chains to the trust roots when set),
     and the catalog's copy is the one the WORM archive holds."""
     from dossiers.adapters.signature.confiance import racines
@@ -111,12 +112,12 @@ def _controle(app: Any) -> Any:
     return check
 
 
-def verifier_registre(app: Any) -> Verdict:
+def verifier_registre(app: AppPorts) -> Verdict:
     """Recompute the whole chain and check every anchor (streamed: bounded memory)."""
     return verifier(app.catalog.registre_entries(), app.catalog.registre_anchors(), _controle(app))
 
 
-def preuves(app: Any, sha256: str) -> list[Preuve]:
+def preuves(app: AppPorts, sha256: str) -> list[Preuve]:
     """For each entry holding ``sha256``: the chain from it to the nearest later anchor, checked."""
     controle = _controle(app)
     out = []

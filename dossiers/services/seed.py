@@ -37,7 +37,7 @@ from typing import Any
 
 from stdnum import luhn
 
-from dossiers.adapters.catalog.evenements import NouvelEvenement
+from dossiers.domain.postes import NouvelEvenement
 from dossiers.domain.avenants import appliquer
 from dossiers.domain.changements import etat_initial
 from dossiers.domain.dates import add_months
@@ -50,6 +50,7 @@ from dossiers.domain.postes import EvenementPoste, Source, verifier
 from dossiers.domain.rules import calculer
 from dossiers.services.generation import demande_digest
 from dossiers.errors import ChangementRefuse
+from dossiers.ports import AppPorts
 
 __all__ = ["seed", "Seeded", "seed_demande"]
 
@@ -129,7 +130,7 @@ def seed_demande(rng: random.Random, index: int, seed_value: int) -> dict[str, A
     }
 
 
-def seed(app: Any, *, structures: int, seed: int = 1, as_of: date | None = None,
+def seed(app: AppPorts, *, structures: int, seed: int = 1, as_of: date | None = None,
          progress: Callable[[int], None] | None = None, evenements: bool = True) -> Seeded:
     """Write ``structures`` seeded conventions (their payments and, unless ``evenements`` is False,
     their postes' events, up to ``as_of``: the seed's "today") to the catalog."""
@@ -326,7 +327,7 @@ def _changement_json(change: AjoutPostes | ChangementNature) -> dict[str, Any]:
     return data | {"nature": str(change.nature)}
 
 
-def _amend(app: Any, cid: str, vague: int, etat: Any, v1: ConventionVersion, structure: Any, canonical: dict[str, Any],
+def _amend(app: AppPorts, cid: str, vague: int, etat: Any, v1: ConventionVersion, structure: Any, canonical: dict[str, Any],
            regles: Any, roll: float, now: datetime) -> EtatConvention | None:
     """An avenant for one in ten: a poste added six months in, or (a public one) a change of nature."""
     paiements = app.catalog.list_paiements(cid, etat.date_debut)

@@ -22,6 +22,7 @@ from dossiers.domain.echeancier import figures, figures_emises
 from dossiers.domain.etat import Figures, Paiement
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
+from dossiers.ports import AppPorts
 
 __all__ = ["Versement", "Situation", "situation", "avertissements_homonymes"]
 
@@ -66,14 +67,14 @@ class Situation:
         }
 
 
-def avertissements_homonymes(app: Any, structure_id: str, siret: str) -> list[str]:
+def avertissements_homonymes(app: AppPorts, structure_id: str, siret: str) -> list[str]:
     """A warning for each other structure recorded with this SIRET (it would be funded twice)."""
     return [f"le SIRET {siret} est aussi celui de la structure {i} « {nom} » (département {dep}) : vérifiez qu'il ne "
             "s'agit pas de la même structure enregistrée deux fois (elle serait financée deux fois)"
             for i, nom, dep in app.catalog.structures_meme_siret(siret, sauf=structure_id)]
 
 
-def due_figures(app: Any, convention_id: str) -> tuple[Any, Figures]:
+def due_figures(app: AppPorts, convention_id: str) -> tuple[Any, Figures]:
     """(current state, figures): the current version's amounts with every payment recorded for its period."""
     from dossiers.services.avenants import etat_courant, version_figures
 
@@ -84,7 +85,7 @@ def due_figures(app: Any, convention_id: str) -> tuple[Any, Figures]:
     return courant, stated
 
 
-def situation(convention_id: str, app: Any) -> Situation:
+def situation(convention_id: str, app: AppPorts) -> Situation:
     from dossiers.services.avenants import history
 
     courant, fig = due_figures(app, convention_id)

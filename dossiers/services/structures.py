@@ -21,6 +21,7 @@ from dossiers.domain.demande import StructureIn, error_path, field_code, french_
 from dossiers.domain.model import Representant, Structure
 from dossiers.domain.structures import ecarts
 from dossiers.errors import ChangementRefuse, DemandeInvalide, DossierError, ErrorCode, FieldError
+from dossiers.ports import AppPorts
 from dossiers.services.acces import audit
 
 __all__ = ["Correction", "corriger_structure", "CHAMPS_CORRIGEABLES"]
@@ -57,7 +58,7 @@ def _valeurs(structure: Structure, champs: list[str]) -> dict[str, Any]:
     return out
 
 
-def corriger_structure(app: Any, structure_id: str, changements: dict[str, str], *, par: str, motif: str,
+def corriger_structure(app: AppPorts, structure_id: str, changements: dict[str, str], *, par: str, motif: str,
                        now: datetime) -> Correction:
     """Apply ``changements`` (``CHAMPS_CORRIGEABLES`` -> new value) to the structure, and audit it."""
     if not par.strip() or not motif.strip():

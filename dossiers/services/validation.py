@@ -33,6 +33,7 @@ from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, 
 from dossiers.domain.registre import Nature
 from dossiers.domain.structures import verifier_espace
 from dossiers.errors import DossierError, ErrorCode, ObjectExists
+from dossiers.ports import AppPorts, Storage
 from dossiers.services.generation import demande_digest
 
 __all__ = [
@@ -45,7 +46,7 @@ _DOSSIER_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 UNKNOWN_TYPE = "application/octet-stream"
 
 
-def validate_piece(data: bytes, kind: PieceKind, ctx: Contexte, app: Any, *, filename: str | None = None) -> PieceResult:
+def validate_piece(data: bytes, kind: PieceKind, ctx: Contexte, app: AppPorts, *, filename: str | None = None) -> PieceResult:
     """Scan, inspect and check one file; nothing is stored."""
     policy = app.policies[kind]
     scan = app.scanner.scan(data)
@@ -62,7 +63,7 @@ def validate_piece(data: bytes, kind: PieceKind, ctx: Contexte, app: Any, *, fil
     return result
 
 
-def read_piece(path: Path, kind: PieceKind, app: Any) -> bytes | FileFacts:
+def read_piece(path: Path, kind: PieceKind, app: AppPorts) -> bytes | FileFacts:
     """The bytes of a file to validate, or, when it is over the kind's size limit, the facts that say
     so (hashed and sniffed by streaming: a huge file is never held in memory nor parsed)."""
     policy = app.policies[kind]
@@ -80,7 +81,7 @@ def read_piece(path: Path, kind: PieceKind, app: Any) -> bytes | FileFacts:
                      probleme=Probleme.TROP_GROS)
 
 
-def validate_file(path: Path, kind: PieceKind, ctx: Contexte, app: Any) -> PieceResult:
+def validate_file(path: Path, kind: PieceKind, ctx: Contexte, app: AppPorts) -> PieceResult:
     """``validate_piece`` for a file on disk, bounded in memory whatever its size."""
     data = read_piece(path, kind, app)
     if isinstance(data, FileFacts):
@@ -100,7 +101,7 @@ def dossier_from_demande(dossier_id: str, demande: Demande) -> Dossier:
     )
 
 
-def open_dossier(payload: dict[str, Any], app: Any, *, dossier_id: str | None = None) -> Dossier:
+def open_dossier(payload: dict[str, Any], app: AppPorts, *, dossier_id: str | None = None) -> Dossier:
     """Record the dossier of a demande (created, or its demande updated); raises ``DemandeInvalide``."""
     canonical = validate_demande(payload).model_dump(mode="json")
     demande = parse_demande(payload)
@@ -126,7 +127,7 @@ def open_dossier(payload: dict[str, Any], app: Any, *, dossier_id: str | None = 
     return dossier_from_demande(did, demande)
 
 
-def _dossier(dossier_id: str, app: Any) -> Dossier:
+def _dossier(dossier_id: str, app: AppPorts) -> Dossier:
     payload = app.catalog.get_dossier_demande(dossier_id)
     if payload is None:
         raise DossierError(f"Dossier {dossier_id} inconnu.", code=ErrorCode.DOSSIER_INTROUVABLE)
@@ -141,7 +142,7 @@ def add_piece(
     dossier_id: str,
     data: bytes | FileFacts,
     kind: PieceKind,
-    app: Any,
+    app: AppPorts,
     *,
     now: datetime,
     today: date | None = None,
@@ -175,7 +176,7 @@ def add_piece(
     return app.catalog.record_piece(dossier_id, record)
 
 
-def verifier_poste(dossier_id: str, kind: PieceKind, poste_id: str | None, app: Any) -> None:
+def verifier_poste(dossier_id: str, kind: PieceKind, poste_id: str | None, app: AppPorts) -> None:
     """At a piece's submission: a contrat names an occupied poste of the dossier (``poste_inconnu``),
     no other kind names one (``piece_invalide``); the HTTP API refuses at once what the CLI refuses."""
     _poste(_dossier(dossier_id, app), kind, poste_id)
@@ -195,7 +196,7 @@ def _poste(dossier: Dossier, kind: PieceKind, poste_id: str | None) -> str | Non
     return occupes[poste_id]
 
 
-def _store(storage: Any, key: str, data: bytes, content_type: str) -> None:
+def _store(storage: Storage, key: str, data: bytes, content_type: str) -> None:
     """Content-addressed: the key holds the SHA-256, so bytes already there are these bytes."""
     if storage.exists(key):
         return
@@ -207,11 +208,11 @@ def _store(storage: Any, key: str, data: bytes, content_type: str) -> None:
 
 
 
-def view_dossier(dossier_id: str, app: Any) -> DossierView:
+def view_dossier(dossier_id: str, app: AppPorts) -> DossierView:
     return dossier_view(_dossier(dossier_id, app), app.catalog.list_pieces(dossier_id), app.pieces_requises)
 
 
-def demande_generable(dossier_id: str, app: Any) -> dict[str, Any]:
+def demande_generable(dossier_id: str, app: AppPorts) -> dict[str, Any]:
     """The demande a convention is generated from, once its dossier is complete (``dossier_generable``)."""
     dossier_generable(view_dossier(dossier_id, app))
     return app.catalog.get_dossier_demande(dossier_id)  # type: ignore[no-any-return]
@@ -240,7 +241,7 @@ class Rapport:
     empreinte: str  # the hash the QR code carries
 
 
-def rapport_dossier(dossier_id: str, app: Any, *, now: datetime) -> Rapport:
+def rapport_dossier(dossier_id: str, app: AppPorts, *, now: datetime) -> Rapport:
     from dossiers.adapters.pdf.rapport import rapport_controle, rapport_digest
     from dossiers.services.registre import inscrire
 

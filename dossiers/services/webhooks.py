@@ -42,9 +42,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from dossiers.adapters.catalog.webhooks import Livraison, Webhook
+from dossiers.domain.webhooks import Livraison, Webhook
 from dossiers.domain.acces import Jeton, resultat_visible
 from dossiers.errors import WebhookError, WebhookIndisponible
+from dossiers.ports import AppPorts
 
 __all__ = ["Evenement", "EVENEMENTS", "register", "check_destination", "evenements_de_tache", "record_evenements", "deliver",
            "Livrees", "MAX_WEBHOOKS"]
@@ -105,7 +106,7 @@ def check_destination(url: str, allow: Iterable[str]) -> None:
                                "(locale, privée ou lien-local ; voir WEBHOOK_ALLOWED_HOSTS).")
 
 
-def register(app: Any, jeton: Jeton, url: str, evenements: Iterable[str] = (), *, now: datetime) -> tuple[Webhook, str]:
+def register(app: AppPorts, jeton: Jeton, url: str, evenements: Iterable[str] = (), *, now: datetime) -> tuple[Webhook, str]:
     """A new webhook for the token, and its secret (returned once)."""
     wanted = tuple(dict.fromkeys(evenements))
     if unknown := [e for e in wanted if e not in EVENEMENTS]:
@@ -138,7 +139,7 @@ def evenements_de_tache(job_id: str, actor: str, status: str, result: dict[str, 
     return [(hashlib.sha256(f"{job_id}\0{kind}".encode()).hexdigest()[:40], kind, data) for kind, data in out]
 
 
-def _fan_out(app: Any, hooks: list[Webhook], event_id: str, kind: str, data: dict[str, Any], *, now: datetime,
+def _fan_out(app: AppPorts, hooks: list[Webhook], event_id: str, kind: str, data: dict[str, Any], *, now: datetime,
              departement: str = "", job: Any = None) -> list[str]:
     """Record one event for each webhook that follows it: a job end (``job``) for the token that submitted the
     job, with the result as that token may read it; a convention event for the tokens that see its département.
@@ -163,7 +164,7 @@ def _fan_out(app: Any, hooks: list[Webhook], event_id: str, kind: str, data: dic
     return touched
 
 
-def record_evenements(app: Any, job: Any, *, now: datetime) -> list[str]:
+def record_evenements(app: AppPorts, job: Any, *, now: datetime) -> list[str]:
     """Record the deliveries a job end makes; the ids of the webhooks that have new ones."""
     hooks = app.catalog.webhooks()
     if not hooks:
@@ -180,7 +181,7 @@ def record_evenements(app: Any, job: Any, *, now: datetime) -> list[str]:
     return list(dict.fromkeys(touched))
 
 
-def record_decision(app: Any, record: Any, *, now: datetime) -> list[str]:
+def record_decision(app: AppPorts, record: Any, *, now: datetime) -> list[str]:
     """Record, for the webhooks whose token sees the convention's département, the event an instructeur's
     decision on a signed copy makes (``copie_signee.archivee`` or ``copie_signee.refusee``, with the
     decision); the ids of the webhooks that have a new delivery. Once per copy and verdict."""
@@ -213,7 +214,7 @@ def _signed(webhook: Webhook, livraison: Livraison, now: datetime) -> tuple[byte
     return body, headers
 
 
-def deliver(app: Any, webhook_id: str, *, now: datetime, http: Any) -> Livrees:
+def deliver(app: AppPorts, webhook_id: str, *, now: datetime, http: Any) -> Livrees:
     """Send the webhook's pending deliveries in order; ``WebhookIndisponible`` when one is still to retry."""
     webhook = app.catalog.get_webhook(webhook_id)
     pending = app.catalog.livraisons(webhook_id=webhook_id, statut="en_attente", limit=1000)

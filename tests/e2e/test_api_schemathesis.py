@@ -3,7 +3,7 @@
 ``conum serve`` runs as a real process (uvicorn) on a free port, with a fresh SQLite catalog and
 local storage under a temp ``CONUM_VAR_DIR``, and ``BROKER_URL`` on the test Redis with no worker:
 submitted jobs are only enqueued, so the API answers at once. Before it starts, the catalog is
-seeded without LibreOffice (a converter that returns a small reportlab PDF): two conventions, their
+seeded without LibreOffice (``MemoryConverter``: a PDF of the DOCX's text): two conventions, their
 dossiers (one with a RIB), a signed copy archived with its certificat and a refused one, jobs in
 each state; generated path parameters take these identifiers half of the time, so reads hit real
 resources and not only 404s. The token is an admin's, made by
@@ -18,7 +18,6 @@ what random data almost never gets right (a valid demande, a real PDF) through t
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -61,33 +60,9 @@ def _conum() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "dossiers.entrypoints"]
 
 
-def _small_pdf() -> bytes:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
-    pdf.drawString(72, 760, "Convention de subvention (document de test)")
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
-
-
-class FixedPdfConverter:
-    """Stands for LibreOffice: every DOCX converts to the same one-page PDF."""
-
-    def __init__(self) -> None:
-        self.pdf = _small_pdf()
-
-    def convert(self, docx: bytes) -> bytes:
-        return self.pdf
-
-    def close(self) -> None:
-        pass
-
-
 def _seed(settings_: Settings, pki: Any) -> dict[str, list[str]]:
     """Conventions, dossiers and jobs the fuzzed requests can name; returns their identifiers."""
+    from dossiers.adapters.memory_converter import MemoryConverter
     from dossiers.bootstrap import App
     from dossiers.domain.jobs import Job, JobStatus
     from dossiers.domain.pieces import PieceKind
@@ -99,7 +74,7 @@ def _seed(settings_: Settings, pki: Any) -> dict[str, list[str]]:
 
     now = datetime.now(UTC)
     ids: dict[str, list[str]] = {"conventions": [], "dossiers": [], "jobs": []}
-    with App(settings_, converter=FixedPdfConverter()) as app:
+    with App(settings_, converter=MemoryConverter()) as app:
         for name in EXAMPLES:
             payload = example(name)
             generated = generate_convention(payload, app, today=date(2024, 1, 15), now=now)

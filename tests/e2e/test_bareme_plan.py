@@ -163,7 +163,7 @@ def test_the_bareme_plan_lists_the_conventions_the_corrections_change_and_a_run_
     # vague 2: no correction changes its seeded amounts (same own years for both natures, the
     # structure's QPV flag still covers each poste), and the recomputation agrees
     plan2 = conum(env, "reissue", "plan", "--rules", "vague-2", "--as-of", AS_OF)
-    for cid, (dep, etat, issued, _total) in current_versions(db, 2).items():
+    for cid, (_dep, etat, issued, _total) in current_versions(db, 2).items():
         assert due_per_year(etat, 2) == issued, cid
     assert plan2["conventions"] == [] and plan2["anomalies"] == []
 

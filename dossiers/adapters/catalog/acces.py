@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import (
     AgentRow,
     ArchiveRow,
@@ -28,31 +29,29 @@ MAX_SEARCH = 100
 MAX_AUDIT = 10_000
 
 
-class AccesCatalog:
-    _writer: Any
-    _insert: Any
+class AccesCatalog(CatalogBase):
 
     # -- tokens ----------------------------------------------------------------------------------
     def create_token(self, jeton: Jeton, *, digest: str) -> None:
-        with self._translate(f"l'enregistrement du jeton {jeton.id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement du jeton {jeton.id}"):
             with Session(self._writer) as session, session.begin():
                 session.add(TokenRow(id=jeton.id, token_sha256=digest, role=str(jeton.role),
                                      departements=list(jeton.departements), nom=jeton.nom,
                                      created_at=jeton.created_at, revoked_at=jeton.revoked_at))
 
     def token_by_digest(self, digest: str) -> Jeton | None:
-        with self._read("la vérification d'un jeton") as session:  # type: ignore[attr-defined]
+        with self._read("la vérification d'un jeton") as session:
             row = session.scalars(select(TokenRow).where(TokenRow.token_sha256 == digest)).one_or_none()
             return _jeton(row) if row is not None else None
 
     def get_token(self, token_id: str) -> Jeton | None:
-        with self._read(f"la lecture du jeton {token_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du jeton {token_id}") as session:
             row = session.get(TokenRow, token_id)
             return _jeton(row) if row is not None else None
 
     def revoke_token(self, token_id: str, *, now: datetime) -> bool:
         """Revoke a token (True); False when it does not exist. Revoking twice keeps the first date."""
-        with self._translate(f"la révocation du jeton {token_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la révocation du jeton {token_id}"):
             with Session(self._writer) as session, session.begin():
                 if session.get(TokenRow, token_id) is None:
                     return False
@@ -61,14 +60,14 @@ class AccesCatalog:
                 return True
 
     def list_tokens(self) -> list[Jeton]:
-        with self._read("la liste des jetons") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des jetons") as session:
             return [_jeton(row) for row in session.scalars(select(TokenRow).order_by(TokenRow.created_at, TokenRow.id))]
 
     # -- agents (web pages) ----------------------------------------------------------------------
     def save_agent(self, email: str, jeton: Jeton) -> Jeton:
         """Create or update the agent ``email`` (its id is kept); returns what the catalog holds."""
         email = email.strip().lower()
-        with self._translate(f"l'enregistrement de l'agent {email}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de l'agent {email}"):
             with Session(self._writer) as session, session.begin():
                 row = session.get(AgentRow, email)
                 if row is None:  # a new (or removed then re-added) agent: no older session counts
@@ -80,19 +79,19 @@ class AccesCatalog:
                 return _agent(row)
 
     def get_agent(self, email: str) -> Jeton | None:
-        with self._read("la lecture d'un agent") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture d'un agent") as session:
             row = session.get(AgentRow, email.strip().lower())
             return _agent(row) if row is not None else None
 
     def agent_session(self, email: str) -> tuple[Jeton, str] | None:
         """The agent and the epoch its sessions must carry (None: not an agent)."""
-        with self._read("la lecture d'un agent") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture d'un agent") as session:
             row = session.get(AgentRow, email.strip().lower())
             return (_agent(row), row.session_epoch or "") if row is not None else None
 
     def rotate_agent_epoch(self, email: str, *, expected: str) -> bool:
         """End every session of the agent (a new epoch), if ``expected`` is still the current one."""
-        with self._translate("la fin des sessions d'un agent"):  # type: ignore[attr-defined]
+        with self._translate("la fin des sessions d'un agent"):
             with Session(self._writer) as session, session.begin():
                 done = session.execute(update(AgentRow).where(AgentRow.email == email.strip().lower(),
                                                               AgentRow.session_epoch == expected)
@@ -100,7 +99,7 @@ class AccesCatalog:
                 return done.scalar_one_or_none() is not None
 
     def remove_agent(self, email: str) -> bool:
-        with self._translate("la suppression d'un agent"):  # type: ignore[attr-defined]
+        with self._translate("la suppression d'un agent"):
             with Session(self._writer) as session, session.begin():
                 row = session.get(AgentRow, email.strip().lower())
                 if row is None:
@@ -109,12 +108,12 @@ class AccesCatalog:
                 return True
 
     def list_agents(self) -> list[tuple[str, Jeton]]:
-        with self._read("la liste des agents") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des agents") as session:
             return [(row.email, _agent(row)) for row in session.scalars(select(AgentRow).order_by(AgentRow.email))]
 
     # -- audit -----------------------------------------------------------------------------------
     def record_audit(self, entry: AuditEntry) -> None:
-        with self._translate("l'écriture du journal d'audit"):  # type: ignore[attr-defined]
+        with self._translate("l'écriture du journal d'audit"):
             with Session(self._writer) as session, session.begin():
                 session.add(AuditRow(at=entry.at, token_id=entry.token_id, role=entry.role, action=entry.action,
                                      ressource=entry.ressource[:512], departement=entry.departement,
@@ -131,7 +130,7 @@ class AccesCatalog:
             stmt = stmt.where(AuditRow.token_id == token_id)
         if since is not None:
             stmt = stmt.where(AuditRow.at >= since)
-        with self._read("la lecture du journal d'audit") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture du journal d'audit") as session:
             return [AuditEntry(id=r.id, at=r.at, token_id=r.token_id, role=r.role, action=r.action,
                                ressource=r.ressource, departement=r.departement, adresse=r.adresse,
                                statut_http=r.statut_http, detail=dict(r.detail)) for r in session.scalars(stmt)]
@@ -141,18 +140,18 @@ class AccesCatalog:
         """The département of a convention's structure (None: no such convention)."""
         stmt = (select(StructureRow.departement).join(ConventionRow, ConventionRow.structure_id == StructureRow.id)
                 .where(ConventionRow.id == convention_id))
-        with self._read(f"la lecture de la convention {convention_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture de la convention {convention_id}") as session:
             return session.scalar(stmt)
 
     def dossier_departement(self, dossier_id: str) -> str | None:
         stmt = (select(StructureRow.departement).join(DossierRow, DossierRow.structure_id == StructureRow.id)
                 .where(DossierRow.id == dossier_id))
-        with self._read(f"la lecture du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du dossier {dossier_id}") as session:
             return session.scalar(stmt)
 
     def departements(self) -> tuple[str, ...]:
         """The départements that have structures (an admin's filter)."""
-        with self._read("la liste des départements") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des départements") as session:
             return tuple(sorted(session.scalars(select(StructureRow.departement).distinct())))
 
     # -- conventions search ----------------------------------------------------------------------
@@ -167,7 +166,7 @@ class AccesCatalog:
             raise ValueError(f"pagination invalide : limit={limit} (1 à {MAX_SEARCH}), offset={offset}")
         stmt, statut_col = _conventions_stmt(departements=departements, departement=departement, statut=statut,
                                              nature=nature, vague=vague, q=q)
-        with self._read("la recherche des conventions") as session:  # type: ignore[attr-defined]
+        with self._read("la recherche des conventions") as session:
             counted = stmt.with_only_columns(func.count()) if statut is None else select(func.count()).select_from(
                 stmt.subquery())  # the status needs its column; without it, count the rows alone
             total = session.scalar(counted) or 0
@@ -179,7 +178,7 @@ class AccesCatalog:
         """Conventions à signer whose current version was issued before ``avant``, the oldest first (one query)."""
         stmt, _ = _conventions_stmt(departements=departements, statut=ConventionStatut.A_SIGNER)
         stmt = stmt.where(VersionRow.created_at < avant).order_by(VersionRow.created_at, ConventionRow.id).limit(limit)
-        with self._read("la liste des conventions à relancer") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des conventions à relancer") as session:
             return [_resume(r) for r in session.execute(stmt)]
 
 

@@ -8,11 +8,11 @@ confirmed (key, version id, retention, certificate): a crash in between leaves a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.decisions import DecisionCatalog
 from dossiers.adapters.catalog.tables import ArchiveRow, ConventionRow, DocumentRow, DossierRow, PieceRow
 from dossiers.domain.archive import ArchiveRecord
 from dossiers.domain.findings import Finding, FindingCode, Severity
@@ -23,25 +23,23 @@ _COLUMNS = ("convention_id", "version", "sha256", "sha256_emis", "statut", "find
             "version_id", "retain_until", "certificat_key", "certificat_sha256", "received_at", "archived_at")
 
 
-class ArchiveCatalog:
-    _writer: Any
-    _insert: Any
+class ArchiveCatalog(DecisionCatalog):
 
     def record_received(self, record: ArchiveRecord) -> ArchiveRecord:
         """Record a received copy (or return the row already there for the same file and version)."""
         values = {c: getattr(record, c) for c in _COLUMNS}
         values["findings"] = [f.to_dict() for f in record.findings]
-        with self._translate(f"l'enregistrement d'une copie signée de {record.convention_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement d'une copie signée de {record.convention_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(ArchiveRow).values(**values).on_conflict_do_nothing())
                 row = session.scalars(select(ArchiveRow).where(
                     ArchiveRow.convention_id == record.convention_id, ArchiveRow.version == record.version,
                     ArchiveRow.sha256 == record.sha256)).one()
-                return _record(row)
+                return archive_record(row)
 
     def record_archived(self, record_id: int, *, storage_key: str, version_id: str | None, retain_until: datetime,
                         certificat_key: str, certificat_sha256: str, archived_at: datetime) -> None:
-        with self._translate(f"la confirmation de l'archivage {record_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la confirmation de l'archivage {record_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(update(ArchiveRow).where(ArchiveRow.id == record_id, ArchiveRow.archived_at.is_(None))
                                 .values(storage_key=storage_key, version_id=version_id, retain_until=retain_until,
@@ -49,9 +47,9 @@ class ArchiveCatalog:
                                         archived_at=archived_at))
 
     def get_archive(self, record_id: int) -> ArchiveRecord | None:
-        with self._read(f"la lecture de la copie signée {record_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture de la copie signée {record_id}") as session:
             row = session.get(ArchiveRow, record_id)
-            record = _record(row) if row is not None else None
+            record = archive_record(row) if row is not None else None
         return self._with_decisions([record])[0] if record is not None else None
 
     def _with_decisions(self, records: list[ArchiveRecord]) -> list[ArchiveRecord]:
@@ -59,7 +57,7 @@ class ArchiveCatalog:
 
         from dossiers.domain.decisions import Cible
 
-        decided = self.decisions_of(archives=[r.id for r in records])  # type: ignore[attr-defined]
+        decided = self.decisions_of(archives=[r.id for r in records])
         return [replace(r, decision=decided.get((Cible.COPIE, r.id))) for r in records]
 
     def find_archives(self, *, sha256: str | None = None, convention_id: str | None = None,
@@ -70,15 +68,15 @@ class ArchiveCatalog:
                               (ArchiveRow.certificat_sha256, certificat_sha256)):
             if value is not None:
                 stmt = stmt.where(column == value)
-        with self._read("la recherche des copies archivées") as session:  # type: ignore[attr-defined]
-            records = [_record(row) for row in session.scalars(stmt)]
+        with self._read("la recherche des copies archivées") as session:
+            records = [archive_record(row) for row in session.scalars(stmt)]
         return self._with_decisions(records)
 
     def find_documents(self, *, sha256: str) -> list[tuple[str, int, str, str]]:
         """(convention id, version, kind, key) of issued documents with this SHA-256."""
         stmt = (select(DocumentRow.convention_id, DocumentRow.version, DocumentRow.kind, DocumentRow.storage_key)
                 .where(DocumentRow.sha256 == sha256).order_by(DocumentRow.id))
-        with self._read("la recherche des documents émis") as session:  # type: ignore[attr-defined]
+        with self._read("la recherche des documents émis") as session:
             return [(str(c), int(v), str(k), str(key)) for c, v, k, key in session.execute(stmt)]
 
     def pieces_to_purge(self, *, kind: str, archived_before: datetime) -> list[tuple[int, str, str]]:
@@ -95,18 +93,18 @@ class ArchiveCatalog:
                    ArchiveRow.statut == "archive", ArchiveRow.archived_at < archived_before)
             .distinct().order_by(PieceRow.id)
         )
-        with self._read("la recherche des pièces à supprimer") as session:  # type: ignore[attr-defined]
+        with self._read("la recherche des pièces à supprimer") as session:
             return [(int(i), str(d), str(k)) for i, d, k in session.execute(stmt)]
 
     def mark_piece_purged(self, piece_id: int, *, now: datetime) -> None:
         """The file is deleted; the row stays (kind, SHA-256, result, date of deletion) as the trace."""
-        with self._translate(f"la trace de suppression de la pièce {piece_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la trace de suppression de la pièce {piece_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(update(PieceRow).where(PieceRow.id == piece_id)
                                 .values(storage_key=None, purged_at=now))
 
 
-def _record(row: ArchiveRow) -> ArchiveRecord:
+def archive_record(row: ArchiveRow) -> ArchiveRecord:
     return ArchiveRecord(
         id=row.id, convention_id=row.convention_id, version=row.version, sha256=row.sha256,
         sha256_emis=row.sha256_emis, statut=row.statut,

@@ -1,71 +1,45 @@
-"""The catalog repository: structures, conventions, their versions and documents (dossiers and
-their pieces come from ``DossierCatalog``).
+"""The catalog repository: one class, ``Catalog``, made of one mixin per concern.
+
+``conventions`` (structures, conventions, versions, documents), ``dossiers`` (dossiers, pieces),
+``paiements``, ``evenements``, ``jobs``, ``archives``, ``acces`` (tokens, agents, audit),
+``reemissions``, ``registre``, ``decisions``, ``ds``, ``webhooks``; each satisfies one repository
+Protocol of :mod:`dossiers.ports`, and ``Catalog`` satisfies them all (``dossiers.ports.Catalog``).
 
 Domain values go in and come out (``dossiers.domain.model``); rows stay inside this package.
 Every SQLAlchemy or Alembic error is translated into ``CatalogError`` (``raise ... from exc``).
-
-Recording a version is idempotent and safe under concurrency: a version is identified by
-(convention, numero); recording it again with the same demande (same ``demande_sha256``) returns
-what is stored, with another demande raises ``ConventionConflict``. Two processes recording the
-same version at once end with one row: on SQLite the second waits for the write lock and then
-finds the row; on PostgreSQL it hits the primary key, rolls back and reads the winner's row.
+The in-memory catalog of the fast tests is this one on SQLite ``:memory:`` (``Catalog.open("sqlite://")``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
 from typing import Any
 
-from alembic.util.exc import CommandError
-from sqlalchemy import Engine, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, select
 
 from dossiers import migrations
+from dossiers.adapters.catalog.a_traiter import ATraiterCatalog
 from dossiers.adapters.catalog.acces import AccesCatalog
 from dossiers.adapters.catalog.archives import ArchiveCatalog
-from dossiers.adapters.catalog.decisions import ATraiterCatalog, DecisionCatalog
+from dossiers.adapters.catalog.conventions import ConventionCatalog
+from dossiers.adapters.catalog.decisions import DecisionCatalog
 from dossiers.adapters.catalog.dossiers import DossierCatalog
-from dossiers.adapters.catalog.engine import create_catalog_engine, writer
-from dossiers.adapters.catalog.jobs import JobCatalog
+from dossiers.adapters.catalog.ds import DsCatalog
+from dossiers.adapters.catalog.engine import create_catalog_engine
 from dossiers.adapters.catalog.evenements import EvenementCatalog
+from dossiers.adapters.catalog.jobs import JobCatalog
 from dossiers.adapters.catalog.paiements import PaiementCatalog
 from dossiers.adapters.catalog.reemissions import ReemissionCatalog
 from dossiers.adapters.catalog.registre import RegistreCatalog
-from dossiers.adapters.catalog.ds import DsCatalog
 from dossiers.adapters.catalog.webhooks import WebhookCatalog
-from dossiers.adapters.catalog.mapping import (
-    convention_from_row,
-    document_rows,
-    normalize_version,
-    structure_from_row,
-    structure_values,
-    version_from_row,
-    version_row,
-)
-from dossiers.adapters.catalog.tables import ConventionRow, StructureRow, VersionRow
 from dossiers.clock import Clock
-from dossiers.domain.model import Convention, ConventionVersion, Structure
-from dossiers.domain.structures import cle_qualifiee, ecarts, reference
-from dossiers.errors import CatalogError, ConumError, ConventionConflict, StructureFigee
+from dossiers.errors import CatalogError
 
 __all__ = ["Catalog"]
 
-MAX_PAGE = 1000
 
-
-class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, ArchiveCatalog, AccesCatalog,
-              ReemissionCatalog, RegistreCatalog, DecisionCatalog, ATraiterCatalog, DsCatalog, WebhookCatalog):
+class Catalog(ReemissionCatalog, EvenementCatalog, ConventionCatalog, ATraiterCatalog, DossierCatalog, ArchiveCatalog,
+              DecisionCatalog, PaiementCatalog, JobCatalog, AccesCatalog, RegistreCatalog, DsCatalog, WebhookCatalog):
     """Build it with :meth:`open`; ``Catalog(engine)`` wraps an engine made elsewhere."""
-
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
-        self._engine = engine
-        self._clock = clock or Clock()  # the time of created_at/updated_at/recorded_at columns
-        self._writer = writer(engine)
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, clock: Clock | None = None) -> Catalog:
@@ -105,7 +79,7 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         with self._translate("la migration du schéma"), self._writer.connect() as connection:
             sqlite_fk = connection.dialect.name == "sqlite"
             if sqlite_fk:  # SQLite rebuilds a table to drop a constraint: keys are checked after the copy
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+                _driver(connection).execute("PRAGMA foreign_keys = OFF")
             try:
                 with connection.begin():
                     migrations.upgrade(connection)
@@ -113,7 +87,7 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
                         raise CatalogError(f"Migration refusée : clés étrangères rompues ({broken[:5]}).")
             finally:
                 if sqlite_fk:
-                    connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+                    _driver(connection).execute("PRAGMA foreign_keys = ON")
 
     def current_revision(self) -> str | None:
         with self._translate("la lecture de la révision du schéma"), self._engine.connect() as connection:
@@ -124,264 +98,7 @@ class Catalog(DossierCatalog, PaiementCatalog, EvenementCatalog, JobCatalog, Arc
         with self._read("la vérification du catalogue") as session:
             session.execute(select(1))
 
-    # -- structures -------------------------------------------------------------------------
 
-    def upsert_structure(self, structure: Structure) -> None:
-        """Create or update a structure; raises ``StructureFigee`` when it has a convention and its facts
-        would change (that is an avenant, or ``corriger_structure``)."""
-        with self._translate(f"l'enregistrement de la structure {structure.id}"):
-            with Session(self._writer) as session, session.begin():
-                self._upsert_structure(session, structure, self._clock.now())
-
-    def get_structure(self, structure_id: str) -> Structure | None:
-        with self._read(f"la lecture de la structure {structure_id}") as session:
-            row = session.get(StructureRow, structure_id)
-            return structure_from_row(row) if row is not None else None
-
-    def cle_structure(self, departement: str, ref: str) -> str | None:
-        """The key of the structure a département knows as ``ref`` (its own key, or its namespaced one:
-        ``dossiers.domain.structures``), or None. Never a structure of another département."""
-        plain, qualified = reference(departement, ref), cle_qualifiee(departement, ref)
-        stmt = select(StructureRow.id).where(
-            StructureRow.departement == departement,
-            or_(StructureRow.ref == plain, StructureRow.id.in_({ref, plain, qualified})))
-        with self._read(f"la recherche de la structure {ref}") as session:
-            found = list(session.scalars(stmt))
-        return min(found, key=lambda key: (key != plain, key)) if found else None
-
-    def structure_figee(self, structure: Structure) -> list[str]:
-        """The facts of ``structure`` that differ from the stored ones when it has a convention (frozen)."""
-        with self._read(f"la lecture de la structure {structure.id}") as session:
-            return _figee(session, structure)
-
-    def corriger_structure(self, structure: Structure) -> Structure:
-        """An admin's correction of a structure's facts (the caller audits it); returns the facts before."""
-        with self._translate(f"la correction de la structure {structure.id}"):
-            with Session(self._writer) as session, session.begin():
-                row = session.get(StructureRow, structure.id, with_for_update=True)
-                if row is None:
-                    raise CatalogError(f"Structure {structure.id} introuvable.")
-                avant = structure_from_row(row)
-                if structure.departement != avant.departement:
-                    raise CatalogError("Une correction ne change pas le département d'une structure.")
-                self._upsert_structure(session, structure, self._clock.now(), figee=False)
-                return avant
-
-    # -- conventions and versions -----------------------------------------------------------
-
-    def record_version(
-        self,
-        *,
-        structure: Structure,
-        convention_id: str,
-        vague: int,
-        date_debut: date,
-        version: ConventionVersion,
-        demande_json: dict[str, Any],
-        renouvelle: str | None = None,
-        structure_modifiee: bool = False,
-    ) -> ConventionVersion:
-        """Record a version and its documents in one transaction; return what the catalog holds.
-
-        ``renouvelle``: for the first version of a renewal, the convention it renews (linked both ways
-        from then on; a convention is renewed once). ``structure_modifiee``: the version is a change
-        request (avenant, renewal) that may change the structure's facts; otherwise a structure that has
-        a convention keeps them (``StructureFigee``)."""
-        label = f"la version {version.numero} de la convention {convention_id}"
-        if version.convention_id != convention_id:
-            raise CatalogError(
-                f"Incohérence : {label} porte l'identifiant de convention {version.convention_id}."
-            )
-        try:
-            version = normalize_version(version)
-        except (ValueError, TypeError) as exc:
-            raise CatalogError(f"Impossible d'enregistrer {label} : {exc}.") from exc
-        with self._translate(f"l'enregistrement de {label}"):
-            try:
-                return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json,
-                                            renouvelle, structure_modifiee)
-            except IntegrityError as exc:
-                # Lost a race, or a constraint refused the write: decide from what is stored now.
-                stored = self.find_version(convention_id, version.numero)
-                if stored is not None:
-                    return _same_or_conflict(stored, version)
-                with self._read(f"la vérification de la convention {convention_id}") as session:
-                    _check_convention(session, structure.id, convention_id, vague, renouvelle)
-                raise CatalogError(f"Le catalogue a refusé {label} : {_describe(exc)}.") from exc
-
-    def get_convention(self, convention_id: str) -> Convention | None:
-        with self._read(f"la lecture de la convention {convention_id}") as session:
-            row = session.get(ConventionRow, convention_id)
-            return _with_links(session, [row])[0] if row is not None else None
-
-    def structure_connue(self, structure_id: str, siret: str) -> bool:
-        """Whether the programme already funds the structure: a convention of this structure id, or of a
-        structure with this SIRET."""
-        stmt = (select(ConventionRow.id).join(StructureRow, StructureRow.id == ConventionRow.structure_id)
-                .where(or_(StructureRow.id == structure_id, StructureRow.siret == siret)).limit(1))
-        with self._read(f"la recherche des conventions de la structure {structure_id}") as session:
-            return session.scalar(stmt) is not None
-
-    def conventions_of_structure(self, structure_id: str) -> list[Convention]:
-        """A structure's conventions (its first ones and their renewals), the oldest period first."""
-        with self._read(f"la lecture des conventions de la structure {structure_id}") as session:
-            rows = session.scalars(select(ConventionRow).where(ConventionRow.structure_id == structure_id)
-                                   .order_by(ConventionRow.date_debut, ConventionRow.id)).all()
-            return _with_links(session, list(rows))
-
-    def find_version(self, convention_id: str, numero: int) -> ConventionVersion | None:
-        with self._read(f"la lecture de la version {numero} de la convention {convention_id}") as session:
-            row = session.get(VersionRow, (convention_id, numero))
-            return version_from_row(row) if row is not None else None
-
-    def find_demande(self, convention_id: str, numero: int) -> dict[str, Any] | None:
-        """The demande JSON a version was generated from (for re-issues and audits)."""
-        with self._read(f"la lecture de la demande de la convention {convention_id}") as session:
-            return session.scalar(
-                select(VersionRow.demande).where(
-                    VersionRow.convention_id == convention_id, VersionRow.numero == numero
-                )
-            )
-
-    def list_conventions(
-        self, *, departement: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[Convention]:
-        """Conventions ordered by id, with their versions and documents."""
-        if not 0 <= limit <= MAX_PAGE or offset < 0:
-            raise ValueError(f"pagination invalide : limit={limit} (0 à {MAX_PAGE}), offset={offset}")
-        stmt = select(ConventionRow).order_by(ConventionRow.id).limit(limit).offset(offset)
-        if departement is not None:
-            stmt = stmt.join(StructureRow, StructureRow.id == ConventionRow.structure_id).where(
-                StructureRow.departement == departement
-            )
-        with self._read("la liste des conventions") as session:
-            return _with_links(session, list(session.scalars(stmt)))
-
-    # -- internals --------------------------------------------------------------------------
-
-    def _insert_version(
-        self,
-        structure: Structure,
-        convention_id: str,
-        vague: int,
-        date_debut: date,
-        version: ConventionVersion,
-        demande_json: dict[str, Any],
-        renouvelle: str | None = None,
-        structure_modifiee: bool = False,
-    ) -> ConventionVersion:
-        with Session(self._writer) as session, session.begin():
-            return self._insert_version_in(session, structure, convention_id, vague, date_debut, version,
-                                           demande_json, renouvelle, structure_modifiee)
-
-    def _insert_version_in(self, session: Session, structure: Structure, convention_id: str, vague: int,
-                           date_debut: date, version: ConventionVersion, demande_json: dict[str, Any],
-                           renouvelle: str | None = None, structure_modifiee: bool = False) -> ConventionVersion:
-        now = self._clock.now()
-        existing = session.get(VersionRow, (convention_id, version.numero))
-        if existing is not None:
-            return _same_or_conflict(version_from_row(existing), version)
-        self._upsert_structure(session, structure, now, figee=not structure_modifiee)
-        _check_convention(session, structure.id, convention_id, vague, renouvelle)
-        session.execute(
-            self._insert(ConventionRow)
-            .values(id=convention_id, structure_id=structure.id, vague=vague, date_debut=date_debut, created_at=now,
-                    renouvelle=renouvelle)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        session.add(version_row(version, demande_json))
-        session.flush()  # the version before its documents (composite foreign key)
-        session.add_all(document_rows(version, now=now))
-        session.flush()
-        return version
-
-    def _upsert_structure(self, session: Session, structure: Structure, now: datetime, *, figee: bool = True) -> None:
-        """Insert or update; with ``figee``, a structure that has a convention keeps its facts."""
-        if figee and (champs := _figee(session, structure)):
-            raise StructureFigee(structure.id, champs)
-        values = structure_values(structure, now=now)
-        stmt = self._insert(StructureRow).values(**values, ref=reference(structure.departement, structure.id))
-        stmt = stmt.on_conflict_do_update(  # the reference is the one of the first demande
-            index_elements=["id"], set_={name: stmt.excluded[name] for name in values if name != "id"}
-        )
-        session.execute(stmt)
-
-    @contextmanager
-    def _read(self, action: str) -> Iterator[Session]:
-        with self._translate(action), Session(self._engine) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _translate(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except ConumError:
-            raise
-        except (SQLAlchemyError, CommandError) as exc:
-            raise CatalogError(f"Catalogue : échec de {action} ({_describe(exc)}).") from exc
-
-
-def _figee(session: Session, structure: Structure) -> list[str]:
-    row = session.get(StructureRow, structure.id)
-    if row is None:
-        return []
-    champs = ecarts(structure_from_row(row), structure)
-    if champs and session.scalar(select(ConventionRow.id).where(ConventionRow.structure_id == structure.id).limit(1)):
-        return champs
-    return []
-
-
-def _with_links(session: Session, rows: list[ConventionRow]) -> list[Convention]:
-    """Conventions with the renewal that took over from each (one query for all of them)."""
-    ids = [row.id for row in rows]
-    par: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        par.update((renewed, renewing) for renewing, renewed in session.execute(
-            select(ConventionRow.id, ConventionRow.renouvelle).where(ConventionRow.renouvelle.in_(ids[start:start + 500]))))
-    return [convention_from_row(row, renouvelee_par=par.get(row.id)) for row in rows]
-
-
-def _check_convention(session: Session, structure_id: str, convention_id: str, vague: int,
-                      renouvelle: str | None = None) -> None:
-    """Raise ``ConventionConflict`` if the convention, or another of the same structure and vague made
-    from a demande (not a renewal), says otherwise; or if the convention renewed is renewed already."""
-    same = (ConventionRow.renouvelle == renouvelle if renouvelle is not None else
-            (ConventionRow.structure_id == structure_id) & (ConventionRow.vague == vague)
-            & ConventionRow.renouvelle.is_(None))
-    rows = session.execute(
-        select(ConventionRow.id, ConventionRow.structure_id, ConventionRow.vague, ConventionRow.renouvelle).where(
-            or_(ConventionRow.id == convention_id, same))).all()
-    if any(row[0] == convention_id for row in rows):  # a version of an existing convention (a renewal's own
-        rows = [row for row in rows if row[0] == convention_id]  # avenant too): only it is checked
-    for row_id, row_structure, row_vague, row_renouvelle in rows:
-        if row_id != convention_id:  # the other convention ``same`` found
-            taken = (f"La convention {renouvelle} est déjà renouvelée par la convention {row_id}" if renouvelle
-                     else f"La structure {structure_id} a déjà la convention {row_id} pour la vague {vague}")
-            raise ConventionConflict(f"{taken} : la convention {convention_id} ne peut pas être créée.")
-        if renouvelle is not None and row_renouvelle != renouvelle:
-            raise ConventionConflict(
-                f"La convention {convention_id} existe déjà"
-                + (f" (renouvellement de {row_renouvelle})" if row_renouvelle else " (issue d'une demande)")
-                + " : elle ne peut pas être créée de nouveau."
-            )
-        if (row_structure, row_vague) != (structure_id, vague):
-            raise ConventionConflict(
-                f"La convention {convention_id} appartient à la structure {row_structure} (vague {row_vague}), "
-                f"pas à la structure {structure_id} (vague {vague})."
-            )
-
-
-def _same_or_conflict(stored: ConventionVersion, version: ConventionVersion) -> ConventionVersion:
-    if stored.demande_sha256 == version.demande_sha256:
-        return stored
-    raise ConventionConflict(
-        f"La convention {stored.convention_id} a déjà une version {stored.numero} issue d'une autre "
-        f"demande (empreinte {stored.demande_sha256}, reçue {version.demande_sha256}) : "
-        "une modification doit faire l'objet d'une nouvelle version."
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
+def _driver(connection: Connection) -> Any:
+    """The DB-API connection under SQLAlchemy's (``sqlite3.Connection``: PRAGMAs outside a transaction)."""
+    return connection.connection.driver_connection

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.decisions import DecisionCatalog
 from dossiers.adapters.catalog.tables import DossierRow, PieceRow
-from dossiers.clock import Clock
 from dossiers.domain.decisions import Cible
 from dossiers.domain.dossier import PieceRecord
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
@@ -24,21 +24,18 @@ from dossiers.domain.pieces import PieceKind
 __all__ = ["DossierCatalog", "piece_record"]
 
 
-class DossierCatalog:
+class DossierCatalog(DecisionCatalog):
     """Methods ``Catalog`` gets for dossiers; relies on its ``_writer``, ``_read``, ``_translate``."""
 
-    _writer: Any
-    _insert: Any
-    _clock: Clock
 
     def save_dossier(
         self, dossier_id: str, *, structure: Structure, vague: int, demande_json: dict[str, Any], demande_sha256: str
     ) -> None:
         """Create the dossier, or update its demande (the structure may correct it before instruction)."""
         now = self._clock.now()
-        with self._translate(f"l'enregistrement du dossier {dossier_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement du dossier {dossier_id}"):
             with Session(self._writer) as session, session.begin():
-                self._upsert_structure(session, structure, now)  # type: ignore[attr-defined]
+                self._upsert_structure(session, structure, now)
                 stmt = self._insert(DossierRow).values(
                     id=dossier_id, structure_id=structure.id, vague=vague, demande=demande_json,
                     demande_sha256=demande_sha256, created_at=now, updated_at=now,
@@ -51,14 +48,14 @@ class DossierCatalog:
                 ))
 
     def get_dossier_demande(self, dossier_id: str) -> dict[str, Any] | None:
-        with self._read(f"la lecture du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du dossier {dossier_id}") as session:
             return session.scalar(select(DossierRow.demande).where(DossierRow.id == dossier_id))
 
     def list_dossier_ids(self, *, structure_id: str | None = None, limit: int = 100) -> list[str]:
         stmt = select(DossierRow.id).order_by(DossierRow.id).limit(limit)
         if structure_id is not None:
             stmt = stmt.where(DossierRow.structure_id == structure_id)
-        with self._read("la liste des dossiers") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des dossiers") as session:
             return list(session.scalars(stmt))
 
     def record_piece(self, dossier_id: str, piece: PieceRecord) -> PieceRecord:
@@ -72,7 +69,7 @@ class DossierCatalog:
         # a file sent again after its deletion is stored again: it is no longer purged
         updated = ("filename", "size", "mime", "statut", "findings", "fields", "storage_key", "validated_at",
                    "purged_at")
-        with self._translate(f"l'enregistrement d'une pièce du dossier {dossier_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement d'une pièce du dossier {dossier_id}"):
             with Session(self._writer) as session, session.begin():
                 stmt = self._insert(PieceRow).values(**values)
                 stmt = stmt.on_conflict_do_update(
@@ -84,12 +81,12 @@ class DossierCatalog:
 
     def list_pieces(self, dossier_id: str) -> list[PieceRecord]:
         stmt = select(PieceRow).where(PieceRow.dossier_id == dossier_id).order_by(PieceRow.validated_at, PieceRow.id)
-        with self._read(f"la liste des pièces du dossier {dossier_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la liste des pièces du dossier {dossier_id}") as session:
             pieces = [piece_record(row) for row in session.scalars(stmt)]
         return self._with_piece_decisions(pieces)
 
     def _with_piece_decisions(self, pieces: list[PieceRecord]) -> list[PieceRecord]:
-        decided = self.decisions_of(pieces=[p.id for p in pieces if p.statut is Statut.A_VERIFIER])  # type: ignore[attr-defined]
+        decided = self.decisions_of(pieces=[p.id for p in pieces if p.statut is Statut.A_VERIFIER])
         return [replace(p, decision=decided.get((Cible.PIECE, p.id))) for p in pieces]
 
 

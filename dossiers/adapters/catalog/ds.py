@@ -11,59 +11,26 @@ of one write-back converge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import DsDossierRow, DsEcritureRow, DsFichierRow, DsSynchroRow
+from dossiers.domain.ds_suivi import DsDossier, DsEcriture, DsSynchro
 
-__all__ = ["DsCatalog", "DsSynchro", "DsDossier", "DsEcriture"]
-
-
-@dataclass(frozen=True)
-class DsSynchro:
-    demarche: int
-    updated_since: str | None = None
-    cursor: str | None = None
-    run_max: str | None = None
-    last_run_at: datetime | None = None
+__all__ = ["DsCatalog", "DsSynchro", "DsDossier", "DsEcriture"]  # the values live in dossiers.domain.ds_suivi
 
 
-@dataclass(frozen=True)
-class DsDossier:
-    demarche: int
-    number: int
-    ds_id: str
-    dossier_id: str | None
-    updated_at: str | None
-    demande_sha256: str | None
-    statut: str
-    erreur: dict[str, Any] | None
-    synced_at: datetime
-
-
-@dataclass(frozen=True)
-class DsEcriture:
-    cle: str
-    number: int
-    action: str
-    statut: str
-    detail: dict[str, Any]
-    sent_at: datetime | None
-
-
-class DsCatalog:
+class DsCatalog(CatalogBase):
     """Methods ``Catalog`` gets for the DS connector; relies on its ``_writer``, ``_read``, ``_translate``, ``_insert``."""
 
-    _writer: Any
-    _insert: Any
 
     # -- sync state --------------------------------------------------------------------------------
     def ds_synchro(self, demarche: int) -> DsSynchro:
-        with self._read(f"l'état de synchronisation de la démarche {demarche}") as session:  # type: ignore[attr-defined]
+        with self._read(f"l'état de synchronisation de la démarche {demarche}") as session:
             row = session.get(DsSynchroRow, demarche)
             if row is None:
                 return DsSynchro(demarche)
@@ -72,14 +39,14 @@ class DsCatalog:
     def ds_save_synchro(self, state: DsSynchro) -> None:
         values = {"updated_since": state.updated_since, "cursor": state.cursor, "run_max": state.run_max,
                   "last_run_at": state.last_run_at}
-        with self._translate(f"l'enregistrement de la synchronisation de la démarche {state.demarche}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de la synchronisation de la démarche {state.demarche}"):
             with Session(self._writer) as session, session.begin():
                 stmt = self._insert(DsSynchroRow).values(demarche=state.demarche, **values)
                 session.execute(stmt.on_conflict_do_update(index_elements=["demarche"], set_=values))
 
     # -- dossiers ----------------------------------------------------------------------------------
     def ds_dossier(self, demarche: int, number: int) -> DsDossier | None:
-        with self._read(f"la lecture du dossier DS {number}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du dossier DS {number}") as session:
             row = session.get(DsDossierRow, (demarche, number))
             return _dossier(row) if row is not None else None
 
@@ -87,13 +54,13 @@ class DsCatalog:
         stmt = select(DsDossierRow).where(DsDossierRow.demarche == demarche).order_by(DsDossierRow.number)
         if statut is not None:
             stmt = stmt.where(DsDossierRow.statut == statut)
-        with self._read(f"la liste des dossiers DS de la démarche {demarche}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la liste des dossiers DS de la démarche {demarche}") as session:
             return [_dossier(row) for row in session.scalars(stmt)]
 
     def ds_dossier_of(self, dossier_id: str) -> DsDossier | None:
         """The DS dossier a conum dossier came from (None: not from DS)."""
         stmt = select(DsDossierRow).where(DsDossierRow.dossier_id == dossier_id).order_by(DsDossierRow.number).limit(1)
-        with self._read(f"le dossier DS de {dossier_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"le dossier DS de {dossier_id}") as session:
             row = session.scalars(stmt).one_or_none()
             return _dossier(row) if row is not None else None
 
@@ -101,20 +68,20 @@ class DsCatalog:
         values = {"ds_id": record.ds_id, "dossier_id": record.dossier_id, "updated_at": record.updated_at,
                   "demande_sha256": record.demande_sha256, "statut": record.statut, "erreur": record.erreur,
                   "synced_at": record.synced_at}
-        with self._translate(f"l'enregistrement du dossier DS {record.number}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement du dossier DS {record.number}"):
             with Session(self._writer) as session, session.begin():
                 stmt = self._insert(DsDossierRow).values(demarche=record.demarche, number=record.number, **values)
                 session.execute(stmt.on_conflict_do_update(index_elements=["demarche", "number"], set_=values))
 
     # -- files -------------------------------------------------------------------------------------
     def ds_fichier_connu(self, cle: str) -> bool:
-        with self._read("la lecture d'un fichier DS") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture d'un fichier DS") as session:
             return session.get(DsFichierRow, cle) is not None
 
     def ds_record_fichier(self, *, cle: str, demarche: int, number: int, source: str, kind: str,
                           poste_id: str | None, filename: str, checksum: str, sha256: str, job_id: str | None,
                           now: datetime) -> None:
-        with self._translate(f"l'enregistrement d'un fichier du dossier DS {number}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement d'un fichier du dossier DS {number}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(DsFichierRow).values(
                     cle=cle, demarche=demarche, number=number, source=source[:200], kind=kind, poste_id=poste_id,
@@ -125,7 +92,7 @@ class DsCatalog:
     def ds_claim_ecriture(self, *, cle: str, demarche: int, number: int, action: str, detail: dict[str, Any],
                           now: datetime) -> DsEcriture:
         """Record the write before it is sent; returns it as it is (``envoye`` when already done)."""
-        with self._translate(f"l'enregistrement d'une écriture vers DS ({action})"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement d'une écriture vers DS ({action})"):
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(DsEcritureRow).values(
                     cle=cle, demarche=demarche, number=number, action=action, statut="en_cours", detail=detail,
@@ -133,7 +100,7 @@ class DsCatalog:
                 return _ecriture(session.get(DsEcritureRow, cle))  # type: ignore[arg-type]
 
     def ds_ecriture_envoyee(self, cle: str, *, detail: dict[str, Any], now: datetime) -> None:
-        with self._translate("l'enregistrement d'une écriture envoyée à DS"):  # type: ignore[attr-defined]
+        with self._translate("l'enregistrement d'une écriture envoyée à DS"):
             with Session(self._writer) as session, session.begin():
                 session.execute(update(DsEcritureRow).where(DsEcritureRow.cle == cle, DsEcritureRow.statut != "envoye")
                                 .values(statut="envoye", detail=detail, sent_at=now))
@@ -142,7 +109,7 @@ class DsCatalog:
         stmt = select(DsEcritureRow).order_by(DsEcritureRow.created_at, DsEcritureRow.cle)
         if number is not None:
             stmt = stmt.where(DsEcritureRow.number == number)
-        with self._read("les écritures vers DS") as session:  # type: ignore[attr-defined]
+        with self._read("les écritures vers DS") as session:
             return [_ecriture(row) for row in session.scalars(stmt)]
 
 

@@ -11,41 +11,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.conventions import ConventionCatalog
 from dossiers.adapters.catalog.mapping import normalize_version
 from dossiers.adapters.catalog.tables import ConventionRow, EvenementRow, StructureRow
-from dossiers.clock import Clock
 from dossiers.domain.evenements import evenement_from_json, evenement_to_json
-from dossiers.domain.model import ConventionVersion, Structure
-from dossiers.domain.postes import EvenementPoste, Source, evenement_jour
+from dossiers.domain.postes import EvenementPoste, NouvelEvenement, Source, VersionAEnregistrer, evenement_jour
 
-__all__ = ["EvenementCatalog", "NouvelEvenement", "VersionAEnregistrer"]
-
-
-@dataclass(frozen=True)
-class NouvelEvenement:
-    convention_id: str
-    evenement: Any  # dossiers.domain.postes.Evenement
-    requete: dict[str, Any]  # the request as sent (canonical JSON)
-    sha256: str
-    source: Source
-    version: int
-
-
-@dataclass(frozen=True)
-class VersionAEnregistrer:
-    structure: Structure
-    convention_id: str
-    vague: int
-    date_debut: Any
-    version: ConventionVersion
-    demande_json: dict[str, Any]
+__all__ = ["EvenementCatalog", "NouvelEvenement", "VersionAEnregistrer"]  # the values live in the domain (postes)
 
 
 def _from_row(row: EvenementRow) -> EvenementPoste:
@@ -53,22 +30,18 @@ def _from_row(row: EvenementRow) -> EvenementPoste:
                           sha256=row.sha256, version=row.version, recorded_at=row.recorded_at)
 
 
-class EvenementCatalog:
-    _writer: Any
-    _engine: Any
-    _insert: Any
-    _clock: Clock
+class EvenementCatalog(ConventionCatalog):
 
     def list_evenements(self, convention_id: str) -> tuple[EvenementPoste, ...]:
         stmt = select(EvenementRow).where(EvenementRow.convention_id == convention_id).order_by(EvenementRow.id)
-        with self._read(f"la lecture des événements de la convention {convention_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture des événements de la convention {convention_id}") as session:
             return tuple(_from_row(r) for r in session.scalars(stmt))
 
     def evenements_by_convention(self) -> dict[str, tuple[EvenementPoste, ...]]:
         """Every convention's events, read in bulk."""
         stmt = select(EvenementRow).order_by(EvenementRow.id)
         found: dict[str, list[EvenementPoste]] = defaultdict(list)
-        with self._read("la lecture des événements des postes") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture des événements des postes") as session:
             for row in session.scalars(stmt):
                 found[row.convention_id].append(_from_row(row))
         return {cid: tuple(events) for cid, events in found.items()}
@@ -77,7 +50,7 @@ class EvenementCatalog:
         """``structure id -> (siret, département)`` for every structure, in one query (the pilotage
         import places its rows with it)."""
         stmt = select(StructureRow.id, StructureRow.siret, StructureRow.departement)
-        with self._read("la lecture des structures") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture des structures") as session:
             return {sid: (siret, departement) for sid, siret, departement in session.execute(stmt)}
 
     def conventions_par_structure(self) -> dict[str, list[tuple[str, date]]]:
@@ -85,7 +58,7 @@ class EvenementCatalog:
         query (a pilotage row goes to the convention in force on its date)."""
         stmt = select(ConventionRow.structure_id, ConventionRow.id, ConventionRow.date_debut)
         out: dict[str, list[tuple[str, date]]] = {}
-        with self._read("la lecture des conventions") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture des conventions") as session:
             for sid, cid, debut in session.execute(stmt):
                 out.setdefault(sid, []).append((cid, debut))
         return out
@@ -93,7 +66,7 @@ class EvenementCatalog:
     def find_evenement(self, convention_id: str, request_id: str) -> EvenementPoste | None:
         stmt = select(EvenementRow).where(EvenementRow.convention_id == convention_id,
                                           EvenementRow.request_id == request_id)
-        with self._read(f"la recherche de l'événement {request_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la recherche de l'événement {request_id}") as session:
             row = session.scalar(stmt)
             return _from_row(row) if row is not None else None
 
@@ -104,7 +77,7 @@ class EvenementCatalog:
     ) -> list[EvenementPoste]:
         """Record events of one convention (and the versions they make) in one transaction, after
         ``check`` accepted them against the convention's events as they are under the lock."""
-        with self._translate(f"l'enregistrement des événements de la convention {convention_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement des événements de la convention {convention_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(select(ConventionRow.id).where(ConventionRow.id == convention_id).with_for_update())
                 existing = tuple(_from_row(r) for r in session.scalars(
@@ -119,6 +92,6 @@ class EvenementCatalog:
                 session.add_all(rows)
                 session.flush()
                 for v in versions:
-                    self._insert_version_in(session, v.structure, v.convention_id, v.vague,  # type: ignore[attr-defined]
+                    self._insert_version_in(session, v.structure, v.convention_id, v.vague,
                                             v.date_debut, normalize_version(v.version), v.demande_json)
                 return [_from_row(r) for r in rows]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import JobRow
 from dossiers.domain.jobs import Job, JobStatus
 
@@ -22,15 +23,13 @@ _DONE = (str(JobStatus.SUCCEEDED), str(JobStatus.FAILED))
 MAX_LIST = 1000
 
 
-class JobCatalog:
+class JobCatalog(CatalogBase):
     """Methods ``Catalog`` gets for jobs; relies on its ``_writer``, ``_read``, ``_translate``, ``_insert``."""
 
-    _writer: Any
-    _insert: Any
 
     def create_job(self, job: Job) -> tuple[Job, bool]:
         """Record a submitted job; with an ``idempotency_key`` already used, the existing job (False)."""
-        with self._translate(f"l'enregistrement de la tâche {job.id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de la tâche {job.id}"):
             with Session(self._writer) as session, session.begin():
                 inserted = session.execute(
                     self._insert(JobRow).values(
@@ -47,7 +46,7 @@ class JobCatalog:
 
     def job_started(self, job_id: str, *, actor: str, queue: str, args: dict[str, Any], now: datetime) -> None:
         """A worker took the job (creating its row when a portal sent the message itself)."""
-        with self._translate(f"l'enregistrement du démarrage de la tâche {job_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement du démarrage de la tâche {job_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(JobRow).values(
                     id=job_id, actor=actor, queue=queue, args=args, status=str(JobStatus.QUEUED), attempts=0,
@@ -66,7 +65,7 @@ class JobCatalog:
                                   "error_message": error["message"] if error else None}
         if status is not JobStatus.QUEUED:
             values["finished_at"] = now
-        with self._translate(f"l'enregistrement de la fin de la tâche {job_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de la fin de la tâche {job_id}"):
             with Session(self._writer) as session, session.begin():
                 stmt = update(JobRow).where(JobRow.id == job_id)
                 if status is not JobStatus.SUCCEEDED:  # a success is final: a late failure report cannot undo it
@@ -75,7 +74,7 @@ class JobCatalog:
 
     def requeue_failed_job(self, job_id: str) -> bool:
         """A failed job submitted again goes back to ``queued`` (True when this call did it)."""
-        with self._translate(f"la remise en file de la tâche {job_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la remise en file de la tâche {job_id}"):
             with Session(self._writer) as session, session.begin():
                 done = session.execute(
                     update(JobRow).where(JobRow.id == job_id, JobRow.status == str(JobStatus.FAILED))
@@ -84,12 +83,12 @@ class JobCatalog:
                 return done is not None
 
     def find_job_by_key(self, idempotency_key: str) -> Job | None:
-        with self._read("la lecture d'une tâche par sa clé") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture d'une tâche par sa clé") as session:
             row = session.scalars(select(JobRow).where(JobRow.idempotency_key == idempotency_key)).one_or_none()
             return _job(row) if row is not None else None
 
     def get_job(self, job_id: str) -> Job | None:
-        with self._read(f"la lecture de la tâche {job_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture de la tâche {job_id}") as session:
             row = session.get(JobRow, job_id)
             return _job(row) if row is not None else None
 
@@ -99,12 +98,12 @@ class JobCatalog:
         stmt = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id).limit(limit)
         if status is not None:
             stmt = stmt.where(JobRow.status == str(status))
-        with self._read("la liste des tâches") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des tâches") as session:
             return [_job(row) for row in session.scalars(stmt)]
 
     def count_jobs(self) -> dict[str, int]:
         stmt = select(JobRow.status, func.count()).group_by(JobRow.status)
-        with self._read("le décompte des tâches") as session:  # type: ignore[attr-defined]
+        with self._read("le décompte des tâches") as session:
             return {status: int(n) for status, n in session.execute(stmt)}
 
 

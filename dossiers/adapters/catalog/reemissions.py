@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.evenements import EvenementCatalog
 from dossiers.adapters.catalog.tables import (
     ConventionRow,
     JobRow,
@@ -36,9 +37,7 @@ __all__ = ["ReemissionCatalog"]
 BATCH = 2000
 
 
-class ReemissionCatalog:
-    _writer: Any
-    _insert: Any
+class ReemissionCatalog(EvenementCatalog):
 
     def current_states(self) -> Iterator[tuple[str, str, str, int, str, EtatConvention | None]]:
         """Every convention's current version, read in bulk: (id, département, nature, numero,
@@ -53,14 +52,14 @@ class ReemissionCatalog:
                 .join(VersionRow, and_(VersionRow.convention_id == ConventionRow.id,
                                        VersionRow.numero == latest.c.numero))
                 .order_by(ConventionRow.id))
-        with self._read("la lecture des conventions à réémettre") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture des conventions à réémettre") as session:
             paiements: dict[tuple[str, date], list[Paiement]] = defaultdict(list)
             for row in session.execute(select(PaiementRow.convention_id, PaiementRow.periode_debut, PaiementRow.annee,
                                               PaiementRow.date, PaiementRow.montant)
                                        .order_by(PaiementRow.date, PaiementRow.id)):
                 paiements[(row.convention_id, row.periode_debut)].append(Paiement(row.annee, row.date, row.montant))
             rows = session.execute(stmt).all()
-        evenements = self.evenements_by_convention()  # type: ignore[attr-defined]
+        evenements = self.evenements_by_convention()
         for cid, departement, nature, numero, modele, etat_json in rows:
             etat = None
             if etat_json is not None:
@@ -79,7 +78,7 @@ class ReemissionCatalog:
         stmt = (select(VersionRow.convention_id, VersionRow.figures)
                 .join(latest, and_(latest.c.convention_id == VersionRow.convention_id,
                                    latest.c.numero == VersionRow.numero)))
-        with self._read("la lecture des montants émis") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture des montants émis") as session:
             return {cid: figures_from_json(f) if f is not None else None for cid, f in session.execute(stmt)}
 
     def historiques_limites(self) -> Iterator[HistoriqueLimites]:
@@ -102,7 +101,7 @@ class ReemissionCatalog:
                        .where(VersionRow.numero > 1, VersionRow.changement["type"].as_string() == AJOUT_POSTES)
                        .order_by(VersionRow.convention_id, VersionRow.numero))
         lecture = "la lecture des conventions et de leurs ajouts de postes"
-        with self._read(lecture) as session:  # type: ignore[attr-defined]
+        with self._read(lecture) as session:
             rows = session.execute(conventions).all()
             ajouts: dict[str, list[AjoutHistorique]] = defaultdict(list)
             for cid, numero, effet, reference in session.execute(ajouts_stmt):
@@ -120,7 +119,7 @@ class ReemissionCatalog:
 
     def list_plans(self, *, limit: int = 50) -> list[Plan]:
         stmt = select(PlanRow).order_by(PlanRow.created_at.desc(), PlanRow.id).limit(limit)
-        with self._read("la liste des plans de réémission") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des plans de réémission") as session:
             return [Plan(id=r.id, created_at=r.created_at, as_of=r.as_of, examinees=r.examinees, totaux=dict(r.totaux),
                          regles=r.regles, modele=r.modele) for r in session.scalars(stmt)]
 
@@ -135,13 +134,13 @@ class ReemissionCatalog:
         reissues = (select(PlanItemRow.convention_id).join(JobRow, JobRow.id == PlanItemRow.job_id)
                     .where(PlanItemRow.convention_id.in_(wanted), PlanItemRow.statut == ItemStatut.A_FAIRE,
                            JobRow.status.in_(on_way)))
-        with self._read("la lecture des avenants en cours") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture des avenants en cours") as session:
             changing = {str(a.get("convention_id")) for a in session.scalars(amends) if isinstance(a, dict)}
             changing |= set(session.scalars(reissues))
         return changing & wanted
 
     def record_plan(self, plan: Plan, impacts: Iterable[Impact], *, now: datetime) -> None:
-        with self._translate(f"l'enregistrement du plan {plan.id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement du plan {plan.id}"):
             with Session(self._writer) as session, session.begin():
                 session.add(PlanRow(id=plan.id, created_at=plan.created_at, regles=plan.regles, modele=plan.modele,
                                     as_of=plan.as_of, examinees=plan.examinees, totaux=plan.totaux))
@@ -160,7 +159,7 @@ class ReemissionCatalog:
                     session.execute(self._insert(PlanItemRow), batch)
 
     def get_plan(self, plan_id: str) -> Plan | None:
-        with self._read(f"la lecture du plan {plan_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du plan {plan_id}") as session:
             row = session.get(PlanRow, plan_id)
             return None if row is None else Plan(id=row.id, created_at=row.created_at, as_of=row.as_of,
                                                  examinees=row.examinees, totaux=dict(row.totaux), regles=row.regles,
@@ -170,18 +169,18 @@ class ReemissionCatalog:
         stmt = select(PlanItemRow).where(PlanItemRow.plan_id == plan_id).order_by(PlanItemRow.convention_id)
         if statuts is not None:
             stmt = stmt.where(PlanItemRow.statut.in_(list(statuts)))
-        with self._read(f"la lecture du plan {plan_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du plan {plan_id}") as session:
             return [_item(row) for row in session.scalars(stmt)]
 
     def plan_item(self, plan_id: str, convention_id: str) -> PlanItem | None:
-        with self._read(f"la lecture du plan {plan_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du plan {plan_id}") as session:
             row = session.get(PlanItemRow, (plan_id, convention_id))
             return _item(row) if row is not None else None
 
     def count_plan_items(self, plan_id: str) -> dict[str, int]:
         stmt = (select(PlanItemRow.statut, func.count()).where(PlanItemRow.plan_id == plan_id)
                 .group_by(PlanItemRow.statut))
-        with self._read(f"le décompte du plan {plan_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"le décompte du plan {plan_id}") as session:
             return {statut: int(n) for statut, n in session.execute(stmt)}
 
     def plan_progress(self, plan_id: str, *, departements: tuple[str, ...] = ()) -> dict[str, int]:
@@ -194,7 +193,7 @@ class ReemissionCatalog:
                 .where(PlanItemRow.plan_id == plan_id).group_by(statut))
         if departements:
             stmt = stmt.where(PlanItemRow.departement.in_(departements))
-        with self._read(f"l'avancement du plan {plan_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"l'avancement du plan {plan_id}") as session:
             return {str(s): int(n) for s, n in session.execute(stmt)}
 
     def plan_failures(self, plan_id: str, *, departements: tuple[str, ...] = (), limit: int = 500) -> list[PlanItem]:
@@ -206,7 +205,7 @@ class ReemissionCatalog:
                 .order_by(PlanItemRow.convention_id).limit(limit))
         if departements:
             stmt = stmt.where(PlanItemRow.departement.in_(departements))
-        with self._read(f"les échecs du plan {plan_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"les échecs du plan {plan_id}") as session:
             found = []
             for row, code, message in session.execute(stmt):
                 item = _item(row)
@@ -223,7 +222,7 @@ class ReemissionCatalog:
             values["version_emise"] = version_emise
         if job_id is not None:
             values["job_id"] = job_id
-        with self._translate(f"la mise à jour du plan {plan_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la mise à jour du plan {plan_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(update(PlanItemRow).where(
                     PlanItemRow.plan_id == plan_id, PlanItemRow.convention_id == convention_id,
@@ -231,7 +230,7 @@ class ReemissionCatalog:
 
     def set_plan_jobs(self, plan_id: str, jobs: dict[str, str], *, now: datetime) -> None:
         """Record the job of each item (``convention id -> job id``) in one transaction."""
-        with self._translate(f"la mise à jour du plan {plan_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la mise à jour du plan {plan_id}"):
             with Session(self._writer) as session, session.begin():
                 for cid, job_id in jobs.items():
                     session.execute(update(PlanItemRow).where(

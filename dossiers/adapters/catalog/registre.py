@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import AncrageRow, RegistreRow
 from dossiers.domain.registre import Ancrage, Entree, Inscription, chainer
 
@@ -33,16 +34,13 @@ _ENTRY = (RegistreRow.sequence, RegistreRow.at, RegistreRow.nature, RegistreRow.
 _ANCHOR = (AncrageRow.sequence, AncrageRow.hash, AncrageRow.token, AncrageRow.storage_key, AncrageRow.at)
 
 
-class RegistreCatalog:
-    _writer: Any
-    _engine: Any
-    _insert: Any
+class RegistreCatalog(CatalogBase):
 
     def registre_append(self, inscriptions: Sequence[Inscription], *, now: datetime) -> list[Entree]:
         """Append the inscriptions not yet in the ledger (in order, duplicates once); return the new entries."""
         if not inscriptions:
             return []
-        with self._translate("l'inscription au registre"):  # type: ignore[attr-defined]
+        with self._translate("l'inscription au registre"):
             with Session(self._writer) as session, session.begin():
                 if self._engine.dialect.name == "postgresql":
                     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
@@ -57,13 +55,13 @@ class RegistreCatalog:
                     return []
                 head = session.execute(select(*_ENTRY).order_by(RegistreRow.sequence.desc()).limit(1)).first()
                 entries = chainer(Entree(*head) if head else None, todo, at=now)
-                session.execute(RegistreRow.__table__.insert(), [
+                session.execute(cast(Table, RegistreRow.__table__).insert(), [
                     {"sequence": e.sequence, "at": e.at, "nature": e.nature, "key": e.key, "sha256": e.sha256,
                      "prev_hash": e.prev_hash, "hash": e.hash} for e in entries])
                 return entries
 
     def registre_head(self) -> Entree | None:
-        with self._read("la lecture de la tête du registre") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture de la tête du registre") as session:
             row = session.execute(select(*_ENTRY).order_by(RegistreRow.sequence.desc()).limit(1)).first()
             return Entree(*row) if row else None
 
@@ -74,7 +72,7 @@ class RegistreCatalog:
             stmt = select(*_ENTRY).where(RegistreRow.sequence > last).order_by(RegistreRow.sequence).limit(page)
             if stop is not None:
                 stmt = stmt.where(RegistreRow.sequence <= stop)
-            with self._read("la lecture du registre") as session:  # type: ignore[attr-defined]
+            with self._read("la lecture du registre") as session:
                 rows = session.execute(stmt).all()
             for row in rows:
                 yield Entree(*row)
@@ -85,12 +83,12 @@ class RegistreCatalog:
     def registre_find(self, sha256: str) -> list[Entree]:
         """The entries holding this SHA-256 (a document, a copy, a certificate), oldest first."""
         stmt = select(*_ENTRY).where(RegistreRow.sha256 == sha256).order_by(RegistreRow.sequence)
-        with self._read("la recherche dans le registre") as session:  # type: ignore[attr-defined]
+        with self._read("la recherche dans le registre") as session:
             return [Entree(*row) for row in session.execute(stmt)]
 
     def registre_record_anchor(self, ancrage: Ancrage) -> Ancrage:
         """Record an anchor (or return the one already recorded for its sequence)."""
-        with self._translate(f"l'enregistrement de l'ancrage {ancrage.sequence}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de l'ancrage {ancrage.sequence}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(self._insert(AncrageRow).values(
                     sequence=ancrage.sequence, hash=ancrage.hash, token=ancrage.token, storage_key=ancrage.key,
@@ -103,7 +101,7 @@ class RegistreCatalog:
         last = 0
         while True:
             stmt = select(*_ANCHOR).where(AncrageRow.sequence > last).order_by(AncrageRow.sequence).limit(page)
-            with self._read("la lecture des ancrages du registre") as session:  # type: ignore[attr-defined]
+            with self._read("la lecture des ancrages du registre") as session:
                 rows = session.execute(stmt).all()
             yield from (_anchor(r) for r in rows)
             if len(rows) < page:
@@ -112,14 +110,14 @@ class RegistreCatalog:
 
     def registre_last_anchor(self) -> Ancrage | None:
         stmt = select(*_ANCHOR).order_by(AncrageRow.sequence.desc()).limit(1)
-        with self._read("la lecture du dernier ancrage") as session:  # type: ignore[attr-defined]
+        with self._read("la lecture du dernier ancrage") as session:
             row = session.execute(stmt).first()
             return _anchor(row) if row else None
 
     def registre_anchor_covering(self, sequence: int) -> Ancrage | None:
         """The first anchor at or after ``sequence`` (the one that proves that entry), if any yet."""
         stmt = select(*_ANCHOR).where(AncrageRow.sequence >= sequence).order_by(AncrageRow.sequence).limit(1)
-        with self._read("la recherche de l'ancrage d'une entrée") as session:  # type: ignore[attr-defined]
+        with self._read("la recherche de l'ancrage d'une entrée") as session:
             row = session.execute(stmt).first()
             return _anchor(row) if row else None
 

@@ -7,65 +7,27 @@ recorded (``id``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import LivraisonRow, WebhookRow
+from dossiers.domain.webhooks import Livraison, Webhook
 
-__all__ = ["WebhookCatalog", "Webhook", "Livraison", "MAX_LIVRAISONS"]
+__all__ = ["WebhookCatalog", "Webhook", "Livraison", "MAX_LIVRAISONS"]  # the values live in dossiers.domain.webhooks
 
 MAX_LIVRAISONS = 1000
 
 
-@dataclass(frozen=True)
-class Webhook:
-    id: str
-    token_id: str
-    url: str
-    secret: str
-    evenements: tuple[str, ...]
-    created_at: datetime
-    deleted_at: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """What its owner reads back (the secret is shown once, at registration)."""
-        return {"id": self.id, "url": self.url, "evenements": list(self.evenements),
-                "created_at": self.created_at.isoformat()}
-
-
-@dataclass(frozen=True)
-class Livraison:
-    id: int
-    webhook_id: str
-    event_id: str
-    type: str
-    payload: dict[str, Any]
-    created_at: datetime
-    statut: str
-    tentatives: int
-    dernier_statut_http: int | None
-    derniere_erreur: str | None
-    livree_at: datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "webhook_id": self.webhook_id, "event_id": self.event_id, "type": self.type,
-                "created_at": self.created_at.isoformat(), "statut": self.statut, "tentatives": self.tentatives,
-                "dernier_statut_http": self.dernier_statut_http, "derniere_erreur": self.derniere_erreur,
-                "livree_at": self.livree_at.isoformat() if self.livree_at else None}
-
-
-class WebhookCatalog:
+class WebhookCatalog(CatalogBase):
     """Methods ``Catalog`` gets for webhooks; relies on its ``_writer``, ``_read``, ``_translate``, ``_insert``."""
 
-    _writer: Any
-    _insert: Any
 
     def create_webhook(self, webhook: Webhook) -> None:
-        with self._translate("l'enregistrement d'un webhook"):  # type: ignore[attr-defined]
+        with self._translate("l'enregistrement d'un webhook"):
             with Session(self._writer) as session, session.begin():
                 session.add(WebhookRow(id=webhook.id, token_id=webhook.token_id, url=webhook.url,
                                        secret=webhook.secret, evenements=list(webhook.evenements),
@@ -75,17 +37,17 @@ class WebhookCatalog:
         stmt = select(WebhookRow).where(WebhookRow.deleted_at.is_(None)).order_by(WebhookRow.created_at, WebhookRow.id)
         if token_id is not None:
             stmt = stmt.where(WebhookRow.token_id == token_id)
-        with self._read("la liste des webhooks") as session:  # type: ignore[attr-defined]
+        with self._read("la liste des webhooks") as session:
             return [_webhook(row) for row in session.scalars(stmt)]
 
     def get_webhook(self, webhook_id: str) -> Webhook | None:
-        with self._read(f"la lecture du webhook {webhook_id}") as session:  # type: ignore[attr-defined]
+        with self._read(f"la lecture du webhook {webhook_id}") as session:
             row = session.get(WebhookRow, webhook_id)
             return _webhook(row) if row is not None else None
 
     def delete_webhook(self, webhook_id: str, *, now: datetime) -> bool:
         """Stop a webhook (its log stays); pending deliveries are abandoned. True when this call did it."""
-        with self._translate(f"la suppression du webhook {webhook_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"la suppression du webhook {webhook_id}"):
             with Session(self._writer) as session, session.begin():
                 done = session.execute(update(WebhookRow).where(WebhookRow.id == webhook_id,
                                                                 WebhookRow.deleted_at.is_(None))
@@ -98,7 +60,7 @@ class WebhookCatalog:
     def record_livraison(self, *, webhook_id: str, event_id: str, type: str, payload: dict[str, Any],
                          now: datetime) -> bool:
         """Queue an event for a webhook (True when new; the same event twice is one delivery)."""
-        with self._translate("l'enregistrement d'une livraison de webhook"):  # type: ignore[attr-defined]
+        with self._translate("l'enregistrement d'une livraison de webhook"):
             with Session(self._writer) as session, session.begin():
                 inserted = session.execute(self._insert(LivraisonRow).values(
                     webhook_id=webhook_id, event_id=event_id, type=type, payload=payload, created_at=now,
@@ -115,7 +77,7 @@ class WebhookCatalog:
             stmt = stmt.where(LivraisonRow.webhook_id == webhook_id)
         if statut is not None:
             stmt = stmt.where(LivraisonRow.statut == statut)
-        with self._read("le journal des livraisons") as session:  # type: ignore[attr-defined]
+        with self._read("le journal des livraisons") as session:
             return [_livraison(row) for row in session.scalars(stmt)]
 
     def livraison_tentee(self, livraison_id: int, *, statut: str, http: int | None, erreur: str | None,
@@ -125,7 +87,7 @@ class WebhookCatalog:
                                   "dernier_statut_http": http, "derniere_erreur": (erreur or None) and erreur[:500]}
         if statut == "livree":
             values["livree_at"] = now
-        with self._translate(f"l'enregistrement de la livraison {livraison_id}"):  # type: ignore[attr-defined]
+        with self._translate(f"l'enregistrement de la livraison {livraison_id}"):
             with Session(self._writer) as session, session.begin():
                 session.execute(update(LivraisonRow).where(LivraisonRow.id == livraison_id,
                                                            LivraisonRow.statut == "en_attente").values(**values))

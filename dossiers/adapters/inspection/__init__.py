@@ -20,31 +20,16 @@ Each problem comes with a short French ``detail``. The pure checks
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from dossiers.adapters.inspection import image, pdf
-from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool
+from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool, Runner
 from dossiers.adapters.inspection.sniff import MIME_EMPTY, polyglots, sniff
-from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme
+from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme, VerificationSignatures
 
 __all__ = ["InspectionUnavailable", "Inspector", "VerificationSignatures", "polyglots", "sniff"]
-
-
-@dataclass(frozen=True)
-class VerificationSignatures:
-    """Ask for the signatures' validation: the trust anchors (asn1crypto certificates, sent to the child
-    as DER) and the instant used for a signature that states no time."""
-
-    racines: tuple[Any, ...]
-    maintenant: datetime
-
-    def params(self) -> dict[str, Any]:
-        return {"racines": [base64.b64encode(c.dump()).decode("ascii") for c in self.racines],
-                "maintenant": self.maintenant.isoformat()}
 
 
 class Inspector:
@@ -61,8 +46,8 @@ class Inspector:
                  max_pixels: int = image.MAX_PIXELS) -> None:
         if text_limit < 0 or max_pages_text < 0 or max_pixels <= 0:
             raise ValueError("text_limit >= 0, max_pages_text >= 0, max_pixels > 0")
-        self.pool = Pool(workers=workers, timeout=timeout, memory_mb=memory_mb,
-                         max_tasks_per_child=max_tasks_per_child)
+        self.pool: Runner = Pool(workers=workers, timeout=timeout, memory_mb=memory_mb,
+                                 max_tasks_per_child=max_tasks_per_child)
         self.text_limit, self.max_pages_text, self.max_pixels = text_limit, max_pages_text, max_pixels
 
     def inspect(self, data: bytes, *, policy: KindPolicy, declared_name: str | None = None,

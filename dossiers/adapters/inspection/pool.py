@@ -35,14 +35,14 @@ import weakref
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dossiers.adapters.inspection._child import ANSWER as _ANSWER
 from dossiers.adapters.inspection._child import REQUEST as _REQUEST
 from dossiers.adapters.inspection._child import Refused, interrupted
 from dossiers.errors import InspectionUnavailable
 
-__all__ = ["Pool", "Refused", "InspectionUnavailable", "interrupted"]
+__all__ = ["Pool", "Runner", "Refused", "InspectionUnavailable", "interrupted"]
 
 _MAX_ANSWER = 16 << 20  # bytes of JSON; text is capped far below, more means a confused child
 _ROOT = str(Path(__file__).resolve().parents[3])  # the directory that holds the ``dossiers`` package
@@ -122,6 +122,18 @@ def _wait(fd: int, event: int, deadline: float) -> None:
                 return
             raise _Died  # POLLHUP or POLLERR alone: the other end is gone
     raise _Timeout
+
+
+class Runner(Protocol):
+    """Runs one parsing task on bytes and returns the child's answer (``Pool``; in process: ``memory.InProcess``)."""
+
+    timeout: float
+
+    def run(self, task: str, params: Mapping[str, Any], data: bytes) -> dict[str, Any]: ...
+
+    def warm(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Pool:

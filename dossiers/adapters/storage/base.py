@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
 
 from dossiers.errors import ChecksumMismatch, ObjectLocked, StorageError
+from dossiers.ports import Storage, StoredObject  # the port and its value, declared once, with the other ports
 
 __all__ = [
     "KEY_MAX_LENGTH",
@@ -48,35 +47,6 @@ KEY_MAX_LENGTH = 512
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 PRESIGNED_TTL_MAX = 7 * 24 * 3600  # SigV4 presigned URLs live at most 7 days
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    """What the store recorded about one object."""
-
-    key: str
-    sha256: str
-    size: int
-    content_type: str
-    version_id: str | None = None
-    retain_until: datetime | None = None  # UTC; None: not retained, deletable
-
-
-@runtime_checkable
-class Storage(Protocol):
-    def put(
-        self, key: str, data: bytes, *, content_type: str, retain_until: datetime | None = None
-    ) -> StoredObject: ...
-
-    def get(self, key: str, *, sha256: str | None = None) -> bytes: ...
-
-    def head(self, key: str) -> StoredObject: ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def presigned_url(self, key: str, *, ttl: int) -> str | None: ...
 
 
 def validate_key(key: object) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from dossiers.adapters.storage.base import StoredObject
+from dossiers.adapters.storage.base import Storage, StoredObject
 
 __all__ = ["PrefixedStorage"]
 
 
 class PrefixedStorage:
-    def __init__(self, inner: Any, prefix: str) -> None:
+    def __init__(self, inner: Storage, prefix: str) -> None:
         if not prefix.endswith("/"):
             raise ValueError("le préfixe se termine par « / »")
         self.inner, self.prefix = inner, prefix

@@ -1,28 +1,24 @@
 """A convention's life: payments, an avenant giving a poste back, a request sent twice, a request on a
 superseded version, a résiliation; each version's documents stored and readable, the old ones intact.
 
-Real parts: LibreOffice (warm pool), the local storage and the SQLite catalog.
+Fast tier: in-memory ports (``tests/services/conftest.py``); the PDF is ``MemoryConverter``'s, which holds
+the document's text.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from dossiers.bootstrap import App
 from dossiers.errors import ChangementRefuse, ErrorCode
 from dossiers.services.avenants import amend, history, record_payment, restitutions
 from dossiers.services.generation import generate_convention
-from dossiers.settings import Settings
 from tests.factories import demande
+from tests.services.conftest import pdf_text
 
-pytestmark = pytest.mark.libreoffice
 TODAY = date(2025, 4, 15)
 NOW = datetime(2025, 4, 15, 10, 0, tzinfo=UTC)
 CID = "CN-V2-STR-000123"
@@ -30,18 +26,11 @@ RETRAIT = {"request_id": "R-2", "type": "retrait_postes", "postes": [{"id": "P-2
 
 
 @pytest.fixture
-def app(tmp_path: Path, pool):
-    with App(Settings(var_dir=tmp_path / "var"), converter=pool) as application:
-        generate_convention(demande(), application, today=date(2024, 1, 2), now=datetime(2024, 1, 2, tzinfo=UTC))
-        record_payment(CID, annee=1, jour=date(2024, 1, 15), montant=Decimal("52500.00"), app=application)
-        record_payment(CID, annee=2, jour=date(2025, 1, 10), montant=Decimal("37500.00"), app=application)
-        yield application
-
-
-def pdf_text(app: App, version) -> str:
-    ref = version.document("pdf")
-    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(app.storage.get(ref.key, sha256=ref.sha256))).pages)
-    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
+def app(fakes_app: App) -> App:
+    generate_convention(demande(), fakes_app, today=date(2024, 1, 2), now=datetime(2024, 1, 2, tzinfo=UTC))
+    record_payment(CID, annee=1, jour=date(2024, 1, 15), montant=Decimal("52500.00"), app=fakes_app)
+    record_payment(CID, annee=2, jour=date(2025, 1, 10), montant=Decimal("37500.00"), app=fakes_app)
+    return fakes_app
 
 
 def test_giving_a_poste_back_after_year_2_was_paid_makes_a_trop_percu(app: App) -> None:
