@@ -25,7 +25,7 @@ test: lint system-deps system-test-deps uno static test-assets
 # Before any test: ruff (errors and likely bugs), mypy (strict on the domain, the services and the ports),
 # and the layer contracts (import-linter); all three configured in pyproject.toml.
 lint: venv
-	$(BIN)/ruff check dossiers workers tests tools bench
+	$(BIN)/ruff check dossiers workers tests bench libexec
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

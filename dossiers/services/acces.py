@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from dossiers.domain.acces import TOKEN_PREFIX, AuditEntry, Jeton, Role, looks_like_token, token_digest
 from dossiers.errors import ConumError, ErrorCode
@@ -75,7 +76,7 @@ def audit(app: AppPorts, entry: AuditEntry) -> None:
     app.catalog.record_audit(entry)
 
 
-def convention_visible(app: Any, jeton: Jeton, convention_id: str) -> str | None:
+def convention_visible(app: AppPorts, jeton: Jeton, convention_id: str) -> str | None:
     """The convention's département, or None when it does not exist for ``jeton``: unknown, or of a
     département the token or agent does not cover (the same answer, so nothing leaks). The API answers
     404 ``convention_introuvable`` and the pages a 404 page."""
@@ -83,13 +84,13 @@ def convention_visible(app: Any, jeton: Jeton, convention_id: str) -> str | None
     return str(departement) if departement is not None and jeton.voit(departement) else None
 
 
-def dossier_visible(app: Any, jeton: Jeton, dossier_id: str) -> str | None:
+def dossier_visible(app: AppPorts, jeton: Jeton, dossier_id: str) -> str | None:
     """The dossier's département, or None when it does not exist for ``jeton`` (as ``convention_visible``)."""
     departement = app.catalog.dossier_departement(dossier_id)
     return str(departement) if departement is not None and jeton.voit(departement) else None
 
 
-def auditer(app: Any, jeton: Jeton, action: str, *, ressource: str, statut: int, departement: str | None,
+def auditer(app: AppPorts, jeton: Jeton, action: str, *, ressource: str, statut: int, departement: str | None,
             detail: dict[str, Any], adresse: str | None, now: datetime) -> None:
     """Write the audit row of one request, by the API or a page alike: who (the token or agent, its
     role, and its name in ``detail["agent"]``), what (``action`` on the request path ``ressource``), the

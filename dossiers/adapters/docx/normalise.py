@@ -74,8 +74,8 @@ def _merge_runs(root: etree._Element) -> None:
                 target.text = (target.text or "") + "".join(t.text or "" for t in child.findall(f"{_W}t"))
                 if target.text != target.text.strip():
                     target.set(_XML_SPACE, "preserve")
-                else:
-                    target.attrib.pop(_XML_SPACE, None)
+                elif _XML_SPACE in target.attrib:
+                    del target.attrib[_XML_SPACE]
                 paragraph.remove(child)
                 continue
             previous = child
@@ -86,6 +86,12 @@ def _props(run: etree._Element) -> bytes:
     return b"" if rpr is None or len(rpr) == 0 else etree.tostring(rpr, method="c14n")
 
 
+def _detach(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is not None:
+        parent.remove(element)
+
+
 def _clean_wordml(name: str, data: bytes) -> bytes:
     """Noise out of a WordprocessingML part; the same bytes when there is none."""
     mergeable = name == "word/document.xml" or re.fullmatch(r"word/(header|footer)\d*\.xml", name) is not None
@@ -94,14 +100,14 @@ def _clean_wordml(name: str, data: bytes) -> bytes:
     root = etree.fromstring(_RSID.sub(b"", data), _PARSER)
     for tag in ("proofErr", "lastRenderedPageBreak", "rsids"):
         for element in list(root.iter(f"{_W}{tag}")):
-            element.getparent().remove(element)
+            _detach(element)
     for start in list(root.iter(f"{_W}bookmarkStart")):
         if start.get(f"{_W}name") == "_GoBack":
             for end in root.iter(f"{_W}bookmarkEnd"):
                 if end.get(f"{_W}id") == start.get(f"{_W}id"):
-                    end.getparent().remove(end)
+                    _detach(end)
                     break
-            start.getparent().remove(start)
+            _detach(start)
     before = etree.tostring(root)
     if mergeable:
         _merge_runs(root)

@@ -4,7 +4,7 @@ follows its checks, and the acceptance of a copy à vérifier by an instructeur.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -80,7 +80,7 @@ def signed_copy_result(request: Request, convention_id: str, job_id: str) -> Res
     job = own_job(request, agent, job_id)
     if job is None or job.args.get("convention_id") != convention_id:
         raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
-    context = {"job": job, "resultat": job.result or {}}
+    context: dict[str, Any] = {"job": job, "resultat": job.result or {}}
     if partial(request):
         return render(request, "_depot.html", agent=agent, convention_id=convention_id, **context)
     return render(request, "depot.html", agent=agent, section="conventions", convention_id=convention_id, **context)
@@ -95,12 +95,12 @@ def accept_signed_copy(request: Request, convention_id: str, job_id: str,
     agent, departement = _form(request, convention_id, csrf, Droit.INSTRUIRE, "accepter")
     app = app_of(request)
     job = own_job(request, agent, job_id)
-    if job is None or job.args.get("convention_id") != convention_id \
-            or not isinstance((job.result or {}).get("id"), int):
+    copie_id = (job.result or {}).get("id") if job is not None else None
+    if job is None or job.args.get("convention_id") != convention_id or not isinstance(copie_id, int):
         raise PageError(404, "Dépôt introuvable", "Ce dépôt n'existe pas ou n'est pas le vôtre.")
     par = nom_agent(request, agent)
     try:
-        record = accepter_copie(job.result["id"], app, par=par, now=app.clock.now())
+        record = accepter_copie(copie_id, app, par=par, now=app.clock.now())
     except ChangementRefuse as exc:
         auditer(request, agent, "copie_signee.accepter", departement, 409, {"job_id": job_id})
         raise PageError(409, "Copie non acceptée", exc.message) from None

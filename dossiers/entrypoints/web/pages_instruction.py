@@ -207,7 +207,7 @@ def generation(request: Request, dossier_id: str, job_id: str) -> Response:
     job = own_job(request, agent, job_id)
     if job is None or job.actor != "generate_convention":
         raise PageError(404, "Génération introuvable", "Cette génération n'existe pas ou n'est pas la vôtre.")
-    context = {"job": job, "resultat": job.result or {}, "dossier_id": dossier_id}
+    context: dict[str, Any] = {"job": job, "resultat": job.result or {}, "dossier_id": dossier_id}
     if partial(request):
         return render(request, "_generation.html", agent=agent, **context)
     return render(request, "generation.html", agent=agent, section="a_traiter", **context)
