@@ -475,10 +475,18 @@ def test_procfile_worker_killed_9_mid_way_then_restarted(tmp_path, redis_url, po
         held = descendants(first.proc.pid)  # its converters run in sessions of their own
         offices = {(pid, t) for pid, t in held if "soffice" in _cmdline(pid)}
         assert offices, f"le worker n'avait pas de LibreOffice : {[_cmdline(pid) for pid, _ in held]}"
-        # kill it while a job runs (between two jobs, nothing would be interrupted): checked again right
-        # before the kill, since the descendants' listing above takes time
-        wait_until(lambda: app.catalog.count_jobs().get("running", 0) > 0, timeout=60, what="une tâche en cours",
-                   workers=stack.all(), interval=0.01)
+        # kill it while a job runs (between two jobs, nothing would be interrupted). The kill takes time
+        # (the stack lists the group first), so the group is frozen (SIGSTOP) at a moment a job runs: a
+        # stopped worker finishes nothing before its SIGKILL. 50 ms let a commit already sent land.
+        deadline = time.monotonic() + 60
+        while True:
+            os.killpg(first.proc.pid, signal.SIGSTOP)
+            time.sleep(0.05)
+            if app.catalog.count_jobs().get("running", 0) > 0:
+                break
+            os.killpg(first.proc.pid, signal.SIGCONT)
+            assert time.monotonic() < deadline, "aucune tâche en cours en 60 s"
+            time.sleep(0.01)
         stack.kill(first)
         killed_at = time.monotonic()
         # SIGKILL ends the group at once; the converters, in sessions of their own, notice within their
