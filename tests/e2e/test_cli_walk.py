@@ -220,3 +220,12 @@ def test_a_payment_motif_with_a_control_character_is_refused_on_its_field(walk):
     assert [(e["champ"], e["code"]) for e in error["erreurs"]] == [("motif", "paiement_invalide")]
     situation = json.loads(run(["situation", "CN-V2-STR-S1-000001", "--json"], walk).stdout)
     assert "2029-01-15" not in json.dumps(situation)
+
+
+def test_a_change_or_event_file_that_is_not_json_is_refused_with_its_commands_code_and_the_reason(walk):
+    """The file's refusal takes the code of what it is (a change, a poste's event), the reason in erreurs."""
+    for command, code in (("amend", "changement_invalide"), ("poste", "evenement_invalide")):
+        done = run([command, "CN-V2-STR-S1-000001", "d.docx", "--json"], walk)
+        error = json.loads(done.stdout)["error"]
+        assert (done.returncode, error["code"]) == (1, code) and "document Word (DOCX)" in error["message"]
+        assert [e["code"] for e in error["erreurs"]] == ["type_non_accepte"]
