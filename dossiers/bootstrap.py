@@ -180,7 +180,7 @@ class App:
         try:
             info = manifest[name]
         except KeyError:
-            raise TemplateError(f"modèle « {name} » absent du manifeste", code=ErrorCode.MODELE_INTROUVABLE) from None
+            raise TemplateError(f"modèle « {name} » absent du manifeste", code=ErrorCode.MODELE_ABSENT) from None
         return self._templates.get(self.settings.templates_dir / info.fichier), info
 
     def pdf(self, docx: bytes, *, convention_id: str, version: int, docx_sha256: str, title: str) -> bytes:

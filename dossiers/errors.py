@@ -3,7 +3,7 @@
     ConumError                      base: carries a stable ``code`` and a French ``message``
     ├── DemandeInvalide             the demande JSON is refused (one entry per bad field)
     ├── RulesError                  a rule set is missing or malformed
-    ├── TemplateError               a template is missing, broken or uses an unknown variable
+    ├── TemplateError               a template is missing (from the deployment), broken or uses an unknown variable
     ├── ConversionError             DOCX -> PDF failed (timeout, LibreOffice crash, no converter)
     ├── StorageError                the document store failed
     │   ├── ObjectExists            a write would replace a different object (never allowed)
@@ -11,7 +11,7 @@
     │   ├── ChecksumMismatch        the bytes read back are not the bytes written
     │   ├── ObjectLocked            under retention (object lock): no delete or replacement before its date
     │   └── StorageUnavailable      transient: the store could not be reached
-    ├── CatalogError                the catalog refused an operation
+    ├── CatalogError                the catalog failed (transient), or holds or would hold an inconsistency
     │   ├── ConventionConflict      a different demande already produced this convention
     │   └── StructureFigee          a demande would rewrite the structure of an issued convention
     ├── ChangementRefuse            a change request (avenant, renouvellement, résiliation) is refused
@@ -113,6 +113,7 @@ class ErrorCode(StrEnum):
     REGLES_INVALIDES = "regles_invalides"
     MAJORATION_OUTRE_MER_MANQUANTE = "majoration_outre_mer_manquante"
     MODELE_INTROUVABLE = "modele_introuvable"
+    MODELE_ABSENT = "modele_absent"
     MODELE_INVALIDE = "modele_invalide"
     CONVERSION_DELAI = "conversion_delai_depasse"
     CONVERSION_ECHEC = "conversion_echec"
@@ -123,6 +124,7 @@ class ErrorCode(StrEnum):
     SOMME_CONTROLE = "somme_de_controle_incorrecte"
     STOCKAGE_INDISPONIBLE = "stockage_indisponible"
     CATALOGUE = "catalogue"
+    CATALOGUE_INCOHERENT = "catalogue_incoherent"
     CONVENTION_CONFLIT = "convention_conflit"
     CHANGEMENT_INVALIDE = "changement_invalide"
     CHANGEMENT_SANS_EFFET = "changement_sans_effet"
@@ -240,11 +242,12 @@ _REFUS: dict[int, tuple[ErrorCode, ...]] = {
 _TRANSITOIRE = (_E.STOCKAGE_INDISPONIBLE, _E.CATALOGUE, _E.CONVERTISSEUR_INDISPONIBLE, _E.CONVERSION_DELAI,
                 _E.CONVERSION_ECHEC, _E.ANTIVIRUS_INDISPONIBLE, _E.ANTIVIRUS_ERREUR, _E.INSPECTION_INDISPONIBLE,
                 _E.HORODATAGE_INDISPONIBLE, _E.DS_INDISPONIBLE, _E.WEBHOOK_INDISPONIBLE, _E.DELAI_DEPASSE)
-# Retrying cannot help: a rule set, template, seal key, clamd limit, DS token or mapping, setting to fix;
-# stored bytes that are not what was written or a write that would replace them (content-addressed keys:
-# only a defect or a tampered store gets there); an exception conum did not expect.
-_DEFAUT = (_E.REGLES_INVALIDES, _E.MODELE_INVALIDE, _E.OBJET_EXISTANT, _E.OBJET_VERROUILLE, _E.SOMME_CONTROLE,
-           _E.RAPPORT_ECHEC, _E.JETON_HORODATAGE_INVALIDE, _E.SCEAU_INDISPONIBLE, _E.HORODATAGE_NON_CONFIGURE,
+# Retrying cannot help: a rule set, template (or one missing from the deployment), seal key, clamd limit,
+# DS token or mapping, setting to fix; stored bytes that are not what was written or a write that would
+# replace them (content-addressed keys: only a defect or a tampered store gets there); a catalog whose
+# rows or schema contradict themselves (a migration that would break keys); an exception conum did not expect.
+_DEFAUT = (_E.REGLES_INVALIDES, _E.MODELE_INVALIDE, _E.MODELE_ABSENT, _E.CATALOGUE_INCOHERENT, _E.OBJET_EXISTANT,
+           _E.OBJET_VERROUILLE, _E.SOMME_CONTROLE, _E.RAPPORT_ECHEC, _E.JETON_HORODATAGE_INVALIDE, _E.SCEAU_INDISPONIBLE, _E.HORODATAGE_NON_CONFIGURE,
            _E.ANTIVIRUS_TAILLE_DEPASSEE, _E.DS_REFUS, _E.CONFIGURATION_INVALIDE, _E.ERREUR_INTERNE)
 
 

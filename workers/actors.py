@@ -21,8 +21,6 @@ from dossiers.errors import (
     ConumError,
     DemandeInvalide,
     DossierError,
-    DsError,
-    DsIndisponible,
     ErrorCode,
 )
 from dossiers.settings import Settings
@@ -34,7 +32,6 @@ from workers.retry import THROWS
 __all__ = ["generate_convention", "validate_piece", "validate_dossier", "amend_convention", "archive_signed_copy",
            "reissue_convention",
            "PieceRefusee", "deliver_webhooks", "on_job_end", "ds_write_back", "ds_write_back_convention", "DS_ACTORS",
-           "EcritureRefusee",
            "MAX_JSON_BYTES", "ACTORS"]
 
 MAX_JSON_BYTES = 1_000_000
@@ -156,15 +153,10 @@ def reissue_convention(plan_id: str, convention_id: str) -> dict[str, Any]:
 # WEBHOOK_RETRY_HOURS (24 h) the service abandons what is left and the job ends.
 _WEBHOOK_RETRY = {"max_retries": 40, "min_backoff": 5_000, "max_backoff": 3_600_000}
 _OWN_ACTORS = {"deliver_webhooks", "ds_write_back", "ds_write_back_convention"}
-# DS writes: DS unavailable (or the dossier's check not ended yet) is retried from 5 s up to 10 min
-# between attempts; a write DS refuses (EcritureRefusee) is not retried: its error is the job's
+# DS writes: DS unavailable (or the dossier's check not ended yet, ``ds_indisponible``) is retried from 5 s
+# up to 10 min between attempts; a write DS refuses (read-only token, unknown instructeur or annotation:
+# ``ds_refus``, a defect) is not retried, by the error policy: its error is the job's
 _DS_RETRY = {"max_retries": 30, "min_backoff": 5_000, "max_backoff": 600_000}
-
-
-class EcritureRefusee(ConumError):
-    """DS refused a write (read-only token, unknown instructeur or annotation…): never retried."""
-
-    code = ErrorCode.DS_REFUS
 
 
 def _send(actor: dramatiq.Actor, *args: Any) -> None:
@@ -201,26 +193,16 @@ def _ds(app: Any, demarche: int) -> tuple[Any, Any]:
     return DsClient(s.ds_api_url, s.ds_api_token or ""), load_mapping(s.ds_config_dir, demarche)
 
 
-def _write(call: Any) -> Any:
-    """A DS write: DS unavailable stays transient (retried), any other DS error is a refusal."""
-    try:
-        return call()
-    except DsIndisponible:
-        raise
-    except DsError as exc:
-        raise EcritureRefusee(exc.message) from exc
-
-
 @dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=THROWS, **_DS_RETRY)
 def ds_write_back(demarche: int, number: int, dossier_id: str, jobs: list[str]) -> dict[str, Any]:
     """The annotation and message of a DS dossier's check, once its jobs have ended (``services.ds_ecriture``)."""
     from dossiers.services.ds_ecriture import ecrire_controle
 
     app = runtime.app()
-    client, correspondance = _write(lambda: _ds(app, demarche))
+    client, correspondance = _ds(app, demarche)
     with client:
-        done = _write(lambda: ecrire_controle(app, client, correspondance, number=number, dossier_id=dossier_id,
-                                              jobs=jobs, now=app.clock.now()))
+        done = ecrire_controle(app, client, correspondance, number=number, dossier_id=dossier_id, jobs=jobs,
+                               now=app.clock.now())
     return {"demarche": demarche, "number": number, "dossier_id": dossier_id, "ecritures": done}
 
 
@@ -230,10 +212,10 @@ def ds_write_back_convention(demarche: int, number: int, convention_id: str, ver
     from dossiers.services.ds_ecriture import ecrire_convention
 
     app = runtime.app()
-    client, correspondance = _write(lambda: _ds(app, demarche))
+    client, correspondance = _ds(app, demarche)
     with client:
-        done = _write(lambda: ecrire_convention(app, client, correspondance, number=number,
-                                                convention_id=convention_id, version=version, now=app.clock.now()))
+        done = ecrire_convention(app, client, correspondance, number=number, convention_id=convention_id,
+                                 version=version, now=app.clock.now())
     return {"demarche": demarche, "number": number, "convention_id": convention_id, "ecritures": done}
 
 

@@ -10,6 +10,7 @@ same kind (and poste) supersedes both, since the newest piece is the one that co
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +18,8 @@ from typing import Any
 
 from dossiers.domain.demande import format_character
 
-__all__ = ["Verdict", "Cible", "MOTIFS_REFUS", "MAX_COMMENTAIRE", "Decision", "DecisionInvalide", "nouvelle_decision"]
+__all__ = ["Verdict", "Cible", "MOTIFS_REFUS", "MAX_COMMENTAIRE", "Decision", "DecisionInvalide", "nouvelle_decision",
+           "texte_saisi"]
 
 MAX_COMMENTAIRE = 1000
 
@@ -48,7 +50,8 @@ MOTIFS_REFUS: dict[str, str] = {
 
 
 class DecisionInvalide(ValueError):
-    """A decision that cannot be recorded as given: ``champ`` names what to correct."""
+    """A decision (or a text a person typed, ``texte_saisi``) that cannot be recorded as given: ``champ``
+    names what to correct."""
 
     def __init__(self, champ: str, message: str) -> None:
         super().__init__(message)
@@ -81,8 +84,17 @@ class Decision:
                 "commentaire": self.commentaire, "par": self.par, "le": self.le.isoformat(), "texte": self.texte()}
 
 
-def _texte(value: str | None, champ: str, limite: int) -> str | None:
-    text = " ".join((value or "").split())
+_BLANCS = frozenset("\t\n\r")  # the control characters a text typed in a form or a terminal may hold
+
+
+def texte_saisi(value: str | None, champ: str, limite: int) -> str | None:
+    """A text a person typed (a decision's comment, a payment's motif), its blanks collapsed; None when
+    empty. Refused (``DecisionInvalide`` on ``champ``): longer than ``limite``, or holding a control
+    character (NUL…: PostgreSQL cannot store it, a terminal or a PDF may act on it) or an invisible one."""
+    raw = value or ""
+    if (control := next((c for c in raw if unicodedata.category(c) == "Cc" and c not in _BLANCS), None)) is not None:
+        raise DecisionInvalide(champ, f"caractère de contrôle U+{ord(control):04X} refusé.")
+    text = " ".join(raw.split())
     if not text:
         return None
     if len(text) > limite:
@@ -99,10 +111,10 @@ def nouvelle_decision(cible: Cible, verdict: str, *, par: str, le: datetime, mot
         chosen = Verdict(verdict)
     except ValueError:
         raise DecisionInvalide("decision", "« accepte » ou « refuse ».") from None
-    name = _texte(par, "par", 200)
+    name = texte_saisi(par, "par", 200)
     if name is None:
         raise DecisionInvalide("par", "indiquez qui décide.")
-    note = _texte(commentaire, "commentaire", MAX_COMMENTAIRE)
+    note = texte_saisi(commentaire, "commentaire", MAX_COMMENTAIRE)
     code = (motif or "").strip() or None
     if code is not None and code not in MOTIFS_REFUS:
         raise DecisionInvalide("motif", "motif inconnu : " + ", ".join(MOTIFS_REFUS) + ".")

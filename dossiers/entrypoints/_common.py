@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from dossiers.entrypoints._console import JOUR  # importing _console first puts Click in French
-from dossiers.errors import ConumError, DemandeInvalide, ErrorCode, Kind, policy_of
+from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode, Kind, policy_of
 from dossiers.settings import ROOT, Settings, SettingsError
 
 __all__ = ["JOUR", "EXAMPLES", "EXIT_REFUSED", "EXIT_USAGE", "EXIT_FAILED", "exit_code", "settings",
@@ -39,28 +39,39 @@ def settings() -> Settings:
         raise click.UsageError(str(exc)) from exc
 
 
-def read_demande(path: Path) -> dict[str, Any]:
+def read_demande(path: Path, *, code: ErrorCode = ErrorCode.DEMANDE_INVALIDE) -> dict[str, Any]:
+    """The JSON of a file a person gives: a demande, or with ``code`` a change (``changement_invalide``) or a
+    poste's event (``evenement_invalide``). A file that is not JSON is refused with that code, the reason in
+    ``erreurs``; a file that cannot be read is bad usage."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise click.UsageError(f"impossible de lire {path} : {exc.strerror}") from exc
     if len(raw) > MAX_DEMANDE_BYTES:
-        raise DemandeInvalide.single("", "trop_volumineux", f"le fichier dépasse {MAX_DEMANDE_BYTES} octets")
+        raise _refus(code, "trop_volumineux", f"le fichier dépasse {MAX_DEMANDE_BYTES} octets")
     kind = next((label for magic, label in _NOT_JSON if raw.startswith(magic)), None)
     if kind is not None:
-        raise DemandeInvalide.single("", "type_non_accepte", f"{path.name} est un {kind}, pas un fichier JSON : "
-                                     "donnez la demande (ou la modification) au format JSON")
+        raise _refus(code, "type_non_accepte", f"{path.name} est un {kind}, pas un fichier JSON : "
+                     "donnez la demande (ou la modification) au format JSON")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DemandeInvalide.single("", "utf8_invalide", f"{path.name} n'est pas du texte UTF-8 (octet invalide "
-                                     f"à la position {exc.start}) : un fichier JSON est attendu") from exc
+        raise _refus(code, "utf8_invalide", f"{path.name} n'est pas du texte UTF-8 (octet invalide "
+                     f"à la position {exc.start}) : un fichier JSON est attendu") from exc
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DemandeInvalide.single("", "json_invalide", f"JSON illisible dans {path.name}, ligne {exc.lineno}, "
-                                     f"colonne {exc.colno}") from exc
+        raise _refus(code, "json_invalide", f"JSON illisible dans {path.name}, ligne {exc.lineno}, "
+                     f"colonne {exc.colno}") from exc
     return payload
+
+
+def _refus(code: ErrorCode, champ_code: str, message: str) -> ConumError:
+    """A file refused as a demande (``DemandeInvalide``), or as a change or an event (``ChangementRefuse``
+    with ``code``): the same message, the reason as a field error."""
+    refus = DemandeInvalide.single("", champ_code, message)
+    return refus if code is ErrorCode.DEMANDE_INVALIDE else ChangementRefuse(refus.message, code=code,
+                                                                             errors=refus.errors)
 
 
 # What people give by mistake instead of JSON: named in French, like the API's 415 (api/routes).

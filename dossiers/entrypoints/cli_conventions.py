@@ -19,7 +19,7 @@ from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
 from dossiers.entrypoints._console import Colonne, print_table
 from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
+from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
 
@@ -98,14 +98,12 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     from dossiers.services.generation import export_documents
 
     try:
-        payload = read_demande(change)
+        payload = read_demande(change, code=ErrorCode.CHANGEMENT_INVALIDE)
         with App(settings()) as app:
             now, today = app.clock.read()
             amended = apply_change(convention_id, payload, app, today=today, now=now)
             fig = version_figures(amended.version.convention_id, amended.version, app)
             paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
-    except DemandeInvalide as exc:  # unreadable JSON file
-        fail_by_kind(ChangementRefuse(exc.message, code=ErrorCode.CHANGEMENT_INVALIDE), as_json)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     result = entry(amended.version, fig, paths) | {"nouvelle": amended.created}

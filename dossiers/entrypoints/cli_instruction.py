@@ -16,7 +16,7 @@ from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.domain.formatting import montant
 from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.entrypoints._console import Colonne, print_table
-from dossiers.errors import ChangementRefuse, ConumError, DossierError
+from dossiers.errors import ConumError, status_of
 from dossiers.services.a_traiter import GENRES
 
 __all__ = ["decide", "a_traiter", "situation"]
@@ -29,29 +29,26 @@ _commentaire = click.option("--commentaire", help="Précision (obligatoire avec 
 _par = click.option("--par", required=True, help="Nom de l'instructeur qui décide.")
 
 
-def _audit(app: Any, action: str, ressource: str, status: int, departement: str | None, detail: dict[str, Any]) -> None:
-    from dossiers.domain.acces import AuditEntry
-    from dossiers.services.acces import audit
-
-    audit(app, AuditEntry(at=app.clock.now(), action=action, ressource=ressource, statut_http=status, role="cli",
-                          departement=departement, detail=detail))
-
-
 def _decider(action: str, ressource: str, departement: Callable[[Any], str | None], decide: Callable[[Any], Any],
-             detail: dict[str, Any], as_json: bool) -> Any:
-    """Run ``decide(app)`` and write its audit row whatever the outcome (409 refused, 200 done); a refusal
-    exits 1 and a failure 3, by the error's kind."""
+             detail: dict[str, Any], par: str, as_json: bool) -> Any:
+    """Run ``decide(app)`` and write its audit row whatever the outcome, as the API's (``services.acces.auditer``:
+    role ``cli``, the name given with ``--par``, the status the API would answer: 200, the error's by the
+    policy, 500 for anything else); a refusal exits 1 and a failure 3, by the error's kind."""
     from dossiers.bootstrap import App
+    from dossiers.services.acces import Auteur, auditer
 
     try:
         with App(settings()) as app:
-            where = departement(app)
+            where, statut = departement(app), 500
             try:
                 done = decide(app)
-            except (ChangementRefuse, DossierError):
-                _audit(app, action, ressource, 409, where, detail)
+                statut = 200
+            except ConumError as exc:
+                statut = status_of(exc)
                 raise
-            _audit(app, action, ressource, 200, where, detail)
+            finally:
+                auditer(app, Auteur(par), action, ressource=ressource, statut=statut, departement=where,
+                        detail=detail, adresse=None, now=app.clock.now())
             return done
     except ConumError as exc:
         fail_by_kind(exc, as_json)
@@ -79,7 +76,7 @@ def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None
                     lambda app: app.catalog.dossier_departement(dossier_id),
                     lambda app: decider_piece(dossier_id, piece_id, verdict, app, par=par, now=app.clock.now(),
                                               motif=motif, commentaire=commentaire),
-                    {"piece": piece_id, "decision": verdict, "motif": motif, "agent": par}, as_json)
+                    {"piece": piece_id, "decision": verdict, "motif": motif}, par, as_json)
     if as_json:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False, default=str))
         return
@@ -115,8 +112,7 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
 
     record = _decider("copie_signee.decider", f"cli:decide copie {convention_id} {version} {sha256}",
                       lambda app: app.catalog.convention_departement(convention_id), decide,
-                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif, "agent": par},
-                      as_json)
+                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif}, par, as_json)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return

@@ -15,7 +15,7 @@ import click
 
 from dossiers.entrypoints._console import Colonne, print_table
 from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ChangementRefuse, ConumError, DemandeInvalide, ErrorCode
+from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["poste"]
 
@@ -54,13 +54,11 @@ def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> 
     from dossiers.services.postes import record_evenement
 
     try:
-        payload = read_demande(event)
+        payload = read_demande(event, code=ErrorCode.EVENEMENT_INVALIDE)
         with App(settings()) as app:
             now, today = app.clock.read()
             done = record_evenement(convention_id, None, payload, app, source=Source.CLI, today=today, now=now,
                                     jour=when if when else None)
-    except DemandeInvalide as exc:  # unreadable JSON file
-        fail_by_kind(ChangementRefuse(exc.message, code=ErrorCode.EVENEMENT_INVALIDE), as_json)
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     result = done.to_json()

@@ -31,12 +31,14 @@ def _corriger(structure_id: str, par: str, motif: str, as_json: bool, **valeurs:
     journal d'audit (qui, pourquoi, avant, après). Les documents émis ne changent pas : la prochaine
     version lit les données corrigées."""
     from dossiers.bootstrap import App
+    from dossiers.services.acces import Auteur
     from dossiers.services.structures import corriger_structure
 
     changements = {_CHAMPS[k]: v for k, v in valeurs.items() if v is not None}
     try:
         with App(settings()) as app:
-            done = corriger_structure(app, structure_id, changements, par=par, motif=motif, now=app.clock.now())
+            done = corriger_structure(app, structure_id, changements, qui=Auteur(par), motif=motif,
+                                      ressource=f"cli:structure corriger {structure_id}", now=app.clock.now())
     except ConumError as exc:
         fail_by_kind(exc, as_json)
     if as_json:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from dossiers.domain.acces import TOKEN_PREFIX, AuditEntry, Jeton, Role, looks_l
 from dossiers.errors import ConumError, ErrorCode
 from dossiers.ports import AppPorts
 
-__all__ = ["create_token", "authenticate", "revoke_token", "save_agent", "audit", "auditer", "AccesRefuse",
+__all__ = ["create_token", "authenticate", "revoke_token", "save_agent", "audit", "auditer", "Auteur", "AccesRefuse",
            "convention_visible", "dossier_visible"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[a-z]{2,}$")
@@ -90,11 +91,22 @@ def dossier_visible(app: AppPorts, jeton: Jeton, dossier_id: str) -> str | None:
     return str(departement) if departement is not None and jeton.voit(departement) else None
 
 
-def auditer(app: AppPorts, jeton: Jeton, action: str, *, ressource: str, statut: int, departement: str | None,
-            detail: dict[str, Any], adresse: str | None, now: datetime) -> None:
-    """Write the audit row of one request, by the API or a page alike: who (the token or agent, its
-    role, and its name in ``detail["agent"]``), what (``action`` on the request path ``ressource``), the
-    HTTP status answered, the resource's département, the client address."""
-    audit(app, AuditEntry(at=now, action=action, ressource=ressource, statut_http=statut, token_id=jeton.id,
-                          role=str(jeton.role), departement=departement, adresse=adresse,
-                          detail={**detail, "agent": jeton.nom}))
+@dataclass(frozen=True)
+class Auteur:
+    """Who an audit row names without a token: a person at a terminal (``conum decide``, ``conum structure
+    corriger``), with no token id, the role ``cli`` and the name given with ``--par``."""
+
+    nom: str
+    token_id: str | None = None
+    role: str = "cli"
+
+
+def auditer(app: AppPorts, qui: Jeton | Auteur, action: str, *, ressource: str, statut: int,
+            departement: str | None, detail: dict[str, Any], adresse: str | None, now: datetime) -> None:
+    """Write the audit row of one request, by the API, a page or the CLI alike: who (the token or agent,
+    or the CLI's ``Auteur``; its role, and its name in ``detail["agent"]``), what (``action`` on
+    ``ressource``: the request path, or the command line ``cli:…``), the HTTP status answered (the CLI
+    writes the one the API would), the resource's département, the client address (None for the CLI)."""
+    token_id, role = (qui.id, str(qui.role)) if isinstance(qui, Jeton) else (qui.token_id, qui.role)
+    audit(app, AuditEntry(at=now, action=action, ressource=ressource, statut_http=statut, token_id=token_id,
+                          role=role, departement=departement, adresse=adresse, detail={**detail, "agent": qui.nom}))

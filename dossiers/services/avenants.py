@@ -19,7 +19,8 @@ from dossiers.domain.avenants import Resultat, appliquer, verifier_base
 from dossiers.domain.changements import etat_initial, parse_changement
 from dossiers.domain.archive import date_signature
 from dossiers.domain.context_avenant import AvenantPrecedent, Modification, avenant_context, resiliation_context
-from dossiers.domain.demande import format_character, parse_demande, validate_demande
+from dossiers.domain.decisions import DecisionInvalide, texte_saisi
+from dossiers.domain.demande import parse_demande, validate_demande
 from dossiers.domain.formatting import montant as montant_fr
 from dossiers.domain.echeancier import annees_convention, figures
 from dossiers.domain.gestion import AJOUT_POSTES, avenant_restitution, limiter
@@ -39,7 +40,7 @@ from dossiers.domain.etat import (
 )
 from dossiers.domain.context_renouvellement import demande_renouvellement, renouvellement_context
 from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche, convention_id_for
-from dossiers.errors import ChangementRefuse, ConventionConflict, DemandeInvalide, ErrorCode
+from dossiers.errors import ChangementRefuse, ConventionConflict, DemandeInvalide, ErrorCode, FieldError
 from dossiers.ports import AppPorts
 from dossiers.services.generation import canonical_json, demande_digest, store_documents
 
@@ -106,12 +107,14 @@ def record_payment(convention_id: str, *, annee: int, jour: date, montant: Decim
     paiement = Paiement(annee, jour, montant)
     if paiement in etat.paiements:  # the same payment reported again: nothing to check nor record
         return paiement, False
-    motif = " ".join((motif or "").split()) or None
+    try:
+        motif = texte_saisi(motif, "motif", 500)
+    except DecisionInvalide as exc:  # too long, a control or an invisible character
+        raise ChangementRefuse(f"Motif refusé : {exc.message}", code=ErrorCode.PAIEMENT_INVALIDE,
+                               errors=[FieldError("motif", str(ErrorCode.PAIEMENT_INVALIDE), exc.message)]) from None
     if force and motif is None:
         raise ChangementRefuse("Un versement forcé au-delà du dû indique son motif (--motif).",
                                code=ErrorCode.PAIEMENT_INVALIDE)
-    if motif is not None and (len(motif) > 500 or format_character(motif) is not None):
-        raise ChangementRefuse("Motif refusé : 500 caractères visibles au plus.", code=ErrorCode.PAIEMENT_INVALIDE)
     _, fig = due_figures(app, convention_id)
     exces = depassement(fig, annee, montant)
     if exces > 0 and not force:

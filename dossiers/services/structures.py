@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dossiers.domain.acces import AuditEntry
+from dossiers.domain.acces import Jeton
 from dossiers.domain.demande import StructureIn, error_path, field_code, french_message
 from dossiers.domain.model import Representant, Structure
 from dossiers.domain.structures import ecarts
 from dossiers.errors import ChangementRefuse, DemandeInvalide, DossierError, ErrorCode, FieldError
 from dossiers.ports import AppPorts
-from dossiers.services.acces import audit
+from dossiers.services.acces import Auteur, auditer
 
 __all__ = ["Correction", "corriger_structure", "CHAMPS_CORRIGEABLES"]
 
@@ -58,9 +58,11 @@ def _valeurs(structure: Structure, champs: list[str]) -> dict[str, Any]:
     return out
 
 
-def corriger_structure(app: AppPorts, structure_id: str, changements: dict[str, str], *, par: str, motif: str,
-                       now: datetime) -> Correction:
-    """Apply ``changements`` (``CHAMPS_CORRIGEABLES`` -> new value) to the structure, and audit it."""
+def corriger_structure(app: AppPorts, structure_id: str, changements: dict[str, str], *, qui: Jeton | Auteur,
+                       motif: str, ressource: str, now: datetime) -> Correction:
+    """Apply ``changements`` (``CHAMPS_CORRIGEABLES`` -> new value) to the structure, and audit it as done by
+    ``qui`` (``--par`` at the terminal) on ``ressource`` (the command line, or a request path)."""
+    par = qui.nom
     if not par.strip() or not motif.strip():
         raise ChangementRefuse("Une correction dit qui la fait (--par) et pourquoi (--motif).")
     inconnus = sorted(set(changements) - set(CHAMPS_CORRIGEABLES))
@@ -90,7 +92,6 @@ def corriger_structure(app: AppPorts, structure_id: str, changements: dict[str, 
         raise ChangementRefuse(f"La structure {structure_id} a déjà ces données.", code=ErrorCode.CHANGEMENT_SANS_EFFET)
     app.catalog.corriger_structure(apres)
     correction = Correction(avant, apres, champs)
-    audit(app, AuditEntry(at=now, action="structure.corriger", ressource=f"structures/{structure_id}", statut_http=200,
-                          role="admin", departement=avant.departement,
-                          detail={"par": par, "motif": motif, **correction.to_dict()}))
+    auditer(app, qui, "structure.corriger", ressource=ressource, statut=200, departement=avant.departement,
+            detail={"par": par, "motif": motif, **correction.to_dict()}, adresse=None, now=now)
     return correction

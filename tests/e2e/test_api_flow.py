@@ -187,6 +187,9 @@ def test_from_dossier_to_certificate_over_http(stack: Any, tmp_path: Path, pki: 
         assert other_answer.status_code == 404 and other_answer.json()["code"] == "dossier_introuvable"
         no_motif = http.post(decision_url, json={"decision": "refuse"}, headers=as_instr)
         assert no_motif.status_code == 422 and no_motif.json()["code"] == "decision_invalide"
+        nul = http.post(decision_url, json={"decision": "accepte", "commentaire": "lue\u0000"}, headers=as_instr)
+        assert nul.status_code == 422 and nul.json()["code"] == "decision_invalide", nul.text  # not a 503 from PG
+        assert [e["champ"] for e in nul.json()["erreurs"]] == ["commentaire"]
         decided = http.post(decision_url, json={"decision": "accepte", "commentaire": "Délibération du 3 mars lue"},
                             headers=as_instr)
         assert decided.status_code == 200, decided.text

@@ -175,6 +175,10 @@ def test_an_admin_corrects_a_frozen_structure_with_an_audit_entry(server: Server
     entry = next(e for e in server.conum("audit", "--limit", "50")["entries"] if e["action"] == "structure.corriger")
     assert entry["detail"]["par"] == "Alex Admin" and entry["detail"]["avant"] == {
         "structure.adresse": "1 place de la Mairie, 33000 Exempleville"}
+    # the row of a request, as the API writes one (services.acces.auditer): the CLI, named, no token nor address
+    assert (entry["role"], entry["token_id"], entry["adresse"], entry["detail"]["agent"], entry["ressource"],
+            entry["statut_http"], entry["departement"]) == (
+        "cli", None, None, "Alex Admin", "cli:structure corriger STR-000123", 200, "33")
     # the demande as it was is now the one that differs
     r = server.post("national", "/v1/dossiers", json=demande())
     assert r.status_code == 409 and [e["champ"] for e in r.json()["erreurs"]] == ["structure.adresse"]

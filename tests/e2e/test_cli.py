@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,28 @@ def test_a_bidi_override_in_a_name_is_refused_as_typed(tmp_path):
     assert error["code"] == "demande_invalide"
     [field] = [f for f in error["erreurs"] if f["champ"] == "structure.denomination"]
     assert field["code"] == "caractere_interdit" and "U+202E, RIGHT-TO-LEFT OVERRIDE" in field["message"]
+
+
+def test_a_malformed_database_url_exits_3_as_a_configuration_to_fix(tmp_path):
+    """Not a catalog that does not answer (``catalogue``, retried, 503): a setting to fix, said without
+    echoing the address (it may hold a password)."""
+    for url in ("foo://bar", "postgresql://conum:secret@localhost:port/conum"):
+        result = run(["dossier", "show", "DOS-X", "--json"], tmp_path, extra_env={"DATABASE_URL": url})
+        error = json.loads(result.stdout)["error"]
+        assert (result.returncode, error["code"]) == (3, "configuration_invalide"), result.stdout
+        assert "secret" not in result.stdout + result.stderr
+
+
+def test_a_template_missing_from_the_deployment_is_a_defect_a_template_version_named_a_refusal(tmp_path):
+    """The manifest names a .docx that is not there: ``modele_absent``, exit 3 (someone deploys it); an
+    operator naming a template version that is not installed: ``modele_introuvable``, exit 1."""
+    deployed = tmp_path / "modeles"
+    deployed.mkdir()
+    shutil.copy(ROOT / "templates" / "manifest.toml", deployed / "manifest.toml")  # and no .docx
+    generated = run(["generate", str(write(tmp_path, demande())), "--json"], tmp_path,
+                    extra_env={"CONUM_TEMPLATES_DIR": str(deployed)})
+    error = json.loads(generated.stdout)["error"]
+    assert (generated.returncode, error["code"]) == (3, "modele_absent") and "convention.docx" in error["message"]
+    named = run(["reissue", "plan", "--modele", "0.0-inconnue", "--json"], tmp_path)
+    error = json.loads(named.stdout)["error"]
+    assert (named.returncode, error["code"]) == (1, "modele_introuvable") and "0.0-inconnue" in error["message"]

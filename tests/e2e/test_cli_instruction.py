@@ -48,6 +48,11 @@ def test_an_instructeur_lists_and_decides_from_the_terminal(tmp_path: Path) -> N
     assert refused.returncode == 1 and json.loads(refused.stdout)["error"]["code"] == "decision_invalide"
     other = run(["decide", "piece", paris, str(statuts), "accepte", "--par", "Camille Exemple", "--json"], tmp_path)
     assert other.returncode == 1 and json.loads(other.stdout)["error"]["code"] == "piece_introuvable"
+    escaped = run(["decide", "piece", gironde, str(statuts), "accepte", "--commentaire", "lu\x1b[2J", "--par",
+                   "Camille Exemple", "--json"], tmp_path)  # a terminal's escape: refused, as NUL by the API
+    error = json.loads(escaped.stdout)["error"]
+    assert (escaped.returncode, error["code"]) == (1, "decision_invalide") and "U+001B" in error["message"]
+    assert [e["champ"] for e in error["erreurs"]] == ["commentaire"]
     done = run(["decide", "piece", gironde, str(statuts), "refuse", "--motif", "perime", "--commentaire",
                 "Statuts de 2009, modifiés depuis", "--par", "Camille Exemple", "--json"], tmp_path)
     assert done.returncode == 0, done.stdout
@@ -59,6 +64,11 @@ def test_an_instructeur_lists_and_decides_from_the_terminal(tmp_path: Path) -> N
     left = json.loads(run(["a-traiter", "--departement", "33", "--genre", "piece", "--json"], tmp_path).stdout)
     assert statuts not in [i["piece_id"] for i in left["items"]] and left["compte"]["piece"] == 1
 
+    # one row per attempt, as the API writes it: the status the API would answer (422 decision_invalide, 404
+    # piece_introuvable, 200, 409 decision_impossible), role cli without token nor address, the name in agent
     audit = json.loads(run(["audit", "--json"], tmp_path).stdout)
     decided = [r for r in audit["entries"] if r["action"] == "piece.decider"]
-    assert [r["statut_http"] for r in decided].count(200) == 1 and len(decided) == 4
+    assert sorted(r["statut_http"] for r in decided) == [200, 404, 409, 422, 422]
+    assert {(r["role"], r["token_id"], r["adresse"]) for r in decided} == {("cli", None, None)}
+    assert {r["detail"]["agent"] for r in decided} == {"Camille Exemple", "Quelqu'un d'autre"}
+    assert {r["departement"] for r in decided} == {"33", "75"}

@@ -208,3 +208,24 @@ def test_piped_history_and_plan_keep_keys_and_amounts_on_one_line(walk):
             assert all(re.fullmatch(r"-?[\d  ]+,\d\d €", cell) for cell in line.split("\t") if "€" in cell), line
     history = run(["history", "CN-V2-STR-S1-000001"], walk)  # a seeded convention: no document, so no SHA-256
     assert history.returncode == 0 and "Version 1 du " in history.stdout and "…" not in history.stdout
+
+
+def test_a_payment_motif_with_a_control_character_is_refused_on_its_field(walk):
+    """An escape sequence (or any control character) in --motif is refused before anything is recorded:
+    exit 1, paiement_invalide, the field named."""
+    done = run(["paiement", "CN-V2-STR-S1-000001", "--annee", "1", "--date", "2029-01-15", "--montant", "10",
+                "--force", "--motif", "virement\x07 en double", "--json"], walk)
+    error = json.loads(done.stdout)["error"]
+    assert (done.returncode, error["code"]) == (1, "paiement_invalide") and "U+0007" in error["message"]
+    assert [(e["champ"], e["code"]) for e in error["erreurs"]] == [("motif", "paiement_invalide")]
+    situation = json.loads(run(["situation", "CN-V2-STR-S1-000001", "--json"], walk).stdout)
+    assert "2029-01-15" not in json.dumps(situation)
+
+
+def test_a_change_or_event_file_that_is_not_json_is_refused_with_its_commands_code_and_the_reason(walk):
+    """The file's refusal takes the code of what it is (a change, a poste's event), the reason in erreurs."""
+    for command, code in (("amend", "changement_invalide"), ("poste", "evenement_invalide")):
+        done = run([command, "CN-V2-STR-S1-000001", "d.docx", "--json"], walk)
+        error = json.loads(done.stdout)["error"]
+        assert (done.returncode, error["code"]) == (1, code) and "document Word (DOCX)" in error["message"]
+        assert [e["code"] for e in error["erreurs"]] == ["type_non_accepte"]

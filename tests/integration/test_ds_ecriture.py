@@ -86,3 +86,19 @@ def test_a_write_whose_answer_was_lost_is_found_on_ds_not_sent_again(app: App, f
     assert len(fake.sent("dossierModifierAnnotationText")) == 1 and len(fake.sent("dossierEnvoyerMessage")) == 1
     [message] = fake.dossiers[1]["messages"]
     assert "réf. conum" in message["body"] and "Pièces manquantes" in message["body"]
+
+
+def test_a_write_ds_refuses_fails_the_job_as_ds_refus_not_retried(app: App, fake: FakeDs) -> None:
+    """DS refuses the annotation (403, a read-only token): the job fails with ``ds_refus``, which the
+    policy never retries (a defect: the token is to fix), and nothing is written."""
+    from dossiers.errors import ConumError
+    from workers.retry import retried as retried_by_worker
+
+    fake.put_dossier(DEMARCHE, 1, champs_exemple(1))
+    fake.fail_next(1, 403, after=2)  # the page, the dossier's state: then the annotation
+    sync(app, fake)
+    job = write_back_job(app)
+    assert (job.status, job.attempts, job.error["code"]) == (JobStatus.FAILED, 1, "ds_refus"), job
+    assert "DS_API_TOKEN" in job.error["message"]
+    assert not retried_by_worker(ConumError(job.error["message"], code=job.error["code"]))
+    assert fake.sent("dossierModifierAnnotationText") == [] and fake.sent("dossierEnvoyerMessage") == []

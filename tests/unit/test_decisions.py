@@ -66,9 +66,19 @@ def test_the_decision_reads_as_a_sentence() -> None:
     ("accepte", {"par": "   "}, "par"),
     ("accepte", {"commentaire": "x" * 1001}, "commentaire"),
     ("accepte", {"commentaire": "ok\u202egnp.exe"}, "commentaire"),  # a bidi override
+    ("accepte", {"commentaire": "lu\x00"}, "commentaire"),  # NUL: PostgreSQL cannot store it
+    ("accepte", {"commentaire": "lu \x1b[2J"}, "commentaire"),  # a terminal's escape
+    ("accepte", {"commentaire": "\x85"}, "commentaire"),  # a C1 control
+    ("accepte", {"par": "Marie\x00"}, "par"),
 ])
 def test_a_decision_that_cannot_be_recorded_names_what_to_correct(verdict: str, kw: dict, champ: str) -> None:
     kw = {"par": "Marie Dupont", **kw}
     with pytest.raises(DecisionInvalide) as refused:
         nouvelle_decision(Cible.PIECE, verdict, le=LE, **kw)
     assert refused.value.champ == champ
+
+
+def test_a_comment_typed_on_several_lines_is_kept_on_one() -> None:
+    """Tabs and line breaks are blanks, not refused control characters: collapsed to single spaces."""
+    decided = nouvelle_decision(Cible.PIECE, "accepte", par="M. D", le=LE, commentaire="Lu\n\tle 3 mars\r\n")
+    assert decided.commentaire == "Lu le 3 mars"

@@ -25,7 +25,7 @@ from dossiers.adapters.catalog.tables import ConventionRow, StructureRow
 from dossiers.clock import Clock
 from dossiers.domain.model import Structure
 from dossiers.domain.structures import ecarts, reference
-from dossiers.errors import CatalogError, ConumError, StructureFigee
+from dossiers.errors import CatalogError, ConumError, ErrorCode, StructureFigee
 
 __all__ = ["CatalogBase", "champs_figes", "describe"]
 
@@ -63,7 +63,9 @@ class CatalogBase:
             yield
         except ConumError:
             raise
-        except (SQLAlchemyError, CommandError) as exc:
+        except CommandError as exc:  # Alembic: a schema revision this version does not know (a newer conum's)
+            raise CatalogError(f"Catalogue : échec de {action} ({exc}).", code=ErrorCode.CATALOGUE_INCOHERENT) from exc
+        except SQLAlchemyError as exc:  # the database did not answer, or refused for now: transient
             raise CatalogError(f"Catalogue : échec de {action} ({describe(exc)}).") from exc
 
 

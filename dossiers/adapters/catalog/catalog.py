@@ -32,7 +32,7 @@ from dossiers.adapters.catalog.reemissions import ReemissionCatalog
 from dossiers.adapters.catalog.registre import RegistreCatalog
 from dossiers.adapters.catalog.webhooks import WebhookCatalog
 from dossiers.clock import Clock
-from dossiers.errors import CatalogError
+from dossiers.errors import CatalogError, ErrorCode
 
 __all__ = ["Catalog"]
 
@@ -84,7 +84,8 @@ class Catalog(ReemissionCatalog, EvenementCatalog, ConventionCatalog, ATraiterCa
                 with connection.begin():
                     migrations.upgrade(connection)
                     if sqlite_fk and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
-                        raise CatalogError(f"Migration refusée : clés étrangères rompues ({broken[:5]}).")
+                        raise CatalogError(f"Migration refusée : clés étrangères rompues ({broken[:5]}).",
+                                           code=ErrorCode.CATALOGUE_INCOHERENT)
             finally:
                 if sqlite_fk:
                     _driver(connection).execute("PRAGMA foreign_keys = ON")

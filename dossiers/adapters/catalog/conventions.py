@@ -28,7 +28,7 @@ from dossiers.adapters.catalog.mapping import (
 from dossiers.adapters.catalog.tables import ConventionRow, StructureRow, VersionRow
 from dossiers.domain.model import Convention, ConventionVersion, Structure
 from dossiers.domain.structures import cle_qualifiee, reference
-from dossiers.errors import CatalogError, ConventionConflict
+from dossiers.errors import CatalogError, ConventionConflict, ErrorCode
 
 __all__ = ["ConventionCatalog", "MAX_PAGE"]
 
@@ -74,10 +74,11 @@ class ConventionCatalog(CatalogBase):
             with Session(self._writer) as session, session.begin():
                 row = session.get(StructureRow, structure.id, with_for_update=True)
                 if row is None:
-                    raise CatalogError(f"Structure {structure.id} introuvable.")
+                    raise CatalogError(f"Structure {structure.id} introuvable.", code=ErrorCode.STRUCTURE_INTROUVABLE)
                 avant = structure_from_row(row)
                 if structure.departement != avant.departement:
-                    raise CatalogError("Une correction ne change pas le département d'une structure.")
+                    raise CatalogError("Une correction ne change pas le département d'une structure.",
+                                       code=ErrorCode.CHANGEMENT_INVALIDE)
                 self._upsert_structure(session, structure, self._clock.now(), figee=False)
                 return avant
 
@@ -103,13 +104,14 @@ class ConventionCatalog(CatalogBase):
         a convention keeps them (``StructureFigee``)."""
         label = f"la version {version.numero} de la convention {convention_id}"
         if version.convention_id != convention_id:
-            raise CatalogError(
-                f"Incohérence : {label} porte l'identifiant de convention {version.convention_id}."
+            raise CatalogError(  # the caller's defect: nothing a retry or the request can change
+                f"Incohérence : {label} porte l'identifiant de convention {version.convention_id}.",
+                code=ErrorCode.ERREUR_INTERNE,
             )
         try:
             version = normalize_version(version)
         except (ValueError, TypeError) as exc:
-            raise CatalogError(f"Impossible d'enregistrer {label} : {exc}.") from exc
+            raise CatalogError(f"Impossible d'enregistrer {label} : {exc}.", code=ErrorCode.ERREUR_INTERNE) from exc
         with self._translate(f"l'enregistrement de {label}"):
             try:
                 return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json,
@@ -121,7 +123,9 @@ class ConventionCatalog(CatalogBase):
                     return _same_or_conflict(stored, version)
                 with self._read(f"la vérification de la convention {convention_id}") as session:
                     _check_convention(session, structure.id, convention_id, vague, renouvelle)
-                raise CatalogError(f"Le catalogue a refusé {label} : {describe(exc)}.") from exc
+                # not a race nor a conflict: a constraint the write breaks (a storage key of another version…)
+                raise CatalogError(f"Le catalogue a refusé {label} : {describe(exc)}.",
+                                   code=ErrorCode.CATALOGUE_INCOHERENT) from exc
 
     def get_convention(self, convention_id: str) -> Convention | None:
         with self._read(f"la lecture de la convention {convention_id}") as session:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from dossiers.errors import CatalogError
+from dossiers.errors import CatalogError, ErrorCode
 
 __all__ = ["create_catalog_engine", "writer", "normalize_url"]
 
@@ -31,10 +31,14 @@ WAL_RETRY_S = 0.05
 
 
 def normalize_url(url: str | URL) -> URL:
+    """The URL with its psycopg 3 driver; a malformed address or another database is a setting to fix
+    (``configuration_invalide``: never retried, exit 3), not a catalog that does not answer."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise CatalogError(f"Adresse de base de données invalide : {exc}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        what = "port illisible" if isinstance(exc, ValueError) else "adresse illisible"
+        raise CatalogError(f"Adresse de base de données invalide (DATABASE_URL) : {what}.",  # no URL: a password
+                           code=ErrorCode.CONFIGURATION_INVALIDE) from exc
     backend = parsed.get_backend_name()
     if backend == "postgres":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -42,7 +46,8 @@ def normalize_url(url: str | URL) -> URL:
         parsed = parsed.set(drivername="postgresql+psycopg")
     elif backend not in {"sqlite", "postgresql"}:
         raise CatalogError(
-            f"Base de données non prise en charge : {backend} (seules SQLite et PostgreSQL le sont)."
+            f"Base de données non prise en charge : {backend} (seules SQLite et PostgreSQL le sont).",
+            code=ErrorCode.CONFIGURATION_INVALIDE,
         )
     return parsed
 

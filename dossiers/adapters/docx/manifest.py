@@ -35,7 +35,7 @@ def load_manifest(templates_dir: Path) -> dict[str, TemplateInfo]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise TemplateError(f"manifeste des modèles introuvable : {path}", code=ErrorCode.MODELE_INTROUVABLE) from None
+        raise TemplateError(f"manifeste des modèles introuvable : {path}", code=ErrorCode.MODELE_ABSENT) from None
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path} n'est pas un TOML valide : {exc}") from exc
     infos = {}

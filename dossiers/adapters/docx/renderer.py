@@ -166,7 +166,7 @@ class TemplateCache:
         try:
             stat = path.stat()
         except FileNotFoundError:
-            raise TemplateError(f"modèle introuvable : {path}", code=ErrorCode.MODELE_INTROUVABLE) from None
+            raise TemplateError(f"modèle introuvable : {path}", code=ErrorCode.MODELE_ABSENT) from None
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             entry = self._entries.get(path)
