@@ -20,32 +20,13 @@ import dramatiq
 from dramatiq import Worker
 
 from dossiers.domain.jobs import Job, JobStatus
-from dossiers.errors import IdempotenceConflit, ObjectExists
+from dossiers.errors import IdempotenceConflit
+from dossiers.services.requetes import store_json, store_upload
 from workers.broker import is_local
 
 __all__ = ["store_json", "store_upload", "submit", "submit_many", "idempotency_key", "check_requete", "RESUBMIT_AFTER"]
 
 RESUBMIT_AFTER = timedelta(minutes=10)
-
-
-def _put(storage: Any, key: str, data: bytes, content_type: str) -> str:
-    if not storage.exists(key):
-        try:
-            storage.put(key, data, content_type=content_type)
-        except ObjectExists:  # the same bytes, stored by a concurrent submission
-            pass
-    return key
-
-
-def store_json(app: Any, payload: Any) -> str:
-    """Store a JSON request body content-addressed; returns its key (``requetes/<sha256>.json``)."""
-    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return _put(app.storage, f"requetes/{hashlib.sha256(data).hexdigest()}.json", data, "application/json")
-
-
-def store_upload(app: Any, data: bytes) -> str:
-    """Store an uploaded file as received, content-addressed (``televersements/<sha256>``)."""
-    return _put(app.storage, f"televersements/{hashlib.sha256(data).hexdigest()}", data, "application/octet-stream")
 
 
 def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:

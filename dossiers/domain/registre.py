@@ -34,7 +34,7 @@ from typing import Any
 from dossiers.errors import JetonInvalide
 
 __all__ = ["GENESE", "FORMAT", "Nature", "Inscription", "Entree", "Ancrage", "RuptureCode", "Rupture", "Verdict",
-           "Preuve", "encoder", "empreinte", "instant", "chainer", "verifier", "prouver"]
+           "Preuve", "Controle", "encoder", "empreinte", "instant", "chainer", "verifier", "prouver"]
 
 GENESE = "0" * 64
 FORMAT = "conum-registre-1"
