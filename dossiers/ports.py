@@ -166,6 +166,10 @@ class Inspector(Protocol):
         in the caller's process, nothing parsed (a file refused at the door, or too big to be inspected)."""
         ...
 
+    def warm(self) -> None:
+        """Start the inspection children now (a worker at boot), not at the first file."""
+        ...
+
     def close(self) -> None: ...
 
 

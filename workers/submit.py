@@ -34,7 +34,7 @@ def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | None,
+def _record(app: Any, actor: dramatiq.Actor[..., Any], kwargs: dict[str, Any], key: str | None,
             owner: str | None, requete_sha256: str | None = None) -> tuple[Job, dramatiq.Message[Any] | None]:
     """Record the job; the message to enqueue, or None when the job is already on its way or done."""
     key = key or idempotency_key(actor.actor_name, kwargs if owner is None else {**kwargs, "_owner": owner})
@@ -54,7 +54,7 @@ def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | 
     if not (created or lost or retried):
         return job, None
     # in process, a transient failure is reported at once rather than retried minutes later
-    options = {"max_retries": 0} if is_local(actor.broker) else {}
+    options: dict[str, Any] = {"max_retries": 0} if is_local(actor.broker) else {}
     return job, actor.message_with_options(kwargs=job.args, **options).copy(message_id=job.id)
 
 
@@ -67,7 +67,7 @@ def check_requete(job: Job, requete_sha256: str | None) -> None:
             f"{job.id}) : une nouvelle requête demande une nouvelle clé.")
 
 
-def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None,
+def submit(app: Any, actor: dramatiq.Actor[..., Any], kwargs: dict[str, Any], *, key: str | None = None,
            owner: str | None = None, requete_sha256: str | None = None) -> Job:
     """Record and enqueue a job (or return the job already submitted with the same key).
 
@@ -84,7 +84,7 @@ def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str 
     return job
 
 
-def submit_many(app: Any, actor: dramatiq.Actor, batch: list[tuple[dict[str, Any], str]]) -> list[Job]:
+def submit_many(app: Any, actor: dramatiq.Actor[..., Any], batch: list[tuple[dict[str, Any], str]]) -> list[Job]:
     """Record a job per ``(kwargs, key)`` and enqueue the messages as one Dramatiq group. With the
     in-process broker they run here, in order, before this returns (the jobs as they ended)."""
     jobs, messages = [], []
@@ -94,7 +94,7 @@ def submit_many(app: Any, actor: dramatiq.Actor, batch: list[tuple[dict[str, Any
         if message is not None:
             messages.append(message)
     if messages:
-        dramatiq.group(messages, broker=actor.broker).run()
+        dramatiq.group(messages, broker=actor.broker).run()  # type: ignore[no-untyped-call]  # dramatiq leaves group unannotated
     if is_local(actor.broker):
         _run_here(actor.broker, actor.queue_name)
         jobs = [app.catalog.get_job(j.id) or j for j in jobs]
