@@ -17,7 +17,7 @@ from dossiers.adapters.rules import RulesRepository
 from dossiers.clock import Clock
 from dossiers.domain.dossier import PiecesRequises
 from dossiers.errors import ConumError, ErrorCode, TemplateError
-from dossiers.ports import Catalog, Converter, Inspector, Scanner, Storage
+from dossiers.ports import Catalog, Converter, Dessins, Ds, Horodatage, Inspector, Scanner, Storage
 from dossiers.settings import Settings
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ class App:
         self.policies = self.settings.policies()
         self._requises: PiecesRequises | None = None
         self._racines: tuple[Any, ...] | None = None
+        self._dessins: Dessins | None = None
+        self._horodatage: Horodatage | None = None
         self._sceau: Sceau | Literal[False] | None = None  # the seal (adapters.signature.sceau.Sceau), or False when no key is configured
         if self.settings.seal_pkcs12 is not None or self.settings.seal_pkcs11_module is not None:
             from dossiers.adapters.signature.sceau import verifier_configuration
@@ -162,6 +164,30 @@ class App:
 
         s = self.settings
         return self._once("_scanner", lambda: build_scanner(s.clamd_address, timeout=s.clamd_timeout))
+
+    @property
+    def dessins(self) -> Dessins:
+        """The rapport de contrôle and the certificat d'archivage (reportlab)."""
+        from dossiers.adapters.pdf.dessins import Dessins
+
+        return self._once("_dessins", Dessins)
+
+    @property
+    def horodatage(self) -> Horodatage:
+        """The TSA (``TSA_URL``) and the check of its tokens against ``SIGNATURE_TRUST_ROOTS``."""
+        from dossiers.adapters.signature.confiance import racines
+        from dossiers.adapters.signature.horodatage import Tsa
+
+        s = self.settings
+        return self._once("_horodatage", lambda: Tsa(s.tsa_url, s.tsa_timeout,
+                                                     lambda: racines(s.signature_trust_roots)))
+
+    def ds(self) -> Ds:
+        """A new client to Démarches simplifiées (``DS_API_URL``, ``DS_API_TOKEN``), closed by the caller;
+        ``DsError`` without a token."""
+        from dossiers.adapters.ds import DsClient
+
+        return DsClient(self.settings.ds_api_url, self.settings.ds_api_token or "")
 
     @property
     def pieces_requises(self) -> PiecesRequises:

@@ -13,6 +13,9 @@ port           real                                         in memory (tests, de
 ``Scanner``    ``ClamdScanner`` (``NoScanner`` unset)       ``MemoryScanner``
 ``Inspector``  ``adapters.inspection.Inspector`` (children) ``MemoryInspector`` (``adapters.inspection.memory``)
 ``Rules``      ``adapters.rules.RulesRepository`` (TOML)    the same on a directory of the test's own files
+``Dessins``    ``adapters.pdf.Dessins`` (reportlab)         the same (in process, no service)
+``Horodatage`` ``adapters.signature.horodatage.Tsa``        a TSA of the tests' own (``tests/pki.py``)
+``Ds``         ``adapters.ds.DsClient`` (GraphQL over HTTP) the same on a fake DS (``tests/fixtures/ds_server.py``)
 =============  ===========================================  =====================================================
 
 ``Catalog`` is one repository per concern (``ConventionRepository``, ``DossierRepository``, …), one per
@@ -32,7 +35,7 @@ from dossiers.clock import Clock
 from dossiers.domain.acces import AuditEntry, ConventionResume, ConventionStatut, Jeton
 from dossiers.domain.archive import ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision
-from dossiers.domain.dossier import PieceRecord, PiecesRequises
+from dossiers.domain.dossier import DossierView, PieceRecord, PiecesRequises
 from dossiers.domain.ds_suivi import DsDossier, DsEcriture, DsSynchro
 from dossiers.domain.etat import EtatConvention, Figures, Paiement
 from dossiers.domain.gestion import HistoriqueLimites, ReglesGestion
@@ -48,7 +51,8 @@ from dossiers.settings import Settings
 
 __all__ = [
     "AccesRepository", "AppPorts", "ArchiveRepository", "ATraiterRepository", "Catalog", "ConventionRepository",
-    "Converter", "DecisionRepository", "DossierRepository", "DsRepository", "EvenementRepository", "Inspector",
+    "Converter", "DecisionRepository", "Dessins", "DossierRepository", "Ds", "DsRepository", "EvenementRepository",
+    "Horodatage", "Inspector",
     "JobRepository", "PaiementRepository", "ReemissionRepository", "RegistreRepository", "Rules", "ScanResult",
     "Scanner", "Storage", "StoredObject", "Template", "TemplateDescription", "WebhookRepository",
 ]
@@ -157,7 +161,84 @@ class Inspector(Protocol):
     def inspect(self, data: bytes, *, policy: KindPolicy, declared_name: str | None = None,
                 verification: VerificationSignatures | None = None) -> FileFacts: ...
 
+    def sniff(self, head: bytes) -> str:
+        """The MIME type read from the bytes (never the name): their first 8 KB or more, or all of them;
+        in the caller's process, nothing parsed (a file refused at the door, or too big to be inspected)."""
+        ...
+
+    def warm(self) -> None:
+        """Start the inspection children now (a worker at boot), not at the first file."""
+        ...
+
     def close(self) -> None: ...
+
+
+# -- what conum draws, stamps and sends --------------------------------------------------------
+
+class Dessins(Protocol):
+    """The PDFs conum draws itself, deterministic for the same inputs (``adapters.pdf``, reportlab);
+    ``RapportError`` when no usable font is installed. Every datetime is timezone-aware."""
+
+    def rapport_controle(self, view: DossierView, *, generated_at: datetime) -> bytes:
+        """The rapport de contrôle of a dossier; its empreinte is ``domain.rapport.rapport_digest``."""
+        ...
+
+    def certificat_archivage(
+        self, *, convention_id: str, version: int, sha256_signe: str, sha256_emis: str, archived_at: datetime,
+        retain_until: datetime, key: str, version_id: str | None, statut: str, signatures: Sequence[dict[str, Any]],
+        generated_at: datetime,
+    ) -> bytes:
+        """The one-page certificat d'archivage of a signed copy."""
+        ...
+
+
+class Horodatage(Protocol):
+    """RFC 3161 time-stamping (``TSA_URL``) and the check of stored tokens (``adapters.signature.horodatage``)."""
+
+    def horodater(self, digest: bytes) -> bytes:
+        """The TSA's token (DER) for a SHA-256 ``digest``; ``HorodatageUnavailable`` (transient) when the
+        TSA does not answer; ``ConumError`` (horodatage_non_configure) without ``TSA_URL``."""
+        ...
+
+    def verifier_jeton(self, token: bytes, digest: bytes, *, racines: bool = False) -> datetime:
+        """The time ``token`` states for ``digest``; ``JetonInvalide`` when it does not prove it. With
+        ``racines``, its TSA must also chain to ``SIGNATURE_TRUST_ROOTS`` when that is set."""
+        ...
+
+
+class Ds(Protocol):
+    """Démarches simplifiées' GraphQL API (``adapters.ds.DsClient``); nodes come back in the shape of
+    ``adapters.ds.queries``. ``DsIndisponible`` (transient) when DS does not answer, ``DsError`` when it
+    refuses. A client is closed by whoever asked for it (``with app.ds() as client``)."""
+
+    def dossiers_modifies(self, demarche: int, *, depuis: str | None, apres: str | None,
+                          nombre: int | None = None) -> dict[str, Any]:
+        """One page (``nombre`` dossiers; None: DS's maximum) of the démarche's dossiers modified since
+        ``depuis``, after the cursor ``apres``: ``{"pageInfo": {"hasNextPage", "endCursor"}, "nodes": [...]}``."""
+        ...
+
+    def dossier(self, number: int) -> dict[str, Any]:
+        """One dossier, whole (champs, annotations, messages and their files)."""
+        ...
+
+    def etat(self, number: int) -> dict[str, Any]:
+        """A dossier's id, state, private annotations (with their values) and messages' bodies."""
+        ...
+
+    def muter(self, mutation: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        """The payload of ``mutation`` (``dossierEnvoyerMessage``, ``dossierModifierAnnotationText``,
+        ``dossierAccepter``) sent with ``{"input": data}``; its ``errors`` are the caller's to read."""
+        ...
+
+    def download(self, file: dict[str, Any], *, max_bytes: int) -> bytes: ...
+
+    def upload(self, dossier_id: str, filename: str, data: bytes, content_type: str) -> str: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Ds: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 # -- the catalog, one repository per concern ---------------------------------------------------
@@ -522,6 +603,16 @@ class AppPorts(Protocol):
 
     @property
     def pieces_requises(self) -> PiecesRequises: ...
+
+    @property
+    def dessins(self) -> Dessins: ...
+
+    @property
+    def horodatage(self) -> Horodatage: ...
+
+    def ds(self) -> Ds:
+        """A new client to Démarches simplifiées (``DS_API_URL``, ``DS_API_TOKEN``), closed by the caller."""
+        ...
 
     def template(self, name: str) -> tuple[Template, TemplateDescription]: ...
 

@@ -186,11 +186,9 @@ def deliver_webhooks(webhook_id: str) -> dict[str, Any]:
 
 
 def _ds(app: Any, demarche: int) -> tuple[Any, Any]:
-    from dossiers.adapters.ds import DsClient
     from dossiers.services.ds import load_mapping
 
-    s = app.settings
-    return DsClient(s.ds_api_url, s.ds_api_token or ""), load_mapping(s.ds_config_dir, demarche)
+    return app.ds(), load_mapping(app.settings.ds_config_dir, demarche)
 
 
 @dramatiq.actor(queue_name="pieces", time_limit=10 * 60_000, throws=THROWS, **_DS_RETRY)

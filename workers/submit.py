@@ -20,7 +20,8 @@ import dramatiq
 from dramatiq import Worker
 
 from dossiers.domain.jobs import Job, JobStatus
-from dossiers.errors import IdempotenceConflit, ObjectExists
+from dossiers.errors import IdempotenceConflit
+from dossiers.services.requetes import store_json, store_upload
 from workers.broker import is_local
 
 __all__ = ["store_json", "store_upload", "submit", "submit_many", "idempotency_key", "check_requete", "RESUBMIT_AFTER"]
@@ -28,32 +29,12 @@ __all__ = ["store_json", "store_upload", "submit", "submit_many", "idempotency_k
 RESUBMIT_AFTER = timedelta(minutes=10)
 
 
-def _put(storage: Any, key: str, data: bytes, content_type: str) -> str:
-    if not storage.exists(key):
-        try:
-            storage.put(key, data, content_type=content_type)
-        except ObjectExists:  # the same bytes, stored by a concurrent submission
-            pass
-    return key
-
-
-def store_json(app: Any, payload: Any) -> str:
-    """Store a JSON request body content-addressed; returns its key (``requetes/<sha256>.json``)."""
-    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    return _put(app.storage, f"requetes/{hashlib.sha256(data).hexdigest()}.json", data, "application/json")
-
-
-def store_upload(app: Any, data: bytes) -> str:
-    """Store an uploaded file as received, content-addressed (``televersements/<sha256>``)."""
-    return _put(app.storage, f"televersements/{hashlib.sha256(data).hexdigest()}", data, "application/octet-stream")
-
-
 def idempotency_key(actor_name: str, kwargs: dict[str, Any]) -> str:
     canonical = json.dumps([actor_name, kwargs], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | None,
+def _record(app: Any, actor: dramatiq.Actor[..., Any], kwargs: dict[str, Any], key: str | None,
             owner: str | None, requete_sha256: str | None = None) -> tuple[Job, dramatiq.Message[Any] | None]:
     """Record the job; the message to enqueue, or None when the job is already on its way or done."""
     key = key or idempotency_key(actor.actor_name, kwargs if owner is None else {**kwargs, "_owner": owner})
@@ -73,7 +54,7 @@ def _record(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], key: str | 
     if not (created or lost or retried):
         return job, None
     # in process, a transient failure is reported at once rather than retried minutes later
-    options = {"max_retries": 0} if is_local(actor.broker) else {}
+    options: dict[str, Any] = {"max_retries": 0} if is_local(actor.broker) else {}
     return job, actor.message_with_options(kwargs=job.args, **options).copy(message_id=job.id)
 
 
@@ -86,7 +67,7 @@ def check_requete(job: Job, requete_sha256: str | None) -> None:
             f"{job.id}) : une nouvelle requête demande une nouvelle clé.")
 
 
-def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str | None = None,
+def submit(app: Any, actor: dramatiq.Actor[..., Any], kwargs: dict[str, Any], *, key: str | None = None,
            owner: str | None = None, requete_sha256: str | None = None) -> Job:
     """Record and enqueue a job (or return the job already submitted with the same key).
 
@@ -103,7 +84,7 @@ def submit(app: Any, actor: dramatiq.Actor, kwargs: dict[str, Any], *, key: str 
     return job
 
 
-def submit_many(app: Any, actor: dramatiq.Actor, batch: list[tuple[dict[str, Any], str]]) -> list[Job]:
+def submit_many(app: Any, actor: dramatiq.Actor[..., Any], batch: list[tuple[dict[str, Any], str]]) -> list[Job]:
     """Record a job per ``(kwargs, key)`` and enqueue the messages as one Dramatiq group. With the
     in-process broker they run here, in order, before this returns (the jobs as they ended)."""
     jobs, messages = [], []
@@ -113,7 +94,7 @@ def submit_many(app: Any, actor: dramatiq.Actor, batch: list[tuple[dict[str, Any
         if message is not None:
             messages.append(message)
     if messages:
-        dramatiq.group(messages, broker=actor.broker).run()
+        dramatiq.group(messages, broker=actor.broker).run()  # type: ignore[no-untyped-call]  # dramatiq leaves group unannotated
     if is_local(actor.broker):
         _run_here(actor.broker, actor.queue_name)
         jobs = [app.catalog.get_job(j.id) or j for j in jobs]

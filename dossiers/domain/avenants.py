@@ -260,13 +260,14 @@ def _renouvellement(etat: EtatConvention, c: Renouvellement, regles: RuleSet) ->
         selected = [actifs[i] for i in c.postes]
     renewed = []
     for p in selected:
-        contrat = contrats.get(p.id)
-        if contrat is not None:
-            later = contrat.date_debut > c.date_debut  # recruited after the first day: vacant until then
+        recrutement = contrats.get(p.id)
+        if recrutement is not None:
+            later = recrutement.date_debut > c.date_debut  # recruited after the first day: vacant until then
             renewed.append(replace(
                 p, debut=c.date_debut, fin=None, etat=EtatPoste.VACANT if later else EtatPoste.OCCUPE,
-                vacant_depuis=c.date_debut if later else None, conseiller=contrat.conseiller,
-                type_contrat=contrat.type_contrat, contrat_debut=contrat.date_debut, contrat_fin=contrat.date_fin,
+                vacant_depuis=c.date_debut if later else None, conseiller=recrutement.conseiller,
+                type_contrat=recrutement.type_contrat, contrat_debut=recrutement.date_debut,
+                contrat_fin=recrutement.date_fin,
                 source="renouvellement", piece_contrat_attendue=True))
         else:
             renewed.append(reporter(p, courants[p.id], debut=c.date_debut, fin=None, source=Source.RENOUVELLEMENT))
@@ -326,14 +327,14 @@ def _resiliation(etat: EtatConvention, c: Resiliation) -> tuple[EtatConvention, 
         raise _invalide(f"date_effet : obligatoire pour une résiliation {c.motif.value}.")
     _dans_la_periode(etat, c.date_effet, "date_effet")
     integrale = c.motif is MotifResiliation.INTEGRALE
-    postes = []
+    bornes: list[PosteFinance] = []
     for p in etat.postes:  # nothing is funded after the résiliation, whatever the poste's state
         fin = p.fin
         if c.date_effet < (p.fin if p.fin is not None else etat.date_fin):
             fin = max(c.date_effet, p.debut - ONE_DAY)
-        postes.append(replace(p, fin=fin))
-    postes = [replace(p, etat=EtatPoste.RENDU) if integrale else p for p in _sans_titulaire(etat, postes)]
-    new = replace(etat, postes=tuple(postes), statut=StatutConvention.RESILIEE, date_resiliation=c.date_effet)
+        bornes.append(replace(p, fin=fin))
+    finals = tuple(replace(p, etat=EtatPoste.RENDU) if integrale else p for p in _sans_titulaire(etat, bornes))
+    new = replace(etat, postes=finals, statut=StatutConvention.RESILIEE, date_resiliation=c.date_effet)
     if integrale:
         motif = (f"Résiliation intégrale de la convention au {date_longue(c.date_effet)}, "
                  "avec restitution de tous les postes")
@@ -413,6 +414,7 @@ def appliquer(
     recalcul = figures(etat, regles)
     avant = (figures_emises(emises, etat) if emises is not None else None) or recalcul
     regles_apres = regles
+    nouvel_id: str | None = None
     if isinstance(changement, AjoutPostes):
         new, motif, articles = _ajout(etat, changement)
     elif isinstance(changement, RetraitPostes):
@@ -430,7 +432,7 @@ def appliquer(
         if not renouvellement_id or renouvellement_id == etat.convention_id:
             raise ValueError("un renouvellement est une nouvelle convention : son identifiant est requis")
         new, motif, articles = _renouvellement(etat, changement, regles_renouvellement)
-        regles_apres = regles_renouvellement
+        regles_apres, nouvel_id = regles_renouvellement, renouvellement_id
     elif isinstance(changement, Resiliation):
         new, motif, articles = _resiliation(etat, changement)
     elif isinstance(changement, Reemission):
@@ -441,8 +443,8 @@ def appliquer(
         raise TypeError(f"changement inconnu : {type(changement).__name__}")
     if new == etat and not isinstance(changement, Reemission):  # safety net: each branch refuses its own no-ops
         raise _sans_effet("Modification sans effet : la convention resterait inchangée.")
-    if isinstance(changement, Renouvellement):
-        new = replace(new, convention_id=renouvellement_id, version=1, evenements=())
+    if nouvel_id is not None:  # a renouvellement: version 1 of the new convention
+        new = replace(new, convention_id=nouvel_id, version=1, evenements=())
     else:
         new = replace(new, version=etat.version + 1)
     apres = figures(new, regles_apres)

@@ -193,18 +193,18 @@ def _postes(avant: EtatConvention, apres: EtatConvention, jour: date) -> list[di
         old, new = before.get(poste_id), after.get(poste_id)
         was = _situation(old, avant, jour) if old is not None else None
         now = _situation(new, apres, jour) if new is not None else None
-        if was is None and now is not None:
-            etat = f"nouveau poste, {_libelle(now)}"
-        elif now is None:
+        if now is None:
             etat = "non reconduit"
-        elif was is not None and was.etat is now.etat:
+        elif was is None:
+            etat = f"nouveau poste, {_libelle(now)}"
+        elif was.etat is now.etat:
             etat = _libelle(now)
         else:
             etat = f"{_ETATS[was.etat]} → {_libelle(now)}"
-        shown, state = (new, apres) if new is not None else (old, avant)
-        funded: tuple[date, date] | None = (_debut(shown, state), _fin(shown, state))
-        if funded[1] < funded[0]:
-            funded = None
+        # every id is in one version or the other: the poste as it is after, else as it was
+        shown, state = (new, apres) if new is not None else (before[poste_id], avant)
+        debut, fin = _debut(shown, state), _fin(shown, state)
+        funded = (debut, fin) if fin >= debut else None
         current = now or was
         conseiller = (new and new.conseiller) or (old and old.conseiller) or DASH
         if current is not None and current.occupation is not None:

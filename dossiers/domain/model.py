@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # etat imports this module: its types are named for the checker only
+    from dossiers.domain.etat import EtatConvention, Figures
 
 __all__ = [
     "Nature",
@@ -246,8 +249,8 @@ class ConventionVersion:
     request_id: str | None = None
     document_type: str = "convention"  # "convention" | "avenant" | "resiliation"
     changement: dict[str, Any] | None = None
-    etat: Any = None  # dossiers.domain.etat.EtatConvention
-    figures: Any = None  # dossiers.domain.etat.Figures
+    etat: EtatConvention | None = None
+    figures: Figures | None = None
 
     def document(self, kind: str) -> DocumentRef | None:
         return next((d for d in self.documents if d.kind == kind), None)

@@ -34,7 +34,7 @@ from typing import Any
 from dossiers.errors import JetonInvalide
 
 __all__ = ["GENESE", "FORMAT", "Nature", "Inscription", "Entree", "Ancrage", "RuptureCode", "Rupture", "Verdict",
-           "Preuve", "encoder", "empreinte", "instant", "chainer", "verifier", "prouver"]
+           "Preuve", "Controle", "encoder", "empreinte", "instant", "chainer", "verifier", "prouver"]
 
 GENESE = "0" * 64
 FORMAT = "conum-registre-1"
@@ -187,16 +187,17 @@ def _lien(e: Entree, prev: Entree | None) -> Rupture | None:
     return None
 
 
-def _ancrage(a: Ancrage, e: Entree, controle: Controle) -> tuple[datetime | None, Rupture | None]:
+def _ancrage(a: Ancrage, e: Entree, controle: Controle) -> datetime | Rupture:
+    """The anchor's certified time, or why it does not hold."""
     if a.hash != e.hash:
-        return None, Rupture(a.sequence, RuptureCode.ANCRAGE_DIFFERENT,
-                             f"l'ancrage de la séquence {a.sequence} porte une autre empreinte que l'entrée "
-                             "(chaîne réécrite depuis l'horodatage)")
+        return Rupture(a.sequence, RuptureCode.ANCRAGE_DIFFERENT,
+                       f"l'ancrage de la séquence {a.sequence} porte une autre empreinte que l'entrée "
+                       "(chaîne réécrite depuis l'horodatage)")
     try:
-        return controle(a), None
+        return controle(a)
     except JetonInvalide as exc:
-        return None, Rupture(a.sequence, RuptureCode.JETON_INVALIDE,
-                             f"jeton d'horodatage de la séquence {a.sequence} : {exc.message}")
+        return Rupture(a.sequence, RuptureCode.JETON_INVALIDE,
+                       f"jeton d'horodatage de la séquence {a.sequence} : {exc.message}")
 
 
 def verifier(entrees: Iterable[Entree], ancrages: Iterable[Ancrage], controle: Controle) -> Verdict:
@@ -217,9 +218,9 @@ def verifier(entrees: Iterable[Entree], ancrages: Iterable[Ancrage], controle: C
             if ancrage.sequence < e.sequence:  # only before the first entry (a gap was caught above)
                 return verdict(Rupture(ancrage.sequence, RuptureCode.ANCRAGE_SANS_ENTREE,
                                        f"l'ancrage de la séquence {ancrage.sequence} ne correspond à aucune entrée"))
-            time, rupture = _ancrage(ancrage, e, controle)
-            if rupture is not None:
-                return verdict(rupture)
+            time = _ancrage(ancrage, e, controle)
+            if isinstance(time, Rupture):
+                return verdict(time)
             checked, last = checked + 1, (ancrage.sequence, time)
             ancrage = next(pending, None)
         prev, count = e, count + 1
@@ -274,5 +275,7 @@ def prouver(entree: Entree, suite: Iterable[Entree], ancrage: Ancrage | None, co
         return Preuve(entree, tuple(chaine), ancrage, None, Rupture(
             ancrage.sequence, RuptureCode.ANCRAGE_SANS_ENTREE,
             f"la chaîne ne mène pas à la séquence horodatée {ancrage.sequence}"))
-    time, rupture = _ancrage(ancrage, prev, controle)
-    return Preuve(entree, tuple(chaine), ancrage, time, rupture)
+    time = _ancrage(ancrage, prev, controle)
+    if isinstance(time, Rupture):
+        return Preuve(entree, tuple(chaine), ancrage, None, time)
+    return Preuve(entree, tuple(chaine), ancrage, time, None)

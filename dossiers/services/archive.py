@@ -27,7 +27,7 @@ from dossiers.domain.decisions import Cible, Decision, Verdict
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
 from dossiers.domain.pieces import PieceKind
 from dossiers.domain.registre import Inscription, Nature
-from dossiers.errors import ChangementRefuse, ErrorCode, ObjectExists, ObjectNotFound
+from dossiers.errors import ChangementRefuse, ConumError, ErrorCode, ObjectExists, ObjectNotFound
 from dossiers.ports import AppPorts, Storage
 from dossiers.services.registre import inscrire_tous
 
@@ -85,6 +85,9 @@ def _emis(app: AppPorts, convention_id: str, version: int | None) -> Emis:
         raise ChangementRefuse(f"La convention {convention_id} n'a pas de version {version}.",
                                code=ErrorCode.CONVENTION_INTROUVABLE)
     pdf_ref, docx_ref = chosen.document("pdf"), chosen.document("docx")
+    if pdf_ref is None:  # every version is recorded with its PDF: a catalog without it is a defect
+        raise ConumError(f"La version {chosen.numero} de la convention {convention_id} n'a pas de PDF au catalogue.",
+                         code=ErrorCode.ERREUR_INTERNE)
     issued = app.storage.get(pdf_ref.key, sha256=pdf_ref.sha256)
     facts = app.inspector.inspect(issued, policy=SIGNED_COPY_POLICY)
     return Emis(convention_id=convention_id, version=chosen.numero, docx_sha256=docx_ref.sha256 if docx_ref else "",
@@ -167,7 +170,7 @@ def accepter_copie(record_id: int, app: AppPorts, *, par: str, now: datetime, de
                                code=ErrorCode.COPIE_INTROUVABLE)
     if record.statut == "a_verifier":
         app.catalog.decide_archive(record_id, decision or Decision(Cible.COPIE, Verdict.ACCEPTE, par, now))
-    accepted = app.catalog.get_archive(record_id)
+    accepted = _relire(app, record_id)
     if accepted.statut != "archive":  # refused meanwhile by another instructeur
         raise ChangementRefuse(f"La copie signée n° {record_id} a été refusée entre-temps.",
                                code=ErrorCode.DECISION_IMPOSSIBLE)
@@ -185,7 +188,7 @@ def refuser_copie(record_id: int, app: AppPorts, *, decision: Decision) -> Archi
         raise ChangementRefuse(f"Copie signée n° {record_id} inconnue.", code=ErrorCode.COPIE_INTROUVABLE)
     if record.statut == "a_verifier":
         app.catalog.decide_archive(record_id, decision)  # None when decided meanwhile: what it became answers
-    refused = app.catalog.get_archive(record_id)
+    refused = _relire(app, record_id)
     if refused.statut != "refuse" or refused.decision is None:
         raise ChangementRefuse(f"La copie signée n° {record_id} est « {refused.statut} » : seule une copie à vérifier "
                                "se refuse.", code=ErrorCode.COPIE_NON_A_VERIFIER)
@@ -193,15 +196,21 @@ def refuser_copie(record_id: int, app: AppPorts, *, decision: Decision) -> Archi
     return refused
 
 
-def _archive(app: AppPorts, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:
-    from dossiers.adapters.pdf.certificat import certificat_archivage
+def _relire(app: AppPorts, record_id: int) -> ArchiveRecord:
+    """A received copy read again after a decision on it (the catalog never deletes one: gone is a defect)."""
+    record = app.catalog.get_archive(record_id)
+    if record is None:
+        raise ConumError(f"Copie signée n° {record_id} disparue du catalogue.", code=ErrorCode.ERREUR_INTERNE)
+    return record
 
+
+def _archive(app: AppPorts, record: ArchiveRecord, data: bytes, *, now: datetime) -> ArchiveRecord:
     retain_until = record.received_at + timedelta(days=app.settings.archive_retention_days)
     base = f"conventions/{record.convention_id}/v{record.version}/signe-{record.sha256[:16]}"
     stored = _put_once(app.archive, f"{base}.pdf", data, retain_until=retain_until)
     app.archive.get(stored.key, sha256=record.sha256)  # read back: the archive holds these very bytes
     def certificat() -> bytes:
-        return app.sceller(certificat_archivage(
+        return app.sceller(app.dessins.certificat_archivage(
             convention_id=record.convention_id, version=record.version, sha256_signe=record.sha256,
             sha256_emis=record.sha256_emis, archived_at=record.received_at, retain_until=retain_until,
             key=stored.key, version_id=stored.version_id, statut=record.statut,

@@ -40,12 +40,12 @@ from dossiers.domain.etat import (
 )
 from dossiers.domain.context_renouvellement import demande_renouvellement, renouvellement_context
 from dossiers.domain.model import Convention, ConventionVersion, Structure, Tranche, convention_id_for
-from dossiers.errors import ChangementRefuse, ConventionConflict, DemandeInvalide, ErrorCode, FieldError
+from dossiers.errors import ChangementRefuse, ConumError, ConventionConflict, DemandeInvalide, ErrorCode, FieldError
 from dossiers.ports import AppPorts
 from dossiers.services.generation import canonical_json, demande_digest, store_documents
 
 __all__ = [
-    "Amended", "EtatCourant", "Issued", "Liens", "issue", "liens", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
+    "Amended", "EtatCourant", "Issued", "Liens", "demande_initiale", "issue", "structure_de", "liens", "etat_courant", "record_payment", "amend", "history", "version_figures", "restitutions",
 ]
 
 CENT = Decimal("0.01")
@@ -67,6 +67,24 @@ class Amended:
     resultat: Resultat | None = None
 
 
+def structure_de(app: AppPorts, convention: Convention) -> Structure:
+    """The structure a convention is for (the catalog keeps it with the convention: gone is a defect)."""
+    structure = app.catalog.get_structure(convention.structure_id)
+    if structure is None:
+        raise ConumError(f"Structure {convention.structure_id} de la convention {convention.id} absente du catalogue.",
+                         code=ErrorCode.ERREUR_INTERNE)
+    return structure
+
+
+def demande_initiale(app: AppPorts, convention_id: str) -> dict[str, Any]:
+    """The demande version 1 of a convention was issued from (recorded with it: gone is a defect)."""
+    demande = app.catalog.find_demande(convention_id, 1)
+    if demande is None:
+        raise ConumError(f"Demande de la convention {convention_id} absente du catalogue.",
+                         code=ErrorCode.ERREUR_INTERNE)
+    return demande
+
+
 def _initial(app: AppPorts, convention_id: str, v1: ConventionVersion) -> EtatConvention:
     demande = parse_demande(app.catalog.find_demande(convention_id, 1))
     return etat_initial(convention_id, demande, app.rules.get(v1.regles))
@@ -81,7 +99,7 @@ def etat_courant(convention_id: str, app: AppPorts) -> EtatCourant:
     paiements = app.catalog.list_paiements(convention_id, etat.date_debut)
     evenements = app.catalog.list_evenements(convention_id)
     if etat.departement is None:  # a state stored before it kept its département (outre-mer is priced apart)
-        etat = dataclasses.replace(etat, departement=app.catalog.get_structure(convention.structure_id).departement)
+        etat = dataclasses.replace(etat, departement=structure_de(app, convention).departement)
     return EtatCourant(convention, current, dataclasses.replace(etat, version=current.numero, paiements=paiements,
                                                                 evenements=evenements))
 
@@ -171,7 +189,8 @@ def verifier_soumission(convention_id: str, payload: Any, app: AppPorts) -> None
         return
     courant = etat_courant(convention_id, app)
     if isinstance(changement, Renouvellement) and courant.convention.renouvelee_par:
-        _renouvellement_existant(courant.convention, changement.request_id, digest, app)
+        _renouvellement_existant(courant.convention, courant.convention.renouvelee_par, changement.request_id, digest,
+                                 app)
         return
     verifier_base(courant.etat, changement)
 
@@ -205,7 +224,7 @@ def _amend(convention_id: str, payload: Any, app: AppPorts, *, today: date, now:
         recorded = app.catalog.record_version(
             structure=issued.structure, convention_id=convention_id, vague=courant.convention.vague,
             date_debut=courant.convention.date_debut, version=issued.version,
-            demande_json=app.catalog.find_demande(convention_id, 1), structure_modifiee=True,  # a change request
+            demande_json=demande_initiale(app, convention_id), structure_modifiee=True,  # a change request
         )
     except ConventionConflict as exc:  # another request took this version number first
         raise ChangementRefuse(
@@ -227,15 +246,16 @@ def _same_request(done: ConventionVersion, request_id: str, digest: str) -> Conv
 MAX_RANG = 50  # renewals of one structure under one vague: far above a programme's life
 
 
-def _renouvellement_existant(convention: Convention, request_id: str, digest: str, app: AppPorts) -> ConventionVersion:
-    """The first version of the convention that already renews ``convention``, if the request is the
-    same; otherwise the request is refused (a convention is renewed once)."""
-    renewal = app.catalog.get_convention(convention.renouvelee_par)
+def _renouvellement_existant(convention: Convention, renouvelee_par: str, request_id: str, digest: str,
+                             app: AppPorts) -> ConventionVersion:
+    """The first version of the convention ``renouvelee_par`` that already renews ``convention``, if the
+    request is the same; otherwise the request is refused (a convention is renewed once)."""
+    renewal = app.catalog.get_convention(renouvelee_par)
     first = renewal.versions[0] if renewal is not None and renewal.versions else None
     if first is not None and first.request_id == request_id:
         return _same_request(first, request_id, digest)
     raise ChangementRefuse(
-        f"La convention {convention.id} est déjà renouvelée par la convention {convention.renouvelee_par} : "
+        f"La convention {convention.id} est déjà renouvelée par la convention {renouvelee_par} : "
         "modifiez celle-ci.", code=ErrorCode.CONVENTION_CLOSE)
 
 
@@ -282,15 +302,15 @@ def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[
     """A renouvellement issues a new convention (version 1 under the vague-2 rules) renewing this one."""
     courant = etat_courant(convention_id, app)
     if courant.convention.renouvelee_par:
-        return Amended(_renouvellement_existant(courant.convention, changement.request_id, digest, app), created=False)
+        return Amended(_renouvellement_existant(courant.convention, courant.convention.renouvelee_par,
+                                                changement.request_id, digest, app), created=False)
     avant = courant.etat
     nouvelles = app.rules.for_vague(2)
     new_id = _identifiant_renouvellement(app, courant.convention.structure_id, nouvelles.vague)
     resultat = appliquer(avant, changement, app.rules.get(avant.regles), regles_renouvellement=nouvelles,
                          renouvellement_id=new_id, emises=courant.version.figures)
     etat = resultat.etat
-    structure = dataclasses.replace(app.catalog.get_structure(courant.convention.structure_id),
-                                    nature=etat.natures[0][1])
+    structure = dataclasses.replace(structure_de(app, courant.convention), nature=etat.natures[0][1])
     template, info = app.template("convention")
     context = renouvellement_context(structure, etat, nouvelles, renouvelee=avant, figures_renouvelee=resultat.avant,
                                      modele_version=info.version, date_edition=today)
@@ -313,7 +333,8 @@ def _renouveler(convention_id: str, changement: Renouvellement, canonical: dict[
         convention = app.catalog.get_convention(convention_id)
         if convention is None or not convention.renouvelee_par:
             raise
-        return Amended(_renouvellement_existant(convention, changement.request_id, digest, app), created=False)
+        return Amended(_renouvellement_existant(convention, convention.renouvelee_par, changement.request_id, digest,
+                                                app), created=False)
     return Amended(recorded, created=True, resultat=resultat)
 
 
@@ -331,8 +352,7 @@ def issue(courant: EtatCourant, changement: Changement, resultat: Resultat, cano
     convention_id = courant.convention.id
     avant = courant.etat
     numero = courant.version.numero + 1
-    structure = app.catalog.get_structure(courant.convention.structure_id)
-    structure = dataclasses.replace(structure, nature=resultat.etat.natures[-1][1])
+    structure = dataclasses.replace(structure_de(app, courant.convention), nature=resultat.etat.natures[-1][1])
 
     template, info = app.template(resultat.document)
     # a signature date only from a signed copy whose signatures were read; the issue date is a fact

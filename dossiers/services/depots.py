@@ -24,6 +24,7 @@ from dossiers.domain.checks.signe import SIGNED_COPY_POLICY
 from dossiers.domain.jobs import Job
 from dossiers.domain.pieces import safe_filename
 from dossiers.errors import DepotRefuse, ErrorCode
+from dossiers.ports import AppPorts, Inspector
 
 __all__ = ["MotifRefus", "Depot", "deposer_copie_signee"]
 
@@ -62,8 +63,7 @@ def _taille(size: int) -> str:
     return f"{size / 1_000_000:g} Mo" if size >= 1_000_000 else f"{size / 1000:g} Ko"
 
 
-def _verifier(data: bytes) -> None:
-    from dossiers.adapters.inspection.sniff import sniff
+def _verifier(data: bytes, inspector: Inspector) -> None:
     from dossiers.domain.checks.fichier import type_refuse
 
     if len(data) > SIGNED_COPY_POLICY.max_bytes:
@@ -71,13 +71,13 @@ def _verifier(data: bytes) -> None:
                           f"{QUOI} dépasse la taille maximale ({_taille(SIGNED_COPY_POLICY.max_bytes)}).")
     if not data:
         raise _refus(MotifRefus.FICHIER_VIDE, f"{QUOI} est vide.")
-    mime = sniff(data)
+    mime = inspector.sniff(data)
     if mime not in SIGNED_COPY_POLICY.mimes:
         raise _refus(MotifRefus.TYPE_NON_ACCEPTE,
                           f"{QUOI} {type_refuse(mime, SIGNED_COPY_POLICY.mimes)} (type lu dans son contenu).")
 
 
-def deposer_copie_signee(app: Any, convention_id: str, numero: int, fichier: BinaryIO | None, filename: str | None,
+def deposer_copie_signee(app: AppPorts, convention_id: str, numero: int, fichier: BinaryIO | None, filename: str | None,
                          *, submit: Callable[[dict[str, Any]], Job], detail: dict[str, Any],
                          avant_depot: Callable[[str], None] | None = None) -> Depot:
     """Receive the signed copy of version ``numero`` (see the module's docstring). ``fichier``: the
@@ -92,7 +92,7 @@ def deposer_copie_signee(app: Any, convention_id: str, numero: int, fichier: Bin
     data = fichier.read(SIGNED_COPY_POLICY.max_bytes + 1) if fichier is not None else b""
     nom = safe_filename(filename)
     detail.update(version=numero, filename=nom, size=len(data))
-    _verifier(data)
+    _verifier(data, app.inspector)
     sha256 = hashlib.sha256(data).hexdigest()
     if avant_depot is not None:
         avant_depot(sha256)

@@ -45,14 +45,14 @@ def issued_document(app: AppPorts, convention_id: str, numero: int, kind: str) -
 
 def archive_certificate(app: AppPorts, convention_id: str, numero: int, sha256: str | None = None) -> Telechargement:
     """The certificate of the signed copy ``sha256`` of a version (default: the last one archived)."""
-    copies = [a for a in app.catalog.find_archives(convention_id=convention_id)
+    copies = [(a, a.certificat_key) for a in app.catalog.find_archives(convention_id=convention_id)
               if a.version == numero and a.certificat_key and (sha256 is None or a.sha256 == sha256)]
     if not copies:
         raise ConumError(f"Aucune copie signée archivée pour la version {numero} de la convention {convention_id}.",
                          code=ErrorCode.OBJET_INTROUVABLE)
-    record = max(copies, key=lambda a: (a.archived_at, a.id))
-    url = app.archive.presigned_url(record.certificat_key, ttl=app.settings.presigned_url_ttl)
-    data = None if url is not None else app.archive.get(record.certificat_key, sha256=record.certificat_sha256)
+    record, key = max(copies, key=lambda c: (c[0].archived_at, c[0].id))
+    url = app.archive.presigned_url(key, ttl=app.settings.presigned_url_ttl)
+    data = None if url is not None else app.archive.get(key, sha256=record.certificat_sha256)
     return Telechargement(record.certificat_sha256 or "", len(data or b""), "application/pdf",
                           f"certificat-{ascii_filename(convention_id)}-v{numero}.pdf", url, data,
                           {"version": numero, "sha256": record.sha256, "certificat_sha256": record.certificat_sha256})

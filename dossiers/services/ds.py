@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from dossiers.domain.ds_suivi import DsDossier, DsSynchro
-from dossiers.adapters.ds.queries import DOSSIER, DOSSIERS, PAGE_SIZE
 from dossiers.domain.demande import validate_demande
 from dossiers.domain.dossier import dossier_id_for
 from dossiers.domain.ds_mapping import Correspondance, DossierDs, PieceDs, load_correspondance, map_dossier
@@ -37,7 +36,7 @@ from dossiers.domain.model import convention_id_for
 from dossiers.domain.pieces import safe_filename
 from dossiers.errors import (ConumError, DemandeInvalide, DossierError, DsError, DsFichierInvalide, DsIndisponible,
                              StructureFigee)
-from dossiers.ports import AppPorts
+from dossiers.ports import AppPorts, Ds
 from dossiers.services.generation import demande_digest
 
 __all__ = ["load_mapping", "sync_demarche", "Rapport", "Submit", "fichier_cle"]
@@ -100,7 +99,7 @@ def _later(a: str | None, b: str | None) -> str | None:
 @dataclass
 class _Run:
     app: AppPorts
-    client: Any
+    client: Ds
     c: Correspondance
     submit: Submit | None
     now: datetime
@@ -185,7 +184,7 @@ class _Run:
 
     def _open(self, demande: dict[str, Any], dossier_id: str, changed: bool) -> None:
         from dossiers.services.validation import open_dossier
-        from workers.submit import store_json
+        from dossiers.services.requetes import store_json
 
         # recorded here, before its pieces are submitted: a worker may take a piece before the dossier job
         open_dossier(demande, self.app, dossier_id=dossier_id)
@@ -203,7 +202,7 @@ class _Run:
         return data
 
     def _piece(self, mapped: DossierDs, dossier_id: str, piece: PieceDs) -> None:
-        from workers.submit import store_upload
+        from dossiers.services.requetes import store_upload
 
         data = self._download(piece.file, self.app.policies[piece.kind].max_bytes)
         key = store_upload(self.app, data)
@@ -262,16 +261,17 @@ class _Run:
         return failures
 
 
-def sync_demarche(app: AppPorts, client: Any, correspondance: Correspondance, *, now: datetime, submit: Submit | None,
+def sync_demarche(app: AppPorts, client: Ds, correspondance: Correspondance, *, now: datetime, submit: Submit | None,
                   dry_run: bool = False, progress: Callable[[int, int | None], None] | None = None,
-                  page_size: int = PAGE_SIZE) -> Rapport:
-    """One run for the démarche (see the module's docstring). ``DsIndisponible`` when DS stayed
-    unavailable: the pages done are kept, the next run resumes from the saved cursor."""
+                  page_size: int | None = None) -> Rapport:
+    """One run for the démarche (see the module's docstring), ``page_size`` dossiers a page (None: DS's
+    maximum). ``DsIndisponible`` when DS stayed unavailable: the pages done are kept, the next run
+    resumes from the saved cursor."""
     run = _Run(app, client, correspondance, submit, now, Rapport(correspondance.demarche, dry_run), progress)
     demarche = correspondance.demarche
     for failed in app.catalog.ds_dossiers(demarche, statut="erreur"):
         try:
-            node = client.execute(DOSSIER, {"number": failed.number})["dossier"]
+            node = client.dossier(failed.number)
         except DsIndisponible:
             raise
         except DsError as exc:  # e.g. deleted on DS since: noted, the others go on
@@ -283,8 +283,7 @@ def sync_demarche(app: AppPorts, client: Any, correspondance: Correspondance, *,
     state = app.catalog.ds_synchro(demarche)
     since, after, run_max = state.updated_since, state.cursor, state.run_max
     while True:
-        data = client.execute(DOSSIERS, {"demarche": demarche, "updatedSince": since, "after": after, "first": page_size})
-        page = data["demarche"]["dossiers"]
+        page = client.dossiers_modifies(demarche, depuis=since, apres=after, nombre=page_size)
         for node in page.get("nodes") or []:
             if node is None:
                 continue

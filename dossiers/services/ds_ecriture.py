@@ -20,12 +20,11 @@ from datetime import datetime
 from collections.abc import Callable
 from typing import Any
 
-from dossiers.adapters.ds.queries import ACCEPTER, ANNOTATION_TEXT, ENVOYER_MESSAGE, ETAT
 from dossiers.domain.ds_ecriture import annotation_controle, ecriture_cle, message_convention, message_pieces, reference
 from dossiers.domain.ds_mapping import Correspondance, find_champ
 from dossiers.domain.jobs import JobStatus
 from dossiers.errors import DsError, DsIndisponible
-from dossiers.ports import AppPorts
+from dossiers.ports import AppPorts, Ds
 
 __all__ = ["ecrire_controle", "ecrire_convention"]
 
@@ -33,9 +32,9 @@ _DONE = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 class _Ecrivain:
-    def __init__(self, app: AppPorts, client: Any, c: Correspondance, number: int, now: datetime) -> None:
+    def __init__(self, app: AppPorts, client: Ds, c: Correspondance, number: int, now: datetime) -> None:
         self.app, self.client, self.c, self.number, self.now = app, client, c, number, now
-        self.etat = client.execute(ETAT, {"number": number})["dossier"]
+        self.etat = client.etat(number)
         self.out: dict[str, str] = {}
 
     def write(self, action: str, cle: str, detail: dict[str, Any], present: Callable[[], bool],
@@ -52,10 +51,9 @@ class _Ecrivain:
             self.out[action] = "envoye"
         self.app.catalog.ds_ecriture_envoyee(cle, detail=detail, now=self.now)
 
-    def mutation(self, query: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
-        payload = self.client.execute(query, {"input": {"dossierId": self.etat["id"],
-                                                        "instructeurId": self.c.ecriture.instructeur_id, **data}},
-                                      mutation=True)[name]
+    def mutation(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
+        payload = self.client.muter(name, {"dossierId": self.etat["id"],
+                                           "instructeurId": self.c.ecriture.instructeur_id, **data})
         if payload is None or payload.get("errors"):
             messages = "; ".join(e["message"] for e in (payload or {}).get("errors") or []) or "réponse vide"
             raise DsError(f"DS a refusé {name} sur le dossier n° {self.number} : {messages}")
@@ -71,12 +69,12 @@ class _Ecrivain:
             blob = None
             if attachment is not None:
                 blob = self.client.upload(self.etat["id"], attachment[0], attachment[1], "application/pdf")
-            self.mutation(ENVOYER_MESSAGE, "dossierEnvoyerMessage", {"body": text, "attachment": blob})
+            self.mutation("dossierEnvoyerMessage", {"body": text, "attachment": blob})
 
         self.write(action, cle, {"body": text}, lambda: self.has_message(cle), send)
 
 
-def ecrire_controle(app: AppPorts, client: Any, c: Correspondance, *, number: int, dossier_id: str, jobs: list[str],
+def ecrire_controle(app: AppPorts, client: Ds, c: Correspondance, *, number: int, dossier_id: str, jobs: list[str],
                     now: datetime) -> dict[str, str]:
     """The annotation and the applicant's message for the dossier's check (see the module docstring)."""
     from dossiers.services.validation import view_dossier
@@ -98,7 +96,7 @@ def ecrire_controle(app: AppPorts, client: Any, c: Correspondance, *, number: in
         text = annotation_controle(view)
 
         def annotate() -> None:
-            w.mutation(ANNOTATION_TEXT, "dossierModifierAnnotationText", {"annotationId": champ["id"], "value": text})
+            w.mutation("dossierModifierAnnotationText", {"annotationId": champ["id"], "value": text})
 
         w.write("annotation", ecriture_cle("annotation", c.demarche, number, text), {"value": text},
                 lambda: champ.get("stringValue") == text, annotate)
@@ -107,7 +105,7 @@ def ecrire_controle(app: AppPorts, client: Any, c: Correspondance, *, number: in
     return w.out
 
 
-def ecrire_convention(app: AppPorts, client: Any, c: Correspondance, *, number: int, convention_id: str, version: int,
+def ecrire_convention(app: AppPorts, client: Ds, c: Correspondance, *, number: int, convention_id: str, version: int,
                       now: datetime) -> dict[str, str]:
     """The issued version's PDF sent to the DS dossier (message or acceptance), once."""
     action = c.ecriture.convention
@@ -126,8 +124,8 @@ def ecrire_convention(app: AppPorts, client: Any, c: Correspondance, *, number: 
     else:
         def accept() -> None:
             blob = client.upload(w.etat["id"], filename, pdf, "application/pdf")
-            w.mutation(ACCEPTER, "dossierAccepter", {"justificatif": blob,
-                                                     "motivation": message_convention(convention_id, version)})
+            w.mutation("dossierAccepter", {"justificatif": blob,
+                                           "motivation": message_convention(convention_id, version)})
 
         w.write("convention", cle, {"convention_id": convention_id, "version": version},
                 lambda: w.etat.get("state") == "accepte", accept)

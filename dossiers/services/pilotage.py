@@ -225,9 +225,12 @@ def _date(valeurs: dict[str, Any], column: str) -> date | None:
         from openpyxl.utils.datetime import from_excel
 
         try:
-            return from_excel(value).date()
-        except (ValueError, OverflowError, AttributeError):
-            raise _Refus(f"{column} : date invalide « {value} »") from None
+            converted = from_excel(value)
+        except (ValueError, OverflowError):
+            converted = None
+        if not isinstance(converted, datetime):  # a fraction of a day is a time of day, not a date
+            raise _Refus(f"{column} : date invalide « {value} »")
+        return converted.date()
     text = str(value).strip()
     try:
         if "/" in text:
@@ -326,7 +329,7 @@ def _contrat(ligne: Ligne, as_of: date) -> Contrat:
     if rupture is not None and rupture > as_of:
         erreurs.append(f"date_rupture ({rupture.isoformat()}) postérieure à la date d'appréciation "
                        f"({as_of.isoformat()})")
-    if erreurs:
+    if erreurs or type_contrat is None:  # a type_contrat missing or unknown appended its error above
         raise _Refus(" ; ".join(erreurs))
     return Contrat(structure_id, siret, poste, prenom, nom, type_contrat, debut, fin, rupture, motif)
 
@@ -416,7 +419,8 @@ def _payloads(c: Contrat, timeline_occupations: tuple[Occupation, ...]) -> list[
         if occupation.fin is not None and occupation.source_fin is not Source.CONTRAT:
             declared_end = occupation.fin
         if occupation.fin_prevue is None:
-            if c.type_contrat is not TypeContrat.CDI and declared_end is None:
+            # (a contract that is not a CDI always has its date_fin: ``_contrat``)
+            if c.type_contrat is not TypeContrat.CDI and c.date_fin is not None and declared_end is None:
                 raise _Refus(f"le contrat du {date_longue(c.date_debut)} est enregistré en CDI (fichier : "
                              f"{c.type_contrat.value} jusqu'au {date_longue(c.date_fin)}) ; un CDI ne se raccourcit "
                              "pas : déclarez une date_rupture")

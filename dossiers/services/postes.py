@@ -36,9 +36,9 @@ from dossiers.domain.postes import (
     reporter,
     verifier,
 )
-from dossiers.errors import CatalogError, ChangementRefuse, ErrorCode
+from dossiers.errors import CatalogError, ChangementRefuse, ConumError, ErrorCode
 from dossiers.ports import AppPorts
-from dossiers.services.avenants import EtatCourant, etat_courant, issue
+from dossiers.services.avenants import EtatCourant, demande_initiale, etat_courant, issue, structure_de
 from dossiers.services.generation import canonical_json, demande_digest
 
 __all__ = ["Enregistrement", "record_evenement", "postes_json", "chronologies_courantes", "chronologie_json"]
@@ -189,7 +189,7 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
                 source: Source, today: date, now: datetime, jour: date) -> Enregistrement:
     a = courant.etat
     a_id = courant.convention.id
-    structure_a = app.catalog.get_structure(courant.convention.structure_id)
+    structure_a = structure_de(app, courant.convention)
     poste = next(p for p in a.postes if p.id == t.poste)
     situation = chronologie(poste, a.evenements, t.date).situation(t.date)
     if t.vers_structure is not None:
@@ -198,8 +198,10 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
             raise ChangementRefuse(f"vers.structure_id : structure « {t.vers_structure} » inconnue ; pour une structure "
                                    "sans convention, envoyez sa demande (vers.demande).",
                                    code=ErrorCode.CONVENTION_INTROUVABLE)
-    else:
+    elif t.vers_demande is not None:
         structure_b = parse_demande(t.vers_demande).structure
+    else:  # the request's model (``VersIn``) requires one or the other
+        raise ConumError(f"Transfert {t.request_id} sans structure ni demande d'accueil.", code=ErrorCode.ERREUR_INTERNE)
     if structure_b.id == structure_a.id:
         raise ChangementRefuse("vers : un poste ne peut pas être transféré à sa propre structure.",
                                code=ErrorCode.EVENEMENT_INVALIDE)
@@ -217,21 +219,22 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
     # every check of both sides before any document is rendered: a refusal leaves nothing behind
     sortant = TransfertSortant(t.request_id, t.poste, t.date, structure_b.denomination, version=a.version)
     resultat_a = appliquer(a, sortant, app.rules.get(a.regles), emises=courant.version.figures)
+    accueil = demande_b = None
     if t.vers_structure is not None:
-        accueil, demande_b = _accueil(t, arrivee, structure_a.denomination, app), None
-    else:
-        accueil, demande_b = None, _demande_accueil(t, arrivee)
+        accueil = _accueil(t, t.vers_structure, arrivee, structure_a.denomination, app)
+    elif t.vers_demande is not None:
+        demande_b = _demande_accueil(t.vers_demande, arrivee)
     issued_a = issue(courant, sortant, resultat_a, canonical, digest, app, today=today, now=now)
     versions = [VersionAEnregistrer(issued_a.structure, a_id, courant.convention.vague, courant.convention.date_debut,
-                                    issued_a.version, app.catalog.find_demande(a_id, 1))]
+                                    issued_a.version, demande_initiale(app, a_id))]
     dossier_id = None
     if accueil is not None:
         courant_b, entrant, resultat_b = accueil
         issued_b = issue(courant_b, entrant, resultat_b, canonical, digest, app, today=today, now=now)
         versions.append(VersionAEnregistrer(issued_b.structure, courant_b.convention.id, courant_b.convention.vague,
                                             courant_b.convention.date_debut, issued_b.version,
-                                            app.catalog.find_demande(courant_b.convention.id, 1)))
-    else:
+                                            demande_initiale(app, courant_b.convention.id)))
+    elif demande_b is not None:  # a structure without a convention: its dossier opens with the poste
         from dossiers.services.validation import open_dossier
 
         dossier_id = str(open_dossier(demande_b, app).id)
@@ -246,12 +249,12 @@ def _transferer(courant: EtatCourant, t: Transfert, canonical: dict[str, Any], d
                           versions=tuple(v.version for v in versions), dossier_id=dossier_id)
 
 
-def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: AppPorts
+def _accueil(t: Transfert, vers_structure: str, arrivee: PosteFinance, depuis: str, app: AppPorts
              ) -> tuple[EtatCourant, TransfertEntrant, Resultat]:
     """The receiving convention's side of a transfer: its state, the change and its result."""
-    b_id = _convention_of(app, str(t.vers_structure), arrivee.debut)
+    b_id = _convention_of(app, vers_structure, arrivee.debut)
     if b_id is None:
-        raise ChangementRefuse(f"vers.structure_id : la structure {t.vers_structure} n'a pas de convention ; "
+        raise ChangementRefuse(f"vers.structure_id : la structure {vers_structure} n'a pas de convention ; "
                                "envoyez sa demande (vers.demande) pour ouvrir son dossier.",
                                code=ErrorCode.CONVENTION_INTROUVABLE)
     courant_b = etat_courant(b_id, app)
@@ -262,10 +265,10 @@ def _accueil(t: Transfert, arrivee: PosteFinance, depuis: str, app: AppPorts
                                          emises=courant_b.version.figures)
 
 
-def _demande_accueil(t: Transfert, arrivee: PosteFinance) -> dict[str, Any]:
+def _demande_accueil(vers_demande: dict[str, object], arrivee: PosteFinance) -> dict[str, Any]:
     """The demande of a structure without a convention, with the poste it receives (its conseiller
     and contract, or vacant) when the demande does not describe its postes."""
-    payload = copy.deepcopy(t.vers_demande)
+    payload: dict[str, Any] = copy.deepcopy(vers_demande)
     convention = payload.get("convention") if isinstance(payload.get("convention"), dict) else None
     if convention is not None and convention.get("date_debut") != arrivee.debut.isoformat():
         raise ChangementRefuse(

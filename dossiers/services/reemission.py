@@ -34,6 +34,7 @@ from dossiers.domain.reemission import (
     totaux,
 )
 from dossiers.errors import ChangementRefuse, ConumError, ErrorCode, RulesError
+from dossiers.domain.model import ConventionVersion
 from dossiers.ports import AppPorts
 
 __all__ = ["plan", "reissue_item", "progress", "Progress", "report_csv", "cible", "Outcome"]
@@ -114,8 +115,6 @@ def reissue_item(app: AppPorts, plan_id: str, convention_id: str, *, today: date
                  job_id: str | None = None) -> Outcome:
     """Issue one planned change, after checking it still applies. Transient errors propagate (the
     job is retried); a refusal is recorded on the item."""
-    from dossiers.services.avenants import amend, etat_courant
-
     item = app.catalog.plan_item(plan_id, convention_id)
     plan_ = app.catalog.get_plan(plan_id)
     if plan_ is None:
@@ -128,18 +127,13 @@ def reissue_item(app: AppPorts, plan_id: str, convention_id: str, *, today: date
     request_id = request_id_for(plan_id)
     done = app.catalog.find_version_by_request(convention_id, request_id)
     if done is None:
-        outcome = _check(app, item, plan_, etat_courant(convention_id, app), today=today)
-        if outcome is None:
-            try:
-                done = amend(convention_id, item.impact.change, app, today=today, now=now).version
-            except ChangementRefuse as exc:
-                outcome = Outcome(ItemStatut.OBSOLETE if exc.code in OBSOLETE_CODES else ItemStatut.ECHEC,
-                                  message=f"{exc.code} : {exc.message}")
-        if outcome is not None:
-            app.catalog.set_plan_item(plan_id, convention_id, statut=outcome.statut, now=now, message=outcome.message,
+        issued = _emettre(app, convention_id, item, plan_, today=today, now=now)
+        if isinstance(issued, Outcome):
+            app.catalog.set_plan_item(plan_id, convention_id, statut=issued.statut, now=now, message=issued.message,
                                       job_id=job_id)
             _fin_de_lot(app, plan_id, now=now)
-            return outcome
+            return issued
+        done = issued
     app.catalog.set_plan_item(plan_id, convention_id, statut=ItemStatut.EMISE, version_emise=done.numero, now=now,
                               job_id=job_id)
     _fin_de_lot(app, plan_id, now=now)
@@ -152,6 +146,21 @@ def _fin_de_lot(app: AppPorts, plan_id: str, *, now: datetime) -> None:
 
     if progress(app, plan_id).finished:
         ancrer_fin_de_lot(app, now=now)
+
+
+def _emettre(app: AppPorts, convention_id: str, item: PlanItem, plan_: Plan, *, today: date,
+             now: datetime) -> ConventionVersion | Outcome:
+    """The planned change issued, or why not (it no longer applies as planned, or it is refused)."""
+    from dossiers.services.avenants import amend, etat_courant
+
+    outcome = _check(app, item, plan_, etat_courant(convention_id, app), today=today)
+    if outcome is not None:
+        return outcome
+    try:
+        return amend(convention_id, item.impact.change, app, today=today, now=now).version
+    except ChangementRefuse as exc:
+        return Outcome(ItemStatut.OBSOLETE if exc.code in OBSOLETE_CODES else ItemStatut.ECHEC,
+                       message=f"{exc.code} : {exc.message}")
 
 
 def _check(app: AppPorts, item: PlanItem, plan_: Plan, courant: Any, *, today: date) -> Outcome | None:

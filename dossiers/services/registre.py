@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
-from dossiers.domain.registre import Ancrage, Entree, Inscription, Nature, Preuve, Verdict, prouver, verifier
-from dossiers.errors import ConumError, ErrorCode, HorodatageUnavailable, JetonInvalide, ObjectExists, ObjectNotFound
+from dossiers.domain.registre import (Ancrage, Controle, Entree, Inscription, Nature, Preuve, Verdict, prouver,
+                                      verifier)
+from dossiers.errors import HorodatageUnavailable, JetonInvalide, ObjectExists, ObjectNotFound
 from dossiers.ports import AppPorts
 
 __all__ = ["inscrire", "inscrire_tous", "ancrer", "ancrer_si_du", "ancrer_fin_de_lot", "verifier_registre",
@@ -49,25 +49,19 @@ def inscrire_tous(app: AppPorts, inscriptions: Iterable[Inscription], *, now: da
 def ancrer(app: AppPorts, *, now: datetime) -> Ancrage | None:
     """Timestamp the head of the ledger if it is newer than the last anchor; None when nothing is new.
     ``ConumError`` (horodatage_non_configure) without ``TSA_URL``; ``HorodatageUnavailable`` is transient."""
-    from dossiers.adapters.signature.horodatage import Horodateur, verifier_jeton
-
     head = app.catalog.registre_head()
     last = app.catalog.registre_last_anchor()
     if head is None or (last is not None and last.sequence >= head.sequence):
         return None
-    s = app.settings
-    if not s.tsa_url:
-        raise ConumError("TSA_URL n'est pas configurée : le registre ne peut pas être horodaté (indiquez l'adresse "
-                         "d'une autorité d'horodatage RFC 3161).", code=ErrorCode.HORODATAGE_NON_CONFIGURE)
     digest = bytes.fromhex(head.hash)
-    token = Horodateur(s.tsa_url, s.tsa_timeout).horodater(digest)
+    token = app.horodatage.horodater(digest)
     key = anchor_key(head.sequence)
     try:
         app.archive.put(key, token, content_type=TOKEN_TYPE,
-                        retain_until=now + timedelta(days=s.archive_retention_days))
+                        retain_until=now + timedelta(days=app.settings.archive_retention_days))
     except ObjectExists:  # an earlier (crashed) or concurrent anchoring of this head stored its token first
         token = app.archive.get(key)
-        verifier_jeton(token, digest)  # JetonInvalide if that token is not for this head
+        app.horodatage.verifier_jeton(token, digest)  # JetonInvalide if that token is not for this head
     return app.catalog.registre_record_anchor(Ancrage(head.sequence, head.hash, token, key, now))
 
 
@@ -91,16 +85,13 @@ def ancrer_fin_de_lot(app: AppPorts, *, now: datetime) -> Ancrage | None:
         return None
 
 
-def _controle(app: AppPorts) -> Any:
+def _controle(app: AppPorts) -> Controle:
     """The token check of an anchor: the token proves its hash (and chains to the trust roots when set),
     and the catalog's copy is the one the WORM archive holds."""
-    from dossiers.adapters.signature.confiance import racines
-    from dossiers.adapters.signature.horodatage import verifier_jeton
-
-    roots = racines(app.settings.signature_trust_roots) or None
+    horodatage = app.horodatage
 
     def check(a: Ancrage) -> datetime:
-        time = verifier_jeton(a.token, bytes.fromhex(a.hash), roots)
+        time = horodatage.verifier_jeton(a.token, bytes.fromhex(a.hash), racines=True)
         try:
             stored = app.archive.get(a.key)
         except ObjectNotFound:

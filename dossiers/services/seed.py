@@ -153,11 +153,12 @@ def seed(app: AppPorts, *, structures: int, seed: int = 1, as_of: date | None = 
         regles = app.rules.for_vague(demande.vague)
         calcul = calculer(demande, regles)
         etat = etat_initial(cid, demande, regles)
+        dus = figures(etat, regles)
         v1 = ConventionVersion(
             convention_id=cid, numero=1, motif="convention initiale", regles=regles.id, modele_version=modele,
             modele_sha256="0" * 64, demande_sha256=demande_digest(canonical), montant_total=calcul.total,
             echeancier=calcul.echeancier, created_at=datetime.combine(demande.date_debut, datetime.min.time(), UTC),
-            etat=etat, figures=figures(etat, regles),
+            etat=etat, figures=dus,
         )
         app.catalog.record_version(structure=demande.structure, convention_id=cid, vague=demande.vague,
                                    date_debut=demande.date_debut, version=v1, demande_json=canonical)
@@ -166,7 +167,7 @@ def seed(app: AppPorts, *, structures: int, seed: int = 1, as_of: date | None = 
         for (annee, debut, _fin), roll in zip(annees_convention(etat), pay_rolls, strict=False):
             paid_on = debut + timedelta(days=30)
             if paid_on <= as_of and roll > 0.1:
-                montant = v1.figures.annees[annee - 1].du
+                montant = dus.annees[annee - 1].du
                 if montant > 0:
                     app.catalog.record_paiement(cid, etat.date_debut, Paiement(annee, paid_on, montant))
                     paiements += 1

@@ -86,12 +86,12 @@ def due_figures(app: AppPorts, convention_id: str) -> tuple[Any, Figures]:
 
 
 def situation(convention_id: str, app: AppPorts) -> Situation:
-    from dossiers.services.avenants import history
+    from dossiers.services.avenants import history, structure_de
 
     courant, fig = due_figures(app, convention_id)
     versements = [Versement(p, motif, at) for p, motif, at in
                   app.catalog.paiements_enregistres(convention_id, courant.etat.date_debut)]
-    structure = app.catalog.get_structure(courant.convention.structure_id)
+    structure = structure_de(app, courant.convention)
     warnings = avertissements_homonymes(app, structure.id, structure.siret)
     surplus = [v for v in versements if v.motif]
     if surplus:

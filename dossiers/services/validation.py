@@ -30,11 +30,13 @@ from dossiers.domain.dossier import (
 from dossiers.domain.findings import Finding, FindingCode, Severity, Statut
 from dossiers.domain.model import Demande, EtatPoste
 from dossiers.domain.pieces import Contexte, FileFacts, PieceKind, PieceResult, Probleme, safe_filename
+from dossiers.domain.rapport import rapport_digest
 from dossiers.domain.registre import Nature
 from dossiers.domain.structures import verifier_espace
-from dossiers.errors import DossierError, ErrorCode, ObjectExists
-from dossiers.ports import AppPorts, Storage
+from dossiers.errors import DossierError, ErrorCode
+from dossiers.ports import AppPorts
 from dossiers.services.generation import demande_digest
+from dossiers.services.requetes import store_once
 
 __all__ = [
     "validate_piece", "read_piece", "validate_file", "open_dossier", "dossier_from_demande", "add_piece", "view_dossier",
@@ -75,9 +77,7 @@ def read_piece(path: Path, kind: PieceKind, app: AppPorts) -> bytes | FileFacts:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
             size += len(chunk)
-    from dossiers.adapters.inspection import sniff
-
-    return FileFacts(size=size, sha256=digest.hexdigest(), mime=sniff(data[:8192]), declared_name=path.name,
+    return FileFacts(size=size, sha256=digest.hexdigest(), mime=app.inspector.sniff(data[:8192]), declared_name=path.name,
                      probleme=Probleme.TROP_GROS)
 
 
@@ -127,11 +127,16 @@ def open_dossier(payload: dict[str, Any], app: AppPorts, *, dossier_id: str | No
     return dossier_from_demande(did, demande)
 
 
-def _dossier(dossier_id: str, app: AppPorts) -> Dossier:
+def _demande(dossier_id: str, app: AppPorts) -> dict[str, Any]:
+    """The demande a dossier was opened with; ``DossierError`` (dossier_introuvable) for an unknown one."""
     payload = app.catalog.get_dossier_demande(dossier_id)
     if payload is None:
         raise DossierError(f"Dossier {dossier_id} inconnu.", code=ErrorCode.DOSSIER_INTROUVABLE)
-    return dossier_from_demande(dossier_id, parse_demande(payload))
+    return payload
+
+
+def _dossier(dossier_id: str, app: AppPorts) -> Dossier:
+    return dossier_from_demande(dossier_id, parse_demande(_demande(dossier_id, app)))
 
 
 def piece_key(dossier_id: str, sha256: str) -> str:
@@ -167,7 +172,7 @@ def add_piece(
         result = validate_piece(data, kind, ctx, app, filename=filename)
         infected = any(f.code is FindingCode.VIRUS_DETECTE for f in result.findings)
         key = QUARANTINE_PREFIX + result.sha256 if infected else piece_key(dossier_id, result.sha256)
-        _store(app.pieces_storage, key, data, result.mime)
+        store_once(app.pieces_storage, key, data, result.mime)
     record = PieceRecord(
         id=0, kind=kind, filename=safe_filename(filename), sha256=result.sha256, size=result.size, mime=result.mime,
         statut=result.statut, findings=result.findings, fields=result.fields, validated_at=now,
@@ -196,16 +201,6 @@ def _poste(dossier: Dossier, kind: PieceKind, poste_id: str | None) -> str | Non
     return occupes[poste_id]
 
 
-def _store(storage: Storage, key: str, data: bytes, content_type: str) -> None:
-    """Content-addressed: the key holds the SHA-256, so bytes already there are these bytes."""
-    if storage.exists(key):
-        return
-    try:
-        storage.put(key, data, content_type=content_type)
-    except ObjectExists:  # a concurrent upload of the same file won
-        pass
-
-
 
 
 def view_dossier(dossier_id: str, app: AppPorts) -> DossierView:
@@ -215,7 +210,7 @@ def view_dossier(dossier_id: str, app: AppPorts) -> DossierView:
 def demande_generable(dossier_id: str, app: AppPorts) -> dict[str, Any]:
     """The demande a convention is generated from, once its dossier is complete (``dossier_generable``)."""
     dossier_generable(view_dossier(dossier_id, app))
-    return app.catalog.get_dossier_demande(dossier_id)  # type: ignore[no-any-return]
+    return _demande(dossier_id, app)
 
 
 def dossier_generable(view: DossierView) -> None:
@@ -242,11 +237,11 @@ class Rapport:
 
 
 def rapport_dossier(dossier_id: str, app: AppPorts, *, now: datetime) -> Rapport:
-    from dossiers.adapters.pdf.rapport import rapport_controle, rapport_digest
     from dossiers.services.registre import inscrire
 
     view = view_dossier(dossier_id, app)
-    rapport = Rapport(view, app.sceller(rapport_controle(view, generated_at=now)), rapport_digest(view, now))
+    rapport = Rapport(view, app.sceller(app.dessins.rapport_controle(view, generated_at=now)),
+                      rapport_digest(view, now))
     # a rapport is handed out, not stored: its key names the dossier and the digest its QR code carries
     inscrire(app, Nature.RAPPORT, f"dossiers/{dossier_id}/rapports/{rapport.empreinte}.pdf",
              hashlib.sha256(rapport.pdf).hexdigest(), now=now)

@@ -124,7 +124,7 @@ def register(app: AppPorts, jeton: Jeton, url: str, evenements: Iterable[str] = 
 def evenements_de_tache(job_id: str, actor: str, status: str, result: dict[str, Any] | None,
                         error: dict[str, str] | None) -> list[tuple[str, str, dict[str, Any]]]:
     """The events a job end makes: ``(event id, type, data)`` (pure; ``job.termine`` first)."""
-    out = [("job.termine", {"job_id": job_id, "actor": actor, "status": status, "result": result, "error": error})]
+    out: list[tuple[str, dict[str, Any]]] = [("job.termine", {"job_id": job_id, "actor": actor, "status": status, "result": result, "error": error})]
     r = result or {}
     if status == "succeeded" and r.get("convention_id"):
         if actor == "generate_convention" and r.get("nouvelle"):

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from dossiers.adapters.ds import queries
 from dossiers.errors import DsError, DsFichierInvalide, DsIndisponible
 
 __all__ = ["DsClient", "checksum_ds"]
@@ -117,6 +118,29 @@ class DsClient:
             messages = "; ".join(str(e.get("message")) for e in payload["errors"][:5])
             raise DsError(f"DS a refusé la requête : {messages}")
         return payload.get("data") or {}
+
+    # -- the operations the services name (``dossiers.ports.Ds``) ----------------------------------
+    def dossiers_modifies(self, demarche: int, *, depuis: str | None, apres: str | None,
+                          nombre: int | None = None) -> dict[str, Any]:
+        data = self.execute(queries.DOSSIERS, {"demarche": demarche, "updatedSince": depuis, "after": apres,
+                                               "first": nombre or queries.PAGE_SIZE})
+        return dict(data["demarche"]["dossiers"])
+
+    def dossier(self, number: int) -> dict[str, Any]:
+        return self._dossier(queries.DOSSIER, number)
+
+    def etat(self, number: int) -> dict[str, Any]:
+        return self._dossier(queries.ETAT, number)
+
+    def _dossier(self, query: str, number: int) -> dict[str, Any]:
+        node = self.execute(query, {"number": number}).get("dossier")
+        if not isinstance(node, dict):  # DS answers an error for a dossier it does not know; never null so far
+            raise DsError(f"DS ne renvoie pas le dossier n° {number}.")
+        return node
+
+    def muter(self, mutation: str, data: dict[str, Any]) -> dict[str, Any] | None:
+        payload = self.execute(queries.MUTATIONS[mutation], {"input": data}, mutation=True)[mutation]
+        return None if payload is None else dict(payload)
 
     # -- files -------------------------------------------------------------------------------------
     def download(self, file: dict[str, Any], *, max_bytes: int = MAX_DOWNLOAD) -> bytes:

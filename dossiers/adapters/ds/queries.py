@@ -4,7 +4,8 @@ types whose ``value`` differ in type cannot share the name in one selection."""
 
 from __future__ import annotations
 
-__all__ = ["DOSSIERS", "DOSSIER", "ETAT", "CREATE_DIRECT_UPLOAD", "ENVOYER_MESSAGE", "ANNOTATION_TEXT", "ACCEPTER", "PAGE_SIZE"]
+__all__ = ["DOSSIERS", "DOSSIER", "ETAT", "CREATE_DIRECT_UPLOAD", "ENVOYER_MESSAGE", "ANNOTATION_TEXT", "ACCEPTER",
+           "MUTATIONS", "PAGE_SIZE"]
 
 PAGE_SIZE = 100  # DS's maximum per page
 
@@ -75,3 +76,7 @@ query etatDossier($number: Int!) {
   dossier(number: $number) { id number state annotations { id champDescriptorId label stringValue } messages { body } }
 }
 """
+
+# The mutations the services send, by the name of their payload (``DsClient.muter``).
+MUTATIONS = {"dossierEnvoyerMessage": ENVOYER_MESSAGE, "dossierModifierAnnotationText": ANNOTATION_TEXT,
+             "dossierAccepter": ACCEPTER}

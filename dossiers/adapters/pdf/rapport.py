@@ -5,17 +5,11 @@ status in words and a QR code; then the missing pieces, then one row per current
 poste, file name, status, short SHA-256) followed by its findings. Long dossiers run over several
 pages, the table header repeated; every page ends with "page X / Y".
 
-Verification. The report cannot carry its own hash, so its *empreinte* is defined on its inputs::
-
-    sha256( json.dumps({"dossier": view.to_dict(), "generated_at": "<UTC, YYYYMMDDTHHMMSSZ>"},
-                       sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-            .encode("utf-8") )
-
-(:func:`rapport_digest`; the time is ISO 8601 basic format, e.g. ``20260314T093000Z``). The QR code
-carries :func:`qr_payload`, ``CONUM:RC1:<dossier id>:<that time>:<EMPREINTE>`` (the empreinte in
-upper case: with an upper-case id the whole payload fits QR's alphanumeric mode, a smaller code, a
-third of the encoding time); the empreinte is also printed in clear under the QR code. Anyone holding
-the catalog's view of the dossier can recompute it and so tell whether a printed report matches it.
+Verification. The report cannot carry its own hash, so its *empreinte* is defined on its inputs
+(:func:`~dossiers.domain.rapport.rapport_digest`, pure, in the domain). The QR code carries
+:func:`~dossiers.domain.rapport.qr_payload`, ``CONUM:RC1:<dossier id>:<UTC time>:<EMPREINTE>`` (upper
+case: the whole payload fits QR's alphanumeric mode, a smaller code, a third of the encoding time); the
+empreinte is also printed in clear under the QR code.
 
 The bytes are deterministic for the same view and ``generated_at`` (reportlab ``invariant=1``, the
 PDF dates set from ``generated_at``). Fonts: DejaVu Sans (Debian ``fonts-dejavu-core``), else
@@ -25,9 +19,7 @@ sign print and extract; none installed -> :class:`RapportError`.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -48,6 +40,7 @@ from reportlab.platypus import Flowable, ListFlowable, ListItem, Paragraph, Simp
 from dossiers.clock import PARIS
 from dossiers.domain.dossier import PIECE_LABELS, DossierStatut, DossierView, PieceRecord
 from dossiers.domain.findings import Severity, Statut
+from dossiers.domain.rapport import qr_payload, rapport_digest
 from dossiers.domain.formatting import date_longue, siret_lisible
 from dossiers.errors import RapportError
 
@@ -73,27 +66,6 @@ COULEUR = {DossierStatut.COMPLET: GREEN, DossierStatut.A_VERIFIER: ORANGE, Dossi
            Statut.VALIDE: GREEN, Statut.A_VERIFIER: ORANGE, Statut.INVALIDE: RED,
            Severity.ERREUR: RED, Severity.ALERTE: ORANGE}
 LIGHT, RULE = colors.HexColor("#f3f3f6"), colors.HexColor("#c8c8d0")
-
-
-def _utc(generated_at: datetime) -> str:
-    if generated_at.tzinfo is None:
-        raise ValueError("generated_at doit porter un fuseau horaire (datetime « aware »)")
-    return generated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def rapport_digest(view: DossierView, generated_at: datetime) -> str:
-    """SHA-256 (hex) of the canonical JSON of the view and the UTC time (see the module docstring)."""
-    payload: dict[str, Any] = {"dossier": view.to_dict(), "generated_at": _utc(generated_at)}
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def qr_payload(view: DossierView, generated_at: datetime) -> str:
-    """What the QR code carries: ``CONUM:RC1:<dossier id>:<YYYYMMDDTHHMMSSZ>:<SHA-256, upper case>``.
-
-    Read it from the right: the last two fields have a fixed form, the id is what is left.
-    """
-    return f"CONUM:RC1:{view.dossier.id}:{_utc(generated_at)}:{rapport_digest(view, generated_at).upper()}"
 
 
 def find_fonts(dirs: Sequence[Path] = FONT_DIRS) -> tuple[Path, Path, Path]:

@@ -9,15 +9,17 @@ time it states. Revocation is not fetched (no network but the TSA's).
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from asn1crypto import cms
 
-from dossiers.errors import HorodatageUnavailable, JetonInvalide
+from dossiers.errors import ConumError, ErrorCode, HorodatageUnavailable, JetonInvalide
 
-__all__ = ["Horodateur", "verifier_jeton"]
+__all__ = ["Horodateur", "Tsa", "verifier_jeton"]
 
 @dataclass(frozen=True)
 class Horodateur:
@@ -72,3 +74,31 @@ def verifier_jeton(token: bytes, digest: bytes, roots: list[Any] | None = None) 
     if roots and not status.trusted:
         raise JetonInvalide("l'autorité d'horodatage n'est pas reconnue par les racines de confiance")
     return gen_time
+
+
+class Tsa:
+    """The ``dossiers.ports.Horodatage`` of the settings: the TSA at ``url`` (None: not configured), and the
+    trust roots its tokens must chain to, loaded by ``racines`` on the first check that asks for them."""
+
+    def __init__(self, url: str | None, timeout: float, racines: Callable[[], list[Any]]) -> None:
+        self.url, self.timeout = url, timeout
+        self._charger = racines
+        self._racines: list[Any] | None = None
+        self._lock = threading.Lock()
+
+    def horodater(self, digest: bytes) -> bytes:
+        if not self.url:
+            raise ConumError("TSA_URL n'est pas configurée : le registre ne peut pas être horodaté (indiquez "
+                             "l'adresse d'une autorité d'horodatage RFC 3161).",
+                             code=ErrorCode.HORODATAGE_NON_CONFIGURE)
+        return Horodateur(self.url, self.timeout).horodater(digest)
+
+    def verifier_jeton(self, token: bytes, digest: bytes, *, racines: bool = False) -> datetime:
+        return verifier_jeton(token, digest, (self.racines() or None) if racines else None)
+
+    def racines(self) -> list[Any]:
+        """The trust roots (empty: none configured); a folder that cannot be read raises ``ConumError``."""
+        with self._lock:
+            if self._racines is None:
+                self._racines = self._charger()
+            return self._racines

@@ -142,9 +142,9 @@ def _bic(text: str, after: int) -> str | None:
         if stdnum_bic.is_valid(value):
             return value
     if after >= 0:  # a table "IBAN BIC / FR76 ... AGRIFRPP882": the code right after the IBAN
-        m = re.match(r"\s*([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Za-z0-9])", text[after:])
-        if m and stdnum_bic.is_valid(m.group(1)):
-            return m.group(1)
+        glued = re.match(r"\s*([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Za-z0-9])", text[after:])
+        if glued and stdnum_bic.is_valid(glued.group(1)):
+            return glued.group(1)
     return None
 
 

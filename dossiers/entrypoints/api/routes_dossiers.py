@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
@@ -87,10 +88,10 @@ def submitted(job: Any, **extra: Any) -> dict[str, Any]:
     return {"job_id": job.id, "status": str(job.status), "url": f"/v1/jobs/{job.id}", **extra}
 
 
-def check_upload(data: bytes, *, mimes: frozenset[str], max_bytes: int, what: str) -> str:
-    """Refuse an upload over its limit (413) or whose content is of a type not accepted (415)."""
-    from dossiers.adapters.inspection.sniff import sniff
-
+def check_upload(data: bytes, *, mimes: frozenset[str], max_bytes: int, what: str,
+                 sniff: Callable[[bytes], str]) -> str:
+    """Refuse an upload over its limit (413) or whose content is of a type not accepted (415); ``sniff``
+    reads the type from the bytes (``Inspector.sniff``)."""
     if len(data) > max_bytes:
         raise ApiError(413, "trop_volumineux", f"{what} dépasse la taille maximale ({human_size(max_bytes)}).")
     if not data:
@@ -196,7 +197,8 @@ def post_piece(
         data = fichier.file.read(policy.max_bytes + 1)
         filename = safe_filename(fichier.filename)
         trail.detail = {"kind": str(kind), "filename": filename, "size": len(data)}
-        mime = check_upload(data, mimes=policy.mimes, max_bytes=policy.max_bytes, what=f"La pièce « {kind} »")
+        mime = check_upload(data, mimes=policy.mimes, max_bytes=policy.max_bytes, what=f"La pièce « {kind} »",
+                            sniff=ctx.app.inspector.sniff)
         requete = empreinte_requete(request, {"fichier": hashlib.sha256(data).hexdigest(), "filename": fichier.filename,
                                               "kind": str(kind), "poste_id": poste_id, "mrz": mrz})
         ctx.check_idempotency(jeton, "validate", idempotency, requete)
