@@ -43,7 +43,6 @@ def _print(rapport: Any) -> None:
 def _run(app: Any, demarche: int, *, dry_run: bool, as_json: bool) -> Any:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from dossiers.adapters.ds import DsClient
     from dossiers.errors import DsError
     from dossiers.services.ds import load_mapping, sync_demarche
     from workers.actors import ACTORS, DS_ACTORS
@@ -54,7 +53,7 @@ def _run(app: Any, demarche: int, *, dry_run: bool, as_json: bool) -> Any:
         raise DsError("DS_API_TOKEN n'est pas défini : le jeton de l'API Démarches simplifiées est obligatoire.")
     mapping = load_mapping(s.ds_config_dir, demarche)
     now = app.clock.now()
-    with DsClient(s.ds_api_url, s.ds_api_token) as client:
+    with app.ds() as client:
         show = sys.stderr.isatty() and not as_json
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} dossier(s)"),
                       transient=True, disable=not show) as bar:
