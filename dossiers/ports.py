@@ -8,7 +8,7 @@ through the same contract tests (``tests/integration/test_storage.py``,
 port           real                                         in memory (tests, demos)
 =============  ===========================================  =====================================================
 ``Storage``    ``LocalStorage``, ``S3Storage``              ``MemoryStorage``
-``Converter``  LibreOffice (``SofficeConverter``, pool)     ``MemoryConverter`` (``adapters.converter_memory``)
+``Converter``  LibreOffice (``SofficeConverter``, pool)     ``MemoryConverter`` (``adapters.memory_converter``)
 ``Catalog``    ``adapters.catalog.Catalog`` (PostgreSQL)    the same class on SQLite ``:memory:`` (``sqlite://``)
 ``Scanner``    ``ClamdScanner`` (``NoScanner`` unset)       ``MemoryScanner``
 ``Inspector``  ``adapters.inspection.Inspector`` (children) ``MemoryInspector`` (``adapters.inspection.memory``)
