@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -30,14 +32,21 @@ from dossiers.services.validation import add_piece
 from dossiers.settings import Settings
 
 
-@pytest.fixture
-def fakes_app(tmp_path: Path) -> Iterator[App]:
+@contextmanager
+def app_on_fakes(tmp_path: Path, **settings: Any) -> Iterator[App]:
+    """An ``App`` on the in-memory ports, ``settings`` (Settings' fields) over the defaults."""
     catalog = Catalog.open("sqlite://")
-    with App(Settings(var_dir=tmp_path / "var"), catalog=catalog, storage=MemoryStorage(),
+    with App(Settings(var_dir=tmp_path / "var", **settings), catalog=catalog, storage=MemoryStorage(),
              converter=MemoryConverter(), inspector=MemoryInspector(),
              scanner=MemoryScanner({b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR": "Eicar-Test-Signature"})) as app:
         yield app
     catalog.close()
+
+
+@pytest.fixture
+def fakes_app(tmp_path: Path) -> Iterator[App]:
+    with app_on_fakes(tmp_path) as app:
+        yield app
 
 
 def pdf_text(app: App, version: ConventionVersion) -> str:
