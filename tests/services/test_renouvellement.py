@@ -4,7 +4,6 @@ another renewal of the same period refused; the new convention takes its own ave
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -14,26 +13,19 @@ from dossiers.bootstrap import App
 from dossiers.errors import ChangementRefuse, ErrorCode
 from dossiers.services.avenants import amend, liens, record_payment
 from dossiers.services.generation import generate_convention
-from tests.factories import EXAMPLES
+from tests.e2e.test_renouvellement import RENOUVELLEMENT  # the same renewal request as the e2e test's
+from tests.factories import example
 from tests.services.conftest import pdf_text
 
 V1, V2 = "CN-V1-STR-000007", "CN-V2-STR-000007"
 TODAY = date(2023, 5, 2)
 NOW = datetime(2023, 5, 2, 9, 0, tzinfo=UTC)
-RENOUVELLEMENT = {
-    "request_id": "renouv-2023", "type": "renouvellement", "date_debut": "2023-06-01",
-    "contrats": [
-        {"poste": "P-1", "conseiller": {"prenom": "Sophie", "nom": "Durand"}, "type": "CDI", "date_debut": "2023-06-01"},
-        {"poste": "P-2", "conseiller": {"prenom": "Éric", "nom": "Lambert"}, "type": "CDD",
-         "date_debut": "2023-06-01", "date_fin": "2026-05-31"}],
-}
 
 
 @pytest.fixture
 def app(fakes_app: App) -> App:
     # vague 1, public, 2 postes from 2021-06-01: 2 x (25 000 + 25 000) = 100 000 due; 30 000 paid for year 1
-    departement = json.loads((EXAMPLES / "departement-vague-1.json").read_text(encoding="utf-8"))
-    generate_convention(departement, fakes_app, today=date(2021, 5, 20), now=datetime(2021, 5, 20, tzinfo=UTC))
+    generate_convention(example("departement-vague-1.json"), fakes_app, today=date(2021, 5, 20), now=datetime(2021, 5, 20, tzinfo=UTC))
     record_payment(V1, annee=1, jour=date(2021, 7, 1), montant=Decimal("30000.00"), app=fakes_app)
     return fakes_app
 
