@@ -6,6 +6,10 @@ unoserver's options; it starts and owns its LibreOffice::
     python libexec/uno_server.py --interface 127.0.0.1 --port 2003 --uno-port 2002 \\
         --user-installation DIR --temp-dir DIR [--conversion-timeout S] [--executable soffice] \\
         [--parent-pid PID]
+    python libexec/uno_server.py --parent-pid PID --supervise unoserver --port 2003 ...
+
+The second form serves nothing itself: it runs unoserver (when conum is told to use it) under the
+same watchdog, and stops unoserver's whole process group with its owner.
 
 It never outlives its LibreOffice, nor LibreOffice it: LibreOffice gets SIGTERM when the server
 dies (Linux's parent-death signal), and the server stops the rest of its process group on its
@@ -333,6 +337,21 @@ def connect(  # noqa: ANN201
             time.sleep(0.1)
 
 
+def supervise(cmd: list[str], gone: Callable[[], bool] | None, stop: threading.Event) -> int:
+    """Run ``cmd`` (unoserver itself, when conum is told to use it) as a child in our process
+    group, and stop the whole group when the owner is gone, when we get SIGTERM, or when the child
+    exits. unoserver alone relays one SIGTERM to LibreOffice's launcher and waits for it; the
+    launcher (oosplash) does not always exit, and both would then outlive their owner."""
+    log.info("supervising: %s", " ".join(cmd))
+    child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, preexec_fn=parent_death_signal(signal.SIGTERM))
+    while child.poll() is None and not stop.wait(0.25):
+        if gone is not None and gone():
+            log.warning("owner is gone: stopping %s", cmd[0])
+            break
+    stop_office(child)  # SIGTERM, then SIGKILL to whatever of our group is left after the grace
+    return child.returncode if child.returncode and child.returncode > 0 else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name, kind, default in (
@@ -342,8 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         ("start-timeout", float, 170.0), ("parent-pid", int, None),
     ):  # fmt: skip
         parser.add_argument(f"--{name}", type=kind, default=default)
+    parser.add_argument("--supervise", nargs=argparse.REMAINDER, default=None,
+                        help="run this command (unoserver itself) under the watchdog instead of serving")
     args = parser.parse_args(argv)
-    if args.user_installation is None:
+    if args.user_installation is None and not args.supervise:
         parser.error("--user-installation is required")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = threading.Event()
@@ -358,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
             log.error("owner %d is gone: not starting", owner)
             return 1
 
+    if args.supervise:
+        return supervise(args.supervise, gone if owner is not None else None, stop)
     env = dict(os.environ)
     allocator = preload()
     if allocator:

@@ -17,11 +17,13 @@ long-lived thread and:
 - conum's server is given ``--parent-pid``: it asks Linux for SIGTERM when its parent dies
   (PR_SET_PDEATHSIG), checks every second that its owner is still there, and stops its
   LibreOffice and its whole process group when it is not;
-- unoserver gets the same parent-death SIGTERM (set before exec), which it forwards to its
-  LibreOffice. It has no watchdog, hence limits: Linux only; a unoserver that dies by SIGKILL,
-  or hangs, while its owner dies leaves its LibreOffice behind; and unoserver 3.7 answers 2 s
-  before its start-up ends, and a SIGTERM in those 2 s makes it exit without waiting for
-  LibreOffice, whose launcher (oosplash) can then stay.
+- unoserver itself (``server="unoserver"``) runs under the same script in its ``--supervise``
+  mode: the script holds the process group, watches the owner as above, and on its death sends
+  SIGTERM to unoserver, then SIGKILL to whatever of the group is left after a short grace.
+  unoserver alone relays one SIGTERM to LibreOffice's launcher and waits for it, and the launcher
+  (oosplash) does not always exit: both stayed, once in three runs on a loaded machine. Only an
+  ``unoserver_bin`` that is not a Python script runs bare, with the parent-death SIGTERM alone
+  (Linux only; such a unoserver that hangs while its owner dies leaves its LibreOffice behind).
 """
 
 from __future__ import annotations
@@ -164,7 +166,10 @@ class UnoserverProcess:
         if server not in ("conum", "unoserver"):
             raise ValueError("server must be 'conum' or 'unoserver'")
         self.unoserver_bin = unoserver_bin
-        self.python = server_python(unoserver_bin) if server == "conum" else None
+        python = server_python(unoserver_bin)
+        self.python = python if server == "conum" else None
+        # unoserver itself runs under conum's watchdog when its interpreter can run the script
+        self.supervisor = python if server == "unoserver" else None
         base_dir = Path(base_dir).resolve()  # unoserver turns these paths into file:// URIs
         base_dir.mkdir(parents=True, exist_ok=True)
         # The lowest profile that no live server holds (see claim_index).
@@ -202,7 +207,13 @@ class UnoserverProcess:
         return "conum" if self.python else "unoserver"
 
     def command(self, uno_port: int) -> list[str]:
-        program = [self.python, str(server_script())] if self.python else [self.unoserver_bin]
+        if self.python:
+            program = [self.python, str(server_script())]
+        elif self.supervisor:
+            program = [self.supervisor, str(server_script()), "--parent-pid", str(os.getpid()),
+                       "--supervise", self.unoserver_bin]
+        else:
+            program = [self.unoserver_bin]
         cmd = [
             *program,
             "--interface", self.host,
