@@ -230,12 +230,9 @@ def test_a_pools_converters_die_with_its_process(
         while sum(b"Server PID" in log.read_bytes() for log in base.glob("unoserver-*.log")) < 2:
             assert time.monotonic() < deadline, "unoserver n'a pas fini de démarrer"
             time.sleep(0.1)
-        left = survivors_after_kill(owner, signum, DEADLINE_UNOSERVER)
-        logs = "\n".join(log.read_text(errors="replace")[-2000:] for log in base.glob("unoserver-*.log"))
-        assert left == [], (names(left), logs)
-        return
-    left = survivors_after_kill(owner, signum)
-    assert left == [], names(left)
+    left = survivors_after_kill(owner, signum, DEADLINE_UNOSERVER if server == "unoserver" else DEADLINE)
+    logs = "\n".join(log.read_text(errors="replace")[-2000:] for log in base.glob("unoserver-*.log"))
+    assert left == [], (names(left), logs)
 
 
 def _two_free_ports() -> int:
