@@ -26,6 +26,7 @@ from dossiers.adapters.inspection.memory import MemoryInspector
 from dossiers.adapters.memory_converter import MemoryConverter
 from dossiers.adapters.storage import MemoryStorage
 from dossiers.bootstrap import App
+from dossiers.clock import Clock
 from dossiers.domain.model import ConventionVersion
 from dossiers.domain.pieces import PieceKind
 from dossiers.services.validation import add_piece
@@ -33,10 +34,11 @@ from dossiers.settings import Settings
 
 
 @contextmanager
-def app_on_fakes(tmp_path: Path, **settings: Any) -> Iterator[App]:
-    """An ``App`` on the in-memory ports, ``settings`` (Settings' fields) over the defaults."""
-    catalog = Catalog.open("sqlite://")
-    with App(Settings(var_dir=tmp_path / "var", **settings), catalog=catalog, storage=MemoryStorage(),
+def app_on_fakes(tmp_path: Path, *, clock: Clock | None = None, **settings: Any) -> Iterator[App]:
+    """An ``App`` on the in-memory ports, ``settings`` (Settings' fields) over the defaults; ``clock``
+    (the wall clock by default) stamps the catalog's rows."""
+    catalog = Catalog.open("sqlite://", clock=clock)
+    with App(Settings(var_dir=tmp_path / "var", **settings), catalog=catalog, clock=clock, storage=MemoryStorage(),
              converter=MemoryConverter(), inspector=MemoryInspector(),
              scanner=MemoryScanner({b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR": "Eicar-Test-Signature"})) as app:
         yield app
