@@ -51,10 +51,22 @@ def fakes_app(tmp_path: Path) -> Iterator[App]:
         yield app
 
 
+def version_pdf(app: App, version: ConventionVersion) -> bytes:
+    """A version's PDF as stored, its SHA-256 checked on read-back."""
+    ref = version.document("pdf")
+    return app.storage.get(ref.key, sha256=ref.sha256)
+
+
+def issued_pdf(app: App, convention_id: str) -> bytes:
+    """The PDF of a convention's current version (the copy a structure would sign)."""
+    convention = app.catalog.get_convention(convention_id)
+    assert convention is not None
+    return version_pdf(app, convention.current)
+
+
 def pdf_text(app: App, version: ConventionVersion) -> str:
     """The text of a version's PDF, spaces normalised (the converter's lines, the template's spaces)."""
-    ref = version.document("pdf")
-    reader = PdfReader(io.BytesIO(app.storage.get(ref.key, sha256=ref.sha256)))
+    reader = PdfReader(io.BytesIO(version_pdf(app, version)))
     text = " ".join(page.extract_text() for page in reader.pages)
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
 

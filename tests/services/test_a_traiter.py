@@ -20,7 +20,7 @@ from dossiers.services.decisions import decider_copie, decider_piece
 from dossiers.services.generation import generate_convention
 from dossiers.services.validation import add_piece, open_dossier
 from tests.factories import demande
-from tests.services.conftest import app_on_fakes, deposer_pieces, pieces_du_dossier
+from tests.services.conftest import app_on_fakes, deposer_pieces, issued_pdf, pieces_du_dossier
 
 T0 = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
 JOUR = date(2024, 3, 1)
@@ -43,10 +43,7 @@ def desk(fakes_app: App) -> dict[str, int]:
     issued on 2 January, nothing received; a désignation uploaded on the 3rd."""
     generate_convention(demande(), fakes_app, today=T0.date(), now=T0)
     generate_convention(PARIS, fakes_app, today=T0.date(), now=T0 + timedelta(minutes=1))
-    convention = fakes_app.catalog.get_convention(CID)
-    assert convention is not None
-    ref = convention.current.document("pdf")
-    copie = fakes_app.storage.get(ref.key, sha256=ref.sha256)
+    copie = issued_pdf(fakes_app, CID)
     archive_signed_copy(copie, CID, fakes_app, now=T0 + timedelta(days=8))
     paris = open_dossier(PARIS, fakes_app).id
     designation = next(data for kind, _, data in pieces_du_dossier(T0.date()) if kind is PieceKind.DESIGNATION)
