@@ -26,6 +26,7 @@ from dossiers.adapters.inspection.memory import MemoryInspector
 from dossiers.adapters.memory_converter import MemoryConverter
 from dossiers.adapters.storage import MemoryStorage
 from dossiers.bootstrap import App
+from dossiers.clock import Clock
 from dossiers.domain.model import ConventionVersion
 from dossiers.domain.pieces import PieceKind
 from dossiers.services.validation import add_piece
@@ -33,10 +34,11 @@ from dossiers.settings import Settings
 
 
 @contextmanager
-def app_on_fakes(tmp_path: Path, **settings: Any) -> Iterator[App]:
-    """An ``App`` on the in-memory ports, ``settings`` (Settings' fields) over the defaults."""
-    catalog = Catalog.open("sqlite://")
-    with App(Settings(var_dir=tmp_path / "var", **settings), catalog=catalog, storage=MemoryStorage(),
+def app_on_fakes(tmp_path: Path, *, clock: Clock | None = None, **settings: Any) -> Iterator[App]:
+    """An ``App`` on the in-memory ports, ``settings`` (Settings' fields) over the defaults; ``clock``
+    (the wall clock by default) stamps the catalog's rows."""
+    catalog = Catalog.open("sqlite://", clock=clock)
+    with App(Settings(var_dir=tmp_path / "var", **settings), catalog=catalog, clock=clock, storage=MemoryStorage(),
              converter=MemoryConverter(), inspector=MemoryInspector(),
              scanner=MemoryScanner({b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR": "Eicar-Test-Signature"})) as app:
         yield app
@@ -49,10 +51,22 @@ def fakes_app(tmp_path: Path) -> Iterator[App]:
         yield app
 
 
+def version_pdf(app: App, version: ConventionVersion) -> bytes:
+    """A version's PDF as stored, its SHA-256 checked on read-back."""
+    ref = version.document("pdf")
+    return app.storage.get(ref.key, sha256=ref.sha256)
+
+
+def issued_pdf(app: App, convention_id: str) -> bytes:
+    """The PDF of a convention's current version (the copy a structure would sign)."""
+    convention = app.catalog.get_convention(convention_id)
+    assert convention is not None
+    return version_pdf(app, convention.current)
+
+
 def pdf_text(app: App, version: ConventionVersion) -> str:
     """The text of a version's PDF, spaces normalised (the converter's lines, the template's spaces)."""
-    ref = version.document("pdf")
-    reader = PdfReader(io.BytesIO(app.storage.get(ref.key, sha256=ref.sha256)))
+    reader = PdfReader(io.BytesIO(version_pdf(app, version)))
     text = " ".join(page.extract_text() for page in reader.pages)
     return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
 

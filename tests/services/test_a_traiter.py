@@ -5,11 +5,14 @@ kind while the list is filtered."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from dossiers.bootstrap import App
+from dossiers.clock import Clock
 from dossiers.domain.pieces import PieceKind
 from dossiers.services.a_traiter import a_traiter
 from dossiers.services.archive import archive_signed_copy
@@ -17,7 +20,7 @@ from dossiers.services.decisions import decider_copie, decider_piece
 from dossiers.services.generation import generate_convention
 from dossiers.services.validation import add_piece, open_dossier
 from tests.factories import demande
-from tests.services.conftest import deposer_pieces, pieces_du_dossier
+from tests.services.conftest import app_on_fakes, deposer_pieces, issued_pdf, pieces_du_dossier
 
 T0 = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
 JOUR = date(2024, 3, 1)
@@ -27,16 +30,20 @@ PARIS = demande(structure__id="STR-000750", structure__departement="75", structu
 
 
 @pytest.fixture
+def fakes_app(tmp_path: Path) -> Iterator[App]:
+    """The catalog's clock at T0: a dossier's own timestamps are older than every decision."""
+    with app_on_fakes(tmp_path, clock=Clock(fixed=T0)) as app:
+        yield app
+
+
+@pytest.fixture
 def desk(fakes_app: App) -> dict[str, int]:
     """Gironde: a convention issued on 2 January, its unsigned copy received on the 10th (à vérifier); a
     dossier of another structure complete but for its désignation, uploaded on the 5th. Paris: a convention
     issued on 2 January, nothing received; a désignation uploaded on the 3rd."""
     generate_convention(demande(), fakes_app, today=T0.date(), now=T0)
     generate_convention(PARIS, fakes_app, today=T0.date(), now=T0 + timedelta(minutes=1))
-    convention = fakes_app.catalog.get_convention(CID)
-    assert convention is not None
-    ref = convention.current.document("pdf")
-    copie = fakes_app.storage.get(ref.key, sha256=ref.sha256)
+    copie = issued_pdf(fakes_app, CID)
     archive_signed_copy(copie, CID, fakes_app, now=T0 + timedelta(days=8))
     paris = open_dossier(PARIS, fakes_app).id
     designation = next(data for kind, _, data in pieces_du_dossier(T0.date()) if kind is PieceKind.DESIGNATION)
@@ -85,7 +92,7 @@ def test_work_dealt_with_leaves_the_list_and_a_complete_dossier_asks_for_its_con
     left = a_traiter(fakes_app, departements=("33",), jour=JOUR)
     # the refused copy sends its convention back to the reminders; the dossier waits for its convention
     assert [(i.genre, i.reference) for i in left.items] == [("a_signer", CID), ("dossier_complet", "DOS-V1-STR-000124")]
-    assert left.items[1].depuis >= later  # since the decision that completed it (or the dossier's last change)
+    assert left.items[1].depuis == later  # since the decision that completed it, not the dossier's last change
     generate_convention(demande(structure__id="STR-000124", convention__vague=1), fakes_app, today=later.date(),
                         now=later + timedelta(hours=1))
     after = a_traiter(fakes_app, departements=("33",), jour=JOUR).items

@@ -17,7 +17,7 @@ from dossiers.errors import ChangementRefuse, ErrorCode
 from dossiers.services.avenants import amend, history, record_payment, restitutions
 from dossiers.services.generation import generate_convention
 from tests.factories import demande
-from tests.services.conftest import pdf_text
+from tests.services.conftest import pdf_text, version_pdf
 
 TODAY = date(2025, 4, 15)
 NOW = datetime(2025, 4, 15, 10, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def test_giving_a_poste_back_after_year_2_was_paid_makes_a_trop_percu(app: App) 
     for expected in ("CN-V2-STR-000123", "127 500,00 €", "105 582,19 €", "9 417,81 €", "P-2"):
         assert expected in text, expected
     v1 = app.catalog.find_version(CID, 1)
-    assert v1.documents and app.storage.get(v1.document("pdf").key, sha256=v1.document("pdf").sha256)
+    assert v1.documents and version_pdf(app, v1)
 
 
 def test_the_same_request_twice_gives_one_version_and_another_change_under_its_id_is_refused(app: App) -> None:

@@ -19,7 +19,7 @@ from dossiers.services.decisions import decider_copie, decider_piece
 from dossiers.services.generation import generate_convention
 from dossiers.services.validation import demande_generable, open_dossier, view_dossier
 from tests.factories import demande
-from tests.services.conftest import deposer_pieces, pdf_text
+from tests.services.conftest import deposer_pieces, issued_pdf, pdf_text
 
 NOW = datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
@@ -92,10 +92,7 @@ def test_a_piece_replaced_by_a_newer_upload_is_no_longer_decided(fakes_app: App)
 
 def test_a_refused_signed_copy_leaves_staging_and_keeps_its_trace(fakes_app: App) -> None:
     generate_convention(demande(), fakes_app, today=date(2024, 1, 2), now=datetime(2024, 1, 2, tzinfo=UTC))
-    convention = fakes_app.catalog.get_convention(CID)
-    assert convention is not None
-    ref = convention.current.document("pdf")
-    unsigned = fakes_app.storage.get(ref.key, sha256=ref.sha256)
+    unsigned = issued_pdf(fakes_app, CID)
     sha = hashlib.sha256(unsigned).hexdigest()
     record = archive_signed_copy(unsigned, CID, fakes_app, now=NOW)
     assert record.statut == "a_verifier" and fakes_app.staging.exists(f"signes/{sha}.pdf")

@@ -19,6 +19,7 @@ from dossiers.errors import DepotRefuse, ErrorCode
 from dossiers.services.depots import MotifRefus, deposer_copie_signee
 from dossiers.services.generation import generate_convention
 from tests.factories import demande
+from tests.services.conftest import issued_pdf
 
 CID = "CN-V2-STR-000123"
 NOW = datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
@@ -42,13 +43,6 @@ def app(fakes_app: App) -> App:
     return fakes_app
 
 
-def _issued_pdf(app: App) -> bytes:
-    convention = app.catalog.get_convention(CID)
-    assert convention is not None
-    ref = convention.current.document("pdf")
-    return app.storage.get(ref.key, sha256=ref.sha256)
-
-
 def _refused(app: App, numero: int, fichier: io.BytesIO | None, name: str | None, detail: dict[str, Any],
              guichet: Guichet) -> DepotRefuse:
     with pytest.raises(DepotRefuse) as refused:
@@ -59,7 +53,7 @@ def _refused(app: App, numero: int, fichier: io.BytesIO | None, name: str | None
 def test_each_refusal_has_its_code_and_stages_nothing(app: App) -> None:
     guichet = Guichet()
     cases = [
-        (2, io.BytesIO(_issued_pdf(app)), MotifRefus.VERSION_INTROUVABLE, ErrorCode.VERSION_INTROUVABLE),
+        (2, io.BytesIO(issued_pdf(app, CID)), MotifRefus.VERSION_INTROUVABLE, ErrorCode.VERSION_INTROUVABLE),
         (1, None, MotifRefus.FICHIER_VIDE, ErrorCode.REQUETE_INVALIDE),
         (1, io.BytesIO(b""), MotifRefus.FICHIER_VIDE, ErrorCode.REQUETE_INVALIDE),
         (1, io.BytesIO(b"PK\x03\x04 not a pdf at all" * 10), MotifRefus.TYPE_NON_ACCEPTE, ErrorCode.TYPE_NON_ACCEPTE),
@@ -75,7 +69,7 @@ def test_each_refusal_has_its_code_and_stages_nothing(app: App) -> None:
 
 def test_a_file_over_the_limit_is_refused_after_reading_one_byte_more(app: App) -> None:
     guichet = Guichet()
-    big = io.BytesIO(_issued_pdf(app) + b"\0" * (SIGNED_COPY_POLICY.max_bytes + 10_000_000))
+    big = io.BytesIO(issued_pdf(app, CID) + b"\0" * (SIGNED_COPY_POLICY.max_bytes + 10_000_000))
     detail: dict[str, Any] = {}
     refused = _refused(app, 1, big, "../../etc/énorme copie.pdf", detail, guichet)
     assert (refused.motif, refused.code) == (MotifRefus.TROP_VOLUMINEUX, ErrorCode.TROP_VOLUMINEUX)
@@ -86,7 +80,7 @@ def test_a_file_over_the_limit_is_refused_after_reading_one_byte_more(app: App) 
 
 def test_a_pdf_is_staged_under_its_sha256_and_its_archive_job_submitted(app: App) -> None:
     guichet = Guichet()
-    data = _issued_pdf(app)
+    data = issued_pdf(app, CID)
     sha = hashlib.sha256(data).hexdigest()
     detail: dict[str, Any] = {}
     seen: list[str] = []

@@ -17,7 +17,7 @@ from dossiers.services.avenants import amend, history
 from dossiers.services.generation import generate_convention
 from dossiers.services.postes import record_evenement
 from tests.factories import demande
-from tests.services.conftest import pdf_text
+from tests.services.conftest import pdf_text, version_pdf
 
 A, B = "CN-V2-STR-000123", "CN-V2-STR-000999"
 TODAY = date(2025, 4, 1)
@@ -86,8 +86,7 @@ def test_a_transfer_issues_both_avenants_and_moves_exactly_the_money(app: App) -
     # A loses 12 500 x 275/365 = 9 417.81 in year 2 (from 2025-04-01) and 12 500 in year 3; B gains the same
     assert [-d for d in change(A)] == change(B) == [Decimal("0.00"), Decimal("9417.81"), Decimal("12500.00")]
     for version in done.versions:
-        ref = version.document("pdf")
-        assert app.storage.get(ref.key, sha256=ref.sha256)  # stored, its SHA-256 checked on read-back
+        assert version_pdf(app, version)  # stored, its SHA-256 checked on read-back
         assert "P-2" in pdf_text(app, version) and version.document_type == "avenant"
     again = record_evenement(A, None, transfert, app, source=Source.PORTAIL, today=TODAY, now=NOW)
     assert again.enregistre is False and len(again.versions) == 2

@@ -21,7 +21,7 @@ from dossiers.services.situation import situation
 from dossiers.services.validation import add_piece, open_dossier
 from tests.factories import demande
 from tests.fixtures.rib import rib_pdf
-from tests.services.conftest import pdf_text
+from tests.services.conftest import issued_pdf, pdf_text
 
 CID = "CN-V2-STR-000123"
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -30,10 +30,7 @@ EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR"
 
 def _issue(app: App) -> bytes:
     generate_convention(demande(), app, today=date(2026, 11, 2), now=NOW - timedelta(days=24))
-    convention = app.catalog.get_convention(CID)
-    assert convention is not None
-    ref = convention.current.document("pdf")
-    return app.storage.get(ref.key, sha256=ref.sha256)
+    return issued_pdf(app, CID)
 
 
 def test_a_convention_is_generated_once_with_its_text_in_the_pdf(fakes_app: App) -> None:

@@ -23,7 +23,7 @@ from dossiers.services.decisions import decider_copie
 from dossiers.services.generation import generate_convention
 from dossiers.services.webhooks import deliver, record_decision, record_evenements, register
 from tests.factories import demande
-from tests.services.conftest import app_on_fakes
+from tests.services.conftest import app_on_fakes, issued_pdf
 
 CID = "CN-V2-STR-000123"
 NOW = datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
@@ -84,10 +84,7 @@ def test_a_refusing_receiver_keeps_the_delivery_pending_until_the_window_closes(
     _, paris = create_token(app, role="instructeur", departements=("75",), nom="Préfecture 75", now=NOW)
     hook, _ = register(app, instructeur, URL, ["copie_signee.refusee"], now=NOW)
     register(app, paris, URL, now=NOW)
-    convention = app.catalog.get_convention(CID)
-    assert convention is not None
-    ref = convention.current.document("pdf")
-    record = archive_signed_copy(app.storage.get(ref.key, sha256=ref.sha256), CID, app, now=NOW)
+    record = archive_signed_copy(issued_pdf(app, CID), CID, app, now=NOW)
     refused = decider_copie(CID, 1, record.sha256, "refuse", app, par="Claire", now=NOW, motif="signataire")
     assert record_decision(app, refused, now=NOW) == [hook.id]  # not the 75's
 
