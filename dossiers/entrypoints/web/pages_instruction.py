@@ -18,7 +18,7 @@ from dossiers.domain.acces import Droit, Jeton
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.entrypoints.web.common import (
     app_of,
-    auditer,
+    audite,
     convention_visible,
     ctx_of,
     dossier_visible,
@@ -114,15 +114,15 @@ def piece_decision(request: Request, dossier_id: str, piece_id: PieceId,
     check_csrf(request, csrf)
     departement, form = _piece(request, agent, dossier_id, piece_id)
     app = app_of(request)
-    detail = {"piece": piece_id, "decision": verdict, "motif": motif or None}
-    try:
-        decider_piece(dossier_id, piece_id, verdict, app, par=nom_agent(request, agent), now=app.clock.now(),
-                      motif=motif or None, commentaire=commentaire, token_id=agent.id)
-    except (ChangementRefuse, DossierError) as exc:
-        auditer(request, agent, "piece.decider", departement, _refus(exc), detail)
-        return _page(request, agent, verdict, form, _refus(exc), erreur=exc.message, motif=motif,
-                     commentaire=commentaire)
-    auditer(request, agent, "piece.decider", departement, 200, detail)
+    with audite(request, agent, "piece.decider") as trail:
+        trail.departement, trail.detail = departement, {"piece": piece_id, "decision": verdict, "motif": motif or None}
+        try:
+            decider_piece(dossier_id, piece_id, verdict, app, par=nom_agent(request, agent), now=app.clock.now(),
+                          motif=motif or None, commentaire=commentaire, token_id=agent.id)
+        except (ChangementRefuse, DossierError) as exc:
+            trail.status = _refus(exc)
+            return _page(request, agent, verdict, form, trail.status, erreur=exc.message, motif=motif,
+                         commentaire=commentaire)
     return RedirectResponse(f"/dossiers/{dossier_id}?decide={piece_id}#piece-{piece_id}", status_code=303)
 
 
@@ -163,19 +163,20 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
     check_csrf(request, csrf)
     departement, form = _copie(request, agent, convention_id, numero, sha256)
     app = app_of(request)
-    detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
-    try:
-        decided = decider_copie(convention_id, numero, sha256, verdict, app, par=nom_agent(request, agent),
-                                now=app.clock.now(), motif=motif or None, commentaire=commentaire, token_id=agent.id)
-    except ChangementRefuse as exc:
-        auditer(request, agent, "copie_signee.decider", departement, _refus(exc), detail)
-        return _page(request, agent, verdict, form, _refus(exc), erreur=exc.message, motif=motif,
-                     commentaire=commentaire)
-    except ConumError:
-        auditer(request, agent, "copie_signee.decider", departement, 503, detail)
-        raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
-                                                     "réessayez dans un instant.") from None
-    auditer(request, agent, "copie_signee.decider", departement, 200, detail)
+    with audite(request, agent, "copie_signee.decider") as trail:
+        trail.departement = departement
+        trail.detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
+        try:
+            decided = decider_copie(convention_id, numero, sha256, verdict, app, par=nom_agent(request, agent),
+                                    now=app.clock.now(), motif=motif or None, commentaire=commentaire,
+                                    token_id=agent.id)
+        except ChangementRefuse as exc:
+            trail.status = _refus(exc)
+            return _page(request, agent, verdict, form, trail.status, erreur=exc.message, motif=motif,
+                         commentaire=commentaire)
+        except ConumError:  # audited as the page's 503
+            raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
+                                                         "réessayez dans un instant.") from None
     announce_decision(app, decided)  # after the decision's audit: a webhook's trouble is not the archive's
     return RedirectResponse(f"/conventions/{convention_id}#version-{numero}", status_code=303)
 
@@ -191,13 +192,14 @@ def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form
     check_csrf(request, csrf)
     departement = dossier_visible(request, agent, dossier_id)
     app = app_of(request)
-    try:
-        demande = demande_generable(dossier_id, app)
-    except DossierError as exc:
-        auditer(request, agent, "convention.generer", departement, 409, {"dossier_id": dossier_id})
-        raise PageError(409, "Convention non générée", exc.message) from None
-    job = ctx_of(request).submit(agent, "generate", {"demande_key": store_json(app, demande)})
-    auditer(request, agent, "convention.generer", departement, 202, {"dossier_id": dossier_id, "job_id": job.id})
+    with audite(request, agent, "convention.generer") as trail:
+        trail.departement, trail.detail = departement, {"dossier_id": dossier_id}
+        try:
+            demande = demande_generable(dossier_id, app)
+        except DossierError as exc:  # audited as the page's 409
+            raise PageError(409, "Convention non générée", exc.message) from None
+        job = ctx_of(request).submit(agent, "generate", {"demande_key": store_json(app, demande)})
+        trail.status, trail.detail["job_id"] = 202, job.id
     return RedirectResponse(f"/dossiers/{dossier_id}/generations/{job.id}", status_code=303)
 
 
