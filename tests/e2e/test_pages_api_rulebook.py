@@ -178,3 +178,11 @@ def test_an_idempotency_key_bound_to_another_copy_is_refused_before_anything_is_
     assert refused.status_code == 422 and refused.json()["code"] == "idempotence_conflit"
     assert not env.app.staging.exists(staging_key(hashlib.sha256(other).hexdigest()))
     assert (env.last_audit().action, env.last_audit().statut_http) == ("copie_signee.deposer", 422)
+
+
+def test_a_convention_asked_of_an_incomplete_dossier_is_a_409_page_and_its_audit_row(env: Env) -> None:
+    page = env.page("POST", f"/dossiers/{D33}/convention", data={"csrf": CSRF})
+    entry = env.last_audit()
+    assert page.status_code == 409 and "Convention non générée" in html.unescape(page.text)
+    assert (entry.action, entry.statut_http, entry.departement) == ("convention.generer", 409, "33")
+    assert entry.detail == {"dossier_id": D33, "agent": AGENT33}

@@ -18,7 +18,7 @@ from dossiers.domain.acces import Droit, Jeton
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.entrypoints.web.common import (
     app_of,
-    auditer,
+    audite,
     convention_visible,
     ctx_of,
     dossier_visible,
@@ -67,7 +67,20 @@ def a_traiter_page(
 
 # -- decisions ---------------------------------------------------------------------------------------
 
-def _piece(request: Request, agent: Jeton, dossier_id: str, piece_id: int) -> tuple[str, Any, Any]:
+def _page(request: Request, agent: Jeton, verdict: str, form: dict[str, Any], status: int = 200,
+          **extra: Any) -> Response:
+    """The decision page: its confirmation form (GET) or that form again with the refusal's reason (POST)."""
+    return render(request, "decision.html", status, agent=agent, section="a_traiter",
+                  verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
+                  **form, **extra)
+
+
+def _refus(exc: ConumError) -> int:
+    return 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
+
+
+def _piece(request: Request, agent: Jeton, dossier_id: str, piece_id: int) -> tuple[str, dict[str, Any]]:
+    """The dossier's département and what the decision page shows of the piece."""
     from dossiers.services.validation import view_dossier
 
     departement = dossier_visible(request, agent, dossier_id)
@@ -75,19 +88,19 @@ def _piece(request: Request, agent: Jeton, dossier_id: str, piece_id: int) -> tu
     piece = next((p for p in view.pieces if p.id == piece_id), None)
     if piece is None:
         raise PageError(404, "Pièce introuvable", f"Le dossier {dossier_id} n'a pas de pièce n° {piece_id}.")
-    return departement, view, piece
+    return departement, {"objet": f"{piece.label} — {piece.filename or 'fichier sans nom'}",
+                         "findings": [f.to_dict() for f in piece.findings], "decision": piece.decision,
+                         "action": f"/dossiers/{dossier_id}/pieces/{piece_id}/decision",
+                         "retour": f"/dossiers/{dossier_id}", "retour_libelle": f"Dossier {dossier_id}",
+                         "titre": view.dossier.denomination}
 
 
 @router.get("/dossiers/{dossier_id}/pieces/{piece_id}/decision", response_class=HTMLResponse)
 def piece_decision_page(request: Request, dossier_id: str, piece_id: PieceId,
                         verdict: Annotated[str, Query(pattern="^(accepte|refuse)$")] = "accepte") -> Response:
     agent = _instructeur(request)
-    _, view, piece = _piece(request, agent, dossier_id, piece_id)
-    return render(request, "decision.html", agent=agent, section="a_traiter", verdict=verdict, verdicts=VERDICTS,
-                  motifs=MOTIFS_REFUS, objet=f"{piece.label} — {piece.filename or 'fichier sans nom'}",
-                  findings=[f.to_dict() for f in piece.findings], decision=piece.decision,
-                  action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision", retour=f"/dossiers/{dossier_id}",
-                  retour_libelle=f"Dossier {dossier_id}", titre=view.dossier.denomination)
+    _, form = _piece(request, agent, dossier_id, piece_id)
+    return _page(request, agent, verdict, form)
 
 
 @router.post("/dossiers/{dossier_id}/pieces/{piece_id}/decision", response_class=HTMLResponse)
@@ -99,47 +112,43 @@ def piece_decision(request: Request, dossier_id: str, piece_id: PieceId,
 
     agent = _instructeur(request)
     check_csrf(request, csrf)
-    departement, view, piece = _piece(request, agent, dossier_id, piece_id)
+    departement, form = _piece(request, agent, dossier_id, piece_id)
     app = app_of(request)
-    detail = {"piece": piece_id, "decision": verdict, "motif": motif or None}
-    try:
-        decider_piece(dossier_id, piece_id, verdict, app, par=nom_agent(request, agent), now=app.clock.now(),
-                      motif=motif or None, commentaire=commentaire, token_id=agent.id)
-    except (ChangementRefuse, DossierError) as exc:
-        status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
-        auditer(request, agent, "piece.decider", departement, status, detail)
-        return render(request, "decision.html", status, agent=agent, section="a_traiter",
-                      verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
-                      objet=f"{piece.label} — {piece.filename or 'fichier sans nom'}", erreur=exc.message,
-                      findings=[f.to_dict() for f in piece.findings], decision=piece.decision,
-                      motif=motif, commentaire=commentaire, action=f"/dossiers/{dossier_id}/pieces/{piece_id}/decision",
-                      retour=f"/dossiers/{dossier_id}", retour_libelle=f"Dossier {dossier_id}",
-                      titre=view.dossier.denomination)
-    auditer(request, agent, "piece.decider", departement, 200, detail)
+    with audite(request, agent, "piece.decider") as trail:
+        trail.departement, trail.detail = departement, {"piece": piece_id, "decision": verdict, "motif": motif or None}
+        try:
+            decider_piece(dossier_id, piece_id, verdict, app, par=nom_agent(request, agent), now=app.clock.now(),
+                          motif=motif or None, commentaire=commentaire, token_id=agent.id)
+        except (ChangementRefuse, DossierError) as exc:
+            trail.status = _refus(exc)
+            return _page(request, agent, verdict, form, trail.status, erreur=exc.message, motif=motif,
+                         commentaire=commentaire)
     return RedirectResponse(f"/dossiers/{dossier_id}?decide={piece_id}#piece-{piece_id}", status_code=303)
 
 
-def _copie(request: Request, agent: Jeton, convention_id: str, numero: int, sha256: str) -> tuple[str, Any]:
+def _copie(request: Request, agent: Jeton, convention_id: str, numero: int,
+           sha256: str) -> tuple[str, dict[str, Any]]:
+    """The convention's département and what the decision page shows of the signed copy."""
     from dossiers.services.decisions import copie_a_decider
 
     departement = convention_visible(request, agent, convention_id)
     try:
-        return departement, copie_a_decider(convention_id, numero, sha256, app_of(request))
+        record = copie_a_decider(convention_id, numero, sha256, app_of(request))
     except ChangementRefuse as exc:
         raise PageError(404, "Copie introuvable", exc.message) from None
+    return departement, {"objet": f"Copie signée de la version {numero} (empreinte {sha256})",
+                         "findings": [f.to_dict() for f in record.findings], "decision": record.decision,
+                         "copie": True, "action": f"/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision",
+                         "retour": f"/conventions/{convention_id}", "retour_libelle": f"Convention {convention_id}",
+                         "titre": f"Convention {convention_id}"}
 
 
 @router.get("/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision", response_class=HTMLResponse)
 def copie_decision_page(request: Request, convention_id: str, numero: Numero, sha256: Sha256,
                         verdict: Annotated[str, Query(pattern="^(accepte|refuse)$")] = "accepte") -> Response:
     agent = _instructeur(request)
-    _, record = _copie(request, agent, convention_id, numero, sha256)
-    return render(request, "decision.html", agent=agent, section="a_traiter", verdict=verdict, verdicts=VERDICTS,
-                  motifs=MOTIFS_REFUS, objet=f"Copie signée de la version {numero} (empreinte {sha256})",
-                  findings=[f.to_dict() for f in record.findings], decision=record.decision, copie=True,
-                  action=f"/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision",
-                  retour=f"/conventions/{convention_id}", retour_libelle=f"Convention {convention_id}",
-                  titre=f"Convention {convention_id}")
+    _, form = _copie(request, agent, convention_id, numero, sha256)
+    return _page(request, agent, verdict, form)
 
 
 @router.post("/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision", response_class=HTMLResponse)
@@ -148,33 +157,26 @@ def copie_decision(request: Request, convention_id: str, numero: Numero, sha256:
                    commentaire: Annotated[str | None, Form(max_length=2000)] = None,
                    csrf: Annotated[str | None, Form()] = None) -> Response:
     from dossiers.services.decisions import decider_copie
+    from workers.actors import announce_decision
 
     agent = _instructeur(request)
     check_csrf(request, csrf)
-    departement, record = _copie(request, agent, convention_id, numero, sha256)
+    departement, form = _copie(request, agent, convention_id, numero, sha256)
     app = app_of(request)
-    detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
-    from workers.actors import announce_decision
-
-    try:
-        decided = decider_copie(convention_id, numero, sha256, verdict, app, par=nom_agent(request, agent),
-                                now=app.clock.now(), motif=motif or None, commentaire=commentaire, token_id=agent.id)
-    except ChangementRefuse as exc:
-        status = 422 if exc.code is ErrorCode.DECISION_INVALIDE else 409
-        auditer(request, agent, "copie_signee.decider", departement, status, detail)
-        return render(request, "decision.html", status, agent=agent, section="a_traiter",
-                      verdict=verdict if verdict in VERDICTS else "accepte", verdicts=VERDICTS, motifs=MOTIFS_REFUS,
-                      objet=f"Copie signée de la version {numero} (empreinte {sha256})", erreur=exc.message,
-                      findings=[f.to_dict() for f in record.findings], decision=record.decision, copie=True,
-                      motif=motif, commentaire=commentaire,
-                      action=f"/conventions/{convention_id}/versions/{numero}/copies/{sha256}/decision",
-                      retour=f"/conventions/{convention_id}", retour_libelle=f"Convention {convention_id}",
-                      titre=f"Convention {convention_id}")
-    except ConumError:
-        auditer(request, agent, "copie_signee.decider", departement, 503, detail)
-        raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
-                                                     "réessayez dans un instant.") from None
-    auditer(request, agent, "copie_signee.decider", departement, 200, detail)
+    with audite(request, agent, "copie_signee.decider") as trail:
+        trail.departement = departement
+        trail.detail = {"version": numero, "sha256": sha256, "decision": verdict, "motif": motif or None}
+        try:
+            decided = decider_copie(convention_id, numero, sha256, verdict, app, par=nom_agent(request, agent),
+                                    now=app.clock.now(), motif=motif or None, commentaire=commentaire,
+                                    token_id=agent.id)
+        except ChangementRefuse as exc:
+            trail.status = _refus(exc)
+            return _page(request, agent, verdict, form, trail.status, erreur=exc.message, motif=motif,
+                         commentaire=commentaire)
+        except ConumError:  # audited as the page's 503
+            raise PageError(503, "Service indisponible", "L'archive ne répond pas : la copie reste en attente, "
+                                                         "réessayez dans un instant.") from None
     announce_decision(app, decided)  # after the decision's audit: a webhook's trouble is not the archive's
     return RedirectResponse(f"/conventions/{convention_id}#version-{numero}", status_code=303)
 
@@ -190,13 +192,14 @@ def generate(request: Request, dossier_id: str, csrf: Annotated[str | None, Form
     check_csrf(request, csrf)
     departement = dossier_visible(request, agent, dossier_id)
     app = app_of(request)
-    try:
-        demande = demande_generable(dossier_id, app)
-    except DossierError as exc:
-        auditer(request, agent, "convention.generer", departement, 409, {"dossier_id": dossier_id})
-        raise PageError(409, "Convention non générée", exc.message) from None
-    job = ctx_of(request).submit(agent, "generate", {"demande_key": store_json(app, demande)})
-    auditer(request, agent, "convention.generer", departement, 202, {"dossier_id": dossier_id, "job_id": job.id})
+    with audite(request, agent, "convention.generer") as trail:
+        trail.departement, trail.detail = departement, {"dossier_id": dossier_id}
+        try:
+            demande = demande_generable(dossier_id, app)
+        except DossierError as exc:  # audited as the page's 409
+            raise PageError(409, "Convention non générée", exc.message) from None
+        job = ctx_of(request).submit(agent, "generate", {"demande_key": store_json(app, demande)})
+        trail.status, trail.detail["job_id"] = 202, job.id
     return RedirectResponse(f"/dossiers/{dossier_id}/generations/{job.id}", status_code=303)
 
 
