@@ -220,25 +220,10 @@ def ds_write_back_convention(demarche: int, number: int, convention_id: str, ver
 DS_ACTORS = {"ds_write_back": ds_write_back, "ds_write_back_convention": ds_write_back_convention}
 
 
-def _convention_to_ds(app: Any, job: Any) -> None:
-    """A convention issued for a dossier that came from DS goes back to it."""
-    from dossiers.domain.dossier import dossier_id_for
-
-    r = job.result or {}
-    if job.actor not in ("generate_convention", "amend_convention") or str(job.status) != "succeeded" \
-            or not r.get("nouvelle") or not r.get("convention_id"):
-        return
-    convention = app.catalog.get_convention(r["convention_id"])
-    if convention is None:
-        return
-    ds = app.catalog.ds_dossier_of(dossier_id_for(convention.structure_id, convention.vague))
-    if ds is not None:
-        _send(ds_write_back_convention, ds.demarche, ds.number, r["convention_id"], int(r["version"]))
-
-
 def on_job_end(app: Any, job_id: str) -> None:
     """A job ended for good (JobTracking calls it): record its events for the webhooks and send them;
     a convention issued for a DS dossier is sent back to DS."""
+    from dossiers.services.ds_ecriture import convention_a_ecrire
     from dossiers.services.webhooks import record_evenements
 
     job = app.catalog.get_job(job_id)
@@ -246,7 +231,8 @@ def on_job_end(app: Any, job_id: str) -> None:
         return
     for webhook_id in record_evenements(app, job, now=app.clock.now()):
         _send(deliver_webhooks, webhook_id)
-    _convention_to_ds(app, job)
+    if (ecriture := convention_a_ecrire(app, job)) is not None:  # a convention issued for a DS dossier
+        _send(ds_write_back_convention, *ecriture)
 
 
 def announce_decision(app: Any, record: Any) -> None:

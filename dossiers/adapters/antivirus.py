@@ -30,15 +30,13 @@ import time
 from collections.abc import Mapping
 
 from dossiers.errors import AntivirusError, AntivirusStreamTooLong, AntivirusUnavailable
-from dossiers.ports import ScanResult, Scanner  # the port, declared with the others
+from dossiers.ports import ScanResult
 
 __all__ = [
     "AntivirusStreamTooLong",
     "ClamdScanner",
     "MemoryScanner",
     "NoScanner",
-    "ScanResult",
-    "Scanner",
     "build_scanner",
 ]
 

@@ -21,24 +21,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dossiers.domain.pieces import VerificationSignatures
 from dossiers.domain.archive import STATUTS_ARCHIVES, ArchiveRecord
 from dossiers.domain.decisions import Cible, Decision, Verdict
 from dossiers.domain.checks.signe import SIGNED_COPY_POLICY, Emis, check_signed_copy, statut_archivage
-from dossiers.domain.pieces import PieceKind
+from dossiers.domain.jobs import Job, JobStatus
+from dossiers.domain.pieces import PieceKind, VerificationSignatures
 from dossiers.domain.registre import Inscription, Nature
 from dossiers.errors import ChangementRefuse, ConumError, ErrorCode, ObjectExists, ObjectNotFound
 from dossiers.ports import AppPorts, Storage
 from dossiers.services.registre import inscrire_tous
 
 __all__ = ["stage", "release_if_done", "archive_staged", "archive_signed_copy", "accepter_copie", "refuser_copie", "verify_file", "purge_identite",
-           "Verification", "staging_key", "document_link"]
+           "Verification", "staging_key", "key_sha256", "document_link"]
 
 PDF_TYPE = "application/pdf"
 
 
 def staging_key(sha256: str) -> str:
     return f"signes/{sha256}.pdf"
+
+
+def key_sha256(key: str) -> str:
+    """The SHA-256 a content-addressed key ends with (``staging_key``, ``requetes.store_upload``)."""
+    return key.rsplit("/", 1)[-1].removesuffix(".pdf")
 
 
 def _put_once(store: Storage, key: str, data: bytes, **options: Any) -> Any:
@@ -101,7 +106,7 @@ def archive_staged(key: str, convention_id: str, app: AppPorts, *, version: int 
     try:
         data = app.staging.get(key)
     except ObjectNotFound:  # already done by an earlier delivery, which emptied staging after it
-        sha256 = key.rsplit("/", 1)[-1].removesuffix(".pdf")
+        sha256 = key_sha256(key)
         done = app.catalog.find_archives(sha256=sha256, convention_id=convention_id, version=version)
         if done and (done[-1].archived_at is not None or done[-1].statut not in STATUTS_ARCHIVES):
             return done[-1]
@@ -133,18 +138,16 @@ def _release(app: AppPorts, key: str, sha256: str) -> None:
         pass
 
 
-def release_if_done(app: AppPorts, job: Any, key: str) -> None:
+def release_if_done(app: AppPorts, job: Job, key: str) -> None:
     """After a signed copy was staged and its job submitted: when that job had already ended (the same copy
     sent again for the same version), nobody will take the staged bytes, so they go, unless a copy of these
     bytes waits for a human or another archive job, queued or running, was given them."""
-    from dossiers.domain.jobs import JobStatus
-
     if job.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         return
     pending = [j for status in (JobStatus.QUEUED, JobStatus.RUNNING)
                for j in app.catalog.list_jobs(status=status, limit=1000) if j.args.get("staging_key") == key]
     if not pending:
-        _release(app, key, key.rsplit("/", 1)[-1].removesuffix(".pdf"))
+        _release(app, key, key_sha256(key))
 
 
 def accepter_copie(record_id: int, app: AppPorts, *, par: str, now: datetime, decision: Decision | None = None) -> ArchiveRecord:

@@ -217,11 +217,13 @@ class _Run:
 
     def _record(self, number: int, source: str, kind: str, poste_id: str | None, file: dict[str, Any], key: str,
                 job: Any) -> None:
+        from dossiers.services.archive import key_sha256
+
         self.app.catalog.ds_record_fichier(
             cle=fichier_cle(self.c.demarche, number, source, poste_id, str(file.get("checksum"))),
             demarche=self.c.demarche, number=number, source=source, kind=kind, poste_id=poste_id,
             filename=str(file.get("filename") or ""), checksum=str(file.get("checksum")),
-            sha256=key.rsplit("/", 1)[-1].removesuffix(".pdf"), job_id=job.id if job is not None else None, now=self.now)
+            sha256=key_sha256(key), job_id=job.id if job is not None else None, now=self.now)
 
     def _signed_copies(self, node: dict[str, Any], mapped: DossierDs, demande: dict[str, Any]) -> list[dict[str, Any]]:
         """PDFs the applicant attached to messages once the convention is issued: its signed copy."""

@@ -22,11 +22,12 @@ from typing import Any
 
 from dossiers.domain.ds_ecriture import annotation_controle, ecriture_cle, message_convention, message_pieces, reference
 from dossiers.domain.ds_mapping import Correspondance, find_champ
-from dossiers.domain.jobs import JobStatus
+from dossiers.domain.dossier import dossier_id_for
+from dossiers.domain.jobs import Job, JobStatus
 from dossiers.errors import DsError, DsIndisponible
 from dossiers.ports import AppPorts, Ds
 
-__all__ = ["ecrire_controle", "ecrire_convention"]
+__all__ = ["convention_a_ecrire", "ecrire_controle", "ecrire_convention"]
 
 _DONE = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
@@ -130,3 +131,19 @@ def ecrire_convention(app: AppPorts, client: Ds, c: Correspondance, *, number: i
         w.write("convention", cle, {"convention_id": convention_id, "version": version},
                 lambda: w.etat.get("state") == "accepte", accept)
     return w.out
+
+
+def convention_a_ecrire(app: AppPorts, job: Job) -> tuple[int, int, str, int] | None:
+    """What an ended job sends back to DS: ``(demarche, number, convention_id, version)`` when it issued a
+    new convention (or avenant) for a dossier that came from DS, else None (``ecrire_convention`` then writes it)."""
+    r = job.result or {}
+    if job.actor not in ("generate_convention", "amend_convention") or job.status != JobStatus.SUCCEEDED \
+            or not r.get("nouvelle") or not r.get("convention_id"):
+        return None
+    convention = app.catalog.get_convention(r["convention_id"])
+    if convention is None:
+        return None
+    ds = app.catalog.ds_dossier_of(dossier_id_for(convention.structure_id, convention.vague))
+    if ds is None:
+        return None
+    return ds.demarche, ds.number, r["convention_id"], int(r["version"])

@@ -42,8 +42,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from dossiers.domain.webhooks import Livraison, Webhook
 from dossiers.domain.acces import Jeton, resultat_visible
+from dossiers.domain.archive import ArchiveRecord
+from dossiers.domain.jobs import Job
+from dossiers.domain.webhooks import Livraison, Webhook
 from dossiers.errors import WebhookError, WebhookIndisponible
 from dossiers.ports import AppPorts
 
@@ -140,7 +142,7 @@ def evenements_de_tache(job_id: str, actor: str, status: str, result: dict[str, 
 
 
 def _fan_out(app: AppPorts, hooks: list[Webhook], event_id: str, kind: str, data: dict[str, Any], *, now: datetime,
-             departement: str = "", job: Any = None) -> list[str]:
+             departement: str = "", job: Job | None = None) -> list[str]:
     """Record one event for each webhook that follows it: a job end (``job``) for the token that submitted the
     job, with the result as that token may read it; a convention event for the tokens that see its département.
     The ids of the webhooks that have a new delivery (an event already recorded for one is not again)."""
@@ -164,7 +166,7 @@ def _fan_out(app: AppPorts, hooks: list[Webhook], event_id: str, kind: str, data
     return touched
 
 
-def record_evenements(app: AppPorts, job: Any, *, now: datetime) -> list[str]:
+def record_evenements(app: AppPorts, job: Job, *, now: datetime) -> list[str]:
     """Record the deliveries a job end makes; the ids of the webhooks that have new ones."""
     hooks = app.catalog.webhooks()
     if not hooks:
@@ -181,7 +183,7 @@ def record_evenements(app: AppPorts, job: Any, *, now: datetime) -> list[str]:
     return list(dict.fromkeys(touched))
 
 
-def record_decision(app: AppPorts, record: Any, *, now: datetime) -> list[str]:
+def record_decision(app: AppPorts, record: ArchiveRecord, *, now: datetime) -> list[str]:
     """Record, for the webhooks whose token sees the convention's département, the event an instructeur's
     decision on a signed copy makes (``copie_signee.archivee`` or ``copie_signee.refusee``, with the
     decision); the ids of the webhooks that have a new delivery. Once per copy and verdict."""

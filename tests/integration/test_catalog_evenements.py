@@ -13,12 +13,11 @@ from sqlalchemy import select, update
 
 from dossiers import migrations
 from dossiers.adapters.catalog import Catalog
-from dossiers.adapters.catalog.evenements import NouvelEvenement
 from dossiers.adapters.catalog.tables import VersionRow
 from dossiers.domain.etat import EtatConvention, PosteFinance
 from dossiers.domain.etat_codec import etat_to_json
 from dossiers.domain.model import EtatPoste, Nature, TypeContrat
-from dossiers.domain.postes import FinContrat, MotifFin, Recrutement, Source, chronologie
+from dossiers.domain.postes import FinContrat, MotifFin, NouvelEvenement, Recrutement, Source, chronologie
 from dossiers.errors import CatalogError, ChangementRefuse, ErrorCode
 from tests.integration.test_catalog import CID, STRUCTURE, make_version
 

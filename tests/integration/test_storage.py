@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from dossiers.adapters.storage import LocalStorage, Storage, StoredObject, local, sha256_hex
+from dossiers.adapters.storage import LocalStorage, local, sha256_hex
 from dossiers.errors import ChecksumMismatch, ErrorCode, ObjectExists, ObjectNotFound, StorageError
+from dossiers.ports import Storage, StoredObject
 
 KEY = "conventions/CN-V2-STR-000123/v1.pdf"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40

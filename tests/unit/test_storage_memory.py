@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from dossiers.adapters.storage import MemoryStorage, Storage, StoredObject, sha256_hex
+from dossiers.adapters.storage import MemoryStorage, sha256_hex
 from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError
+from dossiers.ports import Storage, StoredObject
 
 KEY = "conventions/CN-V2-STR-000123/v1.pdf"
 DATA = b"%PDF-1.7 contenu"

@@ -114,8 +114,9 @@ class ConventionCatalog(CatalogBase):
             raise CatalogError(f"Impossible d'enregistrer {label} : {exc}.", code=ErrorCode.ERREUR_INTERNE) from exc
         with self._translate(f"l'enregistrement de {label}"):
             try:
-                return self._insert_version(structure, convention_id, vague, date_debut, version, demande_json,
-                                            renouvelle, structure_modifiee)
+                with Session(self._writer) as session, session.begin():
+                    return self._insert_version_in(session, structure, convention_id, vague, date_debut, version,
+                                                   demande_json, renouvelle, structure_modifiee)
             except IntegrityError as exc:
                 # Lost a race, or a constraint refused the write: decide from what is stored now.
                 stored = self.find_version(convention_id, version.numero)
@@ -176,21 +177,6 @@ class ConventionCatalog(CatalogBase):
             return _with_links(session, list(session.scalars(stmt)))
 
     # -- internals --------------------------------------------------------------------------
-
-    def _insert_version(
-        self,
-        structure: Structure,
-        convention_id: str,
-        vague: int,
-        date_debut: date,
-        version: ConventionVersion,
-        demande_json: dict[str, Any],
-        renouvelle: str | None = None,
-        structure_modifiee: bool = False,
-    ) -> ConventionVersion:
-        with Session(self._writer) as session, session.begin():
-            return self._insert_version_in(session, structure, convention_id, vague, date_debut, version,
-                                           demande_json, renouvelle, structure_modifiee)
 
     def _insert_version_in(self, session: Session, structure: Structure, convention_id: str, vague: int,
                            date_debut: date, version: ConventionVersion, demande_json: dict[str, Any],

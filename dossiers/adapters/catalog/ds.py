@@ -21,7 +21,7 @@ from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import DsDossierRow, DsEcritureRow, DsFichierRow, DsSynchroRow
 from dossiers.domain.ds_suivi import DsDossier, DsEcriture, DsSynchro
 
-__all__ = ["DsCatalog", "DsSynchro", "DsDossier", "DsEcriture"]  # the values live in dossiers.domain.ds_suivi
+__all__ = ["DsCatalog"]
 
 
 class DsCatalog(CatalogBase):

@@ -22,7 +22,7 @@ from dossiers.adapters.catalog.tables import ConventionRow, EvenementRow, Struct
 from dossiers.domain.evenements import evenement_from_json, evenement_to_json
 from dossiers.domain.postes import EvenementPoste, NouvelEvenement, Source, VersionAEnregistrer, evenement_jour
 
-__all__ = ["EvenementCatalog", "NouvelEvenement", "VersionAEnregistrer"]  # the values live in the domain (postes)
+__all__ = ["EvenementCatalog"]
 
 
 def _from_row(row: EvenementRow) -> EvenementPoste:

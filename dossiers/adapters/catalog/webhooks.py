@@ -17,7 +17,7 @@ from dossiers.adapters.catalog.base import CatalogBase
 from dossiers.adapters.catalog.tables import LivraisonRow, WebhookRow
 from dossiers.domain.webhooks import Livraison, Webhook
 
-__all__ = ["WebhookCatalog", "Webhook", "Livraison", "MAX_LIVRAISONS"]  # the values live in dossiers.domain.webhooks
+__all__ = ["WebhookCatalog", "MAX_LIVRAISONS"]
 
 MAX_LIVRAISONS = 1000
 

@@ -29,7 +29,7 @@ from dossiers.adapters.inspection.pool import InspectionUnavailable, Pool, Runne
 from dossiers.adapters.inspection.sniff import MIME_EMPTY, polyglots, sniff
 from dossiers.domain.pieces import MB, MIME_PDF, FileFacts, KindPolicy, Probleme, VerificationSignatures
 
-__all__ = ["InspectionUnavailable", "Inspector", "VerificationSignatures", "polyglots", "sniff"]
+__all__ = ["InspectionUnavailable", "Inspector", "polyglots", "sniff"]
 
 
 class Inspector:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dossiers.adapters.storage.base import (
     KEY_MAX_LENGTH,
     ObjectLocked,
-    Storage,
-    StoredObject,
     sha256_hex,
     validate_key,
 )
@@ -22,8 +20,6 @@ __all__ = [
     "ObjectLocked",
     "PrefixedStorage",
     "S3Storage",
-    "Storage",
-    "StoredObject",
     "build_s3_client",
     "ensure_bucket",
     "sha256_hex",

@@ -26,14 +26,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from dossiers.errors import ChecksumMismatch, ObjectLocked, StorageError
-from dossiers.ports import Storage, StoredObject  # the port and its value, declared once, with the other ports
+from dossiers.ports import StoredObject
 
 __all__ = [
     "KEY_MAX_LENGTH",
     "PRESIGNED_TTL_MAX",
     "ObjectLocked",
-    "Storage",
-    "StoredObject",
     "check_bytes",
     "check_ttl",
     "locked",

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dossiers.adapters.storage.base import (
-    StoredObject,
     check_bytes,
     locked,
     retention_date,
@@ -43,6 +42,7 @@ from dossiers.adapters.storage.base import (
 )
 from dossiers.clock import Clock
 from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError, StorageUnavailable
+from dossiers.ports import StoredObject
 
 __all__ = ["LocalStorage"]
 

@@ -6,9 +6,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from dossiers.adapters.storage.base import StoredObject, check_bytes, locked, retention_date, sha256_hex, validate_key
+from dossiers.adapters.storage.base import check_bytes, locked, retention_date, sha256_hex, validate_key
 from dossiers.clock import Clock
 from dossiers.errors import ObjectExists, ObjectNotFound
+from dossiers.ports import StoredObject
 
 __all__ = ["MemoryStorage"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from dossiers.adapters.storage.base import Storage, StoredObject
+from dossiers.ports import Storage, StoredObject
 
 __all__ = ["PrefixedStorage"]
 

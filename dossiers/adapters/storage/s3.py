@@ -38,7 +38,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dossiers.adapters.storage.base import (
     ObjectLocked,
-    StoredObject,
     check_bytes,
     check_ttl,
     locked,
@@ -50,6 +49,7 @@ from dossiers.adapters.storage.base import (
 from dossiers.adapters.storage.s3_client import _code, build_s3_client, ensure_bucket, translate_error
 from dossiers.clock import Clock
 from dossiers.errors import ChecksumMismatch, ObjectExists, ObjectNotFound, StorageError, StorageUnavailable
+from dossiers.ports import StoredObject
 
 __all__ = ["MULTIPART_THRESHOLD", "PART_SIZE", "S3Storage", "build_s3_client", "ensure_bucket", "translate_error"]
 
