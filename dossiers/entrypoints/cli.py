@@ -86,7 +86,7 @@ def cli() -> None:
 @click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def generate(demande: Path, out: Path, as_json: bool) -> None:
     """Génère la convention (DOCX et PDF/A) d'une DEMANDE JSON."""
     from dossiers.bootstrap import App

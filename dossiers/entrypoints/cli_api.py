@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 
 import click
 from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._console import Colonne, print_table, json_option
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["serve", "token", "audit", "agent"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 def _moment(at: datetime, fmt: str) -> str:
@@ -48,7 +47,7 @@ def token() -> None:
 @click.option("--departement", "departements", multiple=True,
               help="Département couvert (répétable) ; obligatoire pour un instructeur.")
 @click.option("--nom", default="", help="Qui utilise ce jeton (ex. « DS connecteur », « Préfecture 33 – C. Exemple »).")
-@_json
+@json_option
 def token_create(role: str, departements: tuple[str, ...], nom: str, as_json: bool) -> None:
     """Crée un jeton ; le secret n'est affiché qu'une fois."""
     from dossiers.bootstrap import App
@@ -70,7 +69,7 @@ def token_create(role: str, departements: tuple[str, ...], nom: str, as_json: bo
 
 @token.command("revoke")
 @click.argument("token_id")
-@_json
+@json_option
 def token_revoke(token_id: str, as_json: bool) -> None:
     """Révoque le jeton TOKEN_ID (effet immédiat)."""
     from dossiers.bootstrap import App
@@ -85,7 +84,7 @@ def token_revoke(token_id: str, as_json: bool) -> None:
 
 
 @token.command("list")
-@_json
+@json_option
 def token_list(as_json: bool) -> None:
     """Liste les jetons (sans leur secret)."""
     from dossiers.bootstrap import App
@@ -108,7 +107,7 @@ def token_list(as_json: bool) -> None:
 @click.option("--jeton", "token_id", help="Seulement ce jeton.")
 @click.option("--depuis", "days", type=click.IntRange(1, 3650), help="Les N derniers jours.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
-@_json
+@json_option
 def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> None:
     """Journal d'audit des téléchargements et dépôts faits par l'API (le plus récent d'abord)."""
     from dossiers.bootstrap import App
@@ -137,7 +136,7 @@ def agent() -> None:
 @click.argument("email")
 @click.option("--departement", "departements", multiple=True, help="Département couvert (répétable).")
 @click.option("--admin", is_flag=True, help="Tous les départements, et les réémissions en lot.")
-@_json
+@json_option
 def agent_add(email: str, departements: tuple[str, ...], admin: bool, as_json: bool) -> None:
     """Autorise EMAIL (ou met à jour ses départements)."""
     from dossiers.bootstrap import App
@@ -156,7 +155,7 @@ def agent_add(email: str, departements: tuple[str, ...], admin: bool, as_json: b
 
 @agent.command("remove")
 @click.argument("email")
-@_json
+@json_option
 def agent_remove(email: str, as_json: bool) -> None:
     """Retire l'accès de EMAIL (ses sessions ouvertes ne valent plus rien)."""
     from dossiers.bootstrap import App
@@ -172,7 +171,7 @@ def agent_remove(email: str, as_json: bool) -> None:
 
 
 @agent.command("list")
-@_json
+@json_option
 def agent_list(as_json: bool) -> None:
     """Liste les agents autorisés."""
     from dossiers.bootstrap import App

@@ -16,12 +16,12 @@ from typing import Any
 
 import click
 
+from dossiers.entrypoints._console import json_option
 from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
 from dossiers.errors import ConumError
 
 __all__ = ["archive", "accepter", "verify", "purge", "lien"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_SIGNED_BYTES = 50_000_000
 WORDS = {"archive": "archivée", "a_verifier": "à vérifier, en attente d'acceptation (non archivée)",
@@ -41,7 +41,7 @@ def _read(path: Path) -> bytes:
               help="Version signée (défaut : la version en vigueur).")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
               help="Enregistre le certificat d'archivage (PDF) dans ce fichier.")
-@_json
+@json_option
 def archive(signed: Path, convention_id: str, version: int | None, out: Path | None, as_json: bool) -> None:
     """Contrôle la copie signée COPIE_SIGNEE et l'archive sous verrou avec son certificat."""
     from dossiers.bootstrap import App
@@ -97,7 +97,7 @@ def _signature_lines(signatures: list[dict]) -> list[str]:
 @click.command()
 @click.argument("archive_id", type=click.IntRange(1))
 @click.option("--par", required=True, help="Nom de l'instructeur qui a lu la copie et l'accepte.")
-@_json
+@json_option
 def accepter(archive_id: int, par: str, as_json: bool) -> None:
     """Accepte une copie signée à vérifier (lue par un instructeur) : elle est alors archivée sous verrou."""
     from dossiers.bootstrap import App
@@ -121,7 +121,7 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("file", type=_file)
-@_json
+@json_option
 def verify(file: Path, as_json: bool) -> None:
     """Calcule l'empreinte de FICHIER et dit s'il est archivé (et où) ou émis par conum, et son entrée au
     registre avec sa preuve (chaîne jusqu'à l'horodatage le plus proche)."""
@@ -171,7 +171,7 @@ def verify(file: Path, as_json: bool) -> None:
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Liste sans rien supprimer.")
-@_json
+@json_option
 def purge(dry_run: bool, as_json: bool) -> None:
     """Supprime les pièces d'identité des dossiers archivés depuis plus de IDENTITE_RETENTION_DAYS jours."""
     from dossiers.bootstrap import App
@@ -194,7 +194,7 @@ def purge(dry_run: bool, as_json: bool) -> None:
 @click.argument("convention_id")
 @click.option("--version", "version", type=click.IntRange(1, 999), default=None, help="Version (défaut : en vigueur).")
 @click.option("--kind", type=click.Choice(["pdf", "docx"]), default="pdf", show_default=True)
-@_json
+@json_option
 def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> None:
     """Lien de téléchargement d'un document émis (URL présignée de courte durée sur S3)."""
     from dossiers.bootstrap import App

@@ -17,13 +17,12 @@ import click
 from dossiers.domain.etat import Figures
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
-from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._console import Colonne, print_table, json_option
 from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 def entry(version: ConventionVersion, fig: Figures, paths: dict[str, str] | None = None) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def _print_figures(fig: Figures, title: str) -> None:
 @click.option("--montant", "amount", required=True, help="Montant versé en euros (ex. 52500.00).")
 @click.option("--force", is_flag=True, help="Enregistrer un versement au-delà du dû de l'année (avec --motif).")
 @click.option("--motif", help="Pourquoi un versement au-delà du dû est enregistré (avec --force).")
-@_json
+@json_option
 def paiement(convention_id: str, annee: int, when: date, amount: str, force: bool, motif: str | None,
              as_json: bool) -> None:
     """Enregistre un versement de la CDC pour une année de la convention (refusé au-delà du dû, sauf --force)."""
@@ -89,7 +88,7 @@ def paiement(convention_id: str, annee: int, when: date, amount: str, force: boo
 @click.argument("change", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF.")
-@_json
+@json_option
 def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     """Applique une modification (MODIFICATION.json) : avenant, renouvellement ou résiliation."""
     from dossiers.bootstrap import App
@@ -124,7 +123,7 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
 
 @click.command()
 @click.argument("convention_id")
-@_json
+@json_option
 def history(convention_id: str, as_json: bool) -> None:
     """Liste les versions d'une convention : motif, règles, montants et documents."""
     from dossiers.bootstrap import App
@@ -214,7 +213,7 @@ def _detail(data: dict[str, Any]) -> str:
 @click.option("--apply", "apply", is_flag=True, help="Émet l'avenant de restitution (sinon : liste seulement).")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF de l'avenant.")
-@_json
+@json_option
 def restitutions(convention_id: str, when: date | None, regles_id: str, apply: bool, out: Path,
                  as_json: bool) -> None:
     """Postes vacants depuis plus de 6 mois à rendre (règles de mai 2025), et l'avenant qui les rend."""

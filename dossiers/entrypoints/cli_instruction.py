@@ -15,13 +15,12 @@ import click
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.domain.formatting import montant
 from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._console import Colonne, print_table, json_option
 from dossiers.errors import ConumError, status_of
 from dossiers.services.a_traiter import GENRES
 
 __all__ = ["decide", "a_traiter", "situation"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _verdict = click.argument("verdict", type=click.Choice(["accepte", "refuse"]), metavar="accepte|refuse")
 _motif = click.option("--motif", type=click.Choice(list(MOTIFS_REFUS)),
                       help="Motif d'un refus : " + ", ".join(f"{k} ({v})" for k, v in MOTIFS_REFUS.items()) + ".")
@@ -66,7 +65,7 @@ def decide() -> None:
 @_motif
 @_commentaire
 @_par
-@_json
+@json_option
 def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None, commentaire: str | None, par: str,
                  as_json: bool) -> None:
     """Décide la pièce PIECE_ID (numéro donné par `conum dossier show`) du dossier DOSSIER_ID."""
@@ -93,7 +92,7 @@ def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None
 @_motif
 @_commentaire
 @_par
-@_json
+@json_option
 def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, motif: str | None,
                  commentaire: str | None, par: str, as_json: bool) -> None:
     """Décide la copie signée SHA256 reçue pour la VERSION de CONVENTION_ID (acceptée : archivée sous verrou)."""
@@ -130,7 +129,7 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
               help="Un seul genre d'élément.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--par-page", type=click.IntRange(1, 200), default=50, show_default=True)
-@_json
+@json_option
 def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_page: int, as_json: bool) -> None:
     """Ce qui attend un instructeur : pièces et copies à vérifier, dossiers complets sans convention,
     conventions à relancer, réémissions en échec ; le plus ancien d'abord."""
@@ -159,7 +158,7 @@ def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_p
 
 @click.command()
 @click.argument("convention_id")
-@_json
+@json_option
 def situation(convention_id: str, as_json: bool) -> None:
     """Situation financière d'une convention : dû, versé, reste à verser et à reverser, par année et par version."""
     from dossiers.bootstrap import App

@@ -18,7 +18,7 @@ from rich.markup import escape
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
-from dossiers.entrypoints._console import Colonne, lisible, print_table
+from dossiers.entrypoints._console import Colonne, lisible, print_table, json_option
 from dossiers.entrypoints._console import console as soft_console
 from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError
@@ -68,7 +68,7 @@ def _exit_for(statut: Statut) -> None:
 @click.option("--conseiller", help="« Prénom Nom » du conseiller (contrat de travail).")
 @click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def validate(file: Path, kind: str, siret: str | None, nature: str | None, representant: str | None,
              denomination: str | None, conseiller: str | None, when: date | None, mrz_file: Path | None,
              as_json: bool) -> None:
@@ -104,7 +104,7 @@ def dossier() -> None:
 @dossier.command("open")
 @click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--id", "dossier_id", help="Identifiant du dossier (défaut : DOS-V<vague>-<structure>).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
     """Ouvre (ou met à jour) le dossier d'une DEMANDE JSON et liste les pièces exigées."""
     from dossiers.bootstrap import App
@@ -127,7 +127,7 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
 @click.option("--poste", "poste_id", help="Poste auquel se rattache un contrat de travail.")
 @click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: date | None,
                 mrz_file: Path | None, as_json: bool) -> None:
     """Dépose FICHIER dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
@@ -157,7 +157,7 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
 
 @dossier.command("show")
 @click.argument("dossier_id")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_show(dossier_id: str, as_json: bool) -> None:
     """Affiche les pièces du dossier, celles qui manquent et son état."""
     from dossiers.bootstrap import App
@@ -175,7 +175,7 @@ def dossier_show(dossier_id: str, as_json: bool) -> None:
 @click.argument("dossier_id")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Fichier PDF à écrire (défaut : rapport-<dossier>.pdf).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
     """Écrit le rapport de contrôle PDF du dossier."""
     from dossiers.bootstrap import App

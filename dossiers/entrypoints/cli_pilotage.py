@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings, JOUR
-from dossiers.entrypoints._console import Colonne, anciens_noms, print_table
+from dossiers.entrypoints._console import Colonne, anciens_noms, print_table, json_option
 from dossiers.errors import ConumError
 
 __all__ = ["pilotage"]
@@ -34,7 +34,7 @@ def pilotage() -> None:
 @click.argument("fichier", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--date", "as_of", type=JOUR, required=True, help="Date d'appréciation (les chronologies à ce jour).")
 @click.option("--dry-run", is_flag=True, help="Montre ce qui serait enregistré, sans rien enregistrer.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
     """Importe un tableau de pilotage (FICHIER .csv ou .xlsx, une ligne par contrat) : enregistre
     les recrutements, prolongations et fins de contrat qu'il contient et que le catalogue n'a pas."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._console import Colonne, print_table, json_option
 from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, ErrorCode
 
@@ -45,7 +45,7 @@ def print_postes(postes: list[dict], jour: str) -> None:
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--date", "when", type=JOUR, default=None,
               help="Jour de la situation des postes affichée (défaut : aujourd'hui).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> None:
     """Enregistre un événement de la vie d'un poste (EVENEMENT.json : recrutement, fin_contrat,
     prolongation, absence ou transfert) et affiche la situation des postes."""

@@ -20,12 +20,11 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from dossiers.domain.formatting import montant
 from dossiers.entrypoints._common import JOUR, fail_by_kind, settings
-from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, print_table
+from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, print_table, json_option
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["seed", "reissue", "duree", "debit"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 STALL_SECONDS = 600
 _csv = click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
                     help="Écrit aussi une ligne par convention dans ce fichier CSV (séparateur « ; »).")
@@ -61,7 +60,7 @@ def _plan_inconnu(plan_id: str) -> ConumError:
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Graine (même graine, même population).")
 @click.option("--date", "as_of", type=JOUR, help="Versements et vie des postes jusqu'à ce jour (défaut : 2026-11-01).")
 @click.option("--force", is_flag=True, help="Écrit aussi dans un catalogue qui tient des conventions réelles.")
-@_json
+@json_option
 def seed(structures: int, seed_value: int, as_of: date | None, force: bool, as_json: bool) -> None:
     """Peuple le catalogue d'une population synthétique (démos, mesures) ; refuse un catalogue réel sans --force."""
     from dossiers.bootstrap import App
@@ -121,7 +120,7 @@ def reissue() -> None:
 @click.option("--regles", "regles", help="Règles visées : de gestion (regles-2025-05) ou un barème d'une vague.")
 @click.option("--modele", "modele", help="Version de modèle visée (celle des modèles installés).")
 @click.option("--date", "as_of", type=JOUR, help="Date d'appréciation (défaut : aujourd'hui).")
-@_json
+@json_option
 @_csv
 def reissue_plan(regles: str | None, modele: str | None, as_of: date | None, as_json: bool,
                  csv_path: Path | None) -> None:
@@ -197,7 +196,7 @@ def _dec(value: str) -> Any:
 @click.option("--detach", is_flag=True, help="Soumet les tâches et rend la main sans attendre (broker requis).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Journal des tâches sur la sortie d'erreur (sinon : dans var/logs/reemission-PLAN.log).")
-@_json
+@json_option
 @_csv
 def reissue_run(plan_id: str, detach: bool, verbose: bool, as_json: bool, csv_path: Path | None) -> None:
     """Soumet une tâche par convention du plan (ce qui est fait est sauté), puis suit l'avancement."""
@@ -320,7 +319,7 @@ def _temps(elapsed: float, done: int, restantes: int, *, finished: bool) -> str:
 
 @reissue.command("status")
 @click.argument("plan_id")
-@_json
+@json_option
 @_csv
 def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
     """Avancement d'un plan (depuis n'importe quelle machine) : début, fin, débit, temps restant, échecs."""
@@ -337,7 +336,7 @@ def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
 
 @reissue.command("list")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Nombre de plans.")
-@_json
+@json_option
 def reissue_list(limit: int, as_json: bool) -> None:
     """Les plans enregistrés, les plus récents d'abord, avec leur avancement."""
     from dossiers.bootstrap import App

@@ -14,12 +14,12 @@ from typing import Any
 
 import click
 
+from dossiers.entrypoints._console import json_option
 from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
 from dossiers.errors import ConumError
 
 __all__ = ["ledger", "moment", "proof_lines"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 def moment(at: datetime) -> str:
@@ -32,7 +32,7 @@ def ledger() -> None:
 
 
 @ledger.command("verify")
-@_json
+@json_option
 def ledger_verify(as_json: bool) -> None:
     """Recalcule toute la chaîne et vérifie chaque jeton d'horodatage ; 1 à la première rupture."""
     from dossiers.bootstrap import App
@@ -80,7 +80,7 @@ def ledger_verify(as_json: bool) -> None:
 @ledger.command("anchor")
 @click.option("--si-du", "if_due", is_flag=True,
               help="Seulement si le dernier ancrage date de plus de LEDGER_ANCHOR_HOURS heures (pour un minuteur).")
-@_json
+@json_option
 def ledger_anchor(if_due: bool, as_json: bool) -> None:
     """Horodate la tête du registre auprès de l'autorité d'horodatage (TSA_URL) ; jeton gardé sous verrou."""
     from dossiers.bootstrap import App

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from dossiers.entrypoints._console import json_option
 from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.errors import ConumError
 
@@ -53,7 +54,7 @@ def _corriger(structure_id: str, par: str, motif: str, as_json: bool, **valeurs:
 _command = _corriger
 for _name, _help in reversed(_OPTIONS):
     _command = click.option(f"--{_name}", default=None, help=_help)(_command)
-_command = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")(_command)
+_command = json_option(_command)
 _command = click.option("--motif", required=True, help="Pourquoi (ex. « SIRET erroné, avis Sirene du 02/12 »).")(_command)
 _command = click.option("--par", required=True, help="Qui fait la correction (nom de l'administrateur).")(_command)
 _command = click.argument("structure_id")(_command)

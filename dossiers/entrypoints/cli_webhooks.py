@@ -7,12 +7,12 @@ import json
 
 import click
 
+from dossiers.entrypoints._console import json_option
 from dossiers.entrypoints._common import fail_by_kind, settings
 from dossiers.errors import ConumError
 
 __all__ = ["webhooks"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 @click.group()
@@ -21,7 +21,7 @@ def webhooks() -> None:
 
 
 @webhooks.command("list")
-@_json
+@json_option
 def webhooks_list(as_json: bool) -> None:
     """Les webhooks actifs, avec le jeton qui les a inscrits."""
     from dossiers.bootstrap import App
@@ -43,7 +43,7 @@ def webhooks_list(as_json: bool) -> None:
 @click.option("--webhook", "webhook_id", help="Un seul webhook.")
 @click.option("--statut", type=click.Choice(["en_attente", "livree", "abandonnee"]), help="Un seul statut.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
-@_json
+@json_option
 def webhooks_deliveries(webhook_id: str | None, statut: str | None, limit: int, as_json: bool) -> None:
     """Le journal des livraisons : événement, statut, tentatives, dernière réponse."""
     from dossiers.bootstrap import App
