@@ -53,11 +53,8 @@ def token_create(role: str, departements: tuple[str, ...], nom: str, as_json: bo
     from dossiers.bootstrap import App
     from dossiers.services.acces import create_token
 
-    try:
-        with App(settings()) as app:
-            secret, jeton = create_token(app, role=role, departements=departements, nom=nom, now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        secret, jeton = create_token(app, role=role, departements=departements, nom=nom, now=app.clock.now())
     if as_json:
         click.echo(json.dumps({"token": secret, "id": jeton.id, "role": str(jeton.role),
                                "departements": list(jeton.departements)}, ensure_ascii=False))
@@ -75,11 +72,8 @@ def token_revoke(token_id: str, as_json: bool) -> None:
     from dossiers.bootstrap import App
     from dossiers.services.acces import revoke_token
 
-    try:
-        with App(settings()) as app:
-            revoke_token(app, token_id, now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        revoke_token(app, token_id, now=app.clock.now())
     click.echo(json.dumps({"id": token_id, "revoked": True}) if as_json else f"jeton {token_id} révoqué")
 
 
@@ -89,11 +83,8 @@ def token_list(as_json: bool) -> None:
     """Liste les jetons (sans leur secret)."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            jetons = app.catalog.list_tokens()
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        jetons = app.catalog.list_tokens()
     if as_json:
         click.echo(json.dumps({"tokens": [j.to_dict() for j in jetons]}, ensure_ascii=False))
         return
@@ -112,12 +103,9 @@ def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> 
     """Journal d'audit des téléchargements et dépôts faits par l'API (le plus récent d'abord)."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            since = app.clock.now() - timedelta(days=days) if days else None
-            entries = app.catalog.list_audit(limit=limit, token_id=token_id, since=since)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        since = app.clock.now() - timedelta(days=days) if days else None
+        entries = app.catalog.list_audit(limit=limit, token_id=token_id, since=since)
     if as_json:
         click.echo(json.dumps({"entries": [e.to_dict() for e in entries]}, ensure_ascii=False))
         return
@@ -142,12 +130,9 @@ def agent_add(email: str, departements: tuple[str, ...], admin: bool, as_json: b
     from dossiers.bootstrap import App
     from dossiers.services.acces import save_agent
 
-    try:
-        with App(settings()) as app:
-            jeton = save_agent(app, email, role="admin" if admin else "instructeur", departements=departements,
-                               now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        jeton = save_agent(app, email, role="admin" if admin else "instructeur", departements=departements,
+                           now=app.clock.now())
     scope = ", ".join(jeton.departements) or "tous les départements"
     click.echo(json.dumps({"email": jeton.nom, **jeton.to_dict()}, ensure_ascii=False) if as_json
                else f"agent {jeton.nom} ({jeton.role}, {scope})")
@@ -160,11 +145,8 @@ def agent_remove(email: str, as_json: bool) -> None:
     """Retire l'accès de EMAIL (ses sessions ouvertes ne valent plus rien)."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            removed = app.catalog.remove_agent(email)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        removed = app.catalog.remove_agent(email)
     if not removed:
         fail_by_kind(ConumError(f"Agent {email} inconnu.", code=ErrorCode.JETON_INVALIDE), as_json)
     click.echo(json.dumps({"email": email, "removed": True}) if as_json else f"agent {email} retiré")
@@ -176,11 +158,8 @@ def agent_list(as_json: bool) -> None:
     """Liste les agents autorisés."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            agents = app.catalog.list_agents()
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        agents = app.catalog.list_agents()
     if as_json:
         click.echo(json.dumps({"agents": [{"email": e, **j.to_dict()} for e, j in agents]}, ensure_ascii=False))
         return

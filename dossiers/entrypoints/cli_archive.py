@@ -17,8 +17,7 @@ from typing import Any
 import click
 
 from dossiers.entrypoints._console import json_option
-from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._common import EXIT_REFUSED, settings
 
 __all__ = ["archive", "accepter", "verify", "purge", "lien"]
 
@@ -48,14 +47,11 @@ def archive(signed: Path, convention_id: str, version: int | None, out: Path | N
     from dossiers.services.archive import archive_signed_copy
 
     data = _read(signed)
-    try:
-        with App(settings()) as app:
-            record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
-                                         now=app.clock.now())
-            if out is not None and record.certificat_key:
-                out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
+                                     now=app.clock.now())
+        if out is not None and record.certificat_key:
+            out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
     saved = str(out.resolve()) if out is not None and record.certificat_key else None
     if as_json:
         click.echo(json.dumps(record.to_dict() | ({"certificat_fichier": saved} if out is not None else {}),
@@ -103,14 +99,11 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
     from dossiers.bootstrap import App
     from dossiers.services.archive import accepter_copie
 
-    try:
-        with App(settings()) as app:
-            record = accepter_copie(archive_id, app, par=par, now=app.clock.now())
-            from workers.actors import announce_decision
+    with App(settings()) as app:
+        record = accepter_copie(archive_id, app, par=par, now=app.clock.now())
+        from workers.actors import announce_decision
 
-            announce_decision(app, record)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+        announce_decision(app, record)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -130,12 +123,9 @@ def verify(file: Path, as_json: bool) -> None:
     from dossiers.services.archive import verify_file
     from dossiers.services.registre import preuves
 
-    try:
-        with App(settings()) as app:
-            found = verify_file(_read(file), app)
-            proofs = preuves(app, found.sha256)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = verify_file(_read(file), app)
+        proofs = preuves(app, found.sha256)
     archived = [r for r in found.archives if r.storage_key]
     result: dict[str, Any] = {
         "sha256": found.sha256, "archive": bool(archived),
@@ -177,11 +167,8 @@ def purge(dry_run: bool, as_json: bool) -> None:
     from dossiers.bootstrap import App
     from dossiers.services.archive import purge_identite
 
-    try:
-        with App(settings()) as app:
-            due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps({"supprimees": [] if dry_run else [p for p, _, _ in due],
                                "a_supprimer": [{"piece_id": p, "dossier_id": d} for p, d, _ in due]}))
@@ -200,12 +187,9 @@ def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> N
     from dossiers.bootstrap import App
     from dossiers.services.archive import document_link
 
-    try:
-        with App(settings()) as app:
-            key, url = document_link(app, convention_id, version=version, kind=kind)
-            ttl = app.settings.presigned_url_ttl
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        key, url = document_link(app, convention_id, version=version, kind=kind)
+        ttl = app.settings.presigned_url_ttl
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "key": key, "url": url,
                                "expires_in": ttl if url else None}))

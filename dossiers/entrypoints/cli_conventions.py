@@ -18,8 +18,8 @@ from dossiers.domain.etat import Figures
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
 from dossiers.entrypoints._console import Colonne, print_table, json_option
-from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError, ErrorCode
+from dossiers.entrypoints._common import JOUR, read_demande, settings
+from dossiers.errors import ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
 
@@ -69,12 +69,9 @@ def paiement(convention_id: str, annee: int, when: date, amount: str, force: boo
         value = Decimal(amount.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
     except InvalidOperation:
         raise click.BadParameter(f"montant illisible : {amount!r}", param_hint="--montant") from None
-    try:
-        with App(settings()) as app:
-            recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
-                                               force=force, motif=motif)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
+                                           force=force, motif=motif)
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "annee": annee, "date": recorded.date.isoformat(),
                                "montant_eur": montant_json(recorded.montant), "nouveau": created}))
@@ -96,15 +93,12 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     from dossiers.services.avenants import version_figures
     from dossiers.services.generation import export_documents
 
-    try:
-        payload = read_demande(change, code=ErrorCode.CHANGEMENT_INVALIDE)
-        with App(settings()) as app:
-            now, today = app.clock.read()
-            amended = apply_change(convention_id, payload, app, today=today, now=now)
-            fig = version_figures(amended.version.convention_id, amended.version, app)
-            paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    payload = read_demande(change, code=ErrorCode.CHANGEMENT_INVALIDE)
+    with App(settings()) as app:
+        now, today = app.clock.read()
+        amended = apply_change(convention_id, payload, app, today=today, now=now)
+        fig = version_figures(amended.version.convention_id, amended.version, app)
+        paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     result = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -130,13 +124,10 @@ def history(convention_id: str, as_json: bool) -> None:
     from dossiers.services.avenants import history as read_history
     from dossiers.services.avenants import liens as read_liens
 
-    try:
-        with App(settings()) as app:
-            versions = read_history(convention_id, app)
-            evenements = app.catalog.list_evenements(convention_id)
-            chaine = read_liens(convention_id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        versions = read_history(convention_id, app)
+        evenements = app.catalog.list_evenements(convention_id)
+        chaine = read_liens(convention_id, app)
     events = [_event_entry(e) for e in evenements]
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions],
@@ -222,18 +213,15 @@ def restitutions(convention_id: str, when: date | None, regles_id: str, apply: b
     from dossiers.services.generation import export_documents
 
     amended, fig, paths = None, None, {}
-    try:
-        with App(settings()) as app:
-            now, today = app.clock.read()
-            jour = when if when else today
-            change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
-                                   today=today, now=now)
-            avertissements = app.rules.gestion(regles_id).avertissements
-            if amended is not None:
-                fig = version_figures(convention_id, amended.version, app)
-                paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        now, today = app.clock.read()
+        jour = when if when else today
+        change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
+                               today=today, now=now)
+        avertissements = app.rules.gestion(regles_id).avertissements
+        if amended is not None:
+            fig = version_figures(convention_id, amended.version, app)
+            paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     postes = [{"id": p.id, "date_fin_contrat": p.date_fin_contrat.isoformat()} for p in (change.postes if change else ())]
     if as_json:
         result: dict[str, Any] = {"convention_id": convention_id, "date": jour.isoformat(), "regles": regles_id,

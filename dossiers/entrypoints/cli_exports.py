@@ -14,9 +14,8 @@ from typing import Any
 import click
 
 from dossiers.entrypoints._console import json_option
-from dossiers.entrypoints._common import fail_by_kind, settings
+from dossiers.entrypoints._common import settings
 from dossiers.services.a_traiter import GENRES
-from dossiers.errors import ConumError
 
 __all__ = ["export"]
 
@@ -36,11 +35,8 @@ def _write(build: Any, fmt: str | None, out: Path, as_json: bool) -> None:
     fmt = fmt or out.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise click.UsageError("indiquez --format csv|xlsx (ou un fichier --out en .csv ou .xlsx)")
-    try:
-        with App(settings()) as app:
-            done = render(build(app), fmt, today=app.clock.today())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        done = render(build(app), fmt, today=app.clock.today())
     try:
         out.write_bytes(done.data)
     except OSError as exc:

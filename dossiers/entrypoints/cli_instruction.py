@@ -14,7 +14,7 @@ import click
 
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.domain.formatting import montant
-from dossiers.entrypoints._common import fail_by_kind, settings
+from dossiers.entrypoints._common import settings
 from dossiers.entrypoints._console import Colonne, print_table, json_option
 from dossiers.errors import ConumError, status_of
 from dossiers.services.a_traiter import GENRES
@@ -29,28 +29,25 @@ _par = click.option("--par", required=True, help="Nom de l'instructeur qui déci
 
 
 def _decider(action: str, ressource: str, departement: Callable[[Any], str | None], decide: Callable[[Any], Any],
-             detail: dict[str, Any], par: str, as_json: bool) -> Any:
+             detail: dict[str, Any], par: str) -> Any:
     """Run ``decide(app)`` and write its audit row whatever the outcome, as the API's (``services.acces.auditer``:
     role ``cli``, the name given with ``--par``, the status the API would answer: 200, the error's by the
-    policy, 500 for anything else); a refusal exits 1 and a failure 3, by the error's kind."""
+    policy, 500 for anything else); the error goes on to ``conum``'s root, which exits by its kind."""
     from dossiers.bootstrap import App
     from dossiers.services.acces import Auteur, auditer
 
-    try:
-        with App(settings()) as app:
-            where, statut = departement(app), 500
-            try:
-                done = decide(app)
-                statut = 200
-            except ConumError as exc:
-                statut = status_of(exc)
-                raise
-            finally:
-                auditer(app, Auteur(par), action, ressource=ressource, statut=statut, departement=where,
-                        detail=detail, adresse=None, now=app.clock.now())
-            return done
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        where, statut = departement(app), 500
+        try:
+            done = decide(app)
+            statut = 200
+        except ConumError as exc:
+            statut = status_of(exc)
+            raise
+        finally:
+            auditer(app, Auteur(par), action, ressource=ressource, statut=statut, departement=where,
+                    detail=detail, adresse=None, now=app.clock.now())
+        return done
 
 
 @click.group()
@@ -75,7 +72,7 @@ def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None
                     lambda app: app.catalog.dossier_departement(dossier_id),
                     lambda app: decider_piece(dossier_id, piece_id, verdict, app, par=par, now=app.clock.now(),
                                               motif=motif, commentaire=commentaire),
-                    {"piece": piece_id, "decision": verdict, "motif": motif}, par, as_json)
+                    {"piece": piece_id, "decision": verdict, "motif": motif}, par)
     if as_json:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False, default=str))
         return
@@ -111,7 +108,7 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
 
     record = _decider("copie_signee.decider", f"cli:decide copie {convention_id} {version} {sha256}",
                       lambda app: app.catalog.convention_departement(convention_id), decide,
-                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif}, par, as_json)
+                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif}, par)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -136,12 +133,9 @@ def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_p
     from dossiers.bootstrap import App
     from dossiers.services.a_traiter import a_traiter as work
 
-    try:
-        with App(settings()) as app:
-            found = work(app, departements=tuple(d.strip().upper() for d in departements), jour=app.clock.today(),
-                         genre=genre, page=page, par_page=par_page)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = work(app, departements=tuple(d.strip().upper() for d in departements), jour=app.clock.today(),
+                     genre=genre, page=page, par_page=par_page)
     if as_json:
         click.echo(json.dumps({"jour": found.jour.isoformat(), "total": found.total, "page": found.page,
                                "par_page": found.par_page, "compte": found.compte,
@@ -164,11 +158,8 @@ def situation(convention_id: str, as_json: bool) -> None:
     from dossiers.bootstrap import App
     from dossiers.services.situation import situation as read
 
-    try:
-        with App(settings()) as app:
-            found = read(convention_id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = read(convention_id, app)
     if as_json:
         click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
         return

@@ -55,8 +55,6 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
             job_ = send(app, actor, kwargs_of(app), key=key)
             if after is not None:
                 after(app, job_)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
     finally:
         runtime.use_app(None)
     local = is_local(actor.broker)
@@ -160,11 +158,8 @@ def job(job_id: str, as_json: bool) -> None:
     """État d'une tâche : statut, tentatives, résultat ou erreur."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.get_job(job_id)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.get_job(job_id)
     if found is None:
         fail_by_kind(ConumError(f"Tâche {job_id} inconnue.", code=ErrorCode.TACHE_INTROUVABLE), as_json)
     _print_job(found, as_json)
@@ -178,11 +173,8 @@ def jobs(status: str | None, limit: int, as_json: bool) -> None:
     """Liste les tâches, les plus récentes d'abord."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.list_jobs(status=JobStatus(status) if status else None, limit=limit)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.list_jobs(status=JobStatus(status) if status else None, limit=limit)
     if as_json:
         click.echo(json.dumps({"jobs": [j.to_dict() for j in found]}, ensure_ascii=False))
         return

@@ -20,8 +20,7 @@ from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
 from dossiers.entrypoints._console import Colonne, lisible, print_table, json_option
 from dossiers.entrypoints._console import console as soft_console
-from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, read_demande, settings
 
 __all__ = ["validate", "dossier"]
 
@@ -76,14 +75,11 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
     from dossiers.bootstrap import App
     from dossiers.services.validation import validate_file
 
-    try:
-        with App(settings()) as app:
-            ctx = Contexte(today=when if when else app.clock.today(), siret=siret, nature=nature,
-                           denomination=denomination, representant=representant, conseiller=conseiller,
-                           mrz=_mrz(mrz_file))
-            result = validate_file(file, PieceKind(kind), ctx, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        ctx = Contexte(today=when if when else app.clock.today(), siret=siret, nature=nature,
+                       denomination=denomination, representant=representant, conseiller=conseiller,
+                       mrz=_mrz(mrz_file))
+        result = validate_file(file, PieceKind(kind), ctx, app)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -110,13 +106,10 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
     from dossiers.bootstrap import App
     from dossiers.services.validation import open_dossier, view_dossier
 
-    try:
-        payload = read_demande(demande)
-        with App(settings()) as app:
-            opened = open_dossier(payload, app, dossier_id=dossier_id)
-            view = view_dossier(opened.id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    payload = read_demande(demande)
+    with App(settings()) as app:
+        opened = open_dossier(payload, app, dossier_id=dossier_id)
+        view = view_dossier(opened.id, app)
     _show(view, as_json)
 
 
@@ -135,13 +128,10 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
     from dossiers.services.validation import add_piece, read_piece
 
     mrz = _mrz(mrz_file)
-    try:
-        with App(settings()) as app:
-            data = read_piece(file, PieceKind(kind), app)
-            piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
-                              today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        data = read_piece(file, PieceKind(kind), app)
+        piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
+                          today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
     if as_json:
         click.echo(json.dumps({
             "dossier_id": dossier_id, "piece_id": piece.id, "status": str(piece.statut), "kind": str(piece.kind),
@@ -163,11 +153,8 @@ def dossier_show(dossier_id: str, as_json: bool) -> None:
     from dossiers.bootstrap import App
     from dossiers.services.validation import view_dossier
 
-    try:
-        with App(settings()) as app:
-            view = view_dossier(dossier_id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        view = view_dossier(dossier_id, app)
     _show(view, as_json)
 
 
@@ -182,12 +169,9 @@ def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
     from dossiers.services.validation import rapport_dossier
 
     out = out or Path(f"rapport-{dossier_id}.pdf")
-    try:
-        with App(settings()) as app:
-            rapport = rapport_dossier(dossier_id, app, now=app.clock.now())
-        out.write_bytes(rapport.pdf)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        rapport = rapport_dossier(dossier_id, app, now=app.clock.now())
+    out.write_bytes(rapport.pdf)
     if as_json:
         click.echo(json.dumps({"dossier_id": dossier_id, "status": str(rapport.view.statut), "pdf": str(out),
                                "empreinte": rapport.empreinte}, ensure_ascii=False))

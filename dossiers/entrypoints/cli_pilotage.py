@@ -14,9 +14,8 @@ from pathlib import Path
 
 import click
 
-from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings, JOUR
+from dossiers.entrypoints._common import EXIT_REFUSED, settings, JOUR
 from dossiers.entrypoints._console import Colonne, anciens_noms, print_table, json_option
-from dossiers.errors import ConumError
 
 __all__ = ["pilotage"]
 
@@ -43,11 +42,8 @@ def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
 
     jour = as_of
     started = time.perf_counter()
-    try:
-        with App(settings()) as app:
-            result = importer(fichier, app, as_of=jour, dry_run=dry_run)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        result = importer(fichier, app, as_of=jour, dry_run=dry_run)
     out = result.to_json()
     out["secondes"] = round(time.perf_counter() - started, 2)
     code = EXIT_REFUSED if result.erreurs else 0

@@ -19,7 +19,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn
 
 from dossiers.domain.formatting import montant
-from dossiers.entrypoints._common import JOUR, fail_by_kind, settings
+from dossiers.entrypoints._common import JOUR, settings
 from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, print_table, json_option
 from dossiers.errors import ConumError, ErrorCode
 
@@ -67,14 +67,11 @@ def seed(structures: int, seed_value: int, as_of: date | None, force: bool, as_j
     from dossiers.services.seed import seed as run_seed
 
     started = time.perf_counter()
-    try:
-        with App(settings()) as app, _bar(structures, "structures", quiet=as_json) as (bar, task):
-            if not force:
-                _refuse_real_catalog(app)
-            done = run_seed(app, structures=structures, seed=seed_value,
-                            as_of=as_of, progress=lambda n: bar.update(task, completed=n))
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app, _bar(structures, "structures", quiet=as_json) as (bar, task):
+        if not force:
+            _refuse_real_catalog(app)
+        done = run_seed(app, structures=structures, seed=seed_value,
+                        as_of=as_of, progress=lambda n: bar.update(task, completed=n))
     result = {"structures": done.structures, "deja_presentes": done.skipped, "versions": done.versions,
               "paiements": done.paiements, "secondes": round(time.perf_counter() - started, 1)}
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else
@@ -129,15 +126,12 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: date | None, as_
     from dossiers.services.reemission import cible, plan, report_csv
 
     started = time.perf_counter()
-    try:
-        with App(settings()) as app:
-            jour = as_of or app.clock.today()
-            recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
-            items = app.catalog.plan_items(recorded.id)
-            gestion = cible(app, regles=regles, modele=modele).gestion
-            avertissements = list(gestion.avertissements) if gestion is not None else []
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        jour = as_of or app.clock.today()
+        recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
+        items = app.catalog.plan_items(recorded.id)
+        gestion = cible(app, regles=regles, modele=modele).gestion
+        avertissements = list(gestion.avertissements) if gestion is not None else []
     seconds = round(time.perf_counter() - started, 2)
     if csv_path:
         csv_path.write_text(report_csv(items), encoding="utf-8")
@@ -250,8 +244,6 @@ def reissue_run(plan_id: str, detach: bool, verbose: bool, as_json: bool, csv_pa
             _report(app, plan_id, as_json, csv_path, submitted=len(batch))
             if log_file is not None and not as_json:
                 click.echo(f"journal des tâches : {log_file}", err=True)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
     finally:
         runtime.use_app(None)
 
@@ -325,13 +317,10 @@ def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
     """Avancement d'un plan (depuis n'importe quelle machine) : début, fin, débit, temps restant, échecs."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            if app.catalog.get_plan(plan_id) is None:
-                raise _plan_inconnu(plan_id)
-            _report(app, plan_id, as_json, csv_path, now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        if app.catalog.get_plan(plan_id) is None:
+            raise _plan_inconnu(plan_id)
+        _report(app, plan_id, as_json, csv_path, now=app.clock.now())
 
 
 @reissue.command("list")
@@ -343,11 +332,8 @@ def reissue_list(limit: int, as_json: bool) -> None:
     from dossiers.clock import PARIS
     from dossiers.services.reemission import progress
 
-    try:
-        with App(settings()) as app:
-            plans = [(p, progress(app, p.id)) for p in app.catalog.list_plans(limit=limit)]
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        plans = [(p, progress(app, p.id)) for p in app.catalog.list_plans(limit=limit)]
     rows = [{"plan_id": p.id, "cree_le": p.created_at.isoformat(), "regles": p.regles, "modele": p.modele,
              "date": p.as_of.isoformat(), "examinees": p.examinees, **prog.to_dict()} for p, prog in plans]
     if as_json:

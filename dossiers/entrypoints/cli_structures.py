@@ -7,8 +7,7 @@ import json
 import click
 
 from dossiers.entrypoints._console import json_option
-from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._common import settings
 
 __all__ = ["structure"]
 
@@ -36,12 +35,9 @@ def _corriger(structure_id: str, par: str, motif: str, as_json: bool, **valeurs:
     from dossiers.services.structures import corriger_structure
 
     changements = {_CHAMPS[k]: v for k, v in valeurs.items() if v is not None}
-    try:
-        with App(settings()) as app:
-            done = corriger_structure(app, structure_id, changements, qui=Auteur(par), motif=motif,
-                                      ressource=f"cli:structure corriger {structure_id}", now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        done = corriger_structure(app, structure_id, changements, qui=Auteur(par), motif=motif,
+                                  ressource=f"cli:structure corriger {structure_id}", now=app.clock.now())
     if as_json:
         click.echo(json.dumps(done.to_dict(), ensure_ascii=False))
     else:

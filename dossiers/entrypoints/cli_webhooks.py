@@ -8,8 +8,7 @@ import json
 import click
 
 from dossiers.entrypoints._console import json_option
-from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._common import settings
 
 __all__ = ["webhooks"]
 
@@ -26,11 +25,8 @@ def webhooks_list(as_json: bool) -> None:
     """Les webhooks actifs, avec le jeton qui les a inscrits."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.webhooks()
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.webhooks()
     if as_json:
         click.echo(json.dumps({"webhooks": [{**w.to_dict(), "token_id": w.token_id} for w in found]},
                               ensure_ascii=False))
@@ -48,11 +44,8 @@ def webhooks_deliveries(webhook_id: str | None, statut: str | None, limit: int, 
     """Le journal des livraisons : événement, statut, tentatives, dernière réponse."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.livraisons(webhook_id=webhook_id, statut=statut, limit=limit)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.livraisons(webhook_id=webhook_id, statut=statut, limit=limit)
     if as_json:
         click.echo(json.dumps({"livraisons": [d.to_dict() for d in found]}, ensure_ascii=False))
         return
