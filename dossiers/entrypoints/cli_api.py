@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import click
 from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.entrypoints._console import Colonne, print_table, json_option
+from dossiers.entrypoints._console import Colonne, moment, print_table, json_option
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["serve", "token", "audit", "agent"]
 
 
 
-def _moment(at: datetime, fmt: str) -> str:
-    """An instant of the catalog (UTC) as a person in Paris reads it."""
-    from datetime import UTC
-
-    from dossiers.clock import PARIS
-
-    return f"{(at.replace(tzinfo=UTC) if at.tzinfo is None else at).astimezone(PARIS):{fmt}}"
 
 
 @click.command()
@@ -90,8 +83,8 @@ def token_list(as_json: bool) -> None:
         return
     print_table([Colonne("id", cle=True), "rôle", "départements", "nom", Colonne("créé le", cle=True),
                  Colonne("révoqué le", cle=True)],
-                [(j.id, str(j.role), ", ".join(j.departements) or "tous", j.nom, _moment(j.created_at, "%d/%m/%Y %H:%M"),
-                  _moment(j.revoked_at, "%d/%m/%Y %H:%M") if j.revoked_at else "") for j in jetons])
+                [(j.id, str(j.role), ", ".join(j.departements) or "tous", j.nom, moment(j.created_at, "%d/%m/%Y %H:%M"),
+                  moment(j.revoked_at, "%d/%m/%Y %H:%M") if j.revoked_at else "") for j in jetons])
 
 
 @click.command()
@@ -111,7 +104,7 @@ def audit(token_id: str | None, days: int | None, limit: int, as_json: bool) -> 
         return
     print_table([Colonne("quand", cle=True), Colonne("jeton", cle=True), "action", Colonne("ressource", cle=True),
                  "dép.", Colonne("adresse", cle=True), Colonne("HTTP", droite=True)],
-                [(_moment(e.at, "%d/%m/%Y %H:%M:%S"), e.token_id or "", e.action, e.ressource, e.departement or "",
+                [(moment(e.at, "%d/%m/%Y %H:%M:%S"), e.token_id or "", e.action, e.ressource, e.departement or "",
                   e.adresse or "", e.statut_http) for e in entries])
 
 

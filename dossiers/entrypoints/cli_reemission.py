@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from dossiers.domain.formatting import montant
 from dossiers.entrypoints._common import JOUR, settings
-from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, print_table, json_option
+from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, moment, print_table, json_option
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["seed", "reissue", "duree", "debit"]
@@ -329,7 +329,6 @@ def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
 def reissue_list(limit: int, as_json: bool) -> None:
     """Les plans enregistrés, les plus récents d'abord, avec leur avancement."""
     from dossiers.bootstrap import App
-    from dossiers.clock import PARIS
     from dossiers.services.reemission import progress
 
     with App(settings()) as app:
@@ -345,7 +344,7 @@ def reissue_list(limit: int, as_json: bool) -> None:
     print_table([Colonne("plan", cle=True), Colonne("créé le", cle=True), "cible", Colonne("au", cle=True),
                  Colonne("conventions", droite=True), Colonne("émises", droite=True),
                  Colonne("obsolètes", droite=True), Colonne("échecs", droite=True), Colonne("restantes", droite=True)],
-                [(p.id, f"{_aware(p.created_at).astimezone(PARIS):%d/%m/%Y %H:%M}", " ".join(x for x in (p.regles, p.modele) if x),
+                [(p.id, moment(p.created_at, "%d/%m/%Y %H:%M"), " ".join(x for x in (p.regles, p.modele) if x),
                   f"{p.as_of:%d/%m/%Y}", prog.total, prog.emises, prog.obsoletes, prog.echecs, prog.restantes)
                  for p, prog in plans])
 
