@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 __all__ = ["CLICK_FR", "install_french", "franciser", "console", "lisible", "print_lines", "JOUR", "anciens_noms", "Colonne", "print_table", "print_json",
-           "json_option", "is_terminal"]
+           "json_option", "is_terminal", "moment"]
 
 # Click's msgids (8.1 to 8.3 spell some of them differently: both are here) and their French.
 CLICK_FR: dict[str, str] = {
@@ -274,6 +274,15 @@ def print_table(colonnes: Sequence[Colonne | str], rows: Iterable[Sequence[Any]]
     if console.width < needed:
         console = Console(width=needed)
     console.print(table)
+
+
+def moment(at: datetime, fmt: str) -> str:
+    """An instant of the catalog (UTC) as a person in Paris reads it."""
+    from datetime import UTC
+
+    from dossiers.clock import PARIS
+
+    return f"{(at.replace(tzinfo=UTC) if at.tzinfo is None else at).astimezone(PARIS):{fmt}}"
 
 
 def print_lines(lines: Mapping[str, Any]) -> None:

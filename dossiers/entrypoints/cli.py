@@ -77,7 +77,24 @@ def _generate(app: Any, payload: dict[str, Any]) -> Any:
     return generate_convention(payload, app, today=today, now=now)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Conum(click.Group):
+    """``conum``'s root: a refusal or a failure (``ConumError``) of any command below ends it one way, its
+    message (with ``--json``, its JSON) and the exit code of its kind (``_common.fail_by_kind``), whether it
+    runs from :func:`main` or from ``CliRunner`` in a test; a command catches a ``ConumError`` only to do
+    something else with it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["conum.json"] = "--json" in args  # as main() reads sys.argv
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConumError as exc:
+            _fail_by_kind(exc, bool(ctx.meta.get("conum.json")))
+
+
+@click.group(cls=_Conum, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """conum — conventions de subvention du dispositif Conseiller numérique."""
 
@@ -86,18 +103,15 @@ def cli() -> None:
 @click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def generate(demande: Path, out: Path, as_json: bool) -> None:
     """Génère la convention (DOCX et PDF/A) d'une DEMANDE JSON."""
     from dossiers.bootstrap import App
 
-    try:
-        payload = _read_demande(demande)
-        with App(_settings()) as app:
-            generated = _generate(app, payload)
-            paths = _export(app, generated, out)
-    except ConumError as exc:
-        _fail_by_kind(exc, as_json)
+    payload = _read_demande(demande)
+    with App(_settings()) as app:
+        generated = _generate(app, payload)
+        paths = _export(app, generated, out)
     result = _result(generated, paths)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

@@ -16,12 +16,11 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._console import json_option
+from dossiers.entrypoints._common import EXIT_REFUSED, settings
 
 __all__ = ["archive", "accepter", "verify", "purge", "lien"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_SIGNED_BYTES = 50_000_000
 WORDS = {"archive": "archivée", "a_verifier": "à vérifier, en attente d'acceptation (non archivée)",
@@ -41,21 +40,18 @@ def _read(path: Path) -> bytes:
               help="Version signée (défaut : la version en vigueur).")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
               help="Enregistre le certificat d'archivage (PDF) dans ce fichier.")
-@_json
+@json_option
 def archive(signed: Path, convention_id: str, version: int | None, out: Path | None, as_json: bool) -> None:
     """Contrôle la copie signée COPIE_SIGNEE et l'archive sous verrou avec son certificat."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import archive_signed_copy
 
     data = _read(signed)
-    try:
-        with App(settings()) as app:
-            record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
-                                         now=app.clock.now())
-            if out is not None and record.certificat_key:
-                out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        record = archive_signed_copy(data, convention_id, app, version=version, filename=signed.name,
+                                     now=app.clock.now())
+        if out is not None and record.certificat_key:
+            out.write_bytes(app.archive.get(record.certificat_key, sha256=record.certificat_sha256))
     saved = str(out.resolve()) if out is not None and record.certificat_key else None
     if as_json:
         click.echo(json.dumps(record.to_dict() | ({"certificat_fichier": saved} if out is not None else {}),
@@ -97,20 +93,17 @@ def _signature_lines(signatures: list[dict]) -> list[str]:
 @click.command()
 @click.argument("archive_id", type=click.IntRange(1))
 @click.option("--par", required=True, help="Nom de l'instructeur qui a lu la copie et l'accepte.")
-@_json
+@json_option
 def accepter(archive_id: int, par: str, as_json: bool) -> None:
     """Accepte une copie signée à vérifier (lue par un instructeur) : elle est alors archivée sous verrou."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import accepter_copie
 
-    try:
-        with App(settings()) as app:
-            record = accepter_copie(archive_id, app, par=par, now=app.clock.now())
-            from workers.actors import announce_decision
+    with App(settings()) as app:
+        record = accepter_copie(archive_id, app, par=par, now=app.clock.now())
+        from workers.actors import announce_decision
 
-            announce_decision(app, record)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+        announce_decision(app, record)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -121,7 +114,7 @@ def accepter(archive_id: int, par: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("file", type=_file)
-@_json
+@json_option
 def verify(file: Path, as_json: bool) -> None:
     """Calcule l'empreinte de FICHIER et dit s'il est archivé (et où) ou émis par conum, et son entrée au
     registre avec sa preuve (chaîne jusqu'à l'horodatage le plus proche)."""
@@ -130,12 +123,9 @@ def verify(file: Path, as_json: bool) -> None:
     from dossiers.services.archive import verify_file
     from dossiers.services.registre import preuves
 
-    try:
-        with App(settings()) as app:
-            found = verify_file(_read(file), app)
-            proofs = preuves(app, found.sha256)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = verify_file(_read(file), app)
+        proofs = preuves(app, found.sha256)
     archived = [r for r in found.archives if r.storage_key]
     result: dict[str, Any] = {
         "sha256": found.sha256, "archive": bool(archived),
@@ -171,17 +161,14 @@ def verify(file: Path, as_json: bool) -> None:
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Liste sans rien supprimer.")
-@_json
+@json_option
 def purge(dry_run: bool, as_json: bool) -> None:
     """Supprime les pièces d'identité des dossiers archivés depuis plus de IDENTITE_RETENTION_DAYS jours."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import purge_identite
 
-    try:
-        with App(settings()) as app:
-            due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        due = purge_identite(app, now=app.clock.now(), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps({"supprimees": [] if dry_run else [p for p, _, _ in due],
                                "a_supprimer": [{"piece_id": p, "dossier_id": d} for p, d, _ in due]}))
@@ -194,18 +181,15 @@ def purge(dry_run: bool, as_json: bool) -> None:
 @click.argument("convention_id")
 @click.option("--version", "version", type=click.IntRange(1, 999), default=None, help="Version (défaut : en vigueur).")
 @click.option("--kind", type=click.Choice(["pdf", "docx"]), default="pdf", show_default=True)
-@_json
+@json_option
 def lien(convention_id: str, version: int | None, kind: str, as_json: bool) -> None:
     """Lien de téléchargement d'un document émis (URL présignée de courte durée sur S3)."""
     from dossiers.bootstrap import App
     from dossiers.services.archive import document_link
 
-    try:
-        with App(settings()) as app:
-            key, url = document_link(app, convention_id, version=version, kind=kind)
-            ttl = app.settings.presigned_url_ttl
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        key, url = document_link(app, convention_id, version=version, kind=kind)
+        ttl = app.settings.presigned_url_ttl
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "key": key, "url": url,
                                "expires_in": ttl if url else None}))

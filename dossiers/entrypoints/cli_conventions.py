@@ -17,13 +17,12 @@ import click
 from dossiers.domain.etat import Figures
 from dossiers.domain.formatting import montant, montant_json
 from dossiers.domain.model import ConventionVersion
-from dossiers.entrypoints._console import Colonne, print_table
-from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError, ErrorCode
+from dossiers.entrypoints._console import Colonne, print_table, json_option
+from dossiers.entrypoints._common import JOUR, read_demande, settings
+from dossiers.errors import ErrorCode
 
 __all__ = ["paiement", "amend", "history", "restitutions"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 def entry(version: ConventionVersion, fig: Figures, paths: dict[str, str] | None = None) -> dict[str, Any]:
@@ -59,7 +58,7 @@ def _print_figures(fig: Figures, title: str) -> None:
 @click.option("--montant", "amount", required=True, help="Montant versé en euros (ex. 52500.00).")
 @click.option("--force", is_flag=True, help="Enregistrer un versement au-delà du dû de l'année (avec --motif).")
 @click.option("--motif", help="Pourquoi un versement au-delà du dû est enregistré (avec --force).")
-@_json
+@json_option
 def paiement(convention_id: str, annee: int, when: date, amount: str, force: bool, motif: str | None,
              as_json: bool) -> None:
     """Enregistre un versement de la CDC pour une année de la convention (refusé au-delà du dû, sauf --force)."""
@@ -70,12 +69,9 @@ def paiement(convention_id: str, annee: int, when: date, amount: str, force: boo
         value = Decimal(amount.replace(",", ".").replace("\u00a0", "").replace(" ", ""))
     except InvalidOperation:
         raise click.BadParameter(f"montant illisible : {amount!r}", param_hint="--montant") from None
-    try:
-        with App(settings()) as app:
-            recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
-                                               force=force, motif=motif)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        recorded, created = record_payment(convention_id, annee=annee, jour=when, montant=value, app=app,
+                                           force=force, motif=motif)
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "annee": annee, "date": recorded.date.isoformat(),
                                "montant_eur": montant_json(recorded.montant), "nouveau": created}))
@@ -89,7 +85,7 @@ def paiement(convention_id: str, annee: int, when: date, amount: str, force: boo
 @click.argument("change", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF.")
-@_json
+@json_option
 def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     """Applique une modification (MODIFICATION.json) : avenant, renouvellement ou résiliation."""
     from dossiers.bootstrap import App
@@ -97,15 +93,12 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
     from dossiers.services.avenants import version_figures
     from dossiers.services.generation import export_documents
 
-    try:
-        payload = read_demande(change, code=ErrorCode.CHANGEMENT_INVALIDE)
-        with App(settings()) as app:
-            now, today = app.clock.read()
-            amended = apply_change(convention_id, payload, app, today=today, now=now)
-            fig = version_figures(amended.version.convention_id, amended.version, app)
-            paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    payload = read_demande(change, code=ErrorCode.CHANGEMENT_INVALIDE)
+    with App(settings()) as app:
+        now, today = app.clock.read()
+        amended = apply_change(convention_id, payload, app, today=today, now=now)
+        fig = version_figures(amended.version.convention_id, amended.version, app)
+        paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     result = entry(amended.version, fig, paths) | {"nouvelle": amended.created}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -124,20 +117,17 @@ def amend(convention_id: str, change: Path, out: Path, as_json: bool) -> None:
 
 @click.command()
 @click.argument("convention_id")
-@_json
+@json_option
 def history(convention_id: str, as_json: bool) -> None:
     """Liste les versions d'une convention : motif, règles, montants et documents."""
     from dossiers.bootstrap import App
     from dossiers.services.avenants import history as read_history
     from dossiers.services.avenants import liens as read_liens
 
-    try:
-        with App(settings()) as app:
-            versions = read_history(convention_id, app)
-            evenements = app.catalog.list_evenements(convention_id)
-            chaine = read_liens(convention_id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        versions = read_history(convention_id, app)
+        evenements = app.catalog.list_evenements(convention_id)
+        chaine = read_liens(convention_id, app)
     events = [_event_entry(e) for e in evenements]
     if as_json:
         click.echo(json.dumps({"convention_id": convention_id, "versions": [entry(v, f) for v, f in versions],
@@ -214,7 +204,7 @@ def _detail(data: dict[str, Any]) -> str:
 @click.option("--apply", "apply", is_flag=True, help="Émet l'avenant de restitution (sinon : liste seulement).")
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
               show_default=True, help="Dossier où copier le DOCX et le PDF de l'avenant.")
-@_json
+@json_option
 def restitutions(convention_id: str, when: date | None, regles_id: str, apply: bool, out: Path,
                  as_json: bool) -> None:
     """Postes vacants depuis plus de 6 mois à rendre (règles de mai 2025), et l'avenant qui les rend."""
@@ -223,18 +213,15 @@ def restitutions(convention_id: str, when: date | None, regles_id: str, apply: b
     from dossiers.services.generation import export_documents
 
     amended, fig, paths = None, None, {}
-    try:
-        with App(settings()) as app:
-            now, today = app.clock.read()
-            jour = when if when else today
-            change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
-                                   today=today, now=now)
-            avertissements = app.rules.gestion(regles_id).avertissements
-            if amended is not None:
-                fig = version_figures(convention_id, amended.version, app)
-                paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        now, today = app.clock.read()
+        jour = when if when else today
+        change, amended = find(convention_id, app, jour=jour, regles_id=regles_id, apply=apply,
+                               today=today, now=now)
+        avertissements = app.rules.gestion(regles_id).avertissements
+        if amended is not None:
+            fig = version_figures(convention_id, amended.version, app)
+            paths = {k: str(p) for k, p in export_documents(app.storage, amended.version, out).items()}
     postes = [{"id": p.id, "date_fin_contrat": p.date_fin_contrat.isoformat()} for p in (change.postes if change else ())]
     if as_json:
         result: dict[str, Any] = {"convention_id": convention_id, "date": jour.isoformat(), "regles": regles_id,

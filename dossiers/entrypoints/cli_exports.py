@@ -13,13 +13,12 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import fail_by_kind, settings
+from dossiers.entrypoints._console import json_option
+from dossiers.entrypoints._common import settings
 from dossiers.services.a_traiter import GENRES
-from dossiers.errors import ConumError
 
 __all__ = ["export"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 def _fichier(f: Any) -> Any:
@@ -36,11 +35,8 @@ def _write(build: Any, fmt: str | None, out: Path, as_json: bool) -> None:
     fmt = fmt or out.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise click.UsageError("indiquez --format csv|xlsx (ou un fichier --out en .csv ou .xlsx)")
-    try:
-        with App(settings()) as app:
-            done = render(build(app), fmt, today=app.clock.today())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        done = render(build(app), fmt, today=app.clock.today())
     try:
         out.write_bytes(done.data)
     except OSError as exc:
@@ -64,7 +60,7 @@ def export() -> None:
 @click.option("--vague", type=click.IntRange(1, 9))
 @click.option("--q", help="Dénomination (partie, sans tenir compte des accents), SIRET/SIREN ou identifiant.")
 @_fichier
-@_json
+@json_option
 def export_conventions(departement: str | None, statut: str | None, nature: str | None, vague: int | None,
                        q: str | None, fmt: str | None, out: Path, as_json: bool) -> None:
     """Conventions (version en cours, montant, statut), avec les filtres de la liste."""
@@ -82,7 +78,7 @@ def export_conventions(departement: str | None, statut: str | None, nature: str 
 @click.option("--depuis", "days", type=click.IntRange(1, 3650), help="Les N derniers jours.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=10_000, show_default=True)
 @_fichier
-@_json
+@json_option
 def export_audit(token_id: str | None, days: int | None, limit: int, fmt: str | None, out: Path,
                  as_json: bool) -> None:
     """Journal d'audit (le plus récent d'abord), comme `conum audit`."""
@@ -96,7 +92,7 @@ def export_audit(token_id: str | None, days: int | None, limit: int, fmt: str | 
 @click.argument("plan_id")
 @click.option("--departement", "departements", multiple=True, help="Seulement ce département (répétable).")
 @_fichier
-@_json
+@json_option
 def export_plan(plan_id: str, departements: tuple[str, ...], fmt: str | None, out: Path, as_json: bool) -> None:
     """Conventions d'un plan de réémission : montants avant et après, statut, version émise."""
     from dossiers.services.exports import plan_table
@@ -108,7 +104,7 @@ def export_plan(plan_id: str, departements: tuple[str, ...], fmt: str | None, ou
 @click.option("--departement", "departements", multiple=True, help="Seulement ce département (répétable).")
 @click.option("--genre", type=click.Choice(list(GENRES)))
 @_fichier
-@_json
+@json_option
 def export_a_traiter(departements: tuple[str, ...], genre: str | None, fmt: str | None, out: Path,
                      as_json: bool) -> None:
     """File « à traiter » : pièces et copies à vérifier, dossiers complets, relances, échecs ; le plus ancien d'abord."""

@@ -14,14 +14,13 @@ import click
 
 from dossiers.domain.decisions import MOTIFS_REFUS
 from dossiers.domain.formatting import montant
-from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.entrypoints._console import Colonne, print_table
+from dossiers.entrypoints._common import settings
+from dossiers.entrypoints._console import Colonne, print_table, json_option
 from dossiers.errors import ConumError, status_of
 from dossiers.services.a_traiter import GENRES
 
 __all__ = ["decide", "a_traiter", "situation"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _verdict = click.argument("verdict", type=click.Choice(["accepte", "refuse"]), metavar="accepte|refuse")
 _motif = click.option("--motif", type=click.Choice(list(MOTIFS_REFUS)),
                       help="Motif d'un refus : " + ", ".join(f"{k} ({v})" for k, v in MOTIFS_REFUS.items()) + ".")
@@ -30,28 +29,25 @@ _par = click.option("--par", required=True, help="Nom de l'instructeur qui déci
 
 
 def _decider(action: str, ressource: str, departement: Callable[[Any], str | None], decide: Callable[[Any], Any],
-             detail: dict[str, Any], par: str, as_json: bool) -> Any:
+             detail: dict[str, Any], par: str) -> Any:
     """Run ``decide(app)`` and write its audit row whatever the outcome, as the API's (``services.acces.auditer``:
     role ``cli``, the name given with ``--par``, the status the API would answer: 200, the error's by the
-    policy, 500 for anything else); a refusal exits 1 and a failure 3, by the error's kind."""
+    policy, 500 for anything else); the error goes on to ``conum``'s root, which exits by its kind."""
     from dossiers.bootstrap import App
     from dossiers.services.acces import Auteur, auditer
 
-    try:
-        with App(settings()) as app:
-            where, statut = departement(app), 500
-            try:
-                done = decide(app)
-                statut = 200
-            except ConumError as exc:
-                statut = status_of(exc)
-                raise
-            finally:
-                auditer(app, Auteur(par), action, ressource=ressource, statut=statut, departement=where,
-                        detail=detail, adresse=None, now=app.clock.now())
-            return done
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        where, statut = departement(app), 500
+        try:
+            done = decide(app)
+            statut = 200
+        except ConumError as exc:
+            statut = status_of(exc)
+            raise
+        finally:
+            auditer(app, Auteur(par), action, ressource=ressource, statut=statut, departement=where,
+                    detail=detail, adresse=None, now=app.clock.now())
+        return done
 
 
 @click.group()
@@ -66,7 +62,7 @@ def decide() -> None:
 @_motif
 @_commentaire
 @_par
-@_json
+@json_option
 def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None, commentaire: str | None, par: str,
                  as_json: bool) -> None:
     """Décide la pièce PIECE_ID (numéro donné par `conum dossier show`) du dossier DOSSIER_ID."""
@@ -76,7 +72,7 @@ def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None
                     lambda app: app.catalog.dossier_departement(dossier_id),
                     lambda app: decider_piece(dossier_id, piece_id, verdict, app, par=par, now=app.clock.now(),
                                               motif=motif, commentaire=commentaire),
-                    {"piece": piece_id, "decision": verdict, "motif": motif}, par, as_json)
+                    {"piece": piece_id, "decision": verdict, "motif": motif}, par)
     if as_json:
         click.echo(json.dumps(view.to_dict(), ensure_ascii=False, default=str))
         return
@@ -93,7 +89,7 @@ def decide_piece(dossier_id: str, piece_id: int, verdict: str, motif: str | None
 @_motif
 @_commentaire
 @_par
-@_json
+@json_option
 def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, motif: str | None,
                  commentaire: str | None, par: str, as_json: bool) -> None:
     """Décide la copie signée SHA256 reçue pour la VERSION de CONVENTION_ID (acceptée : archivée sous verrou)."""
@@ -112,7 +108,7 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
 
     record = _decider("copie_signee.decider", f"cli:decide copie {convention_id} {version} {sha256}",
                       lambda app: app.catalog.convention_departement(convention_id), decide,
-                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif}, par, as_json)
+                      {"version": version, "sha256": sha256, "decision": verdict, "motif": motif}, par)
     if as_json:
         click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
         return
@@ -130,19 +126,16 @@ def decide_copie(convention_id: str, version: int, sha256: str, verdict: str, mo
               help="Un seul genre d'élément.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--par-page", type=click.IntRange(1, 200), default=50, show_default=True)
-@_json
+@json_option
 def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_page: int, as_json: bool) -> None:
     """Ce qui attend un instructeur : pièces et copies à vérifier, dossiers complets sans convention,
     conventions à relancer, réémissions en échec ; le plus ancien d'abord."""
     from dossiers.bootstrap import App
     from dossiers.services.a_traiter import a_traiter as work
 
-    try:
-        with App(settings()) as app:
-            found = work(app, departements=tuple(d.strip().upper() for d in departements), jour=app.clock.today(),
-                         genre=genre, page=page, par_page=par_page)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = work(app, departements=tuple(d.strip().upper() for d in departements), jour=app.clock.today(),
+                     genre=genre, page=page, par_page=par_page)
     if as_json:
         click.echo(json.dumps({"jour": found.jour.isoformat(), "total": found.total, "page": found.page,
                                "par_page": found.par_page, "compte": found.compte,
@@ -159,17 +152,14 @@ def a_traiter(departements: tuple[str, ...], genre: str | None, page: int, par_p
 
 @click.command()
 @click.argument("convention_id")
-@_json
+@json_option
 def situation(convention_id: str, as_json: bool) -> None:
     """Situation financière d'une convention : dû, versé, reste à verser et à reverser, par année et par version."""
     from dossiers.bootstrap import App
     from dossiers.services.situation import situation as read
 
-    try:
-        with App(settings()) as app:
-            found = read(convention_id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = read(convention_id, app)
     if as_json:
         click.echo(json.dumps(found.to_dict(), ensure_ascii=False))
         return

@@ -18,12 +18,12 @@ import click
 
 from dossiers.domain.jobs import Job, JobStatus
 from dossiers.domain.pieces import PieceKind
+from dossiers.entrypoints._console import json_option
 from dossiers.entrypoints._common import EXIT_REFUSED, exit_code, fail_by_kind, read_demande, settings
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["submit", "job", "jobs", "worker"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 _file = click.Path(path_type=Path, dir_okay=False, exists=True, readable=True)
 MAX_UPLOAD_BYTES = 100_000_000
 
@@ -55,8 +55,6 @@ def _submit(actor_name: str, kwargs_of: Any, as_json: bool, *, key: str | None =
             job_ = send(app, actor, kwargs_of(app), key=key)
             if after is not None:
                 after(app, job_)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
     finally:
         runtime.use_app(None)
     local = is_local(actor.broker)
@@ -80,7 +78,7 @@ def submit() -> None:
 
 @submit.command("generate")
 @click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
-@_json
+@json_option
 def submit_generate(demande: Path, as_json: bool) -> None:
     """Génère la convention d'une DEMANDE JSON."""
     from workers.submit import store_json
@@ -92,7 +90,7 @@ def submit_generate(demande: Path, as_json: bool) -> None:
 @submit.command("dossier")
 @click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--id", "dossier_id", help="Identifiant du dossier (défaut : DOS-V<vague>-<structure>).")
-@_json
+@json_option
 def submit_dossier(demande: Path, dossier_id: str | None, as_json: bool) -> None:
     """Ouvre le dossier d'une DEMANDE JSON et rend les pièces exigées."""
     from workers.submit import store_json
@@ -110,7 +108,7 @@ def submit_dossier(demande: Path, dossier_id: str | None, as_json: bool) -> None
 @click.option("--poste", "poste_id", help="Poste auquel se rattache un contrat de travail.")
 @click.option("--date", "when", help="Date de contrôle AAAA-MM-JJ (défaut : le jour du traitement).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
-@_json
+@json_option
 def submit_validate(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: str | None,
                     mrz_file: Path | None, as_json: bool) -> None:
     """Dépose FICHIER dans le dossier DOSSIER_ID (contrôle par un worker)."""
@@ -128,7 +126,7 @@ def submit_validate(dossier_id: str, file: Path, kind: str, poste_id: str | None
 @submit.command("amend")
 @click.argument("convention_id")
 @click.argument("change", type=click.Path(path_type=Path, dir_okay=False))
-@_json
+@json_option
 def submit_amend(convention_id: str, change: Path, as_json: bool) -> None:
     """Applique une modification (MODIFICATION.json) à la convention."""
     from workers.submit import store_json
@@ -141,7 +139,7 @@ def submit_amend(convention_id: str, change: Path, as_json: bool) -> None:
 @click.argument("signed", type=_file)
 @click.option("--convention", "convention_id", required=True, help="Identifiant de la convention.")
 @click.option("--version", "version", type=click.IntRange(1, 999), default=None, help="Version signée.")
-@_json
+@json_option
 def submit_archive(signed: Path, convention_id: str, version: int | None, as_json: bool) -> None:
     """Archive la copie signée COPIE_SIGNEE (déposée d'abord en zone d'attente)."""
     from dossiers.services.archive import release_if_done, stage
@@ -155,16 +153,13 @@ def submit_archive(signed: Path, convention_id: str, version: int | None, as_jso
 
 @click.command()
 @click.argument("job_id")
-@_json
+@json_option
 def job(job_id: str, as_json: bool) -> None:
     """État d'une tâche : statut, tentatives, résultat ou erreur."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.get_job(job_id)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.get_job(job_id)
     if found is None:
         fail_by_kind(ConumError(f"Tâche {job_id} inconnue.", code=ErrorCode.TACHE_INTROUVABLE), as_json)
     _print_job(found, as_json)
@@ -173,16 +168,13 @@ def job(job_id: str, as_json: bool) -> None:
 @click.command()
 @click.option("--status", type=click.Choice([str(s) for s in JobStatus]), help="Seulement les tâches dans cet état.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
-@_json
+@json_option
 def jobs(status: str | None, limit: int, as_json: bool) -> None:
     """Liste les tâches, les plus récentes d'abord."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.list_jobs(status=JobStatus(status) if status else None, limit=limit)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.list_jobs(status=JobStatus(status) if status else None, limit=limit)
     if as_json:
         click.echo(json.dumps({"jobs": [j.to_dict() for j in found]}, ensure_ascii=False))
         return

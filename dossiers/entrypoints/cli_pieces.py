@@ -18,10 +18,9 @@ from rich.markup import escape
 from dossiers.domain.dossier import PIECE_LABELS, DossierView
 from dossiers.domain.findings import Finding, Statut
 from dossiers.domain.pieces import Contexte, PieceKind
-from dossiers.entrypoints._console import Colonne, lisible, print_table
+from dossiers.entrypoints._console import Colonne, lisible, print_table, json_option
 from dossiers.entrypoints._console import console as soft_console
-from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._common import EXIT_REFUSED, JOUR, read_demande, settings
 
 __all__ = ["validate", "dossier"]
 
@@ -68,7 +67,7 @@ def _exit_for(statut: Statut) -> None:
 @click.option("--conseiller", help="« Prénom Nom » du conseiller (contrat de travail).")
 @click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def validate(file: Path, kind: str, siret: str | None, nature: str | None, representant: str | None,
              denomination: str | None, conseiller: str | None, when: date | None, mrz_file: Path | None,
              as_json: bool) -> None:
@@ -76,14 +75,11 @@ def validate(file: Path, kind: str, siret: str | None, nature: str | None, repre
     from dossiers.bootstrap import App
     from dossiers.services.validation import validate_file
 
-    try:
-        with App(settings()) as app:
-            ctx = Contexte(today=when if when else app.clock.today(), siret=siret, nature=nature,
-                           denomination=denomination, representant=representant, conseiller=conseiller,
-                           mrz=_mrz(mrz_file))
-            result = validate_file(file, PieceKind(kind), ctx, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        ctx = Contexte(today=when if when else app.clock.today(), siret=siret, nature=nature,
+                       denomination=denomination, representant=representant, conseiller=conseiller,
+                       mrz=_mrz(mrz_file))
+        result = validate_file(file, PieceKind(kind), ctx, app)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -104,19 +100,16 @@ def dossier() -> None:
 @dossier.command("open")
 @click.argument("demande", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--id", "dossier_id", help="Identifiant du dossier (défaut : DOS-V<vague>-<structure>).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
     """Ouvre (ou met à jour) le dossier d'une DEMANDE JSON et liste les pièces exigées."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import open_dossier, view_dossier
 
-    try:
-        payload = read_demande(demande)
-        with App(settings()) as app:
-            opened = open_dossier(payload, app, dossier_id=dossier_id)
-            view = view_dossier(opened.id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    payload = read_demande(demande)
+    with App(settings()) as app:
+        opened = open_dossier(payload, app, dossier_id=dossier_id)
+        view = view_dossier(opened.id, app)
     _show(view, as_json)
 
 
@@ -127,7 +120,7 @@ def dossier_open(demande: Path, dossier_id: str | None, as_json: bool) -> None:
 @click.option("--poste", "poste_id", help="Poste auquel se rattache un contrat de travail.")
 @click.option("--date", "when", type=JOUR, help="Date de contrôle (défaut : aujourd'hui).")
 @click.option("--mrz-file", type=_file, help="Fichier texte de la zone MRZ lue sur la pièce d'identité.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, when: date | None,
                 mrz_file: Path | None, as_json: bool) -> None:
     """Dépose FICHIER dans le dossier DOSSIER_ID : contrôle, stockage, résultat enregistré."""
@@ -135,13 +128,10 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
     from dossiers.services.validation import add_piece, read_piece
 
     mrz = _mrz(mrz_file)
-    try:
-        with App(settings()) as app:
-            data = read_piece(file, PieceKind(kind), app)
-            piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
-                              today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        data = read_piece(file, PieceKind(kind), app)
+        piece = add_piece(dossier_id, data, PieceKind(kind), app, now=app.clock.now(),
+                          today=when if when else None, filename=file.name, poste_id=poste_id, mrz=mrz)
     if as_json:
         click.echo(json.dumps({
             "dossier_id": dossier_id, "piece_id": piece.id, "status": str(piece.statut), "kind": str(piece.kind),
@@ -157,17 +147,14 @@ def dossier_add(dossier_id: str, file: Path, kind: str, poste_id: str | None, wh
 
 @dossier.command("show")
 @click.argument("dossier_id")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_show(dossier_id: str, as_json: bool) -> None:
     """Affiche les pièces du dossier, celles qui manquent et son état."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import view_dossier
 
-    try:
-        with App(settings()) as app:
-            view = view_dossier(dossier_id, app)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        view = view_dossier(dossier_id, app)
     _show(view, as_json)
 
 
@@ -175,19 +162,16 @@ def dossier_show(dossier_id: str, as_json: bool) -> None:
 @click.argument("dossier_id")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Fichier PDF à écrire (défaut : rapport-<dossier>.pdf).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def dossier_rapport(dossier_id: str, out: Path | None, as_json: bool) -> None:
     """Écrit le rapport de contrôle PDF du dossier."""
     from dossiers.bootstrap import App
     from dossiers.services.validation import rapport_dossier
 
     out = out or Path(f"rapport-{dossier_id}.pdf")
-    try:
-        with App(settings()) as app:
-            rapport = rapport_dossier(dossier_id, app, now=app.clock.now())
-        out.write_bytes(rapport.pdf)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        rapport = rapport_dossier(dossier_id, app, now=app.clock.now())
+    out.write_bytes(rapport.pdf)
     if as_json:
         click.echo(json.dumps({"dossier_id": dossier_id, "status": str(rapport.view.statut), "pdf": str(out),
                                "empreinte": rapport.empreinte}, ensure_ascii=False))

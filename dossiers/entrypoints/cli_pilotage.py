@@ -14,9 +14,8 @@ from pathlib import Path
 
 import click
 
-from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings, JOUR
-from dossiers.entrypoints._console import Colonne, anciens_noms, print_table
-from dossiers.errors import ConumError
+from dossiers.entrypoints._common import EXIT_REFUSED, settings, JOUR
+from dossiers.entrypoints._console import Colonne, anciens_noms, print_table, json_option
 
 __all__ = ["pilotage"]
 
@@ -34,7 +33,7 @@ def pilotage() -> None:
 @click.argument("fichier", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--date", "as_of", type=JOUR, required=True, help="Date d'appréciation (les chronologies à ce jour).")
 @click.option("--dry-run", is_flag=True, help="Montre ce qui serait enregistré, sans rien enregistrer.")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
     """Importe un tableau de pilotage (FICHIER .csv ou .xlsx, une ligne par contrat) : enregistre
     les recrutements, prolongations et fins de contrat qu'il contient et que le catalogue n'a pas."""
@@ -43,11 +42,8 @@ def import_(fichier: Path, as_of: date, dry_run: bool, as_json: bool) -> None:
 
     jour = as_of
     started = time.perf_counter()
-    try:
-        with App(settings()) as app:
-            result = importer(fichier, app, as_of=jour, dry_run=dry_run)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        result = importer(fichier, app, as_of=jour, dry_run=dry_run)
     out = result.to_json()
     out["secondes"] = round(time.perf_counter() - started, 2)
     code = EXIT_REFUSED if result.erreurs else 0

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from dossiers.entrypoints._console import Colonne, print_table
-from dossiers.entrypoints._common import JOUR, fail_by_kind, read_demande, settings
-from dossiers.errors import ConumError, ErrorCode
+from dossiers.entrypoints._console import Colonne, print_table, json_option
+from dossiers.entrypoints._common import JOUR, read_demande, settings
+from dossiers.errors import ErrorCode
 
 __all__ = ["poste"]
 
@@ -45,7 +45,7 @@ def print_postes(postes: list[dict], jour: str) -> None:
 @click.argument("event", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--date", "when", type=JOUR, default=None,
               help="Jour de la situation des postes affichée (défaut : aujourd'hui).")
-@click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
+@json_option
 def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> None:
     """Enregistre un événement de la vie d'un poste (EVENEMENT.json : recrutement, fin_contrat,
     prolongation, absence ou transfert) et affiche la situation des postes."""
@@ -53,14 +53,11 @@ def poste(convention_id: str, event: Path, when: date | None, as_json: bool) -> 
     from dossiers.domain.postes import Source
     from dossiers.services.postes import record_evenement
 
-    try:
-        payload = read_demande(event, code=ErrorCode.EVENEMENT_INVALIDE)
-        with App(settings()) as app:
-            now, today = app.clock.read()
-            done = record_evenement(convention_id, None, payload, app, source=Source.CLI, today=today, now=now,
-                                    jour=when if when else None)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    payload = read_demande(event, code=ErrorCode.EVENEMENT_INVALIDE)
+    with App(settings()) as app:
+        now, today = app.clock.read()
+        done = record_evenement(convention_id, None, payload, app, source=Source.CLI, today=today, now=now,
+                                jour=when if when else None)
     result = done.to_json()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

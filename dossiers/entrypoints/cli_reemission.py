@@ -19,13 +19,12 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn
 
 from dossiers.domain.formatting import montant
-from dossiers.entrypoints._common import JOUR, fail_by_kind, settings
-from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, print_table
+from dossiers.entrypoints._common import JOUR, settings
+from dossiers.entrypoints._console import Colonne, anciens_noms, is_terminal, moment, print_table, json_option
 from dossiers.errors import ConumError, ErrorCode
 
 __all__ = ["seed", "reissue", "duree", "debit"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 STALL_SECONDS = 600
 _csv = click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False),
                     help="Écrit aussi une ligne par convention dans ce fichier CSV (séparateur « ; »).")
@@ -61,21 +60,18 @@ def _plan_inconnu(plan_id: str) -> ConumError:
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Graine (même graine, même population).")
 @click.option("--date", "as_of", type=JOUR, help="Versements et vie des postes jusqu'à ce jour (défaut : 2026-11-01).")
 @click.option("--force", is_flag=True, help="Écrit aussi dans un catalogue qui tient des conventions réelles.")
-@_json
+@json_option
 def seed(structures: int, seed_value: int, as_of: date | None, force: bool, as_json: bool) -> None:
     """Peuple le catalogue d'une population synthétique (démos, mesures) ; refuse un catalogue réel sans --force."""
     from dossiers.bootstrap import App
     from dossiers.services.seed import seed as run_seed
 
     started = time.perf_counter()
-    try:
-        with App(settings()) as app, _bar(structures, "structures", quiet=as_json) as (bar, task):
-            if not force:
-                _refuse_real_catalog(app)
-            done = run_seed(app, structures=structures, seed=seed_value,
-                            as_of=as_of, progress=lambda n: bar.update(task, completed=n))
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app, _bar(structures, "structures", quiet=as_json) as (bar, task):
+        if not force:
+            _refuse_real_catalog(app)
+        done = run_seed(app, structures=structures, seed=seed_value,
+                        as_of=as_of, progress=lambda n: bar.update(task, completed=n))
     result = {"structures": done.structures, "deja_presentes": done.skipped, "versions": done.versions,
               "paiements": done.paiements, "secondes": round(time.perf_counter() - started, 1)}
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else
@@ -121,7 +117,7 @@ def reissue() -> None:
 @click.option("--regles", "regles", help="Règles visées : de gestion (regles-2025-05) ou un barème d'une vague.")
 @click.option("--modele", "modele", help="Version de modèle visée (celle des modèles installés).")
 @click.option("--date", "as_of", type=JOUR, help="Date d'appréciation (défaut : aujourd'hui).")
-@_json
+@json_option
 @_csv
 def reissue_plan(regles: str | None, modele: str | None, as_of: date | None, as_json: bool,
                  csv_path: Path | None) -> None:
@@ -130,15 +126,12 @@ def reissue_plan(regles: str | None, modele: str | None, as_of: date | None, as_
     from dossiers.services.reemission import cible, plan, report_csv
 
     started = time.perf_counter()
-    try:
-        with App(settings()) as app:
-            jour = as_of or app.clock.today()
-            recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
-            items = app.catalog.plan_items(recorded.id)
-            gestion = cible(app, regles=regles, modele=modele).gestion
-            avertissements = list(gestion.avertissements) if gestion is not None else []
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        jour = as_of or app.clock.today()
+        recorded, _impacts = plan(app, regles=regles, modele=modele, as_of=jour, now=app.clock.now())
+        items = app.catalog.plan_items(recorded.id)
+        gestion = cible(app, regles=regles, modele=modele).gestion
+        avertissements = list(gestion.avertissements) if gestion is not None else []
     seconds = round(time.perf_counter() - started, 2)
     if csv_path:
         csv_path.write_text(report_csv(items), encoding="utf-8")
@@ -197,7 +190,7 @@ def _dec(value: str) -> Any:
 @click.option("--detach", is_flag=True, help="Soumet les tâches et rend la main sans attendre (broker requis).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Journal des tâches sur la sortie d'erreur (sinon : dans var/logs/reemission-PLAN.log).")
-@_json
+@json_option
 @_csv
 def reissue_run(plan_id: str, detach: bool, verbose: bool, as_json: bool, csv_path: Path | None) -> None:
     """Soumet une tâche par convention du plan (ce qui est fait est sauté), puis suit l'avancement."""
@@ -251,8 +244,6 @@ def reissue_run(plan_id: str, detach: bool, verbose: bool, as_json: bool, csv_pa
             _report(app, plan_id, as_json, csv_path, submitted=len(batch))
             if log_file is not None and not as_json:
                 click.echo(f"journal des tâches : {log_file}", err=True)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
     finally:
         runtime.use_app(None)
 
@@ -320,35 +311,28 @@ def _temps(elapsed: float, done: int, restantes: int, *, finished: bool) -> str:
 
 @reissue.command("status")
 @click.argument("plan_id")
-@_json
+@json_option
 @_csv
 def reissue_status(plan_id: str, as_json: bool, csv_path: Path | None) -> None:
     """Avancement d'un plan (depuis n'importe quelle machine) : début, fin, débit, temps restant, échecs."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            if app.catalog.get_plan(plan_id) is None:
-                raise _plan_inconnu(plan_id)
-            _report(app, plan_id, as_json, csv_path, now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        if app.catalog.get_plan(plan_id) is None:
+            raise _plan_inconnu(plan_id)
+        _report(app, plan_id, as_json, csv_path, now=app.clock.now())
 
 
 @reissue.command("list")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="Nombre de plans.")
-@_json
+@json_option
 def reissue_list(limit: int, as_json: bool) -> None:
     """Les plans enregistrés, les plus récents d'abord, avec leur avancement."""
     from dossiers.bootstrap import App
-    from dossiers.clock import PARIS
     from dossiers.services.reemission import progress
 
-    try:
-        with App(settings()) as app:
-            plans = [(p, progress(app, p.id)) for p in app.catalog.list_plans(limit=limit)]
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        plans = [(p, progress(app, p.id)) for p in app.catalog.list_plans(limit=limit)]
     rows = [{"plan_id": p.id, "cree_le": p.created_at.isoformat(), "regles": p.regles, "modele": p.modele,
              "date": p.as_of.isoformat(), "examinees": p.examinees, **prog.to_dict()} for p, prog in plans]
     if as_json:
@@ -360,7 +344,7 @@ def reissue_list(limit: int, as_json: bool) -> None:
     print_table([Colonne("plan", cle=True), Colonne("créé le", cle=True), "cible", Colonne("au", cle=True),
                  Colonne("conventions", droite=True), Colonne("émises", droite=True),
                  Colonne("obsolètes", droite=True), Colonne("échecs", droite=True), Colonne("restantes", droite=True)],
-                [(p.id, f"{_aware(p.created_at).astimezone(PARIS):%d/%m/%Y %H:%M}", " ".join(x for x in (p.regles, p.modele) if x),
+                [(p.id, moment(p.created_at, "%d/%m/%Y %H:%M"), " ".join(x for x in (p.regles, p.modele) if x),
                   f"{p.as_of:%d/%m/%Y}", prog.total, prog.emises, prog.obsoletes, prog.echecs, prog.restantes)
                  for p, prog in plans])
 

@@ -14,12 +14,11 @@ from typing import Any
 
 import click
 
-from dossiers.entrypoints._common import EXIT_REFUSED, fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._console import json_option
+from dossiers.entrypoints._common import EXIT_REFUSED, settings
 
 __all__ = ["ledger", "moment", "proof_lines"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 def moment(at: datetime) -> str:
@@ -32,19 +31,16 @@ def ledger() -> None:
 
 
 @ledger.command("verify")
-@_json
+@json_option
 def ledger_verify(as_json: bool) -> None:
     """Recalcule toute la chaîne et vérifie chaque jeton d'horodatage ; 1 à la première rupture."""
     from dossiers.bootstrap import App
     from dossiers.services.registre import verifier_registre
 
-    try:
-        with App(settings()) as app:
-            verdict = verifier_registre(app)
-            head = app.catalog.registre_head()
-            roots = app.settings.signature_trust_roots is not None
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        verdict = verifier_registre(app)
+        head = app.catalog.registre_head()
+        roots = app.settings.signature_trust_roots is not None
     last = verdict.dernier_ancrage
     pending = (head.sequence - (last[0] if last else 0)) if head else 0
     data: dict[str, Any] = {
@@ -80,21 +76,18 @@ def ledger_verify(as_json: bool) -> None:
 @ledger.command("anchor")
 @click.option("--si-du", "if_due", is_flag=True,
               help="Seulement si le dernier ancrage date de plus de LEDGER_ANCHOR_HOURS heures (pour un minuteur).")
-@_json
+@json_option
 def ledger_anchor(if_due: bool, as_json: bool) -> None:
     """Horodate la tête du registre auprès de l'autorité d'horodatage (TSA_URL) ; jeton gardé sous verrou."""
     from dossiers.bootstrap import App
     from dossiers.services.registre import ancrer, ancrer_si_du
 
-    try:
-        with App(settings()) as app:
-            now = app.clock.now()
-            done = (ancrer_si_du if if_due else ancrer)(app, now=now)
-            head = app.catalog.registre_head()
-            last = done or app.catalog.registre_last_anchor()
-            cadence = app.settings.ledger_anchor_hours
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        now = app.clock.now()
+        done = (ancrer_si_du if if_due else ancrer)(app, now=now)
+        head = app.catalog.registre_head()
+        last = done or app.catalog.registre_last_anchor()
+        cadence = app.settings.ledger_anchor_hours
     if as_json:
         click.echo(json.dumps({"ancre": done is not None, "ancrage": done.to_dict() if done else None,
                                "tete": head.sequence if head else None,

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._console import json_option
+from dossiers.entrypoints._common import settings
 
 __all__ = ["structure"]
 
@@ -35,12 +35,9 @@ def _corriger(structure_id: str, par: str, motif: str, as_json: bool, **valeurs:
     from dossiers.services.structures import corriger_structure
 
     changements = {_CHAMPS[k]: v for k, v in valeurs.items() if v is not None}
-    try:
-        with App(settings()) as app:
-            done = corriger_structure(app, structure_id, changements, qui=Auteur(par), motif=motif,
-                                      ressource=f"cli:structure corriger {structure_id}", now=app.clock.now())
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        done = corriger_structure(app, structure_id, changements, qui=Auteur(par), motif=motif,
+                                  ressource=f"cli:structure corriger {structure_id}", now=app.clock.now())
     if as_json:
         click.echo(json.dumps(done.to_dict(), ensure_ascii=False))
     else:
@@ -53,7 +50,7 @@ def _corriger(structure_id: str, par: str, motif: str, as_json: bool, **valeurs:
 _command = _corriger
 for _name, _help in reversed(_OPTIONS):
     _command = click.option(f"--{_name}", default=None, help=_help)(_command)
-_command = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")(_command)
+_command = json_option(_command)
 _command = click.option("--motif", required=True, help="Pourquoi (ex. « SIRET erroné, avis Sirene du 02/12 »).")(_command)
 _command = click.option("--par", required=True, help="Qui fait la correction (nom de l'administrateur).")(_command)
 _command = click.argument("structure_id")(_command)

@@ -7,12 +7,11 @@ import json
 
 import click
 
-from dossiers.entrypoints._common import fail_by_kind, settings
-from dossiers.errors import ConumError
+from dossiers.entrypoints._console import json_option
+from dossiers.entrypoints._common import settings
 
 __all__ = ["webhooks"]
 
-_json = click.option("--json", "as_json", is_flag=True, help="Sortie JSON (un seul objet).")
 
 
 @click.group()
@@ -21,16 +20,13 @@ def webhooks() -> None:
 
 
 @webhooks.command("list")
-@_json
+@json_option
 def webhooks_list(as_json: bool) -> None:
     """Les webhooks actifs, avec le jeton qui les a inscrits."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.webhooks()
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.webhooks()
     if as_json:
         click.echo(json.dumps({"webhooks": [{**w.to_dict(), "token_id": w.token_id} for w in found]},
                               ensure_ascii=False))
@@ -43,16 +39,13 @@ def webhooks_list(as_json: bool) -> None:
 @click.option("--webhook", "webhook_id", help="Un seul webhook.")
 @click.option("--statut", type=click.Choice(["en_attente", "livree", "abandonnee"]), help="Un seul statut.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
-@_json
+@json_option
 def webhooks_deliveries(webhook_id: str | None, statut: str | None, limit: int, as_json: bool) -> None:
     """Le journal des livraisons : événement, statut, tentatives, dernière réponse."""
     from dossiers.bootstrap import App
 
-    try:
-        with App(settings()) as app:
-            found = app.catalog.livraisons(webhook_id=webhook_id, statut=statut, limit=limit)
-    except ConumError as exc:
-        fail_by_kind(exc, as_json)
+    with App(settings()) as app:
+        found = app.catalog.livraisons(webhook_id=webhook_id, statut=statut, limit=limit)
     if as_json:
         click.echo(json.dumps({"livraisons": [d.to_dict() for d in found]}, ensure_ascii=False))
         return

@@ -23,7 +23,9 @@ from fastapi.testclient import TestClient
 import dossiers
 import workers
 from dossiers import errors
-from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, exit_code, fail_by_kind
+from dossiers.entrypoints._common import EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, exit_code
+from dossiers.entrypoints._console import json_option
+from dossiers.entrypoints.cli import cli
 from dossiers.entrypoints.api.errors import install_handlers
 from dossiers.errors import POLICY, ConumError, ErrorCode, Kind, policy_of
 from workers.middleware import error_of
@@ -80,19 +82,19 @@ def test_the_api_answers_each_codes_status_through_its_exception_handler(code):
         assert f"refus {code}" not in response.text
 
 
-@click.command()
+@click.command("refuse")
 @click.argument("code")
-def _command(code: str) -> None:
-    try:
-        raise ConumError(f"refus {code}", code=ErrorCode(code))
-    except ConumError as exc:
-        fail_by_kind(exc, True)
+@json_option
+def _command(code: str, as_json: bool) -> None:
+    raise ConumError(f"refus {code}", code=ErrorCode(code))
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_the_cli_exits_with_each_codes_kind_through_fail_by_kind(code):
-    """1 for a refusal, 3 for a transient error or a defect (2 for usage, Click's), the code in --json."""
-    result = CliRunner().invoke(_command, [str(code)])
+    """1 for a refusal, 3 for a transient error or a defect (2 for usage, Click's), the code in --json: a
+    command raises, conum's root group answers (the class of ``cli``, under a command of the test's)."""
+    root = type(cli)(commands=[_command])
+    result = CliRunner().invoke(root, ["refuse", str(code), "--json"])
     expected = EXIT_USAGE if code is ErrorCode.USAGE else EXIT[POLICY[code].kind]
     assert result.exit_code == expected and exit_code(str(code)) == expected
     assert json.loads(result.stdout)["error"]["code"] == code
