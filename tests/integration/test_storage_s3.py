@@ -31,13 +31,12 @@ from dossiers.adapters.storage import (
     MemoryStorage,
     ObjectLocked,
     S3Storage,
-    Storage,
-    StoredObject,
     build_s3_client,
     ensure_bucket,
     sha256_hex,
 )
 from dossiers.adapters.storage.s3 import translate_error
+from dossiers.ports import Storage, StoredObject
 from dossiers.errors import (
     ChecksumMismatch,
     ObjectExists,
